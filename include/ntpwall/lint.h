@@ -1,0 +1,17 @@
+/* Lint: warnings about weak but valid choices in a loaded policy (RFC 8633
+ * best practices, rules that can never match), after the operator's waivers. */
+#ifndef NTPWALL_LINT_H
+#define NTPWALL_LINT_H
+
+#include "ntpwall/diag.h"
+#include "ntpwall/policy.h"
+
+/* Record a warning for every weak choice of p, except the codes p waives;
+ * marks the waivers used and warns about unused ones. Never fails. */
+void lint_policy(struct policy *p, struct diags *d);
+
+/* Record a warning at loc unless p waives code (then mark the waiver used). */
+void lint_warn(struct policy *p, struct diags *d, const struct loc *loc, enum diag_code code,
+	       const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+#endif

@@ -1,0 +1,219 @@
+/* The policy: a YAML file (design.md "Policy (version 1)") loaded with
+ * libyaml into typed structures, every node with its source position. */
+#ifndef NTPWALL_POLICY_H
+#define NTPWALL_POLICY_H
+
+#include "ntpwall/diag.h"
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Largest policy file accepted; a 1 MiB policy holds ~30,000 upstreams. */
+#define POLICY_MAX_FILE_SIZE (16u << 20)
+#define POLICY_MAX_DEPTH 32
+#define POLICY_MAX_NODES 2000000u
+
+enum policy_backend {
+	POLICY_BACKEND_NFT,
+	POLICY_BACKEND_IPTABLES,
+};
+
+enum policy_otherwise {
+	POLICY_OTHERWISE_DROP,
+	POLICY_OTHERWISE_REJECT,
+	POLICY_OTHERWISE_LOG,
+};
+
+/* Bit mask of address families a policy filters. */
+#define POLICY_FAMILY_IPV4 0x1u
+#define POLICY_FAMILY_IPV6 0x2u
+
+/* An IPv4 or IPv6 address in network byte order. */
+struct policy_addr {
+	int family;		/* AF_INET or AF_INET6 */
+	union {
+		struct in_addr v4;
+		struct in6_addr v6;
+		uint8_t bytes[16];
+	};
+};
+
+struct policy_prefix {
+	struct policy_addr addr;
+	unsigned len;		/* 0..32 or 0..128 */
+	struct loc loc;
+};
+
+struct policy_prefixes {
+	struct policy_prefix *v;
+	size_t n;
+};
+
+/* A host given as a name or a literal address (`server:`, a peer). */
+struct policy_host {
+	char *name;		/* as written (lower-cased for names) */
+	bool literal;		/* name is an address; addr holds it */
+	struct policy_addr addr;
+	struct loc loc;
+};
+
+enum policy_upstream_kind {
+	POLICY_UPSTREAM_SERVER,	/* every address the name resolves to */
+	POLICY_UPSTREAM_POOL,	/* at most max of the pool's addresses */
+};
+
+struct policy_upstream {
+	enum policy_upstream_kind kind;
+	struct policy_host host;
+	unsigned max;		/* pool: 0 = no max given */
+	bool nts;		/* also allow NTS-KE, TCP/4460 */
+	struct loc loc;		/* the list item */
+};
+
+/* A resolver address with its port (default 53). */
+struct policy_resolver {
+	struct policy_addr addr;
+	uint16_t port;
+	struct loc loc;
+};
+
+enum policy_rate_unit {
+	POLICY_RATE_SECOND = 1,
+	POLICY_RATE_MINUTE = 60,
+	POLICY_RATE_HOUR = 3600,
+};
+
+struct policy_rate {
+	uint32_t count;		/* packets per unit */
+	enum policy_rate_unit unit;
+};
+
+struct policy_serve {
+	bool present;
+	struct policy_prefixes clients;
+	bool has_rate_limit;
+	struct policy_rate per_source;
+	uint32_t burst;		/* packets; default per_source.count * 2 */
+	bool notrack;
+	struct loc loc;
+};
+
+/* Bit n set: NTP version n allowed (1..4). */
+#define POLICY_VERSIONS_ALL 0x1eu
+
+struct policy_restrict {
+	bool noquery, nomodify, nopeer, noserve;
+	uint8_t versions;
+	struct policy_prefixes ignore;
+	struct policy_prefixes query_from;
+	struct loc loc;
+	struct loc noquery_loc, version_loc;
+};
+
+/* Durations are kept in milliseconds. */
+struct policy_refresh {
+	uint64_t expire_ms;	/* set element timeout for resolved upstreams */
+	bool probe;
+};
+
+struct policy_probe {
+	uint64_t timeout_ms;
+	unsigned samples;
+	uint64_t interval_ms;	/* between samples of one server */
+	uint64_t warn_offset_ms, crit_offset_ms;
+	unsigned max_stratum;
+	uint64_t max_root_distance_ms;
+};
+
+struct policy_resolve {
+	uint64_t timeout_ms;	/* per try */
+	unsigned attempts;
+	unsigned pool_queries;	/* times a pool name is asked; answers rotate */
+};
+
+struct policy_daemon {
+	char *chrony_sources;	/* NULL: not written */
+	char *ntpd_conf;	/* NULL: not written */
+};
+
+/* A `waive: {NW201: "why"}` entry: a warning the operator accepts. */
+struct policy_waiver {
+	enum diag_code code;
+	char *reason;
+	bool used;
+	struct loc loc;
+};
+
+struct policy {
+	char *path;		/* file name used in every loc */
+	char hash[17];		/* of the file's bytes (FNV-1a 64, hex) */
+	unsigned version;
+	char *table;
+	enum policy_backend backend;
+	char **interfaces;
+	size_t n_interfaces;
+	unsigned families;	/* POLICY_FAMILY_* */
+	struct policy_resolver *resolvers;
+	size_t n_resolvers;
+	struct policy_resolve resolve;
+	struct policy_upstream *upstreams;
+	size_t n_upstreams;
+	struct policy_host *peers;
+	size_t n_peers;
+	struct policy_serve serve;
+	struct policy_restrict restrict_;
+	enum policy_otherwise otherwise;
+	char *log_prefix;	/* otherwise: log */
+	struct policy_refresh refresh;
+	struct policy_probe probe;
+	struct policy_daemon daemon;
+	struct policy_waiver *waivers;
+	size_t n_waivers;
+	struct loc loc;		/* the document */
+};
+
+/* Load and validate a policy file. On success *out is a new policy the
+ * caller frees with policy_free() and warnings may have been recorded.
+ * Returns -EINVAL with at least one error diagnostic for a bad policy, or
+ * another -errno (with an NW100 diagnostic) when the file cannot be read. */
+int policy_load(const char *path, struct diags *d, struct policy **out);
+/* Same, from a buffer; name is used as the file in locations. */
+int policy_load_buffer(const char *name, const char *buf, size_t len,
+		       struct diags *d, struct policy **out);
+/* Free a policy; NULL is fine. */
+void policy_free(struct policy *p);
+
+/* Scalar parsers, shared with the command line. Each returns NULL on
+ * success or a static message saying what was expected. */
+
+/* "192.0.2.1" or "2001:db8::1" (no zone, no brackets). */
+const char *policy_parse_addr(const char *s, struct policy_addr *a);
+/* "ADDR/LEN" or a bare address (full length). When host bits are set,
+ * returns the NW122 message and still fills *p with the masked prefix. */
+const char *policy_parse_prefix(const char *s, struct policy_prefix *p, bool *host_bits);
+/* "250ms", "1s", "1.5s", "5m", "1h"; at most max_ms. */
+const char *policy_parse_duration(const char *s, uint64_t *ms);
+/* "16/second", "600/minute", "10/hour". */
+const char *policy_parse_rate(const char *s, struct policy_rate *r);
+/* Decimal integer within [min, max]. */
+const char *policy_parse_uint(const char *s, unsigned long min, unsigned long max,
+			      unsigned long *v);
+/* RFC 1123 host name: labels of 1-63 letters, digits, hyphens; <= 253. */
+const char *policy_check_hostname(const char *s);
+/* Interface name as the kernel takes it (IFNAMSIZ, no '/', no space). */
+const char *policy_check_ifname(const char *s);
+/* Names of nft tables and iptables chain prefixes: [A-Za-z][A-Za-z0-9_-]*,
+ * short enough for "<TABLE>-OUT" to fit an xtables chain name. */
+const char *policy_check_table(const char *s);
+/* Format an address into buf (INET6_ADDRSTRLEN bytes). */
+const char *policy_addr_str(const struct policy_addr *a, char *buf, size_t len);
+/* Compare addresses: family first, then bytes. */
+int policy_addr_cmp(const struct policy_addr *a, const struct policy_addr *b);
+/* true when addr lies inside prefix. */
+bool policy_prefix_contains(const struct policy_prefix *p, const struct policy_addr *a);
+/* Returns the waiver for code, or NULL. */
+const struct policy_waiver *policy_waiver(const struct policy *p, enum diag_code code);
+
+#endif

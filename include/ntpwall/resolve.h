@@ -1,0 +1,87 @@
+/* Resolve stage: the names of a policy (upstream servers, pools, peers) to
+ * addresses with their DNS TTLs, through c-ares, every query in flight at
+ * once. Literal addresses pass through without a query. */
+#ifndef NTPWALL_RESOLVE_H
+#define NTPWALL_RESOLVE_H
+
+#include "ntpwall/diag.h"
+#include "ntpwall/policy.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* TTL reported for literal addresses: they never expire. */
+#define RESOLVE_TTL_LITERAL UINT32_MAX
+
+enum resolve_status {
+	RESOLVE_OK,
+	RESOLVE_NXDOMAIN,	/* the name does not exist */
+	RESOLVE_NODATA,		/* exists, but no address of a wanted family */
+	RESOLVE_SERVFAIL,
+	RESOLVE_REFUSED,
+	RESOLVE_TIMEOUT,	/* no answer from any resolver in time */
+	RESOLVE_ERROR,		/* anything else; see message */
+};
+
+/* Where an address came from. */
+enum resolve_role {
+	RESOLVE_ROLE_UPSTREAM,
+	RESOLVE_ROLE_PEER,
+};
+
+/* One trusted address after de-duplication. */
+struct resolve_addr {
+	struct policy_addr addr;
+	uint32_t ttl;		/* seconds, smallest seen; RESOLVE_TTL_LITERAL */
+	bool nts;		/* some origin upstream has nts: true */
+	size_t *origins;	/* indices into policy->upstreams or ->peers */
+	size_t n_origins;
+};
+
+/* One name of the policy and what became of it. */
+struct resolve_name {
+	char *name;
+	enum resolve_role role;
+	size_t index;		/* into policy->upstreams or policy->peers */
+	enum resolve_status status;
+	char *message;		/* NULL when status is RESOLVE_OK */
+	size_t n_found;		/* addresses the name gave (after family filter) */
+	size_t n_kept;		/* of those, kept (a pool's max) */
+	struct loc loc;
+};
+
+struct resolved {
+	struct resolve_addr *upstreams;	/* sorted by address, unique */
+	size_t n_upstreams;
+	struct resolve_addr *peers;	/* sorted by address, unique */
+	size_t n_peers;
+	struct resolve_name *names;	/* policy order; literals not included */
+	size_t n_names;
+	size_t queries_sent;		/* DNS queries put on the wire */
+};
+
+struct resolve_options {
+	/* Previous result (last generation), for a stable choice of pool
+	 * addresses: kept first while they still resolve. May be NULL. */
+	const struct resolved *previous;
+	/* Overrides of the policy's resolvers (tests); NULL = policy's or
+	 * /etc/resolv.conf. Format "ADDR[:PORT]" or "[V6]:PORT", comma-separated. */
+	const char *servers;
+};
+
+/* Resolve every name of p. *out is always set (caller frees with
+ * resolve_free) and holds what could be resolved; each failed name has a
+ * non-OK status and an error diagnostic at its loc. Returns 0 when every
+ * name resolved, -EINVAL when some failed (the caller decides whether a
+ * partial result may be used), another -errno when c-ares cannot start. */
+int resolve_policy(const struct policy *p, const struct resolve_options *opt,
+		   struct diags *d, struct resolved **out);
+/* Only the literal addresses of p, without any query; never fails. */
+struct resolved *resolve_literals(const struct policy *p);
+/* Free a result; NULL is fine. */
+void resolve_free(struct resolved *r);
+/* "NXDOMAIN", "timeout", ... for a status. */
+const char *resolve_status_str(enum resolve_status s);
+
+#endif

@@ -1,0 +1,57 @@
+/* Shared pieces of the command line: exit codes, global arguments, option
+ * tables and diagnostic printing. Only src/cli/ includes this. */
+#ifndef NTPWALL_CLI_H
+#define NTPWALL_CLI_H
+
+#include "ntpwall/diag.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+
+/* Exit codes, per command as design.md's CLI section gives them. */
+enum {
+	EXIT_OK = 0,
+	EXIT_FINDINGS = 1,	/* lint: errors; diff: differs */
+	EXIT_USAGE = 2,		/* usage, I/O, internal errors */
+	EXIT_PROBE_WARN = 1,
+	EXIT_PROBE_CRIT = 2,
+	EXIT_PROBE_UNKNOWN = 3,
+};
+
+/* Global options, set by main.c. */
+extern const char *arg_state_dir;
+extern int arg_verbose;	/* -1 quiet, 0 normal, 1+ verbose */
+
+struct cli_option {
+	const char *name;	/* long name */
+	int key;		/* short letter or a value >= 256 */
+	const char *arg;	/* argument name, NULL for a flag */
+	const char *help;
+};
+
+/* Parse argv[1..] against opts (terminated by a zeroed row). For every option
+ * found, calls fn(key, optarg, data); fn returns 0 or a negative value to
+ * stop. Returns the index of the first operand, or -1 after printing
+ * a message naming the bad argument. --help prints usage and returns -2. */
+int cli_parse(int argc, char **argv, const char *usage, const struct cli_option *opts,
+	      int (*fn)(int key, const char *arg, void *data), void *data);
+/* Print the option table as help. */
+void cli_print_options(FILE *f, const struct cli_option *opts);
+/* "ntpwall: what: why" on stderr. */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+enum report_format {
+	REPORT_TEXT,
+	REPORT_JSON,
+	REPORT_GITHUB,
+	REPORT_SARIF,
+};
+
+/* Parse "text", "json", ... allowing only formats up to max; -1 if bad. */
+int report_format_parse(const char *s, enum report_format max);
+/* Print diagnostics in fmt; text goes with source line and caret. */
+void report_diags(FILE *f, const struct diags *d, enum report_format fmt);
+
+int cmd_lint_main(int argc, char **argv);
+
+#endif

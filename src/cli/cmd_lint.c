@@ -1,0 +1,117 @@
+/* ntpwall lint POLICY...: load and check policies, as a CI job or a
+ * pre-commit hook runs it. Opens no netlink socket and needs no root. */
+#include "cli.h"
+#include "ntpwall/lint.h"
+#include "ntpwall/policy.h"
+#include "ntpwall/util.h"
+
+#include <errno.h>
+
+enum { OPT_FORMAT = 'f', OPT_STRICT = 256, OPT_RESOLVE };
+
+static const struct cli_option lint_opts[] = {
+	{ "format", OPT_FORMAT, "FMT", "text (default), json, github or sarif" },
+	{ "strict", OPT_STRICT, NULL, "fail on warnings too" },
+	{ "resolve", OPT_RESOLVE, NULL, "also resolve names and check what they give" },
+	{ "help", 'h', NULL, "show this help" },
+	{ 0 }
+};
+
+struct lint_args {
+	enum report_format format;
+	bool strict;
+	bool resolve;
+};
+
+static int lint_opt(int key, const char *arg, void *data)
+{
+	struct lint_args *a = data;
+	int f;
+
+	switch (key) {
+	case OPT_FORMAT:
+		f = report_format_parse(arg, REPORT_SARIF);
+		if (f < 0) {
+			cli_error("--format %s: expected text, json, github or sarif", arg);
+			return -1;
+		}
+		a->format = f;
+		break;
+	case OPT_STRICT:
+		a->strict = true;
+		break;
+	case OPT_RESOLVE:
+		a->resolve = true;
+		break;
+	}
+	return 0;
+}
+
+/* Errors per file are capped, as nftables does: later ones are mostly
+ * consequences of the first. */
+#define LINT_MAX_ERRORS 10
+
+static int lint_one(const char *path, const struct lint_args *a, struct diags *all)
+{
+	struct diags d;
+	struct policy *p = NULL;
+	int ret;
+
+	diag_init(&d, LINT_MAX_ERRORS);
+	ret = policy_load(path, &d, &p);
+	if (!ret)
+		lint_policy(p, &d);
+	diag_sort(&d);
+	if (d.truncated) {
+		struct loc l = { path, 0, 0 };
+
+		d.max_errors = 0;
+		diag_add(&d, &l, DIAG_ERROR, NW101_SYNTAX,
+			 "too many errors; only the first %d are shown", LINT_MAX_ERRORS);
+	}
+	diag_move(all, &d);
+	policy_free(p);
+	return ret;
+}
+
+int cmd_lint_main(int argc, char **argv)
+{
+	struct lint_args a = { REPORT_TEXT, false, false };
+	struct diags all;
+	bool io_error = false;
+	int first, rc;
+
+	first = cli_parse(argc, argv, "ntpwall lint POLICY... [--format text|json|github|sarif] [--strict] [--resolve]",
+			  lint_opts, lint_opt, &a);
+	if (first == -2)
+		return EXIT_OK;
+	if (first < 0)
+		return EXIT_USAGE;
+	if (first >= argc) {
+		cli_error("lint: no policy given (usage: ntpwall lint POLICY...)");
+		return EXIT_USAGE;
+	}
+	if (a.resolve) {
+		cli_error("lint --resolve: the resolver is not built into this version yet");
+		return EXIT_USAGE;
+	}
+	diag_init(&all, 0);
+	for (int i = first; i < argc; i++) {
+		int ret = lint_one(argv[i], &a, &all);
+
+		if (ret && ret != -EINVAL)
+			io_error = true;
+	}
+	report_diags(stdout, &all, a.format);
+	if (a.format == REPORT_TEXT && all.n)
+		fprintf(stderr, "ntpwall: lint: %zu error%s, %zu warning%s\n", all.errors,
+			all.errors == 1 ? "" : "s", all.warnings, all.warnings == 1 ? "" : "s");
+	if (io_error)
+		rc = EXIT_USAGE;
+	else if (all.errors || (a.strict && all.warnings))
+		rc = EXIT_FINDINGS;
+	else
+		rc = EXIT_OK;
+	diag_free(&all);
+	return rc;
+}

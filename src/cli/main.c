@@ -1,0 +1,152 @@
+/* ntpwall's entry point: global options, then one subcommand from a table.
+ * Names match exactly; no prefix matching (iproute2's matches() breaks as
+ * soon as two commands share a prefix). */
+#include "cli.h"
+#include "ntpwall/util.h"
+
+#include <getopt.h>
+#include <stdarg.h>
+#include <string.h>
+
+const char *arg_state_dir = "/var/lib/ntpwall";
+int arg_verbose;
+
+struct command {
+	const char *name;
+	int (*main)(int argc, char **argv);
+	const char *summary;
+};
+
+static const struct command commands[] = {
+	{ "lint", cmd_lint_main, "check policies without touching anything" },
+};
+
+enum { OPT_STATE_DIR = 256, OPT_VERSION };
+
+static const struct cli_option global_opts[] = {
+	{ "state-dir", OPT_STATE_DIR, "DIR", "state directory (default /var/lib/ntpwall)" },
+	{ "verbose", 'v', NULL, "say more" },
+	{ "quiet", 'q', NULL, "say only errors" },
+	{ "version", OPT_VERSION, NULL, "print the version and exit" },
+	{ "help", 'h', NULL, "show this help" },
+	{ 0 }
+};
+
+void cli_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("ntpwall: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+void cli_print_options(FILE *f, const struct cli_option *opts)
+{
+	for (const struct cli_option *o = opts; o->name; o++) {
+		char left[48];
+
+		if (o->key < 256)
+			snprintf(left, sizeof(left), "-%c, --%s%s%s", o->key, o->name,
+				 o->arg ? " " : "", o->arg ? o->arg : "");
+		else
+			snprintf(left, sizeof(left), "    --%s%s%s", o->name, o->arg ? " " : "",
+				 o->arg ? o->arg : "");
+		fprintf(f, "  %-28s %s\n", left, o->help);
+	}
+}
+
+/* Builds getopt's short string and long table from the option table. */
+int cli_parse(int argc, char **argv, const char *usage, const struct cli_option *opts,
+	      int (*fn)(int key, const char *arg, void *data), void *data)
+{
+	struct option longs[32];
+	char shorts[80] = "+";
+	size_t n = 0, s = 1;
+	int c;
+
+	for (const struct cli_option *o = opts; o->name && n < ARRAY_SIZE(longs) - 1; o++, n++) {
+		longs[n] = (struct option){ o->name, o->arg ? required_argument : no_argument,
+					    NULL, o->key };
+		if (o->key < 256 && s + 3 < sizeof(shorts)) {
+			shorts[s++] = (char)o->key;
+			if (o->arg)
+				shorts[s++] = ':';
+		}
+	}
+	longs[n] = (struct option){ 0 };
+	shorts[s] = '\0';
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, shorts, longs, NULL)) != -1) {
+		if (c == 'h') {
+			printf("usage: %s\n", usage);
+			cli_print_options(stdout, opts);
+			return -2;
+		}
+		if (c == '?' || c == ':') {
+			if (optopt && optopt < 256)
+				cli_error("option -%c: %s", optopt,
+					  c == ':' ? "needs an argument" : "unknown option");
+			else
+				cli_error("'%s': %s", argv[optind - 1],
+					  c == ':' ? "needs an argument" : "unknown option");
+			fprintf(stderr, "usage: %s\n", usage);
+			return -1;
+		}
+		if (fn(c, optarg, data) < 0)
+			return -1;
+	}
+	return optind;
+}
+
+static int global_opt(int key, const char *arg, void *data)
+{
+	switch (key) {
+	case OPT_STATE_DIR:
+		arg_state_dir = arg;
+		break;
+	case 'v':
+		arg_verbose++;
+		break;
+	case 'q':
+		arg_verbose = -1;
+		break;
+	case OPT_VERSION:
+		puts("ntpwall " NTPWALL_VERSION);
+		exit(EXIT_OK);
+	}
+	return 0;
+}
+
+static void usage(FILE *f)
+{
+	fputs("usage: ntpwall [--state-dir DIR] [-v|-q] COMMAND [ARGS...]\n\noptions:\n", f);
+	cli_print_options(f, global_opts);
+	fputs("\ncommands:\n", f);
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
+	fputs("\n'ntpwall COMMAND --help' shows a command's options.\n", f);
+}
+
+int main(int argc, char **argv)
+{
+	int first = cli_parse(argc, argv, "ntpwall [--state-dir DIR] [-v|-q] COMMAND ...",
+			      global_opts, global_opt, NULL);
+
+	if (first == -2)
+		return EXIT_OK;
+	if (first < 0)
+		return EXIT_USAGE;
+	if (first >= argc) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		if (!strcmp(argv[first], commands[i].name))
+			return commands[i].main(argc - first, argv + first);
+	cli_error("'%s': unknown command (try 'ntpwall --help')", argv[first]);
+	return EXIT_USAGE;
+}

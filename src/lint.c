@@ -1,0 +1,151 @@
+/* Warnings for weak but valid policies. Each check is one small function
+ * in a table, so a new best practice is one more row. */
+#include "ntpwall/lint.h"
+#include "ntpwall/util.h"
+
+#include <stdarg.h>
+#include <string.h>
+#include <sys/socket.h>
+
+void lint_warn(struct policy *p, struct diags *d, const struct loc *loc, enum diag_code code,
+	       const char *fmt, ...)
+{
+	const struct policy_waiver *w = policy_waiver(p, code);
+	va_list ap;
+	char *msg;
+
+	if (w) {
+		((struct policy_waiver *)w)->used = true;
+		return;
+	}
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		abort();
+	va_end(ap);
+	diag_add(d, loc, DIAG_WARNING, code, "%s", msg);
+	free(msg);
+}
+
+static unsigned family_bit(int family)
+{
+	return family == AF_INET ? POLICY_FAMILY_IPV4 : POLICY_FAMILY_IPV6;
+}
+
+static const char *family_word(int family)
+{
+	return family == AF_INET ? "IPv4" : "IPv6";
+}
+
+/* RFC 8633 section 3.2: at least four sources, so that one falseticker
+ * is outvoted. A pool counts for its max (4 when unbounded). */
+static void check_count(struct policy *p, struct diags *d)
+{
+	unsigned n = 0;
+
+	for (size_t i = 0; i < p->n_upstreams; i++) {
+		const struct policy_upstream *u = &p->upstreams[i];
+
+		n += u->kind == POLICY_UPSTREAM_POOL ? (u->max ? u->max : 4) : 1;
+	}
+	if (p->n_upstreams && n < 4)
+		lint_warn(p, d, &p->upstreams[0].loc, NW201_FEW_UPSTREAMS,
+			  "%u upstream%s: RFC 8633 asks for at least four so that one bad clock is outvoted (waive NW201 with a reason if this is deliberate)",
+			  n, n == 1 ? "" : "s");
+}
+
+static void check_upstreams(struct policy *p, struct diags *d)
+{
+	for (size_t i = 0; i < p->n_upstreams; i++) {
+		const struct policy_upstream *u = &p->upstreams[i];
+
+		if (u->kind == POLICY_UPSTREAM_POOL && !u->max)
+			lint_warn(p, d, &u->loc, NW202_POOL_NO_MAX,
+				  "pool '%s' has no 'max': every address it ever returns is trusted",
+				  u->host.name);
+		if (u->nts && u->host.literal)
+			lint_warn(p, d, &u->host.loc, NW207_NTS_LITERAL,
+				  "nts on the address %s: NTS-KE checks the server's certificate against a name",
+				  u->host.name);
+		if (u->host.literal && !(p->families & family_bit(u->host.addr.family)))
+			lint_warn(p, d, &u->host.loc, NW205_NEVER_MATCHES,
+				  "%s is %s but 'families' leaves %s out: no rule will allow it",
+				  u->host.name, family_word(u->host.addr.family),
+				  family_word(u->host.addr.family));
+	}
+}
+
+static void check_ignored(struct policy *p, struct diags *d, const struct policy_host *h,
+			  const char *what)
+{
+	const struct policy_prefixes *ig = &p->restrict_.ignore;
+
+	if (!h->literal)
+		return;
+	for (size_t j = 0; j < ig->n; j++)
+		if (policy_prefix_contains(&ig->v[j], &h->addr))
+			lint_warn(p, d, &h->loc, NW205_NEVER_MATCHES,
+				  "%s %s lies in 'ignore' (line %u): its packets are dropped",
+				  what, h->name, ig->v[j].loc.line);
+}
+
+static void check_prefix_families(struct policy *p, struct diags *d,
+				  const struct policy_prefixes *l, const char *what)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (!(p->families & family_bit(l->v[i].addr.family)))
+			lint_warn(p, d, &l->v[i].loc, NW205_NEVER_MATCHES,
+				  "%s prefix is %s but 'families' leaves %s out", what,
+				  family_word(l->v[i].addr.family), family_word(l->v[i].addr.family));
+}
+
+static void check_never_matches(struct policy *p, struct diags *d)
+{
+	const struct policy_restrict *r = &p->restrict_;
+
+	for (size_t i = 0; i < p->n_upstreams; i++)
+		check_ignored(p, d, &p->upstreams[i].host, "upstream");
+	for (size_t i = 0; i < p->n_peers; i++)
+		check_ignored(p, d, &p->peers[i], "peer");
+	check_prefix_families(p, d, &p->serve.clients, "serve client");
+	check_prefix_families(p, d, &r->query_from, "query_from");
+	if (p->serve.present && r->noserve)
+		lint_warn(p, d, &p->serve.loc, NW205_NEVER_MATCHES,
+			  "'serve' is set but restrict.noserve drops every client request");
+	if (r->query_from.n && !r->noquery)
+		lint_warn(p, d, &r->query_from.v[0].loc, NW205_NEVER_MATCHES,
+			  "'query_from' has no effect while noquery is false: everyone may query");
+	if (r->query_from.n && !p->serve.present)
+		lint_warn(p, d, &r->query_from.v[0].loc, NW205_NEVER_MATCHES,
+			  "'query_from' has no effect without 'serve': only upstream replies come in");
+	if (p->log_prefix && p->otherwise != POLICY_OTHERWISE_LOG)
+		lint_warn(p, d, &p->loc, NW205_NEVER_MATCHES,
+			  "'log_prefix' is set but 'otherwise' is not log");
+}
+
+static void check_restrict(struct policy *p, struct diags *d)
+{
+	const struct policy_restrict *r = &p->restrict_;
+
+	if (!r->noquery)
+		lint_warn(p, d, &r->noquery_loc, NW203_NOQUERY_OFF,
+			  "noquery is false: mode 6/7 queries (ntpq, monlist amplification) are let through");
+	if (r->version_loc.line && (r->versions & 0x06))
+		lint_warn(p, d, &r->version_loc, NW206_OLD_VERSION,
+			  "NTP version 1 or 2 allowed: no current client needs it");
+	if (p->serve.present && !p->serve.has_rate_limit)
+		lint_warn(p, d, &p->serve.loc, NW204_NO_RATE_LIMIT,
+			  "'serve' has no rate_limit: any client may send as fast as it likes");
+}
+
+void lint_policy(struct policy *p, struct diags *d)
+{
+	check_count(p, d);
+	check_upstreams(p, d);
+	check_never_matches(p, d);
+	check_restrict(p, d);
+	for (size_t i = 0; i < p->n_waivers; i++)
+		if (!p->waivers[i].used)
+			diag_add(d, &p->waivers[i].loc, DIAG_WARNING, NW208_WAIVE_UNUSED,
+				 "%s is waived but the policy does not trigger it",
+				 diag_code_name(p->waivers[i].code));
+}
