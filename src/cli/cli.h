@@ -53,5 +53,8 @@ int report_format_parse(const char *s, enum report_format max);
 void report_diags(FILE *f, const struct diags *d, enum report_format fmt);
 
 int cmd_lint_main(int argc, char **argv);
+/* resolve: */
+/* compile: */
+/* probe: */
 
 #endif

@@ -19,6 +19,9 @@ struct command {
 
 static const struct command commands[] = {
 	{ "lint", cmd_lint_main, "check policies without touching anything" },
+	/* resolve: */
+	/* compile: */
+	/* probe: */
 };
 
 enum { OPT_STATE_DIR = 256, OPT_VERSION };
