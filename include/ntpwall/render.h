@@ -1,0 +1,42 @@
+/* Render stage: the rule model as text — an nft script, iptables-restore
+ * input, chrony sources, ntpd configuration. Deterministic: the same input
+ * gives the same bytes. */
+#ifndef NTPWALL_RENDER_H
+#define NTPWALL_RENDER_H
+
+#include "ntpwall/ir.h"
+#include "ntpwall/policy.h"
+#include "ntpwall/resolve.h"
+
+#include <stdio.h>
+
+struct render_opts {
+	/* For the comment header (policy path and hash) and for the daemon
+	 * renderers; NULL: no header. */
+	const struct policy *policy;
+	const struct resolved *resolved;
+	/* nft: print the table as `nft list table` would, without the
+	 * create/delete preamble and header, one set element per line and no
+	 * counter values, for diff and status. */
+	bool listing;
+	/* nft listing: include counter values and element expiry (status). */
+	bool with_counters;
+};
+
+/* Write an `nft -f` script that atomically replaces table inet <table>:
+ * it creates the table, deletes it, then declares it afresh, so loading
+ * works whether or not the table exists, and touches nothing else.
+ * Returns 0 or -errno on a write error. */
+int render_nft(const struct ir_ruleset *rs, const struct render_opts *o, FILE *f);
+/* Write iptables-restore input (--noflush semantics) for one family
+ * (AF_INET: iptables, AF_INET6: ip6tables): ntpwall's own chains and one
+ * jump each from INPUT and OUTPUT. */
+int render_iptables(const struct ir_ruleset *rs, int family, const struct render_opts *o, FILE *f);
+/* chrony sourcedir file: server/peer lines, plus allow/deny/ratelimit lines
+ * for serving (needs o->policy and o->resolved). */
+int render_chrony(const struct ir_ruleset *rs, const struct render_opts *o, FILE *f);
+/* ntpd configuration: server/peer lines and restrict lines mirroring the
+ * policy's restrict section (needs o->policy and o->resolved). */
+int render_ntpd(const struct ir_ruleset *rs, const struct render_opts *o, FILE *f);
+
+#endif
