@@ -295,6 +295,11 @@ static int upstream_from(struct policy_ctx *c, const struct ynode *v, struct pol
 		ret = -EINVAL;
 	if (nts && policy_p_bool(c, nts, &u->nts, &ntsk))
 		ret = -EINVAL;
+	if (ret) {
+		/* The caller drops a failed entry: free what host_from kept. */
+		free(u->host.name);
+		u->host.name = NULL;
+	}
 	return ret;
 }
 
@@ -575,8 +580,12 @@ static int check_required(struct policy_ctx *c, const struct ynode *root)
 	int ret = 0;
 
 	for (size_t i = 0; i + 1 < root->n; i += 2) {
-		version |= !strcmp(root->kids[i]->value, "version");
-		upstreams |= !strcmp(root->kids[i]->value, "upstreams");
+		const char *key = root->kids[i]->value;
+
+		if (!key)
+			continue;	/* a list or mapping as key: already reported */
+		version |= !strcmp(key, "version");
+		upstreams |= !strcmp(key, "upstreams");
 	}
 	if (!version)
 		ret = policy_err(c, root, NW112_MISSING, "the policy needs 'version: 1'");
@@ -626,8 +635,8 @@ int policy_load_buffer(const char *name, const char *buf, size_t len, struct dia
 	ret = policy_parse_map(&c, root, c.p, top_keys);
 	if (check_required(&c, root))
 		ret = -EINVAL;
-	if (!ret)
-		ret = check_dup_hosts(&c);
+	if (check_dup_hosts(&c))
+		ret = -EINVAL;
 out:
 	policy_tree_free(&c);
 	if (ret) {

@@ -69,7 +69,7 @@ static void node_add_kid(struct ynode *parent, struct ynode *kid)
 	parent->kids[parent->n++] = kid;
 }
 
-static int yaml_error(struct policy_ctx *c, const yaml_parser_t *yp)
+static int yaml_error(struct policy_ctx *c, const yaml_parser_t *yp, const char *buf, size_t len)
 {
 	const yaml_mark_t *m = yp->problem ? &yp->problem_mark : &yp->context_mark;
 	struct loc l = { c->file, m->line + 1, m->column + 1 };
@@ -88,6 +88,8 @@ static int yaml_error(struct policy_ctx *c, const yaml_parser_t *yp)
 	else
 		diag_add(c->d, &l, DIAG_ERROR, code, "YAML: %s",
 			 yp->problem ? yp->problem : "syntax error");
+	if (m->index < len && buf[m->index] == '\t')
+		diag_hint(c->d, "YAML does not allow tabs for indentation; use spaces");
 	return -EINVAL;
 }
 
@@ -170,7 +172,7 @@ int policy_tree_build(struct policy_ctx *c, const char *buf, size_t len, struct 
 	yaml_parser_set_encoding(&yp, YAML_UTF8_ENCODING);
 	while (!done && ret == 0) {
 		if (!yaml_parser_parse(&yp, &ev)) {
-			ret = yaml_error(c, &yp);
+			ret = yaml_error(c, &yp, buf, len);
 			break;
 		}
 		done = ev.type == YAML_STREAM_END_EVENT;

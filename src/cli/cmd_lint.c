@@ -7,12 +7,13 @@
 
 #include <errno.h>
 
-enum { OPT_FORMAT = 'f', OPT_STRICT = 256, OPT_RESOLVE };
+enum { OPT_FORMAT = 'f', OPT_STRICT = 256, OPT_RESOLVE, OPT_LIST_CODES };
 
 static const struct cli_option lint_opts[] = {
 	{ "format", OPT_FORMAT, "FMT", "text (default), json, github or sarif" },
 	{ "strict", OPT_STRICT, NULL, "fail on warnings too" },
 	{ "resolve", OPT_RESOLVE, NULL, "also resolve names and check what they give" },
+	{ "list-codes", OPT_LIST_CODES, NULL, "list every finding code and exit" },
 	{ "help", 'h', NULL, "show this help" },
 	{ 0 }
 };
@@ -21,6 +22,7 @@ struct lint_args {
 	enum report_format format;
 	bool strict;
 	bool resolve;
+	bool list_codes;
 };
 
 static int lint_opt(int key, const char *arg, void *data)
@@ -42,6 +44,9 @@ static int lint_opt(int key, const char *arg, void *data)
 		break;
 	case OPT_RESOLVE:
 		a->resolve = true;
+		break;
+	case OPT_LIST_CODES:
+		a->list_codes = true;
 		break;
 	}
 	return 0;
@@ -74,9 +79,21 @@ static int lint_one(const char *path, const struct lint_args *a, struct diags *a
 	return ret;
 }
 
+static int list_codes(void)
+{
+	const enum diag_code *codes;
+	size_t n = diag_codes(&codes);
+
+	for (size_t i = 0; i < n; i++)
+		printf("%s  %-7s  %s\n", diag_code_name(codes[i]),
+		       codes[i] >= NW201_FEW_UPSTREAMS ? "warning" : "error",
+		       diag_code_summary(codes[i]));
+	return EXIT_OK;
+}
+
 int cmd_lint_main(int argc, char **argv)
 {
-	struct lint_args a = { REPORT_TEXT, false, false };
+	struct lint_args a = { REPORT_TEXT, false, false, false };
 	struct diags all;
 	bool io_error = false;
 	int first, rc;
@@ -87,6 +104,8 @@ int cmd_lint_main(int argc, char **argv)
 		return EXIT_OK;
 	if (first < 0)
 		return EXIT_USAGE;
+	if (a.list_codes)
+		return list_codes();
 	if (first >= argc) {
 		cli_error("lint: no policy given (usage: ntpwall lint POLICY...)");
 		return EXIT_USAGE;
@@ -103,6 +122,7 @@ int cmd_lint_main(int argc, char **argv)
 			io_error = true;
 	}
 	report_diags(stdout, &all, a.format);
+	fflush(stdout);
 	if (a.format == REPORT_TEXT && all.n)
 		fprintf(stderr, "ntpwall: lint: %zu error%s, %zu warning%s\n", all.errors,
 			all.errors == 1 ? "" : "s", all.warnings, all.warnings == 1 ? "" : "s");
