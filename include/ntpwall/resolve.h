@@ -49,6 +49,7 @@ struct resolve_name {
 	size_t n_found;		/* addresses the name gave (after family filter) */
 	size_t n_kept;		/* of those, kept (a pool's max) */
 	struct loc loc;
+	struct policy_addr *addrs;	/* the n_kept kept addresses, sorted */
 };
 
 struct resolved {
@@ -59,6 +60,8 @@ struct resolved {
 	struct resolve_name *names;	/* policy order; literals not included */
 	size_t n_names;
 	size_t queries_sent;		/* DNS queries put on the wire */
+	size_t retries;			/* of those, re-sent after a timeout,
+					 * SERVFAIL or REFUSED */
 };
 
 struct resolve_options {
@@ -68,6 +71,9 @@ struct resolve_options {
 	/* Overrides of the policy's resolvers (tests); NULL = policy's or
 	 * /etc/resolv.conf. Format "ADDR[:PORT]" or "[V6]:PORT", comma-separated. */
 	const char *servers;
+	/* Spreads the pool choice across hosts (e.g. /etc/machine-id); NULL
+	 * or "" = same choice on every host. See resolve_pool_pick(). */
+	const char *seed;
 };
 
 /* Resolve every name of p. *out is always set (caller frees with
@@ -83,5 +89,24 @@ struct resolved *resolve_literals(const struct policy *p);
 void resolve_free(struct resolved *r);
 /* "NXDOMAIN", "timeout", ... for a status. */
 const char *resolve_status_str(enum resolve_status s);
+
+/* The pool choice, a pure function: writes to out (room for n) at most max
+ * (0 = all) of the n addresses in found, and returns how many. The addresses
+ * of prev still in found are kept first; the rest are ranked by rendezvous
+ * (highest random weight) hashing of seed, name and address, so a host keeps
+ * its choice while the pool changes and hosts with other seeds spread over
+ * the pool. out is sorted by address. */
+size_t resolve_pool_pick(const char *seed, const char *name, const struct policy_addr *found,
+			 size_t n, const struct policy_addr *prev, size_t n_prev, unsigned max,
+			 struct policy_addr *out);
+
+struct json_t;
+
+/* The documented JSON shape of a result (README "ntpwall resolve"): a new
+ * reference the caller owns. p must be the policy r was resolved from. */
+struct json_t *resolve_to_json(const struct resolved *r, const struct policy *p);
+/* Read back the "names" of resolve_to_json() (name, role, addresses) into a
+ * new result usable as resolve_options.previous; -EINVAL on a bad shape. */
+int resolve_from_json(const struct json_t *j, struct resolved **out);
 
 #endif

@@ -54,7 +54,15 @@ void report_diags(FILE *f, const struct diags *d, enum report_format fmt);
 
 int cmd_lint_main(int argc, char **argv);
 /* resolve: */
+int cmd_resolve_main(int argc, char **argv);
+/* lint --resolve: resolve p (servers: "ADDR[:PORT],..." or NULL for the
+ * policy's resolvers) and add NW140 errors, NW210/NW211 warnings to d. Call
+ * before lint_policy() so waivers of NW210/NW211 count as used. Returns 0,
+ * -EINVAL when a name failed, another -errno when c-ares cannot start. */
+struct policy;
+int lint_resolve(struct policy *p, struct diags *d, const char *servers);
 /* compile: */
 /* probe: */
+int cmd_probe_main(int argc, char **argv);
 
 #endif

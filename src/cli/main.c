@@ -20,8 +20,10 @@ struct command {
 static const struct command commands[] = {
 	{ "lint", cmd_lint_main, "check policies without touching anything" },
 	/* resolve: */
+	{ "resolve", cmd_resolve_main, "resolve the names of a policy: addresses, TTLs, origins" },
 	/* compile: */
 	/* probe: */
+	{ "probe", cmd_probe_main, "ask the trusted servers for the time and judge them" },
 };
 
 enum { OPT_STATE_DIR = 256, OPT_VERSION };
@@ -61,13 +63,15 @@ void cli_print_options(FILE *f, const struct cli_option *opts)
 	}
 }
 
-/* Builds getopt's short string and long table from the option table. */
-int cli_parse(int argc, char **argv, const char *usage, const struct cli_option *opts,
-	      int (*fn)(int key, const char *arg, void *data), void *data)
+/* Builds getopt's short string and long table from the option table.
+ * Global options stop at the command name ('+'); a command's own options may
+ * come before or after its operands, so getopt permutes them. */
+static int parse_opts(int argc, char **argv, const char *usage, const struct cli_option *opts,
+		      int (*fn)(int key, const char *arg, void *data), void *data, bool global)
 {
 	struct option longs[32];
 	char shorts[80] = "+";
-	size_t n = 0, s = 1;
+	size_t n = 0, s = global ? 1 : 0;
 	int c;
 
 	for (const struct cli_option *o = opts; o->name && n < ARRAY_SIZE(longs) - 1; o++, n++) {
@@ -81,7 +85,7 @@ int cli_parse(int argc, char **argv, const char *usage, const struct cli_option 
 	}
 	longs[n] = (struct option){ 0 };
 	shorts[s] = '\0';
-	optind = 1;
+	optind = 0;	/* glibc re-reads '+' (the ordering) only on a full reset */
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, shorts, longs, NULL)) != -1) {
 		if (c == 'h') {
@@ -105,6 +109,12 @@ int cli_parse(int argc, char **argv, const char *usage, const struct cli_option 
 	return optind;
 }
 
+int cli_parse(int argc, char **argv, const char *usage, const struct cli_option *opts,
+	      int (*fn)(int key, const char *arg, void *data), void *data)
+{
+	return parse_opts(argc, argv, usage, opts, fn, data, false);
+}
+
 static int global_opt(int key, const char *arg, void *data)
 {
 	switch (key) {
@@ -124,10 +134,8 @@ static int global_opt(int key, const char *arg, void *data)
 	return 0;
 }
 
-static void usage(FILE *f)
+static void print_commands(FILE *f)
 {
-	fputs("usage: ntpwall [--state-dir DIR] [-v|-q] COMMAND [ARGS...]\n\noptions:\n", f);
-	cli_print_options(f, global_opts);
 	fputs("\ncommands:\n", f);
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
 		fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
@@ -136,15 +144,19 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
-	int first = cli_parse(argc, argv, "ntpwall [--state-dir DIR] [-v|-q] COMMAND ...",
-			      global_opts, global_opt, NULL);
+	int first = parse_opts(argc, argv, "ntpwall [--state-dir DIR] [-v|-q] COMMAND ...",
+			       global_opts, global_opt, NULL, true);
 
-	if (first == -2)
+	if (first == -2) {
+		print_commands(stdout);
 		return EXIT_OK;
+	}
 	if (first < 0)
 		return EXIT_USAGE;
 	if (first >= argc) {
-		usage(stderr);
+		fputs("usage: ntpwall [--state-dir DIR] [-v|-q] COMMAND [ARGS...]\n", stderr);
+		cli_print_options(stderr, global_opts);
+		print_commands(stderr);
 		return EXIT_USAGE;
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)

@@ -1,0 +1,65 @@
+/* lint --resolve: resolve a loaded policy and check what the names give.
+ * NW140 for a name that does not resolve, NW210 for a `server:` name that
+ * behaves like a pool, NW211 for a wanted family no upstream covers. */
+#include "cli.h"
+#include "ntpwall/lint.h"
+#include "ntpwall/resolve.h"
+
+#include <errno.h>
+#include <sys/socket.h>
+
+/* A `server:` giving this many addresses is a pool in disguise: every one
+ * of them would be trusted, and which ones may change with each answer. */
+#define LINT_POOL_ADDRESSES 4
+
+static void check_pool_names(struct policy *p, const struct resolved *r, struct diags *d)
+{
+	for (size_t i = 0; i < r->n_names; i++) {
+		const struct resolve_name *n = &r->names[i];
+
+		if (n->role != RESOLVE_ROLE_UPSTREAM || n->n_found < LINT_POOL_ADDRESSES ||
+		    p->upstreams[n->index].kind != POLICY_UPSTREAM_SERVER)
+			continue;
+		lint_warn(p, d, &n->loc, NW210_NAME_IS_POOL,
+			  "'%s' gives %zu addresses: it is a pool; use 'pool:' with 'max'",
+			  n->name, n->n_found);
+	}
+}
+
+static void check_families(struct policy *p, const struct resolved *r, struct diags *d)
+{
+	static const struct { unsigned bit; int family; const char *word; } fams[] = {
+		{ POLICY_FAMILY_IPV4, AF_INET, "IPv4" },
+		{ POLICY_FAMILY_IPV6, AF_INET6, "IPv6" },
+	};
+	const struct loc *loc = p->n_upstreams ? &p->upstreams[0].loc : &p->loc;
+
+	for (size_t f = 0; f < 2; f++) {
+		bool covered = false;
+
+		if (!(p->families & fams[f].bit))
+			continue;
+		for (size_t i = 0; i < r->n_upstreams && !covered; i++)
+			covered = r->upstreams[i].addr.family == fams[f].family;
+		if (!covered)
+			lint_warn(p, d, loc, NW211_FAMILY_UNCOVERED,
+				  "'families' wants %s but no upstream has an %s address: %s NTP is only dropped",
+				  fams[f].word, fams[f].word, fams[f].word);
+	}
+}
+
+int lint_resolve(struct policy *p, struct diags *d, const char *servers)
+{
+	struct resolve_options opt = { .servers = servers };
+	struct resolved *r = NULL;
+	int ret = resolve_policy(p, &opt, d, &r);
+
+	if (!ret || ret == -EINVAL) {
+		check_pool_names(p, r, d);
+		/* With a failed name the missing family is already explained. */
+		if (!ret)
+			check_families(p, r, d);
+	}
+	resolve_free(r);
+	return ret;
+}

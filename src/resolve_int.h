@@ -1,0 +1,31 @@
+/* Private to the resolver (resolve*.c): what each name gave, and the step
+ * that turns it into the sorted, de-duplicated address sets. */
+#ifndef NTPWALL_RESOLVE_INT_H
+#define NTPWALL_RESOLVE_INT_H
+
+#include "ntpwall/resolve.h"
+
+/* One address a name gave, with the smallest TTL seen for it. */
+struct resolve_found {
+	struct policy_addr addr;
+	uint32_t ttl;
+};
+
+/* Everything the queries of one name gave, sorted by address, unique. */
+struct resolve_acc {
+	struct resolve_found *v;
+	size_t n, cap;
+};
+
+/* Fills r->upstreams and r->peers from the literal addresses of p (of the
+ * families p wants) and the kept addresses (r->names[i].addrs) of every
+ * name, with TTLs from acc[i] (acc may be NULL when r has no names). */
+void resolve_build_sets(struct resolved *r, const struct policy *p, const struct resolve_acc *acc);
+/* Adds addr with ttl to a, keeping it sorted and unique (smallest TTL). */
+void resolve_acc_add(struct resolve_acc *a, const struct policy_addr *addr, uint32_t ttl);
+/* The policy host behind a name of r. */
+const struct policy_host *resolve_name_host(const struct policy *p, const struct resolve_name *n);
+/* POLICY_FAMILY_IPV4 or POLICY_FAMILY_IPV6 for AF_INET or AF_INET6. */
+unsigned resolve_family_bit(int family);
+
+#endif
