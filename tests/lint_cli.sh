@@ -1,0 +1,163 @@
+#!/bin/sh
+# `ntpwall lint` as CI uses it: exit codes (0 clean, 1 findings, 2 usage or
+# I/O), the text format with source line, caret and hint, and the machine
+# formats: json (documented shape), github (workflow annotations) and sarif
+# (2.1.0). JSON is checked by lint_json_check (jansson), given as $1, so the
+# test needs neither jq nor python.
+set -u
+check=${1:?usage: lint_cli.sh PATH-TO-lint_json_check}
+pol=$SRCDIR/tests/policies
+bad=$pol/bad/unknown-key-top.yaml
+bad2=$pol/bad/prefix-host-bits.yaml
+warn=$pol/warn/three-servers.yaml
+good=$SRCDIR/policies/lan-server.yaml
+tmp=$(mktemp -d) || exit 1
+trap 'rm -rf "$tmp"' EXIT INT TERM
+fail=0
+n=0
+
+say_fail() {
+	echo "FAIL: $*"
+	echo "--- stdout:"; cat "$tmp/out"; echo "--- stderr:"; cat "$tmp/err"
+	fail=1
+}
+
+# run WANT_RC ARGS...: runs ntpwall lint, output in $tmp/out and $tmp/err.
+run() {
+	_want=$1
+	shift
+	n=$((n + 1))
+	"$NTPWALL" lint "$@" >"$tmp/out" 2>"$tmp/err"
+	_rc=$?
+	if [ "$_rc" -ne "$_want" ]; then
+		say_fail "lint $*: exit $_rc, expected $_want"
+		return 1
+	fi
+	return 0
+}
+
+# has FILE LINE: LINE is a whole line of FILE.
+has() {
+	grep -Fxq -- "$2" "$1" || { say_fail "expected line: $2"; return 1; }
+}
+
+# --- usage and I/O errors: exit 2
+if run 2; then
+	grep -q 'no policy given' "$tmp/err" || say_fail "no arguments: no usage message"
+fi
+run 2 "$tmp/does-not-exist.yaml" &&
+	has "$tmp/out" "$tmp/does-not-exist.yaml: error: cannot read: No such file or directory [NW100]"
+run 2 "$tmp"
+if run 2 --format xml "$good"; then
+	grep -q -- '--format xml' "$tmp/err" || say_fail "bad --format not named"
+fi
+run 2 --format "$good"
+run 2 --no-such-option "$good"
+if run 0 --help; then
+	grep -q '^usage: ntpwall lint' "$tmp/out" || say_fail "--help prints no usage"
+fi
+# An unreadable file among good ones is still exit 2, the others still linted.
+run 2 "$bad" "$tmp/does-not-exist.yaml" && has "$tmp/out" "$bad:3:1: error: unknown key 'upstream' [NW110]"
+
+# --- exit codes and --strict
+if run 0 "$good"; then
+	[ ! -s "$tmp/out" ] || say_fail "a clean policy printed something"
+fi
+run 0 --strict "$SRCDIR"/policies/*.yaml
+run 0 "$warn"
+run 1 --strict "$warn"
+run 1 "$bad"
+run 1 --strict "$bad"
+run 1 "$good" "$bad" "$warn"
+run 0 "$good" "$warn"
+run 1 --strict "$good" "$warn"
+
+# --- text: gcc-style line, source excerpt with caret, hint; summary on stderr
+run 1 "$bad" && {
+	has "$tmp/out" "$bad:3:1: error: unknown key 'upstream' [NW110]"
+	has "$tmp/out" "    3 | upstream:"
+	has "$tmp/out" "      | ^"
+	has "$tmp/out" "      = hint: did you mean 'upstreams'?"
+	has "$tmp/err" "ntpwall: lint: 2 errors, 0 warnings"
+}
+run 1 "$bad2" && {
+	has "$tmp/out" "$bad2:8:13: error: prefix '192.0.2.1/24' has host bits set [NW122]"
+	has "$tmp/out" "      |             ^"
+	has "$tmp/out" "      = hint: did you mean '192.0.2.0/24'?"
+}
+# Several files: each finding names its own file, in argument order.
+run 1 "$bad" "$warn" && {
+	has "$tmp/out" "$warn:5:5: warning: 3 upstreams: RFC 8633 asks for at least four so that one bad clock is outvoted (waive NW201 with a reason if this is deliberate) [NW201]"
+	has "$tmp/err" "ntpwall: lint: 2 errors, 1 warning"
+	first=$(grep -n "^$warn:" "$tmp/out" | head -1 | cut -d: -f1)
+	last_bad=$(grep -n "^$bad:" "$tmp/out" | tail -1 | cut -d: -f1)
+	[ "$last_bad" -lt "$first" ] || say_fail "findings not grouped by file in order"
+}
+
+# --- json: documented shape, checked with jansson
+json() {
+	if "$check" json "$tmp/out" >"$tmp/list" 2>"$tmp/why"; then
+		return 0
+	fi
+	say_fail "--format json output is not the documented shape: $(cat "$tmp/why")"
+	return 1
+}
+run 1 --format json "$bad" "$warn" && json && {
+	has "$tmp/list" "$bad:2:1:error:NW112"
+	has "$tmp/list" "$bad:3:1:error:NW110"
+	has "$tmp/list" "$warn:5:5:warning:NW201"
+	[ "$(wc -l <"$tmp/list")" -eq 3 ] || say_fail "json: expected 3 findings"
+	grep -Fq '"hint": "did you mean '\''upstreams'\''?"' "$tmp/out" || say_fail "json: hint missing"
+	[ ! -s "$tmp/err" ] || say_fail "json: stderr is not empty"
+}
+if run 0 --format json "$good" && json; then
+	[ ! -s "$tmp/list" ] || say_fail "json: clean policy has findings"
+fi
+run 1 --format json --strict "$warn" && json
+# A file-level finding has line and column 0.
+run 2 --format json "$tmp/nope.yaml" && json && has "$tmp/list" "$tmp/nope.yaml:0:0:error:NW100"
+run 1 -f json "$pol/bad/encoding-latin1.yaml" && json
+
+# --- github: one workflow command per finding, properties escaped
+run 1 --format github "$bad" "$warn" && {
+	has "$tmp/out" "::error file=$bad,line=3,col=1,title=NW110::unknown key 'upstream' (did you mean 'upstreams'?)"
+	has "$tmp/out" "::error file=$bad,line=2,col=1,title=NW112::the policy needs 'upstreams', the servers to trust"
+	grep -q "^::warning file=$warn,line=5,col=5,title=NW201::3 upstreams" "$tmp/out" ||
+		say_fail "github: NW201 warning missing"
+	[ "$(grep -cv '^::\(error\|warning\) ' "$tmp/out")" -eq 0 ] || say_fail "github: a line is not an annotation"
+	[ "$(wc -l <"$tmp/out")" -eq 3 ] || say_fail "github: expected 3 lines"
+}
+# ',' and ':' in a file name and '%' in a message must not break the command.
+odd="$tmp/a,b:c.yaml"
+printf 'version: 1\nupstreams:\n  - pool: uk.pool.ntp.org\n    max: 4\n50%%off: true\n' >"$odd"
+run 1 --format github "$odd" &&
+	has "$tmp/out" "::error file=$tmp/a%2Cb%3Ac.yaml,line=5,col=1,title=NW110::unknown key '50%25off'"
+
+# --- sarif: 2.1.0 with rules and results, checked with jansson
+sarif() {
+	if "$check" sarif "$tmp/out" >"$tmp/list" 2>"$tmp/why"; then
+		return 0
+	fi
+	say_fail "--format sarif output is not SARIF 2.1.0: $(cat "$tmp/why")"
+	return 1
+}
+run 1 --format sarif "$bad" "$warn" && sarif && {
+	has "$tmp/list" "$bad:3:1:error:NW110"
+	has "$tmp/list" "$warn:5:5:warning:NW201"
+	[ "$(wc -l <"$tmp/list")" -eq 3 ] || say_fail "sarif: expected 3 results"
+}
+if run 0 --format sarif "$good" && sarif; then
+	[ ! -s "$tmp/list" ] || say_fail "sarif: clean policy has results"
+fi
+run 2 --format sarif "$tmp/nope.yaml" && sarif && has "$tmp/list" "$tmp/nope.yaml:0:0:error:NW100"
+
+# --- every bad policy gives valid json and sarif with at least one error
+for f in "$pol"/bad/*.yaml; do
+	if run 1 --format json "$f" && json; then
+		grep -q ':error:NW1' "$tmp/list" || say_fail "$f: no NW1xx error in json"
+	fi
+	run 1 --format sarif "$f" && sarif
+done
+
+echo "ran $n lint invocations"
+exit $fail
