@@ -29,6 +29,7 @@ static void rule_free(struct ir_rule *r)
 	free(r->matches);
 	free(r->log_prefix);
 	free(r->comment);
+	free(r->unknown);
 }
 
 static void set_free(struct ir_set *s)
@@ -84,6 +85,7 @@ static void rule_copy(struct ir_rule *dst, const struct ir_rule *src)
 		match_copy(&dst->matches[i], &src->matches[i]);
 	dst->log_prefix = strdup_or_null(src->log_prefix);
 	dst->comment = strdup_or_null(src->comment);
+	dst->unknown = strdup_or_null(src->unknown);
 }
 
 struct ir_ruleset *ir_ruleset_clone(const struct ir_ruleset *rs)
@@ -280,10 +282,22 @@ static int set_qsort_cmp(const void *a, const void *b)
 	return strcmp(((const struct ir_set *)a)->name, ((const struct ir_set *)b)->name);
 }
 
-static void set_sort(struct ir_set *s)
+/* compile: the compiler appends the resolver's sorted, unique addresses;
+ * one pass finds that out and keeps the sort linear for them. */
+static bool set_sorted_unique(const struct ir_set *s)
+{
+	for (size_t i = 1; i < s->n_elems; i++)
+		if (ir_elem_cmp(&s->elems[i - 1], &s->elems[i]) >= 0)
+			return false;
+	return true;
+}
+
+void ir_set_sort(struct ir_set *s)
 {
 	size_t out = 0;
 
+	if (set_sorted_unique(s))
+		return;
 	qsort(s->elems, s->n_elems, sizeof(*s->elems), elem_qsort_cmp);
 	for (size_t i = 0; i < s->n_elems; i++) {
 		if (out && !ir_elem_cmp(&s->elems[out - 1], &s->elems[i])) {
@@ -297,9 +311,10 @@ static void set_sort(struct ir_set *s)
 
 void ir_ruleset_sort(struct ir_ruleset *rs)
 {
-	qsort(rs->sets, rs->n_sets, sizeof(*rs->sets), set_qsort_cmp);
+	if (rs->n_sets)
+		qsort(rs->sets, rs->n_sets, sizeof(*rs->sets), set_qsort_cmp);
 	for (size_t i = 0; i < rs->n_sets; i++)
-		set_sort(&rs->sets[i]);
+		ir_set_sort(&rs->sets[i]);
 }
 
 static bool str_equal(const char *a, const char *b)
@@ -336,7 +351,7 @@ bool ir_rule_equal(const struct ir_rule *a, const struct ir_rule *b)
 {
 	if (a->n_matches != b->n_matches || a->counter != b->counter || a->notrack != b->notrack ||
 	    a->verdict != b->verdict || !str_equal(a->log_prefix, b->log_prefix) ||
-	    !str_equal(a->comment, b->comment))
+	    !str_equal(a->comment, b->comment) || !str_equal(a->unknown, b->unknown))
 		return false;
 	for (size_t i = 0; i < a->n_matches; i++)
 		if (!ir_match_equal(&a->matches[i], &b->matches[i]))

@@ -15,6 +15,32 @@
 #define COMPILE_SET_PEERS6 "peers6"
 #define COMPILE_SET_CLIENTS4 "clients4"
 #define COMPILE_SET_CLIENTS6 "clients6"
+/* compile: the sets below exist only when the policy needs them. */
+#define COMPILE_SET_NTS4 "nts4"		/* NTS-KE (TCP/4460) servers */
+#define COMPILE_SET_NTS6 "nts6"
+#define COMPILE_SET_IGNORE4 "ignore4"	/* restrict.ignore prefixes */
+#define COMPILE_SET_IGNORE6 "ignore6"
+#define COMPILE_SET_QUERY4 "query4"	/* restrict.query_from prefixes */
+#define COMPILE_SET_QUERY6 "query6"
+#define COMPILE_SET_RL4 "rl4"		/* per-source rate limit (dynamic) */
+#define COMPILE_SET_RL6 "rl6"
+
+/* Chain names in the IR (nft names; the iptables renderer maps them). */
+#define COMPILE_CHAIN_INPUT "input"
+#define COMPILE_CHAIN_OUTPUT "output"
+#define COMPILE_CHAIN_RAW_PREROUTING "raw_prerouting"
+#define COMPILE_CHAIN_RAW_OUTPUT "raw_output"
+
+/* Dynamic rate-limit sets: entry lifetime after a source's last packet, size. */
+#define COMPILE_RL_TIMEOUT_MS 60000u
+#define COMPILE_RL_SIZE 65535u
+/* Longest element comment nft accepts (NFTNL_UDATA_COMMENT_MAXLEN - 1). */
+#define COMPILE_COMMENT_MAX 127u
+/* Mode-6 opcodes that change ntpd's state (ntpd ntp_control.h / control_codes[]
+ * entries flagged AUTH, minus the read-only 11): write variables 3, write
+ * clock 5, set trap 6, configure 8, save config 9, unset trap 31. */
+#define COMPILE_NTP_WRITE_OPCODES \
+	((1u << 3) | (1u << 5) | (1u << 6) | (1u << 8) | (1u << 9) | (1u << 31))
 
 /* Build the ruleset for p with the addresses in r. The result is sorted
  * (ir_ruleset_sort) and owned by the caller. Addresses from DNS names get

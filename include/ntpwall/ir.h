@@ -23,6 +23,9 @@ enum ir_set_key {
 #define IR_SET_TIMEOUT 0x1u	/* elements may expire */
 #define IR_SET_INTERVAL 0x2u	/* elements are prefixes */
 #define IR_SET_DYNAMIC 0x4u	/* filled from the packet path (rate limits) */
+/* Read back only: the kernel's set has properties the IR cannot express
+ * (e.g. made by hand), so it never equals a wanted set. */
+#define IR_SET_FOREIGN 0x80000000u
 
 struct ir_elem {
 	struct policy_addr addr;	/* network part for prefixes */
@@ -114,6 +117,10 @@ struct ir_rule {
 	uint64_t packets, bytes;	/* read back only; never compared */
 	uint64_t handle;	/* read back only; never compared */
 	struct loc loc;		/* policy node that asked for it; may be empty */
+	/* Read back only: what a backend found in the kernel but could not map
+	 * to matches (e.g. a rule added by hand), as text; NULL for every
+	 * compiled rule. Compared, so such a rule never equals a wanted one. */
+	char *unknown;
 };
 
 enum ir_hook {
@@ -183,6 +190,9 @@ void ir_rule_set_log(struct ir_rule *r, const char *prefix);
 /* Sort sets by name and their elements by address, dropping duplicate
  * elements. Chains and rules keep their order: it is meaning. */
 void ir_ruleset_sort(struct ir_ruleset *rs);
+/* Sort one set's elements and drop duplicates (ir_ruleset_sort does it for
+ * every set). */
+void ir_set_sort(struct ir_set *s);
 
 /* Structural equality, ignoring counters, handles, expiry and locations.
  * Both sides must be sorted. */

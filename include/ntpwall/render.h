@@ -30,7 +30,8 @@ struct render_opts {
 int render_nft(const struct ir_ruleset *rs, const struct render_opts *o, FILE *f);
 /* Write iptables-restore input (--noflush semantics) for one family
  * (AF_INET: iptables, AF_INET6: ip6tables): ntpwall's own chains and one
- * jump each from INPUT and OUTPUT. */
+ * jump each from INPUT and OUTPUT. compile: -ENAMETOOLONG when "<table>-OUT"
+ * exceeds iptables' 28-character chain names. */
 int render_iptables(const struct ir_ruleset *rs, int family, const struct render_opts *o, FILE *f);
 /* chrony sourcedir file: server/peer lines, plus allow/deny/ratelimit lines
  * for serving (needs o->policy and o->resolved). */

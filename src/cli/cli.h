@@ -62,6 +62,7 @@ int cmd_resolve_main(int argc, char **argv);
 struct policy;
 int lint_resolve(struct policy *p, struct diags *d, const char *servers);
 /* compile: */
+int cmd_compile_main(int argc, char **argv);
 /* probe: */
 int cmd_probe_main(int argc, char **argv);
 

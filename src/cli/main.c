@@ -22,6 +22,7 @@ static const struct command commands[] = {
 	/* resolve: */
 	{ "resolve", cmd_resolve_main, "resolve the names of a policy: addresses, TTLs, origins" },
 	/* compile: */
+	{ "compile", cmd_compile_main, "print the rules (or daemon config) a policy gives" },
 	/* probe: */
 	{ "probe", cmd_probe_main, "ask the trusted servers for the time and judge them" },
 };

@@ -1,0 +1,4 @@
+#!/bin/sh
+# Compile and render 10k vs 100k upstream addresses; prints times and ratio.
+# Usage: tests/bench/bench_compile.sh [BUILDDIR]   (after ninja -C BUILDDIR)
+exec "${1:-build}/tests/bench_compile" 10000 100000
