@@ -65,5 +65,12 @@ int lint_resolve(struct policy *p, struct diags *d, const char *servers);
 int cmd_compile_main(int argc, char **argv);
 /* probe: */
 int cmd_probe_main(int argc, char **argv);
+/* backend: */
+int cmd_apply_main(int argc, char **argv);
+int cmd_diff_main(int argc, char **argv);
+int cmd_confirm_main(int argc, char **argv);
+int cmd_rollback_main(int argc, char **argv);
+int cmd_status_main(int argc, char **argv);
+int cmd_remove_main(int argc, char **argv);
 
 #endif

@@ -25,6 +25,13 @@ static const struct command commands[] = {
 	{ "compile", cmd_compile_main, "print the rules (or daemon config) a policy gives" },
 	/* probe: */
 	{ "probe", cmd_probe_main, "ask the trusted servers for the time and judge them" },
+	/* backend: */
+	{ "diff", cmd_diff_main, "show what apply would change (0 same, 1 differs)" },
+	{ "apply", cmd_apply_main, "make the policy's rules live in one transaction" },
+	{ "confirm", cmd_confirm_main, "keep the rules of a pending apply --confirm" },
+	{ "rollback", cmd_rollback_main, "make an earlier generation live again" },
+	{ "status", cmd_status_main, "generation, sets with expiry, rule counters" },
+	{ "remove", cmd_remove_main, "delete ntpwall's table (and nothing else)" },
 };
 
 enum { OPT_STATE_DIR = 256, OPT_VERSION };

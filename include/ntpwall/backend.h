@@ -1,0 +1,59 @@
+/* Backends: apply a ruleset to the kernel in one transaction, read
+ * ntpwall's table back into the IR, remove it. Each backend fills in a
+ * struct backend_ops table; the CLI picks one at run time by the policy's
+ * backend name. No netlink or libiptc types here. */
+#ifndef NTPWALL_BACKEND_H
+#define NTPWALL_BACKEND_H
+
+#include "ntpwall/diag.h"
+#include "ntpwall/ir.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* An open connection to the kernel; backend-specific, opaque. */
+struct backend;
+
+/* What a read saw: the ruleset generation it is consistent with. */
+struct backend_gen {
+	uint32_t genid;		/* kernel ruleset generation (nft); 0 if unknown */
+};
+
+/* How many times apply/read retry on a concurrent change before giving up. */
+#define BACKEND_RETRIES 5
+
+struct backend_ops {
+	const char *name;	/* "nft", "iptables" */
+	/* Open a connection; *out is freed with close. -errno (EPERM without
+	 * CAP_NET_ADMIN, EPROTONOSUPPORT without nf_tables). */
+	int (*open)(struct backend **out);
+	void (*close)(struct backend *b);
+	/* Current ruleset generation into *gen. */
+	int (*generation)(struct backend *b, struct backend_gen *gen);
+	/* Read table back into a new sorted ruleset *out (caller frees), with
+	 * counters, handles and element expiry filled in, consistent with
+	 * *gen (retried internally on a concurrent change). -ENOENT when the
+	 * table does not exist (*out NULL), -EAGAIN when it kept changing. */
+	int (*read)(struct backend *b, const char *table, struct ir_ruleset **out,
+		    struct backend_gen *gen);
+	/* Replace table rs->table by rs in one transaction, deleting
+	 * old_table (ntpwall's table under an earlier name; NULL: none) in
+	 * the same transaction. With expect non-NULL, the kernel refuses
+	 * (-ERESTART) if its generation is no longer expect->genid. Kernel
+	 * rejections are recorded in d naming the set, element, chain or
+	 * rule, with the kernel's message, and return -EINVAL or the
+	 * kernel's -errno; nothing is changed then. */
+	int (*apply)(struct backend *b, const struct ir_ruleset *rs, const char *old_table,
+		     const struct backend_gen *expect, struct diags *d);
+	/* Delete table in one transaction; 0 also when it did not exist.
+	 * expect and d as for apply. */
+	int (*remove)(struct backend *b, const char *table, const struct backend_gen *expect,
+		      struct diags *d);
+};
+
+/* The backend called name, or NULL if unknown. */
+const struct backend_ops *backend_find(const char *name);
+/* The nft backend (libnftnl + libmnl). */
+extern const struct backend_ops backend_nft_ops;
+
+#endif

@@ -1,0 +1,35 @@
+/* The rule model as JSON (through jansson), for the state directory's
+ * generations and `status --format json`. The shape is versioned and
+ * documented in README "State directory":
+ *   {"format": "ntpwall-ir", "version": 1, "table": T,
+ *    "sets": [{"name", "key": "ipv4_addr"|"ipv6_addr", "flags": ["timeout",
+ *              "interval", "dynamic"], "timeout_ms", "size",
+ *              "elements": ["ADDR" | "ADDR/LEN" | {"addr", "prefix",
+ *                            "timeout_ms"?, "expires_ms"?, "comment"?}]}],
+ *    "chains": [{"name", "hook", "priority", "policy": "accept"|"drop",
+ *                "rules": [{"comment"?, "matches": [{"type", "negate"?, value}],
+ *                           "counter", "notrack"?, "log_prefix"?, "verdict",
+ *                           "packets"?, "bytes"?, "handle"?, "unknown"?}]}]}
+ * An element is a string when it has no timeout, comment or expiry.
+ * A match's value is one of "value" (number), "bits" (number), "set",
+ * "ifname", "addr"+"prefix", or "limit": {"set", "rate", "unit_s", "burst"}. */
+#ifndef NTPWALL_IR_JSON_H
+#define NTPWALL_IR_JSON_H
+
+#include "ntpwall/ir.h"
+
+#include <stdbool.h>
+
+struct json_t;
+
+#define IR_JSON_VERSION 1
+
+/* A new JSON value for rs (caller decrefs). With live, also counters,
+ * handles and element expiry (read-back only fields). */
+struct json_t *ir_json_dump(const struct ir_ruleset *rs, bool live);
+/* Parse ir_json_dump()'s shape into a new sorted ruleset *out. -EINVAL
+ * (with a message in *err, caller frees; may be NULL) on a bad shape or an
+ * unknown version. */
+int ir_json_load(const struct json_t *j, struct ir_ruleset **out, char **err);
+
+#endif

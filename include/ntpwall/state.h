@@ -1,0 +1,83 @@
+/* The state directory (default /var/lib/ntpwall): numbered generations
+ * gen-NNNNNN.json, each the applied ruleset IR plus metadata, written to a
+ * temporary file, fsynced and renamed (then the directory fsynced), a
+ * bounded history, the flock that serialises every changing command, and
+ * the pending-confirm record of `apply --confirm`. */
+#ifndef NTPWALL_STATE_H
+#define NTPWALL_STATE_H
+
+#include "ntpwall/ir.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct json_t;
+
+#define STATE_DEFAULT_KEEP 10
+#define STATE_GEN_VERSION 1
+
+struct state {
+	char *dir;
+	int dir_fd;
+	int lock_fd;		/* -1 until state_lock() */
+};
+
+/* One generation. rs is NULL for a removal. */
+struct state_gen {
+	unsigned long number;	/* assigned by state_record() */
+	char *action;		/* "apply", "rollback", "revert", "remove" */
+	char *created;		/* UTC, ISO 8601 */
+	char *backend;		/* "nft" */
+	char *policy_path;	/* may be NULL */
+	char *policy_hash;	/* may be NULL */
+	unsigned long source;	/* rollback/revert: the generation made live again */
+	struct json_t *resolved;	/* names with TTLs (resolve_to_json); may be NULL */
+	char *version;		/* ntpwall version that wrote it */
+	struct ir_ruleset *rs;
+};
+
+struct state_pending {
+	unsigned long generation;	/* applied, waiting for `confirm` */
+	unsigned long previous;		/* to revert to; 0: remove the table */
+	int64_t deadline;		/* Unix time */
+	pid_t watchdog;			/* 0 until started */
+};
+
+/* Open (create with mode 0700 when create) the directory; *out freed by
+ * state_close(). -errno. */
+int state_open(const char *dir, bool create, struct state **out);
+/* Release the lock (if held) and free. NULL is fine. */
+void state_close(struct state *st);
+/* Take the exclusive lock, waiting for other ntpwall commands. -errno. */
+int state_lock(struct state *st);
+/* Release the lock early (state_close() does it too). */
+void state_unlock(struct state *st);
+/* Generation numbers present, ascending, into a new array *nums. */
+int state_list(struct state *st, unsigned long **nums, size_t *n);
+/* Highest generation number, 0 when there is none. */
+unsigned long state_latest(struct state *st);
+/* Load generation n into a new *out (state_gen_free). -ENOENT, -EINVAL
+ * for a corrupt file (message in *err, caller frees; err may be NULL). */
+int state_load(struct state *st, unsigned long n, struct state_gen **out, char **err);
+/* Write g as the next generation (sets g->number, g->created, g->version
+ * when NULL), then delete the oldest beyond keep (never the pending
+ * confirm's previous generation). Needs the lock. -errno. */
+int state_record(struct state *st, struct state_gen *g, unsigned keep);
+/* Free a generation; NULL is fine. */
+void state_gen_free(struct state_gen *g);
+/* A new generation with the given action and strings copied. */
+struct state_gen *state_gen_new(const char *action, const char *backend);
+
+/* The pending-confirm record: write atomically, read (-ENOENT if none),
+ * clear (0 also when absent). */
+int state_pending_write(struct state *st, const struct state_pending *p);
+int state_pending_read(struct state *st, struct state_pending *p);
+int state_pending_clear(struct state *st);
+
+/* How many generations to keep: $NTPWALL_KEEP if set and valid, else
+ * STATE_DEFAULT_KEEP. */
+unsigned state_keep_default(void);
+
+#endif

@@ -1,0 +1,131 @@
+/* Small builders and recognisers of nft expressions (payload, meta, cmp,
+ * bitwise, lookup) and the read cursor, shared by the per-match lowering and
+ * raising (backend_nft_match.c) and the rule level (backend_nft_rule.c). */
+#include "backend_nft_int.h"
+#include "ntpwall/util.h"
+
+#include <libnftnl/expr.h>
+#include <linux/netfilter/nf_tables.h>
+#include <string.h>
+
+const char *nft_kind_at(const struct nft_cursor *c, size_t k)
+{
+	if (c->i + k >= c->n)
+		return "";
+	return nftnl_expr_get_str(c->e[c->i + k], NFTNL_EXPR_NAME);
+}
+
+bool nft_is_kind(const struct nft_cursor *c, size_t k, const char *name)
+{
+	return !strcmp(nft_kind_at(c, k), name);
+}
+
+const struct nftnl_expr *nft_at(const struct nft_cursor *c, size_t k)
+{
+	return c->e[c->i + k];
+}
+
+struct nftnl_expr *nft_x_meta(uint32_t key)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("meta");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, key);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, NFT_REG_1);
+	return e;
+}
+
+struct nftnl_expr *nft_x_payload(uint32_t base, uint32_t off, uint32_t len)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("payload");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, base);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, off);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, len);
+	return e;
+}
+
+struct nftnl_expr *nft_x_cmp(uint32_t op, const void *data, uint32_t len)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("cmp");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, op);
+	nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, data, len);
+	return e;
+}
+
+struct nftnl_expr *nft_x_bitwise(const void *mask, uint32_t len)
+{
+	static const uint8_t zero[16];
+	struct nftnl_expr *e = nftnl_expr_alloc("bitwise");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, len);
+	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, mask, len);
+	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, zero, len);
+	return e;
+}
+
+struct nftnl_expr *nft_x_lookup(const char *set, uint32_t id, bool inv)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("lookup");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, NFT_REG_1);
+	nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, set);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SET_ID, id);
+	if (inv)
+		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_FLAGS, NFT_LOOKUP_F_INV);
+	return e;
+}
+
+/* cmp of length len against data; *neg set for neq. */
+bool nft_is_cmp(const struct nftnl_expr *e, const void **data, uint32_t *len, bool *neg)
+{
+	uint32_t op = nftnl_expr_get_u32(e, NFTNL_EXPR_CMP_OP);
+
+	if (strcmp(nftnl_expr_get_str(e, NFTNL_EXPR_NAME), "cmp") ||
+	    (op != NFT_CMP_EQ && op != NFT_CMP_NEQ))
+		return false;
+	*data = nftnl_expr_get(e, NFTNL_EXPR_CMP_DATA, len);
+	*neg = op == NFT_CMP_NEQ;
+	return *data != NULL;
+}
+
+bool nft_is_payload(const struct nftnl_expr *e, uint32_t base, uint32_t *off, uint32_t *len)
+{
+	if (strcmp(nftnl_expr_get_str(e, NFTNL_EXPR_NAME), "payload") ||
+	    nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_BASE) != base)
+		return false;
+	*off = nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET);
+	*len = nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_LEN);
+	return true;
+}
+
+bool nft_is_meta(const struct nftnl_expr *e, uint32_t key)
+{
+	return !strcmp(nftnl_expr_get_str(e, NFTNL_EXPR_NAME), "meta") &&
+	       nftnl_expr_is_set(e, NFTNL_EXPR_META_DREG) &&
+	       nftnl_expr_get_u32(e, NFTNL_EXPR_META_KEY) == key;
+}
+
+/* Bitwise and-mask with zero xor; mask returned. */
+const uint8_t *nft_is_mask(const struct nftnl_expr *e, uint32_t *len)
+{
+	const uint8_t *mask, *x;
+	uint32_t xl;
+
+	if (strcmp(nftnl_expr_get_str(e, NFTNL_EXPR_NAME), "bitwise") ||
+	    (nftnl_expr_is_set(e, NFTNL_EXPR_BITWISE_OP) &&
+	     nftnl_expr_get_u32(e, NFTNL_EXPR_BITWISE_OP) != NFT_BITWISE_BOOL))
+		return NULL;
+	mask = nftnl_expr_get(e, NFTNL_EXPR_BITWISE_MASK, len);
+	x = nftnl_expr_get(e, NFTNL_EXPR_BITWISE_XOR, &xl);
+	if (!mask || !x || xl != *len)
+		return NULL;
+	for (uint32_t i = 0; i < xl; i++)
+		if (x[i])
+			return NULL;
+	return mask;
+}

@@ -1,0 +1,559 @@
+/* One row per IR match type with both directions, lower (IR -> nft
+ * expressions) and raise (expressions -> IR), so the read-back is the exact
+ * inverse of what apply sends and the two cannot drift apart. Shapes follow
+ * nft 1.0.6 (netlink-notes.md §3); the raisers also accept the shorter forms
+ * nft itself emits for hand-made rules (byte-aligned prefixes, ranges). */
+#include "backend_nft_int.h"
+#include "ntpwall/util.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <libnftnl/expr.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <string.h>
+
+/* Interface names: meta iifname/oifname, cmp over the zero-padded 16 bytes. */
+static uint32_t ifname_key(enum ir_match_type t)
+{
+	return t == IR_MATCH_IIFNAME ? NFT_META_IIFNAME : NFT_META_OIFNAME;
+}
+
+static int lower_ifname(struct nft_lower_ctx *c, const struct ir_match *m, struct nftnl_rule *nr)
+{
+	char name[16] = { 0 };
+
+	memcpy(name, m->u.ifname, strnlen(m->u.ifname, sizeof(name)));
+	nftnl_rule_add_expr(nr, nft_x_meta(ifname_key(m->type)));
+	nftnl_rule_add_expr(nr, nft_x_cmp(m->negate ? NFT_CMP_NEQ : NFT_CMP_EQ, name, sizeof(name)));
+	return 0;
+}
+
+static size_t raise_ifname(const struct nft_raise_ctx *c, const struct nft_cursor *cur,
+			   enum ir_match_type t, struct ir_match *m)
+{
+	const void *data;
+	uint32_t len;
+
+	if (!nft_is_meta(nft_at(cur, 0), ifname_key(t)) || !nft_is_kind(cur, 1, "cmp") ||
+	    !nft_is_cmp(nft_at(cur, 1), &data, &len, &m->negate) || len > sizeof(m->u.ifname))
+		return 0;
+	memset(m->u.ifname, 0, sizeof(m->u.ifname));
+	memcpy(m->u.ifname, data, len);
+	m->u.ifname[sizeof(m->u.ifname) - 1] = '\0';
+	return 2;
+}
+
+/* nfproto and l4proto: meta load, one-byte cmp (netlink-notes §8.5). */
+static uint32_t proto_key(enum ir_match_type t)
+{
+	return t == IR_MATCH_NFPROTO ? NFT_META_NFPROTO : NFT_META_L4PROTO;
+}
+
+static int lower_proto(struct nft_lower_ctx *c, const struct ir_match *m, struct nftnl_rule *nr)
+{
+	uint8_t v = (uint8_t)m->u.num;
+
+	if (m->u.num > 255)
+		return -EINVAL;
+	nftnl_rule_add_expr(nr, nft_x_meta(proto_key(m->type)));
+	nftnl_rule_add_expr(nr, nft_x_cmp(m->negate ? NFT_CMP_NEQ : NFT_CMP_EQ, &v, 1));
+	return 0;
+}
+
+static size_t raise_proto(const struct nft_raise_ctx *c, const struct nft_cursor *cur,
+			  enum ir_match_type t, struct ir_match *m)
+{
+	const uint8_t *data;
+	uint32_t len;
+
+	if (!nft_is_meta(nft_at(cur, 0), proto_key(t)) || !nft_is_kind(cur, 1, "cmp") ||
+	    !nft_is_cmp(nft_at(cur, 1), (const void **)&data, &len, &m->negate) || len != 1)
+		return 0;
+	m->u.num = data[0];
+	return 2;
+}
+
+/* Ports: transport header offset 0 (source) or 2 (destination), 2 bytes. */
+static uint32_t port_off(enum ir_match_type t)
+{
+	return t == IR_MATCH_SPORT ? 0 : 2;
+}
+
+static int lower_port(struct nft_lower_ctx *c, const struct ir_match *m, struct nftnl_rule *nr)
+{
+	uint16_t v = htons((uint16_t)m->u.num);
+
+	if (m->u.num > 65535)
+		return -EINVAL;
+	nftnl_rule_add_expr(nr, nft_x_payload(NFT_PAYLOAD_TRANSPORT_HEADER, port_off(m->type), 2));
+	nftnl_rule_add_expr(nr, nft_x_cmp(m->negate ? NFT_CMP_NEQ : NFT_CMP_EQ, &v, 2));
+	return 0;
+}
+
+static size_t raise_port(const struct nft_raise_ctx *c, const struct nft_cursor *cur,
+			 enum ir_match_type t, struct ir_match *m)
+{
+	uint32_t off, len, dlen;
+	const void *data;
+	uint16_t v;
+
+	if (!nft_is_payload(nft_at(cur, 0), NFT_PAYLOAD_TRANSPORT_HEADER, &off, &len) ||
+	    off != port_off(t) || len != 2 || !nft_is_kind(cur, 1, "cmp") ||
+	    !nft_is_cmp(nft_at(cur, 1), &data, &dlen, &m->negate) || dlen != 2)
+		return 0;
+	memcpy(&v, data, 2);
+	m->u.num = ntohs(v);
+	return 2;
+}
+
+/* Addresses: network header offsets of saddr/daddr per family. */
+static uint32_t addr_off(int family, bool src)
+{
+	if (family == AF_INET)
+		return src ? 12 : 16;
+	return src ? 8 : 24;
+}
+
+static uint32_t addr_len(int family)
+{
+	return family == AF_INET ? 4 : 16;
+}
+
+/* Family and direction an address load at off means; false if none. */
+static bool addr_at(uint32_t off, uint32_t len, int *family, bool *src)
+{
+	switch (off) {
+	case 12: *family = AF_INET; *src = true; break;
+	case 16: *family = AF_INET; *src = false; break;
+	case 8: *family = AF_INET6; *src = true; break;
+	case 24: *family = AF_INET6; *src = false; break;
+	default: return false;
+	}
+	return len >= 1 && len <= addr_len(*family);
+}
+
+static bool is_src(enum ir_match_type t)
+{
+	return t == IR_MATCH_SADDR || t == IR_MATCH_SADDR_SET || t == IR_MATCH_RATE_OVER;
+}
+
+static int lower_prefix(struct nft_lower_ctx *c, const struct ir_match *m, struct nftnl_rule *nr)
+{
+	int fam = m->u.prefix.addr.family;
+	uint32_t len = addr_len(fam);
+	uint8_t mask[16] = { 0 }, net[16] = { 0 };
+
+	if ((fam != AF_INET && fam != AF_INET6) || m->u.prefix.len > len * 8)
+		return -EINVAL;
+	for (unsigned i = 0; i < m->u.prefix.len; i++)
+		mask[i / 8] |= (uint8_t)(0x80u >> (i % 8));
+	for (uint32_t i = 0; i < len; i++)
+		net[i] = m->u.prefix.addr.bytes[i] & mask[i];
+	nftnl_rule_add_expr(nr, nft_x_payload(NFT_PAYLOAD_NETWORK_HEADER,
+					  addr_off(fam, is_src(m->type)), len));
+	if (m->u.prefix.len < len * 8)
+		nftnl_rule_add_expr(nr, nft_x_bitwise(mask, len));
+	nftnl_rule_add_expr(nr, nft_x_cmp(m->negate ? NFT_CMP_NEQ : NFT_CMP_EQ, net, len));
+	return 0;
+}
+
+/* Prefix length of a contiguous mask, or -1. */
+static int mask_prefix(const uint8_t *mask, uint32_t len)
+{
+	int bits = 0;
+	bool ended = false;
+
+	for (uint32_t i = 0; i < len * 8; i++) {
+		bool set = mask[i / 8] & (0x80u >> (i % 8));
+
+		if (set && ended)
+			return -1;
+		if (set)
+			bits++;
+		else
+			ended = true;
+	}
+	return bits;
+}
+
+static size_t raise_prefix(const struct nft_raise_ctx *c, const struct nft_cursor *cur,
+			   enum ir_match_type t, struct ir_match *m)
+{
+	uint32_t off, len, dlen, mlen;
+	const uint8_t *mask = NULL;
+	const void *data;
+	size_t k = 1;
+	int fam, plen;
+	bool src;
+
+	if (!nft_is_payload(nft_at(cur, 0), NFT_PAYLOAD_NETWORK_HEADER, &off, &len) ||
+	    !addr_at(off, len, &fam, &src) || src != is_src(t))
+		return 0;
+	/* nft loads only the bytes a byte-aligned prefix covers. */
+	plen = (int)len * 8;
+	if (nft_is_kind(cur, 1, "bitwise")) {
+		mask = nft_is_mask(nft_at(cur, 1), &mlen);
+		if (!mask || mlen != len || (plen = mask_prefix(mask, len)) < 0)
+			return 0;
+		k = 2;
+	}
+	if (!nft_is_kind(cur, k, "cmp") || !nft_is_cmp(nft_at(cur, k), &data, &dlen, &m->negate) ||
+	    dlen != len)
+		return 0;
+	memset(&m->u.prefix.addr, 0, sizeof(m->u.prefix.addr));
+	m->u.prefix.addr.family = fam;
+	memcpy(m->u.prefix.addr.bytes, data, len);
+	m->u.prefix.len = (unsigned)plen;
+	return k + 1;
+}
+
+/* Address sets: the load's width follows the set's key. */
+static int set_family(const struct ir_ruleset *rs, const char *name, size_t *idx)
+{
+	for (size_t i = 0; i < rs->n_sets; i++) {
+		if (!strcmp(rs->sets[i].name, name)) {
+			if (idx)
+				*idx = i;
+			return rs->sets[i].key == IR_KEY_IPV4 ? AF_INET : AF_INET6;
+		}
+	}
+	return -1;
+}
+
+static int lower_addr_set(struct nft_lower_ctx *c, const struct ir_match *m,
+			  struct nftnl_rule *nr)
+{
+	size_t idx;
+	int fam = set_family(c->rs, m->u.set, &idx);
+
+	if (fam < 0)
+		return -ENOENT;
+	nftnl_rule_add_expr(nr, nft_x_payload(NFT_PAYLOAD_NETWORK_HEADER,
+					  addr_off(fam, is_src(m->type)), addr_len(fam)));
+	nftnl_rule_add_expr(nr, nft_x_lookup(m->u.set, nft_set_id(idx), m->negate));
+	return 0;
+}
+
+static size_t raise_addr_set(const struct nft_raise_ctx *c, const struct nft_cursor *cur,
+			     enum ir_match_type t, struct ir_match *m)
+{
+	uint32_t off, len;
+	const char *set;
+	bool src;
+	int fam;
+
+	if (!nft_is_payload(nft_at(cur, 0), NFT_PAYLOAD_NETWORK_HEADER, &off, &len) ||
+	    !addr_at(off, len, &fam, &src) || len != addr_len(fam) || src != is_src(t) ||
+	    !nft_is_kind(cur, 1, "lookup") || nftnl_expr_is_set(nft_at(cur, 1), NFTNL_EXPR_LOOKUP_DREG))
+		return 0;
+	set = nftnl_expr_get_str(nft_at(cur, 1), NFTNL_EXPR_LOOKUP_SET);
+	if (!set || set_family(c->rs, set, NULL) != fam)
+		return 0;
+	m->u.set = xstrdup(set);
+	m->negate = nftnl_expr_get_u32(nft_at(cur, 1), NFTNL_EXPR_LOOKUP_FLAGS) & NFT_LOOKUP_F_INV;
+	return 2;
+}
+
+/* ct state: host-order bitmask, masked, then != 0 (== 0 when negated). */
+static int lower_ct(struct nft_lower_ctx *c, const struct ir_match *m, struct nftnl_rule *nr)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("ct");
+	uint32_t zero = 0;
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, NFT_CT_STATE);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, NFT_REG_1);
+	nftnl_rule_add_expr(nr, e);
+	nftnl_rule_add_expr(nr, nft_x_bitwise(&m->u.bits, 4));
+	nftnl_rule_add_expr(nr, nft_x_cmp(m->negate ? NFT_CMP_EQ : NFT_CMP_NEQ, &zero, 4));
+	return 0;
+}
+
+static size_t raise_ct(const struct nft_raise_ctx *c, const struct nft_cursor *cur,
+		       enum ir_match_type t, struct ir_match *m)
+{
+	const struct nftnl_expr *e = nft_at(cur, 0);
+	const uint8_t *mask;
+	const void *data;
+	uint32_t mlen, dlen, v;
+	bool neq;
+
+	if (strcmp(nft_kind_at(cur, 0), "ct") || !nftnl_expr_is_set(e, NFTNL_EXPR_CT_DREG) ||
+	    nftnl_expr_get_u32(e, NFTNL_EXPR_CT_KEY) != NFT_CT_STATE ||
+	    nftnl_expr_is_set(e, NFTNL_EXPR_CT_DIR) || !nft_is_kind(cur, 1, "bitwise") ||
+	    !(mask = nft_is_mask(nft_at(cur, 1), &mlen)) || mlen != 4 || !nft_is_kind(cur, 2, "cmp") ||
+	    !nft_is_cmp(nft_at(cur, 2), &data, &dlen, &neq) || dlen != 4)
+		return 0;
+	memcpy(&v, data, 4);
+	if (v)
+		return 0;
+	memcpy(&m->u.bits, mask, 4);
+	m->negate = !neq;
+	return 3;
+}
+
+/* NTP header fields: one byte of the UDP payload, masked; bit n of the IR
+ * bitmask is field value n. One value is a cmp, several an anonymous set
+ * (as nft lists `{ 6, 7 }`, matching render_nft); ranges and < > from
+ * hand-made rules are understood on the way back. */
+struct ntp_field {
+	enum ir_match_type type;
+	uint32_t off;		/* transport header offset: 8 + byte in NTP header */
+	uint8_t mask;
+	unsigned shift;
+	unsigned n_vals;
+};
+
+static const struct ntp_field ntp_fields[] = {
+	{ IR_MATCH_NTP_MODE, 8, 0x07, 0, 8 },
+	{ IR_MATCH_NTP_VERSION, 8, 0x38, 3, 8 },
+	{ IR_MATCH_NTP_OPCODE, 9, 0x1f, 0, 32 },
+};
+
+static const struct ntp_field *ntp_field(enum ir_match_type t)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(ntp_fields); i++)
+		if (ntp_fields[i].type == t)
+			return &ntp_fields[i];
+	return NULL;
+}
+
+static int lower_ntp(struct nft_lower_ctx *c, const struct ir_match *m, struct nftnl_rule *nr)
+{
+	const struct ntp_field *f = ntp_field(m->type);
+	uint32_t bits = m->u.bits;
+	unsigned lo, hi, n = (unsigned)__builtin_popcount(bits);
+	uint8_t from;
+
+	if (!bits || (f->n_vals < 32 && bits >> f->n_vals))
+		return -EINVAL;
+	lo = (unsigned)__builtin_ctz(bits);
+	hi = 31u - (unsigned)__builtin_clz(bits);
+	nftnl_rule_add_expr(nr, nft_x_payload(NFT_PAYLOAD_TRANSPORT_HEADER, f->off, 1));
+	nftnl_rule_add_expr(nr, nft_x_bitwise(&f->mask, 1));
+	from = (uint8_t)(lo << f->shift);
+	if (n == 1) {
+		nftnl_rule_add_expr(nr, nft_x_cmp(m->negate ? NFT_CMP_NEQ : NFT_CMP_EQ, &from, 1));
+	} else {
+		struct nft_anon *a;
+
+		if (c->n_anon == ARRAY_SIZE(c->anon))
+			return -E2BIG;
+		a = &c->anon[c->n_anon++];
+		a->id = c->next_id++;
+		a->n = 0;
+		for (unsigned v = lo; v <= hi; v++)
+			if (bits & (1u << v))
+				a->vals[a->n++] = (uint8_t)(v << f->shift);
+		/* The kernel names "__set%d" itself; the rule binds by id. */
+		nftnl_rule_add_expr(nr, nft_x_lookup("__set%d", a->id, m->negate));
+	}
+	return 0;
+}
+
+/* Bits of the values v (shifted field values) with op true against ref. */
+static uint32_t ntp_bits_cmp(const struct ntp_field *f, uint32_t op, uint8_t ref)
+{
+	uint32_t bits = 0;
+
+	for (unsigned v = 0; v < f->n_vals; v++) {
+		uint8_t x = (uint8_t)(v << f->shift);
+		bool ok = (op == NFT_CMP_LT && x < ref) || (op == NFT_CMP_LTE && x <= ref) ||
+			  (op == NFT_CMP_GT && x > ref) || (op == NFT_CMP_GTE && x >= ref);
+
+		if (ok)
+			bits |= 1u << v;
+	}
+	return bits;
+}
+
+static bool ntp_value_bit(const struct ntp_field *f, uint8_t x, uint32_t *bits)
+{
+	if (x & ~f->mask)
+		return false;
+	*bits |= 1u << (x >> f->shift);
+	return true;
+}
+
+static bool raise_ntp_test(const struct nft_raise_ctx *c, const struct ntp_field *f,
+			   const struct nftnl_expr *e, struct ir_match *m)
+{
+	const char *kind = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
+	const uint8_t *d, *d2;
+	uint32_t len, len2, bits = 0;
+
+	if (!strcmp(kind, "cmp")) {
+		uint32_t op = nftnl_expr_get_u32(e, NFTNL_EXPR_CMP_OP);
+
+		d = nftnl_expr_get(e, NFTNL_EXPR_CMP_DATA, &len);
+		if (!d || len != 1)
+			return false;
+		if (op == NFT_CMP_EQ || op == NFT_CMP_NEQ) {
+			m->negate = op == NFT_CMP_NEQ;
+			if (!ntp_value_bit(f, d[0], &bits))
+				return false;
+		} else {
+			bits = ntp_bits_cmp(f, op, d[0]);
+		}
+	} else if (!strcmp(kind, "range")) {
+		d = nftnl_expr_get(e, NFTNL_EXPR_RANGE_FROM_DATA, &len);
+		d2 = nftnl_expr_get(e, NFTNL_EXPR_RANGE_TO_DATA, &len2);
+		if (!d || !d2 || len != 1 || len2 != 1)
+			return false;
+		for (unsigned v = 0; v < f->n_vals; v++) {
+			uint8_t x = (uint8_t)(v << f->shift);
+
+			if (x >= d[0] && x <= d2[0])
+				bits |= 1u << v;
+		}
+		m->negate = nftnl_expr_get_u32(e, NFTNL_EXPR_RANGE_OP) == NFT_RANGE_NEQ;
+	} else if (!strcmp(kind, "lookup") && !nftnl_expr_is_set(e, NFTNL_EXPR_LOOKUP_DREG)) {
+		const char *name = nftnl_expr_get_str(e, NFTNL_EXPR_LOOKUP_SET);
+		const struct nft_anon_read *a = NULL;
+
+		for (size_t i = 0; name && i < c->n_anon; i++)
+			if (!strcmp(c->anon[i].name, name))
+				a = &c->anon[i];
+		if (!a)
+			return false;
+		for (size_t i = 0; i < a->n; i++)
+			if (!ntp_value_bit(f, a->vals[i], &bits))
+				return false;
+		m->negate = nftnl_expr_get_u32(e, NFTNL_EXPR_LOOKUP_FLAGS) & NFT_LOOKUP_F_INV;
+	} else {
+		return false;
+	}
+	m->u.bits = bits;
+	return bits != 0;
+}
+
+static size_t raise_ntp(const struct nft_raise_ctx *c, const struct nft_cursor *cur,
+			enum ir_match_type t, struct ir_match *m)
+{
+	const struct ntp_field *f = ntp_field(t);
+	uint32_t off, len, mlen;
+	const uint8_t *mask;
+
+	if (!nft_is_payload(nft_at(cur, 0), NFT_PAYLOAD_TRANSPORT_HEADER, &off, &len) ||
+	    off != f->off || len != 1 || !nft_is_kind(cur, 1, "bitwise") ||
+	    !(mask = nft_is_mask(nft_at(cur, 1), &mlen)) || mlen != 1 || mask[0] != f->mask ||
+	    cur->i + 2 >= cur->n || !raise_ntp_test(c, f, nft_at(cur, 2), m))
+		return 0;
+	return 3;
+}
+
+/* Per-source rate: source address into a dynamic set whose limit matches
+ * only over the rate (netlink-notes §3 R5). */
+static int lower_rate(struct nft_lower_ctx *c, const struct ir_match *m, struct nftnl_rule *nr)
+{
+	struct nftnl_expr *dyn, *lim;
+	size_t idx;
+	int fam = set_family(c->rs, m->u.limit.set, &idx);
+
+	if (fam < 0)
+		return -ENOENT;
+	if (m->negate)
+		return -EINVAL;
+	nftnl_rule_add_expr(nr, nft_x_payload(NFT_PAYLOAD_NETWORK_HEADER, addr_off(fam, true),
+					  addr_len(fam)));
+	lim = nftnl_expr_alloc("limit");
+	nftnl_expr_set_u64(lim, NFTNL_EXPR_LIMIT_RATE, m->u.limit.rate);
+	nftnl_expr_set_u64(lim, NFTNL_EXPR_LIMIT_UNIT, m->u.limit.unit_s);
+	nftnl_expr_set_u32(lim, NFTNL_EXPR_LIMIT_BURST, m->u.limit.burst);
+	nftnl_expr_set_u32(lim, NFTNL_EXPR_LIMIT_TYPE, NFT_LIMIT_PKTS);
+	nftnl_expr_set_u32(lim, NFTNL_EXPR_LIMIT_FLAGS, NFT_LIMIT_F_INV);
+	dyn = nftnl_expr_alloc("dynset");
+	nftnl_expr_set_u32(dyn, NFTNL_EXPR_DYNSET_SREG_KEY, NFT_REG_1);
+	nftnl_expr_set_u32(dyn, NFTNL_EXPR_DYNSET_OP, NFT_DYNSET_OP_UPDATE);
+	nftnl_expr_set_str(dyn, NFTNL_EXPR_DYNSET_SET_NAME, m->u.limit.set);
+	nftnl_expr_set_u32(dyn, NFTNL_EXPR_DYNSET_SET_ID, nft_set_id(idx));
+	/* The dynset adopts the limit (nftnl src/expr/dynset.c). */
+	nftnl_expr_set(dyn, NFTNL_EXPR_DYNSET_EXPR, lim, 0);
+	nftnl_rule_add_expr(nr, dyn);
+	return 0;
+}
+
+static size_t raise_rate(const struct nft_raise_ctx *c, const struct nft_cursor *cur,
+			 enum ir_match_type t, struct ir_match *m)
+{
+	const struct nftnl_expr *dyn, *lim;
+	uint32_t off, len, dl;
+	const char *set;
+	bool src;
+	int fam;
+
+	if (!nft_is_payload(nft_at(cur, 0), NFT_PAYLOAD_NETWORK_HEADER, &off, &len) ||
+	    !addr_at(off, len, &fam, &src) || !src || len != addr_len(fam) ||
+	    !nft_is_kind(cur, 1, "dynset"))
+		return 0;
+	dyn = nft_at(cur, 1);
+	set = nftnl_expr_get_str(dyn, NFTNL_EXPR_DYNSET_SET_NAME);
+	lim = nftnl_expr_get(dyn, NFTNL_EXPR_DYNSET_EXPR, &dl);
+	if (!set || set_family(c->rs, set, NULL) != fam || !lim ||
+	    nftnl_expr_get_u32(dyn, NFTNL_EXPR_DYNSET_OP) != NFT_DYNSET_OP_UPDATE ||
+	    strcmp(nftnl_expr_get_str(lim, NFTNL_EXPR_NAME), "limit") ||
+	    nftnl_expr_get_u32(lim, NFTNL_EXPR_LIMIT_TYPE) != NFT_LIMIT_PKTS ||
+	    nftnl_expr_get_u32(lim, NFTNL_EXPR_LIMIT_FLAGS) != NFT_LIMIT_F_INV)
+		return 0;
+	m->u.limit.set = xstrdup(set);
+	m->u.limit.rate = (uint32_t)nftnl_expr_get_u64(lim, NFTNL_EXPR_LIMIT_RATE);
+	m->u.limit.unit_s = (uint32_t)nftnl_expr_get_u64(lim, NFTNL_EXPR_LIMIT_UNIT);
+	m->u.limit.burst = nftnl_expr_get_u32(lim, NFTNL_EXPR_LIMIT_BURST);
+	return 2;
+}
+
+struct match_ops_row {
+	enum ir_match_type type;
+	int (*lower)(struct nft_lower_ctx *c, const struct ir_match *m, struct nftnl_rule *nr);
+	/* Expressions consumed at cur for a match of this type, 0 if none. */
+	size_t (*raise)(const struct nft_raise_ctx *c, const struct nft_cursor *cur,
+			enum ir_match_type t, struct ir_match *m);
+};
+
+static const struct match_ops_row match_ops[] = {
+	{ IR_MATCH_IIFNAME, lower_ifname, raise_ifname },
+	{ IR_MATCH_OIFNAME, lower_ifname, raise_ifname },
+	{ IR_MATCH_NFPROTO, lower_proto, raise_proto },
+	{ IR_MATCH_L4PROTO, lower_proto, raise_proto },
+	{ IR_MATCH_SPORT, lower_port, raise_port },
+	{ IR_MATCH_DPORT, lower_port, raise_port },
+	{ IR_MATCH_SADDR, lower_prefix, raise_prefix },
+	{ IR_MATCH_DADDR, lower_prefix, raise_prefix },
+	{ IR_MATCH_SADDR_SET, lower_addr_set, raise_addr_set },
+	{ IR_MATCH_DADDR_SET, lower_addr_set, raise_addr_set },
+	{ IR_MATCH_CT_STATE, lower_ct, raise_ct },
+	{ IR_MATCH_NTP_MODE, lower_ntp, raise_ntp },
+	{ IR_MATCH_NTP_VERSION, lower_ntp, raise_ntp },
+	{ IR_MATCH_NTP_OPCODE, lower_ntp, raise_ntp },
+	{ IR_MATCH_RATE_OVER, lower_rate, raise_rate },
+};
+
+static const struct match_ops_row *ops_for(enum ir_match_type t)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(match_ops); i++)
+		if (match_ops[i].type == t)
+			return &match_ops[i];
+	return NULL;
+}
+
+int nft_match_lower(struct nft_lower_ctx *c, const struct ir_match *m, struct nftnl_rule *nr)
+{
+	const struct match_ops_row *o = ops_for(m->type);
+
+	return o ? o->lower(c, m, nr) : -EINVAL;
+}
+
+size_t nft_match_raise(const struct nft_raise_ctx *c, const struct nft_cursor *cur,
+		       struct ir_match *out)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(match_ops); i++) {
+		struct ir_match m = { .type = match_ops[i].type };
+		size_t k = match_ops[i].raise(c, cur, m.type, &m);
+
+		if (k) {
+			*out = m;
+			return k;
+		}
+	}
+	return 0;
+}

@@ -1,0 +1,183 @@
+/* A whole rule to nft expressions and back: the matches through the
+ * per-type table (backend_nft_match.c), then counter, log, notrack and the
+ * verdict, and the comment in the rule's userdata (NFTNL_UDATA_RULE_COMMENT)
+ * so `nft list` shows it. What the raise cannot map is kept as text in
+ * ir_rule.unknown, so a hand-made rule never reads back as ours. */
+#include "backend_nft_int.h"
+#include "ntpwall/util.h"
+
+#include <errno.h>
+#include <libnftnl/expr.h>
+#include <libnftnl/udata.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <string.h>
+
+static void lower_verdict(const struct ir_rule *r, struct nftnl_rule *nr)
+{
+	struct nftnl_expr *e;
+
+	if (r->verdict == IR_VERDICT_REJECT) {
+		e = nftnl_expr_alloc("reject");
+		nftnl_expr_set_u32(e, NFTNL_EXPR_REJECT_TYPE, NFT_REJECT_ICMPX_UNREACH);
+		nftnl_expr_set_u8(e, NFTNL_EXPR_REJECT_CODE, NFT_REJECT_ICMPX_PORT_UNREACH);
+		nftnl_rule_add_expr(nr, e);
+	} else if (r->verdict != IR_VERDICT_NONE) {
+		e = nftnl_expr_alloc("immediate");
+		nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT,
+				   r->verdict == IR_VERDICT_ACCEPT ? NF_ACCEPT : NF_DROP);
+		nftnl_rule_add_expr(nr, e);
+	}
+}
+
+static int lower_comment(const char *comment, struct nftnl_rule *nr)
+{
+	struct nftnl_udata_buf *ud;
+
+	if (!comment)
+		return 0;
+	if (strlen(comment) > NFT_COMMENT_MAX)
+		return -ENAMETOOLONG;
+	ud = nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN);
+	if (!nftnl_udata_put_strz(ud, NFTNL_UDATA_RULE_COMMENT, comment)) {
+		nftnl_udata_buf_free(ud);
+		return -ENAMETOOLONG;
+	}
+	nftnl_rule_set_data(nr, NFTNL_RULE_USERDATA, nftnl_udata_buf_data(ud),
+			    nftnl_udata_buf_len(ud));
+	nftnl_udata_buf_free(ud);
+	return 0;
+}
+
+int nft_rule_lower(struct nft_lower_ctx *c, const struct ir_rule *r, struct nftnl_rule *nr)
+{
+	int ret;
+
+	c->n_anon = 0;
+	for (size_t i = 0; i < r->n_matches; i++) {
+		ret = nft_match_lower(c, &r->matches[i], nr);
+		if (ret < 0)
+			return ret;
+	}
+	if (r->counter)
+		nftnl_rule_add_expr(nr, nftnl_expr_alloc("counter"));
+	if (r->log_prefix) {
+		struct nftnl_expr *e = nftnl_expr_alloc("log");
+
+		if (*r->log_prefix)
+			nftnl_expr_set_str(e, NFTNL_EXPR_LOG_PREFIX, r->log_prefix);
+		nftnl_rule_add_expr(nr, e);
+	}
+	if (r->notrack)
+		nftnl_rule_add_expr(nr, nftnl_expr_alloc("notrack"));
+	lower_verdict(r, nr);
+	return lower_comment(r->comment, nr);
+}
+
+/* A statement or verdict at cur; false if the expression is none. */
+static bool raise_stmt(const struct nftnl_expr *e, struct ir_rule *out)
+{
+	const char *k = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
+
+	if (!strcmp(k, "counter")) {
+		out->counter = true;
+		out->packets = nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_PACKETS);
+		out->bytes = nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_BYTES);
+	} else if (!strcmp(k, "log") && !out->log_prefix) {
+		const char *p = nftnl_expr_get_str(e, NFTNL_EXPR_LOG_PREFIX);
+
+		out->log_prefix = xstrdup(p ? p : "");
+	} else if (!strcmp(k, "notrack")) {
+		out->notrack = true;
+	} else if (!strcmp(k, "reject") &&
+		   nftnl_expr_get_u32(e, NFTNL_EXPR_REJECT_TYPE) == NFT_REJECT_ICMPX_UNREACH &&
+		   nftnl_expr_get_u8(e, NFTNL_EXPR_REJECT_CODE) == NFT_REJECT_ICMPX_PORT_UNREACH) {
+		out->verdict = IR_VERDICT_REJECT;
+	} else if (!strcmp(k, "immediate") &&
+		   nftnl_expr_get_u32(e, NFTNL_EXPR_IMM_DREG) == NFT_REG_VERDICT) {
+		uint32_t v = nftnl_expr_get_u32(e, NFTNL_EXPR_IMM_VERDICT);
+
+		if (v == NF_ACCEPT)
+			out->verdict = IR_VERDICT_ACCEPT;
+		else if (v == NF_DROP)
+			out->verdict = IR_VERDICT_DROP;
+		else
+			return false;
+	} else {
+		return false;
+	}
+	return true;
+}
+
+static void add_unknown(struct ir_rule *out, const struct nftnl_expr *e)
+{
+	char text[512];
+	char *s;
+
+	nftnl_expr_snprintf(text, sizeof(text), e, NFTNL_OUTPUT_DEFAULT, 0);
+	s = xasprintf("%s[ %s %s ]", out->unknown ? out->unknown : "",
+		      nftnl_expr_get_str(e, NFTNL_EXPR_NAME), text);
+	free(out->unknown);
+	out->unknown = s;
+}
+
+static int comment_cb(const struct nftnl_udata *attr, void *data)
+{
+	char **out = data;
+	const char *v = nftnl_udata_get(attr);
+	uint8_t len = nftnl_udata_len(attr);
+
+	if (nftnl_udata_type(attr) == NFTNL_UDATA_RULE_COMMENT && len > 0 && !v[len - 1] &&
+	    !*out)
+		*out = xstrdup(v);
+	return MNL_CB_OK;
+}
+
+static size_t raise_match(const struct nft_raise_ctx *c, const struct nft_cursor *cur,
+			  struct ir_rule *out)
+{
+	struct ir_match m;
+	size_t k = nft_match_raise(c, cur, &m);
+
+	if (k)
+		*ir_rule_add_match(out, m.type) = m;
+	return k;
+}
+
+int nft_rule_raise(const struct nft_raise_ctx *c, const struct nftnl_rule *nr,
+		   struct ir_rule *out)
+{
+	struct nftnl_expr_iter *it = nftnl_expr_iter_create(nr);
+	struct nft_cursor cur = { 0 };
+	size_t cap = 0;
+	bool stmts = false;
+	struct nftnl_expr *e;
+	const void *ud;
+	uint32_t ud_len;
+
+	while ((e = nftnl_expr_iter_next(it))) {
+		xgrow((void **)&cur.e, &cap, cur.n, sizeof(*cur.e));
+		cur.e[cur.n++] = e;
+	}
+	nftnl_expr_iter_destroy(it);
+	while (cur.i < cur.n) {
+		size_t k = stmts || out->verdict ? 0 : raise_match(c, &cur, out);
+
+		if (k) {
+			cur.i += k;
+			continue;
+		}
+		/* Anything after a verdict, or a statement twice, is not ours. */
+		if (out->verdict || !raise_stmt(nft_at(&cur, 0), out))
+			add_unknown(out, nft_at(&cur, 0));
+		stmts = true;
+		cur.i++;
+	}
+	free(cur.e);
+	out->handle = nftnl_rule_get_u64(nr, NFTNL_RULE_HANDLE);
+	ud = nftnl_rule_get_data(nr, NFTNL_RULE_USERDATA, &ud_len);
+	if (ud)
+		nftnl_udata_parse(ud, ud_len, comment_cb, &out->comment);
+	return 0;
+}

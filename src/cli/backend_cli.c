@@ -1,0 +1,343 @@
+/* Shared steps of the changing commands: policy to wanted IR, backend
+ * open/read, the compare-and-swap commit with bounded retries, recording a
+ * generation, and reverting a pending --confirm (used by the prompt, the
+ * watchdog and nothing else). */
+#include "backend_cli.h"
+#include "cli.h"
+#include "ntpwall/compile.h"
+#include "ntpwall/lint.h"
+#include "ntpwall/util.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+void bcli_print_diags(const struct diags *d)
+{
+	for (size_t i = 0; i < d->n; i++) {
+		const struct diag *g = &d->v[i];
+
+		if (g->loc.file && g->loc.line)
+			fprintf(stderr, "%s:%u:%u: error: %s\n", g->loc.file, g->loc.line,
+				g->loc.column, g->msg);
+		else
+			cli_error("%s", g->msg);
+	}
+}
+
+/* The previous generation's resolved names, for a stable pool choice. */
+static struct resolved *previous_resolved(struct state *st)
+{
+	struct state_gen *g = st ? bcli_latest(st) : NULL;
+	struct resolved *r = NULL;
+
+	if (g && g->resolved && resolve_from_json(g->resolved, &r))
+		r = NULL;
+	state_gen_free(g);
+	return r;
+}
+
+/* Only a pool's choice depends on the previous result. */
+static bool has_pool(const struct policy *p)
+{
+	for (size_t i = 0; i < p->n_upstreams; i++)
+		if (p->upstreams[i].kind == POLICY_UPSTREAM_POOL)
+			return true;
+	return false;
+}
+
+static char *machine_seed(void)
+{
+	char *buf = NULL;
+	size_t len;
+
+	if (util_read_file("/etc/machine-id", 4096, &buf, &len))
+		return NULL;
+	buf[strcspn(buf, "\n")] = '\0';
+	return buf;
+}
+
+int bcli_wanted(const char *path, struct state *previous, struct wanted *w)
+{
+	struct resolve_options opt = { 0 };
+	struct diags d;
+	int ret, rc = EXIT_USAGE;
+	char *seed = machine_seed();
+
+	memset(w, 0, sizeof(*w));
+	diag_init(&d, 0);
+	if (policy_load(path, &d, &w->policy))
+		goto out;
+	lint_policy(w->policy, &d);
+	if (has_pool(w->policy))
+		opt.previous = previous_resolved(previous);
+	opt.seed = seed;
+	ret = resolve_policy(w->policy, &opt, &d, &w->resolved);
+	resolve_free((struct resolved *)opt.previous);
+	if (ret) {
+		/* An apply must never silently drop an upstream. */
+		if (ret != -EINVAL)
+			cli_error("%s: resolve: %s", path, strerror(-ret));
+		cli_error("%s: not every name resolved; nothing changed", path);
+		goto out;
+	}
+	if (compile_policy(w->policy, w->resolved, &d, &w->rs))
+		goto out;
+	rc = EXIT_OK;
+out:
+	diag_sort(&d);
+	if (arg_verbose >= 0 || rc)
+		report_diags(stderr, &d, REPORT_TEXT);
+	diag_free(&d);
+	free(seed);
+	if (rc)
+		bcli_wanted_free(w);
+	return rc;
+}
+
+void bcli_wanted_free(struct wanted *w)
+{
+	ir_ruleset_free(w->rs);
+	resolve_free(w->resolved);
+	policy_free(w->policy);
+	memset(w, 0, sizeof(*w));
+}
+
+int bcli_open(const char *name, struct live *l)
+{
+	int ret;
+
+	memset(l, 0, sizeof(*l));
+	l->ops = backend_find(name);
+	if (!l->ops) {
+		cli_error("backend '%s' is not available", name);
+		return EXIT_USAGE;
+	}
+	ret = l->ops->open(&l->b);
+	if (ret < 0) {
+		cli_error("%s: cannot talk to the kernel: %s%s", name, strerror(-ret),
+			  ret == -EPERM ? " (needs root or CAP_NET_ADMIN)" : "");
+		return EXIT_USAGE;
+	}
+	return EXIT_OK;
+}
+
+int bcli_read(struct live *l, const char *table)
+{
+	int ret;
+
+	ir_ruleset_free(l->rs);
+	l->rs = NULL;
+	ret = l->ops->read(l->b, table, &l->rs, &l->gen);
+	if (ret == -ENOENT) {
+		/* The table is absent; the generation still comes from the read. */
+		return l->ops->generation(l->b, &l->gen) < 0 ? EXIT_USAGE : EXIT_OK;
+	}
+	if (ret < 0) {
+		cli_error("reading table inet %s: %s", table, strerror(-ret));
+		return EXIT_USAGE;
+	}
+	return EXIT_OK;
+}
+
+void bcli_close(struct live *l)
+{
+	ir_ruleset_free(l->rs);
+	if (l->ops && l->b)
+		l->ops->close(l->b);
+	memset(l, 0, sizeof(*l));
+}
+
+struct state *bcli_state(bool create, bool lock)
+{
+	struct state *st;
+	int ret = state_open(arg_state_dir, create, &st);
+
+	if (ret < 0) {
+		cli_error("state directory %s: %s", arg_state_dir, strerror(-ret));
+		return NULL;
+	}
+	if (lock && (ret = state_lock(st)) < 0) {
+		cli_error("state directory %s: lock: %s", arg_state_dir, strerror(-ret));
+		state_close(st);
+		return NULL;
+	}
+	return st;
+}
+
+int bcli_commit(struct live *l, const struct ir_ruleset *rs, const char *table,
+		const char *old_table)
+{
+	int ret = -ERESTART;
+
+	for (int i = 0; i < BACKEND_RETRIES && ret == -ERESTART; i++) {
+		struct diags d;
+
+		if (i && bcli_read(l, table))
+			return EXIT_USAGE;
+		/* Test hook: pretend someone committed between read and apply. */
+		if (!i && getenv("NTPWALL_TEST_STALE_GENID"))
+			l->gen.genid--;
+		diag_init(&d, 10);
+		ret = rs ? l->ops->apply(l->b, rs, old_table, &l->gen, &d) :
+			   l->ops->remove(l->b, table, &l->gen, &d);
+		if (ret < 0 && ret != -ERESTART)
+			bcli_print_diags(&d);
+		diag_free(&d);
+	}
+	if (ret == -ERESTART) {
+		cli_error("table inet %s: the ruleset kept changing under us; nothing changed",
+			  table);
+		return EXIT_USAGE;
+	}
+	if (ret < 0) {
+		cli_error("table inet %s: the kernel refused the transaction; nothing changed",
+			  table);
+		return EXIT_USAGE;
+	}
+	return EXIT_OK;
+}
+
+int bcli_record(struct state *st, struct state_gen *g, unsigned keep, bool quiet)
+{
+	int ret = state_record(st, g, keep);
+
+	if (ret < 0) {
+		cli_error("state directory %s: writing a generation: %s", arg_state_dir,
+			  strerror(-ret));
+		state_gen_free(g);
+		return EXIT_USAGE;
+	}
+	if (!quiet && arg_verbose >= 0)
+		printf("generation %lu (%s)\n", g->number, g->action);
+	state_gen_free(g);
+	return EXIT_OK;
+}
+
+struct state_gen *bcli_latest(struct state *st)
+{
+	unsigned long n = state_latest(st);
+	struct state_gen *g = NULL;
+	char *err = NULL;
+
+	if (n && state_load(st, n, &g, &err) < 0) {
+		cli_error("state directory %s: generation %lu: %s", arg_state_dir, n,
+			  err ? err : "unreadable");
+		g = NULL;
+	}
+	free(err);
+	return g;
+}
+
+int bcli_restore(struct state *st, unsigned long src, const char *action, bool quiet)
+{
+	struct state_gen *g = NULL, *latest = bcli_latest(st);
+	const char *table = latest && latest->rs ? latest->rs->table : "ntpwall";
+	struct live l;
+	char *err = NULL;
+	int rc;
+
+	if (src && state_load(st, src, &g, &err) < 0) {
+		if (!quiet)
+			cli_error("generation %lu: %s", src, err ? err : "not found");
+		free(err);
+		state_gen_free(latest);
+		return EXIT_USAGE;
+	}
+	if (!g) {
+		g = state_gen_new("remove", latest ? latest->backend : "nft");
+	} else if (g->rs) {
+		table = g->rs->table;
+	}
+	rc = bcli_open(g->backend, &l);
+	if (!rc)
+		rc = bcli_read(&l, table);
+	/* A removal of an absent table is a no-op but still a new generation. */
+	if (!rc && (g->rs || l.rs))
+		rc = bcli_commit(&l, g->rs, table, latest && latest->rs ? latest->rs->table : NULL);
+	bcli_close(&l);
+	if (!rc) {
+		free(g->action);
+		g->action = xstrdup(action);
+		free(g->created);
+		g->created = NULL;
+		free(g->version);
+		g->version = NULL;
+		g->source = src;
+		rc = bcli_record(st, g, state_keep_default(), quiet);
+		g = NULL;
+	}
+	state_gen_free(g);
+	state_gen_free(latest);
+	return rc;
+}
+
+int bcli_revert_pending(unsigned long gen, bool quiet)
+{
+	struct state_pending p;
+	struct state *st;
+	int rc = EXIT_OK;
+
+	st = bcli_state(false, true);
+	if (!st)
+		return EXIT_USAGE;
+	if (state_pending_read(st, &p) == 0 && p.generation == gen) {
+		rc = bcli_restore(st, p.previous, "revert", quiet);
+		if (!rc)
+			(void)state_pending_clear(st);
+	}
+	state_close(st);
+	return rc;
+}
+
+void bcli_stop_watchdog(pid_t pid)
+{
+	char path[64], comm[32] = "";	/* /proc/<pid>/comm; comm is 16 bytes */
+	FILE *f;
+
+	if (pid <= 0)
+		return;
+	snprintf(path, sizeof(path), "/proc/%ld/comm", (long)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	/* Only if the pid still names an ntpwall process (pids are reused). */
+	if (fgets(comm, sizeof(comm), f) && !strncmp(comm, "ntpwall", 7))
+		(void)kill(pid, SIGTERM);
+	fclose(f);
+}
+
+char *bcli_managed_table(struct state *st)
+{
+	unsigned long *nums;
+	char *table = NULL;
+	size_t n;
+
+	if (state_list(st, &nums, &n) < 0)
+		return NULL;
+	while (n-- > 0 && !table) {
+		struct state_gen *g;
+
+		if (state_load(st, nums[n], &g, NULL) < 0)
+			continue;
+		if (g->rs)
+			table = xstrdup(g->rs->table);
+		state_gen_free(g);
+	}
+	free(nums);
+	return table;
+}
+
+int bcli_parse_keep(const char *s, unsigned *keep)
+{
+	unsigned long v;
+
+	if (policy_parse_uint(s, 1, 100000, &v)) {
+		cli_error("--keep '%s': expected a number from 1 to 100000", s);
+		return -1;
+	}
+	*keep = (unsigned)v;
+	return 0;
+}

@@ -1,0 +1,84 @@
+/* Pieces shared by the commands that touch the kernel and the state
+ * directory (apply, diff, rollback, confirm, status, remove). Only
+ * src/cli/ includes this. */
+#ifndef NTPWALL_BACKEND_CLI_H
+#define NTPWALL_BACKEND_CLI_H
+
+#include "ntpwall/backend.h"
+#include "ntpwall/ir.h"
+#include "ntpwall/policy.h"
+#include "ntpwall/resolve.h"
+#include "ntpwall/state.h"
+
+#include <stdbool.h>
+
+/* What a policy asks for: loaded, linted (warnings to stderr), resolved
+ * (every name must resolve) and compiled. */
+struct wanted {
+	struct policy *policy;
+	struct resolved *resolved;
+	struct ir_ruleset *rs;
+};
+
+/* An open backend plus what was live when last read. */
+struct live {
+	const struct backend_ops *ops;
+	struct backend *b;
+	struct ir_ruleset *rs;	/* NULL: the table does not exist */
+	struct backend_gen gen;
+};
+
+/* Build w from the policy at path; previous (may be NULL) keeps pool
+ * choices stable. Prints diagnostics; returns 0 or an exit code. */
+int bcli_wanted(const char *path, struct state *previous, struct wanted *w);
+void bcli_wanted_free(struct wanted *w);
+
+/* Open the backend called name; prints why not. Returns 0 or an exit code. */
+int bcli_open(const char *name, struct live *l);
+/* (Re-)read table into l->rs / l->gen. Prints why not. 0 or an exit code. */
+int bcli_read(struct live *l, const char *table);
+void bcli_close(struct live *l);
+
+/* Open the state directory (created when create), locked when lock.
+ * Prints why not; NULL on failure. */
+struct state *bcli_state(bool create, bool lock);
+
+/* Make rs live (NULL: remove table; old_table, if not NULL and other than
+ * rs's, is deleted in the same transaction: a renamed table) with the genid check against l->gen,
+ * re-reading and retrying when someone else changed the ruleset meanwhile.
+ * Prints kernel errors by object. Returns 0 or an exit code. */
+int bcli_commit(struct live *l, const struct ir_ruleset *rs, const char *table,
+		const char *old_table);
+
+/* Print backend diagnostics: "file:line:col: error: msg" or "ntpwall: msg". */
+void bcli_print_diags(const struct diags *d);
+
+/* Record g (taking ownership) as the next generation; prints its number
+ * unless quiet. Returns 0 or an exit code. */
+int bcli_record(struct state *st, struct state_gen *g, unsigned keep, bool quiet);
+
+/* The latest generation, or NULL (none, or unreadable: printed). */
+struct state_gen *bcli_latest(struct state *st);
+
+/* Make generation src live again (0: remove the table) and record it as a
+ * new generation with action ("rollback", "revert"). Needs the lock.
+ * Returns 0 or an exit code. */
+int bcli_restore(struct state *st, unsigned long src, const char *action, bool quiet);
+
+/* Undo a pending --confirm apply of generation gen if it is still pending:
+ * make the pending record's previous generation live again and record it
+ * as a "revert". Takes the lock itself. Returns 0 when reverted or nothing
+ * was pending, else an exit code. quiet: print nothing (watchdog). */
+int bcli_revert_pending(unsigned long gen, bool quiet);
+
+/* The table of the newest generation that has one (new string), or NULL:
+ * the table ntpwall manages. */
+char *bcli_managed_table(struct state *st);
+
+/* End a confirm watchdog early (it would find nothing to do). */
+void bcli_stop_watchdog(pid_t pid);
+
+/* Parse --keep N; -1 if bad. */
+int bcli_parse_keep(const char *s, unsigned *keep);
+
+#endif

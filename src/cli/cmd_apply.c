@@ -1,0 +1,381 @@
+/* ntpwall apply POLICY [--dry-run] [--probe] [--confirm SECONDS] [--keep N]:
+ * resolve and compile the policy, compare with what the kernel has, and
+ * when they differ replace ntpwall's table in one transaction and record a
+ * generation. --confirm leaves a detached watchdog that reverts unless the
+ * change is confirmed in time; it outlives the SSH session that started it. */
+#include "backend_cli.h"
+#include "cli.h"
+#include "ntpwall/diff.h"
+#include "ntpwall/probe.h"
+#include "ntpwall/util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+struct apply_args {
+	bool dry_run, probe;
+	unsigned confirm;	/* seconds; 0 none */
+	unsigned keep;
+};
+
+enum { OPT_DRY_RUN = 256, OPT_PROBE, OPT_CONFIRM, OPT_KEEP };
+
+static const struct cli_option apply_opts[] = {
+	{ "dry-run", OPT_DRY_RUN, NULL, "print the diff; exit 0 unchanged, 1 would change" },
+	{ "probe", OPT_PROBE, NULL, "probe the upstreams through the new rules; revert if none answers" },
+	{ "confirm", OPT_CONFIRM, "SECONDS", "revert unless confirmed within SECONDS" },
+	{ "keep", OPT_KEEP, "N", "generations to keep (default 10 or $NTPWALL_KEEP)" },
+	{ "help", 'h', NULL, "show this help" },
+	{ 0 }
+};
+
+static int apply_opt(int key, const char *arg, void *data)
+{
+	struct apply_args *a = data;
+	unsigned long v;
+
+	switch (key) {
+	case OPT_DRY_RUN:
+		a->dry_run = true;
+		break;
+	case OPT_PROBE:
+		a->probe = true;
+		break;
+	case OPT_CONFIRM:
+		if (policy_parse_uint(arg, 1, 86400, &v)) {
+			cli_error("--confirm '%s': expected seconds from 1 to 86400", arg);
+			return -1;
+		}
+		a->confirm = (unsigned)v;
+		break;
+	case OPT_KEEP:
+		return bcli_parse_keep(arg, &a->keep);
+	}
+	return 0;
+}
+
+/* true when at least one upstream answers with a good time through the
+ * rules just applied. */
+static bool probe_upstreams(const struct wanted *w)
+{
+	const struct resolved *r = w->resolved;
+	struct probe_target *t = xcalloc(r->n_upstreams + 1, sizeof(*t));
+	char (*names)[INET6_ADDRSTRLEN] = xcalloc(r->n_upstreams + 1, sizeof(*names));
+	struct probe_options o = { .limits = w->policy->probe };
+	struct probe_results *res = NULL;
+	size_t ok = 0;
+
+	for (size_t i = 0; i < r->n_upstreams; i++) {
+		t[i].addr = r->upstreams[i].addr;
+		t[i].name = policy_addr_str(&t[i].addr, names[i], sizeof(names[i]));
+	}
+	if (probe_run(t, r->n_upstreams, &o, &res) == 0) {
+		for (size_t i = 0; i < res->n; i++) {
+			if (res->v[i].status == PROBE_OK)
+				ok++;
+			if (arg_verbose >= 0)
+				fprintf(stderr, "probe %s: %s%s%s\n", res->v[i].name,
+					probe_status_str(res->v[i].status),
+					res->v[i].reason[0] ? ": " : "", res->v[i].reason);
+		}
+	}
+	probe_results_free(res);
+	free(names);
+	free(t);
+	return ok > 0;
+}
+
+/* What to go back to: the generation equal to what is live now, 0 when
+ * no table is live; a live table no generation holds is recorded first. */
+static int previous_gen(struct state *st, const struct live *l, const char *backend,
+			unsigned keep, unsigned long *prev)
+{
+	struct state_gen *g = bcli_latest(st);
+
+	*prev = 0;
+	if (!l->rs) {
+		state_gen_free(g);
+		return EXIT_OK;
+	}
+	if (g && g->rs && ir_ruleset_equal(g->rs, l->rs)) {
+		*prev = g->number;
+		state_gen_free(g);
+		return EXIT_OK;
+	}
+	state_gen_free(g);
+	g = state_gen_new("snapshot", backend);
+	g->rs = ir_ruleset_clone(l->rs);
+	if (bcli_record(st, g, keep + 1, true))
+		return EXIT_USAGE;
+	*prev = state_latest(st);
+	return EXIT_OK;
+}
+
+static void sleep_until(int64_t deadline)
+{
+	for (;;) {
+		int64_t now = time(NULL);
+
+		if (now >= deadline)
+			return;
+		sleep((unsigned)(deadline - now));
+	}
+}
+
+/* Double fork and setsid: the watchdog has no terminal, survives the
+ * session's hangup and is reparented to init. Returns its pid or -errno. */
+static pid_t spawn_watchdog(unsigned long gen, int64_t deadline)
+{
+	int pfd[2];
+	pid_t child, wd = -1;
+
+	if (pipe2(pfd, O_CLOEXEC) < 0)
+		return -errno;
+	fflush(NULL);
+	child = fork();
+	if (child < 0)
+		return -errno;
+	if (child == 0) {
+		int fd;
+
+		setsid();
+		wd = fork();
+		if (wd != 0) {
+			(void)!write(pfd[1], &wd, sizeof(wd));
+			_exit(0);
+		}
+		fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+		dup2(fd, STDIN_FILENO);
+		dup2(fd, STDOUT_FILENO);
+		dup2(fd, STDERR_FILENO);
+		/* Above all the state lock: the watchdog must not hold it. */
+		close_range(3, ~0u, 0);
+		signal(SIGHUP, SIG_IGN);
+		sleep_until(deadline);
+		_exit(bcli_revert_pending(gen, true));
+	}
+	close(pfd[1]);
+	if (read(pfd[0], &wd, sizeof(wd)) != sizeof(wd))
+		wd = -EIO;
+	close(pfd[0]);
+	waitpid(child, NULL, 0);
+	return wd;
+}
+
+/* "keep? [y/N]" until the deadline; true only for y. */
+static bool prompt_keep(int64_t deadline)
+{
+	struct pollfd p = { .fd = STDIN_FILENO, .events = POLLIN };
+	char line[16];	/* one answer word */
+	int64_t left = deadline - time(NULL);
+	ssize_t n;
+
+	fprintf(stderr, "keep the new rules? [y/N] (reverting in %llds) ", (long long)left);
+	fflush(stderr);
+	if (left <= 0 || poll(&p, 1, (int)(left * 1000)) <= 0) {
+		fputc('\n', stderr);
+		return false;
+	}
+	n = read(STDIN_FILENO, line, sizeof(line) - 1);
+	if (n <= 0)
+		return false;
+	line[n] = '\0';
+	return line[0] == 'y' || line[0] == 'Y';
+}
+
+static int confirm_now(unsigned long gen)
+{
+	struct state *st = bcli_state(false, true);
+	struct state_pending p;
+	int rc = EXIT_FINDINGS;
+
+	if (!st)
+		return EXIT_USAGE;
+	if (state_pending_read(st, &p) == 0 && p.generation == gen) {
+		rc = state_pending_clear(st) ? EXIT_USAGE : EXIT_OK;
+		if (!rc)
+			printf("confirmed generation %lu\n", gen);
+	}
+	state_close(st);
+	return rc;
+}
+
+/* After the apply: the pending record, the watchdog, the prompt. The state
+ * lock is released here so `ntpwall confirm` can run meanwhile. */
+static int start_confirm(struct state *st, unsigned long gen, unsigned long prev,
+			 unsigned seconds)
+{
+	struct state_pending p = { gen, prev, (int64_t)time(NULL) + seconds, 0 };
+	pid_t wd;
+	int rc;
+
+	if (state_pending_write(st, &p) < 0) {
+		cli_error("cannot write the pending-confirm record; reverting now");
+		return bcli_restore(st, prev, "revert", false) ? EXIT_USAGE : EXIT_FINDINGS;
+	}
+	wd = spawn_watchdog(gen, p.deadline);
+	if (wd < 0) {
+		cli_error("cannot start the watchdog: %s; reverting now", strerror(-wd));
+		(void)state_pending_clear(st);
+		return bcli_restore(st, prev, "revert", false) ? EXIT_USAGE : EXIT_FINDINGS;
+	}
+	p.watchdog = wd;
+	(void)state_pending_write(st, &p);
+	state_unlock(st);
+	if (!isatty(STDIN_FILENO)) {
+		if (arg_verbose >= 0)
+			printf("reverting to %s in %us unless 'ntpwall confirm' runs\n",
+			       prev ? "the previous generation" : "no table", seconds);
+		return EXIT_OK;
+	}
+	if (prompt_keep(p.deadline)) {
+		rc = confirm_now(gen);
+	} else {
+		rc = bcli_revert_pending(gen, false) ? EXIT_USAGE : EXIT_FINDINGS;
+		if (rc == EXIT_FINDINGS && arg_verbose >= 0)
+			printf("reverted\n");
+	}
+	bcli_stop_watchdog(wd);
+	return rc;
+}
+
+static const char *backend_name(const struct policy *p)
+{
+	return p->backend == POLICY_BACKEND_NFT ? "nft" : "iptables";
+}
+
+static int dry_run(const struct live *l, const struct wanted *w, const char *path)
+{
+	char *label_live = xasprintf("table inet %s (live)", w->rs->table);
+	bool differs;
+	int ret = diff_rulesets(l->rs, w->rs, label_live, path, stdout, &differs);
+
+	free(label_live);
+	if (ret < 0) {
+		cli_error("diff: %s", strerror(-ret));
+		return EXIT_USAGE;
+	}
+	return differs ? EXIT_FINDINGS : EXIT_OK;
+}
+
+/* Of resolve_to_json(), the names (with TTLs and the addresses they gave):
+ * what resolve_from_json() needs for a stable pool choice next time. The
+ * addresses themselves are in the ruleset already. */
+static json_t *resolved_names(const struct wanted *w)
+{
+	/* Without the address list: 100,000 literal upstreams would cost
+	 * 100,000 JSON objects only to be dropped. */
+	struct resolved names_only = *w->resolved;
+	json_t *all;
+
+	names_only.upstreams = NULL;
+	names_only.n_upstreams = 0;
+	names_only.peers = NULL;
+	names_only.n_peers = 0;
+	all = resolve_to_json(&names_only, w->policy);
+	json_t *names = json_object_get(all, "names");
+	json_t *o = json_object();
+
+	json_object_set(o, "names", names ? names : json_array());
+	json_decref(all);
+	return o;
+}
+
+static struct state_gen *gen_for(const struct wanted *w)
+{
+	struct state_gen *g = state_gen_new("apply", backend_name(w->policy));
+
+	g->policy_path = xstrdup(w->policy->path);
+	g->policy_hash = xstrdup(w->policy->hash);
+	g->resolved = resolved_names(w);
+	g->rs = ir_ruleset_clone(w->rs);
+	return g;
+}
+
+static int apply_locked(struct state *st, struct live *l, const struct wanted *w,
+			const struct apply_args *a)
+{
+	unsigned long prev = 0, gen;
+	char *old;
+	int rc;
+
+	if ((a->confirm || a->probe) &&
+	    previous_gen(st, l, backend_name(w->policy), a->keep, &prev))
+		return EXIT_USAGE;
+	old = bcli_managed_table(st);
+	rc = bcli_commit(l, w->rs, w->rs->table, old);
+	free(old);
+	if (rc)
+		return rc;
+	rc = bcli_record(st, gen_for(w), a->keep, false);
+	if (rc)
+		return rc;
+	gen = state_latest(st);
+	if (a->probe && !probe_upstreams(w)) {
+		cli_error("probe: no upstream answered through the new rules; reverting");
+		return bcli_restore(st, prev, "revert", false) ? EXIT_USAGE : EXIT_FINDINGS;
+	}
+	if (a->confirm)
+		return start_confirm(st, gen, prev, a->confirm);
+	/* A plain apply settles any earlier pending confirmation. */
+	(void)state_pending_clear(st);
+	return EXIT_OK;
+}
+
+int cmd_apply_main(int argc, char **argv)
+{
+	struct apply_args a = { .keep = state_keep_default() };
+	struct state *st = NULL;
+	struct wanted w;
+	struct live l = { 0 };
+	int first, rc;
+
+	first = cli_parse(argc, argv,
+			  "ntpwall apply POLICY [--dry-run] [--probe] [--confirm SECONDS] [--keep N]",
+			  apply_opts, apply_opt, &a);
+	if (first < 0)
+		return first == -2 ? EXIT_OK : EXIT_USAGE;
+	if (argc - first != 1) {
+		cli_error("apply: expected one policy (usage: ntpwall apply POLICY)");
+		return EXIT_USAGE;
+	}
+	if (a.dry_run && (a.confirm || a.probe)) {
+		cli_error("apply: --dry-run changes nothing, so it takes no --confirm or --probe");
+		return EXIT_USAGE;
+	}
+	if (!a.dry_run) {
+		st = bcli_state(true, true);
+		if (!st)
+			return EXIT_USAGE;
+	} else if (state_open(arg_state_dir, false, &st) < 0) {
+		st = NULL;
+	}
+	rc = bcli_wanted(argv[first], st, &w);
+	if (rc)
+		goto out;
+	rc = bcli_open(backend_name(w.policy), &l);
+	if (!rc)
+		rc = bcli_read(&l, w.rs->table);
+	if (rc)
+		goto out;
+	if (l.rs && ir_ruleset_equal(l.rs, w.rs)) {
+		if (arg_verbose >= 0)
+			puts("unchanged");
+	} else if (a.dry_run) {
+		rc = dry_run(&l, &w, argv[first]);
+	} else {
+		rc = apply_locked(st, &l, &w, &a);
+	}
+out:
+	bcli_close(&l);
+	bcli_wanted_free(&w);
+	state_close(st);
+	return rc;
+}

@@ -1,0 +1,375 @@
+/* The rule model to JSON and back (ir_json.h has the shape). Loading is
+ * strict: an unknown match type, hook or verdict is an error, so a
+ * generation written by a newer ntpwall is refused rather than misread. */
+#include "ntpwall/ir_json.h"
+#include "ntpwall/util.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <jansson.h>
+#include <string.h>
+
+static const char *const flag_names[] = { "timeout", "interval", "dynamic" };
+
+/* A plain element is a string, "ADDR" or "ADDR/LEN": generations of
+ * 100,000 elements stay small and fast to write. */
+static json_t *elem_json(const struct ir_elem *e, bool live)
+{
+	char buf[INET6_ADDRSTRLEN + 4];	/* "/128" */
+	unsigned full = e->addr.family == AF_INET ? 32 : 128;
+	json_t *o;
+
+	policy_addr_str(&e->addr, buf, INET6_ADDRSTRLEN);
+	if (!e->timeout_ms && !e->comment && !(live && e->expires_ms)) {
+		if (e->prefix_len != full)
+			snprintf(buf + strlen(buf), 5, "/%u", e->prefix_len);
+		return json_string(buf);
+	}
+	o = json_pack("{s:s, s:i}", "addr", buf, "prefix", (json_int_t)e->prefix_len);
+
+	if (e->timeout_ms)
+		json_object_set_new(o, "timeout_ms", json_integer((json_int_t)e->timeout_ms));
+	if (live && e->expires_ms)
+		json_object_set_new(o, "expires_ms", json_integer((json_int_t)e->expires_ms));
+	if (e->comment)
+		json_object_set_new(o, "comment", json_string(e->comment));
+	return o;
+}
+
+static json_t *set_json(const struct ir_set *s, bool live)
+{
+	json_t *flags = json_array(), *elems = json_array();
+
+	for (size_t i = 0; i < ARRAY_SIZE(flag_names); i++)
+		if (s->flags & (1u << i))
+			json_array_append_new(flags, json_string(flag_names[i]));
+	if (s->flags & IR_SET_FOREIGN)
+		json_array_append_new(flags, json_string("foreign"));
+	for (size_t i = 0; i < s->n_elems; i++)
+		json_array_append_new(elems, elem_json(&s->elems[i], live));
+	return json_pack("{s:s, s:s, s:o, s:I, s:I, s:o}", "name", s->name,
+			 "key", ir_set_key_name(s->key), "flags", flags,
+			 "timeout_ms", (json_int_t)s->timeout_ms, "size", (json_int_t)s->size,
+			 "elements", elems);
+}
+
+static json_t *match_json(const struct ir_match *m)
+{
+	char buf[INET6_ADDRSTRLEN];
+	json_t *o = json_pack("{s:s}", "type", ir_match_type_name(m->type));
+
+	if (m->negate)
+		json_object_set_new(o, "negate", json_true());
+	switch (m->type) {
+	case IR_MATCH_IIFNAME:
+	case IR_MATCH_OIFNAME:
+		json_object_set_new(o, "ifname", json_stringn(m->u.ifname,
+							      strnlen(m->u.ifname, sizeof(m->u.ifname))));
+		break;
+	case IR_MATCH_SADDR:
+	case IR_MATCH_DADDR:
+		json_object_set_new(o, "addr", json_string(policy_addr_str(&m->u.prefix.addr, buf,
+									   sizeof(buf))));
+		json_object_set_new(o, "prefix", json_integer(m->u.prefix.len));
+		break;
+	case IR_MATCH_SADDR_SET:
+	case IR_MATCH_DADDR_SET:
+		json_object_set_new(o, "set", json_string(m->u.set));
+		break;
+	case IR_MATCH_CT_STATE:
+	case IR_MATCH_NTP_MODE:
+	case IR_MATCH_NTP_VERSION:
+	case IR_MATCH_NTP_OPCODE:
+		json_object_set_new(o, "bits", json_integer(m->u.bits));
+		break;
+	case IR_MATCH_RATE_OVER:
+		json_object_set_new(o, "limit", json_pack("{s:s, s:I, s:I, s:I}",
+				    "set", m->u.limit.set, "rate", (json_int_t)m->u.limit.rate,
+				    "unit_s", (json_int_t)m->u.limit.unit_s,
+				    "burst", (json_int_t)m->u.limit.burst));
+		break;
+	default:
+		json_object_set_new(o, "value", json_integer(m->u.num));
+	}
+	return o;
+}
+
+static json_t *rule_json(const struct ir_rule *r, bool live)
+{
+	json_t *o = json_object(), *ms = json_array();
+
+	if (r->comment)
+		json_object_set_new(o, "comment", json_string(r->comment));
+	for (size_t i = 0; i < r->n_matches; i++)
+		json_array_append_new(ms, match_json(&r->matches[i]));
+	json_object_set_new(o, "matches", ms);
+	json_object_set_new(o, "counter", json_boolean(r->counter));
+	if (r->notrack)
+		json_object_set_new(o, "notrack", json_true());
+	if (r->log_prefix)
+		json_object_set_new(o, "log_prefix", json_string(r->log_prefix));
+	json_object_set_new(o, "verdict", json_string(ir_verdict_name(r->verdict)));
+	if (r->unknown)
+		json_object_set_new(o, "unknown", json_string(r->unknown));
+	if (live) {
+		json_object_set_new(o, "packets", json_integer((json_int_t)r->packets));
+		json_object_set_new(o, "bytes", json_integer((json_int_t)r->bytes));
+		json_object_set_new(o, "handle", json_integer((json_int_t)r->handle));
+	}
+	return o;
+}
+
+static json_t *chain_json(const struct ir_chain *c, bool live)
+{
+	json_t *rules = json_array();
+
+	for (size_t i = 0; i < c->n_rules; i++)
+		json_array_append_new(rules, rule_json(&c->rules[i], live));
+	return json_pack("{s:s, s:s, s:i, s:s, s:o}", "name", c->name, "hook",
+			 ir_hook_name(c->hook), "priority", c->priority, "policy",
+			 c->policy_drop ? "drop" : "accept", "rules", rules);
+}
+
+json_t *ir_json_dump(const struct ir_ruleset *rs, bool live)
+{
+	json_t *sets = json_array(), *chains = json_array();
+
+	for (size_t i = 0; i < rs->n_sets; i++)
+		json_array_append_new(sets, set_json(&rs->sets[i], live));
+	for (size_t i = 0; i < rs->n_chains; i++)
+		json_array_append_new(chains, chain_json(&rs->chains[i], live));
+	return json_pack("{s:s, s:i, s:s, s:o, s:o}", "format", "ntpwall-ir",
+			 "version", IR_JSON_VERSION, "table", rs->table, "sets", sets,
+			 "chains", chains);
+}
+
+/* Loading. Each helper returns 0 or -EINVAL with *err set. */
+
+static int fail(char **err, const char *fmt, const char *what)
+{
+	if (err && !*err)
+		*err = xasprintf(fmt, what);
+	return -EINVAL;
+}
+
+static int name_index(const char *s, const char *(*name)(int), int n)
+{
+	for (int i = 0; i < n; i++)
+		if (!strcmp(s, name(i)))
+			return i;
+	return -1;
+}
+
+static const char *key_name(int i) { return ir_set_key_name((enum ir_set_key)i); }
+static const char *hook_name(int i) { return ir_hook_name((enum ir_hook)i); }
+static const char *verdict_name(int i) { return ir_verdict_name((enum ir_verdict)i); }
+static const char *match_name(int i) { return ir_match_type_name((enum ir_match_type)i); }
+
+static int load_elem(struct ir_set *s, json_t *j, char **err)
+{
+	const char *addr, *comment = NULL;
+	json_int_t prefix, timeout = 0;
+	struct policy_addr a;
+	struct ir_elem *e;
+
+	if (json_is_string(j)) {
+		struct policy_prefix p;
+		bool host_bits = false;
+
+		if (policy_parse_prefix(json_string_value(j), &p, &host_bits) || host_bits)
+			return fail(err, "set %s: bad element", s->name);
+		ir_set_add_elem(s, &p.addr, p.len, NULL);
+		return 0;
+	}
+	if (json_unpack(j, "{s:s, s:I, s?:I, s?:s}", "addr", &addr, "prefix", &prefix,
+			"timeout_ms", &timeout, "comment", &comment) ||
+	    policy_parse_addr(addr, &a) || prefix < 0 ||
+	    prefix > (a.family == AF_INET ? 32 : 128))
+		return fail(err, "set %s: bad element", s->name);
+	e = ir_set_add_elem(s, &a, (unsigned)prefix, comment);
+	e->timeout_ms = (uint64_t)timeout;
+	return 0;
+}
+
+static int load_set(struct ir_ruleset *rs, json_t *j, char **err)
+{
+	const char *name, *key;
+	json_t *flags, *elems, *v;
+	json_int_t timeout, size;
+	struct ir_set *s;
+	uint32_t f = 0;
+	size_t i;
+	int k;
+
+	if (json_unpack(j, "{s:s, s:s, s:o, s:I, s:I, s:o}", "name", &name, "key", &key,
+			"flags", &flags, "timeout_ms", &timeout, "size", &size, "elements",
+			&elems) || !json_is_array(flags) || !json_is_array(elems))
+		return fail(err, "%s", "bad set");
+	k = name_index(key, key_name, 2);
+	if (k < 0)
+		return fail(err, "unknown set key '%s'", key);
+	json_array_foreach(flags, i, v) {
+		size_t b;
+
+		for (b = 0; b < ARRAY_SIZE(flag_names); b++)
+			if (json_is_string(v) && !strcmp(json_string_value(v), flag_names[b]))
+				break;
+		if (b == ARRAY_SIZE(flag_names))
+			return fail(err, "set %s: unknown flag", name);
+		f |= 1u << b;
+	}
+	s = ir_set_add(rs, name, (enum ir_set_key)k, f);
+	s->timeout_ms = (uint64_t)timeout;
+	s->size = (uint32_t)size;
+	json_array_foreach(elems, i, v)
+		if (load_elem(s, v, err))
+			return -EINVAL;
+	return 0;
+}
+
+static int load_match_value(struct ir_match *m, json_t *j, char **err)
+{
+	const char *s = NULL, *addr;
+	json_int_t n, prefix, rate, unit, burst;
+
+	switch (m->type) {
+	case IR_MATCH_IIFNAME:
+	case IR_MATCH_OIFNAME:
+		if (json_unpack(j, "{s:s}", "ifname", &s) || strlen(s) >= sizeof(m->u.ifname))
+			return fail(err, "%s", "bad ifname match");
+		snprintf(m->u.ifname, sizeof(m->u.ifname), "%s", s);
+		return 0;
+	case IR_MATCH_SADDR:
+	case IR_MATCH_DADDR:
+		if (json_unpack(j, "{s:s, s:I}", "addr", &addr, "prefix", &prefix) ||
+		    policy_parse_addr(addr, &m->u.prefix.addr) || prefix < 0 || prefix > 128)
+			return fail(err, "%s", "bad address match");
+		m->u.prefix.len = (unsigned)prefix;
+		return 0;
+	case IR_MATCH_SADDR_SET:
+	case IR_MATCH_DADDR_SET:
+		if (json_unpack(j, "{s:s}", "set", &s))
+			return fail(err, "%s", "bad set match");
+		m->u.set = xstrdup(s);
+		return 0;
+	case IR_MATCH_RATE_OVER:
+		if (json_unpack(j, "{s:{s:s, s:I, s:I, s:I}}", "limit", "set", &s, "rate", &rate,
+				"unit_s", &unit, "burst", &burst))
+			return fail(err, "%s", "bad rate match");
+		m->u.limit.set = xstrdup(s);
+		m->u.limit.rate = (uint32_t)rate;
+		m->u.limit.unit_s = (uint32_t)unit;
+		m->u.limit.burst = (uint32_t)burst;
+		return 0;
+	case IR_MATCH_CT_STATE:
+	case IR_MATCH_NTP_MODE:
+	case IR_MATCH_NTP_VERSION:
+	case IR_MATCH_NTP_OPCODE:
+		if (json_unpack(j, "{s:I}", "bits", &n))
+			return fail(err, "%s", "bad bits match");
+		m->u.bits = (uint32_t)n;
+		return 0;
+	default:
+		if (json_unpack(j, "{s:I}", "value", &n))
+			return fail(err, "%s", "bad value match");
+		m->u.num = (uint32_t)n;
+		return 0;
+	}
+}
+
+static int load_rule(struct ir_chain *c, json_t *j, char **err)
+{
+	const char *comment = NULL, *log = NULL, *verdict, *unknown = NULL;
+	int counter = 0, notrack = 0, v;
+	json_t *ms, *mj;
+	struct ir_rule *r;
+	size_t i;
+
+	if (json_unpack(j, "{s?:s, s:o, s:b, s?:b, s?:s, s:s, s?:s}", "comment", &comment,
+			"matches", &ms, "counter", &counter, "notrack", &notrack,
+			"log_prefix", &log, "verdict", &verdict, "unknown", &unknown) ||
+	    !json_is_array(ms))
+		return fail(err, "chain %s: bad rule", c->name);
+	v = name_index(verdict, verdict_name, 4);
+	if (v < 0)
+		return fail(err, "unknown verdict '%s'", verdict);
+	r = ir_rule_add(c, comment, NULL);
+	r->counter = counter;
+	r->notrack = notrack;
+	r->verdict = (enum ir_verdict)v;
+	if (log)
+		ir_rule_set_log(r, log);
+	if (unknown)
+		r->unknown = xstrdup(unknown);
+	json_array_foreach(ms, i, mj) {
+		const char *type = NULL;
+		int negate = 0, t;
+		struct ir_match *m;
+
+		if (json_unpack(mj, "{s:s, s?:b}", "type", &type, "negate", &negate))
+			return fail(err, "chain %s: bad match", c->name);
+		t = name_index(type, match_name, IR_MATCH_RATE_OVER + 1);
+		if (t < 0)
+			return fail(err, "unknown match type '%s'", type);
+		m = ir_rule_add_match(r, (enum ir_match_type)t);
+		m->negate = negate;
+		if (load_match_value(m, mj, err))
+			return -EINVAL;
+	}
+	return 0;
+}
+
+static int load_chain(struct ir_ruleset *rs, json_t *j, char **err)
+{
+	const char *name, *hook, *policy;
+	json_t *rules, *r;
+	struct ir_chain *c;
+	int prio, h;
+	size_t i;
+
+	if (json_unpack(j, "{s:s, s:s, s:i, s:s, s:o}", "name", &name, "hook", &hook,
+			"priority", &prio, "policy", &policy, "rules", &rules) ||
+	    !json_is_array(rules))
+		return fail(err, "%s", "bad chain");
+	h = name_index(hook, hook_name, 4);
+	if (h < 0)
+		return fail(err, "unknown hook '%s'", hook);
+	c = ir_chain_add(rs, name, (enum ir_hook)h, prio);
+	c->policy_drop = !strcmp(policy, "drop");
+	json_array_foreach(rules, i, r)
+		if (load_rule(c, r, err))
+			return -EINVAL;
+	return 0;
+}
+
+int ir_json_load(const json_t *j, struct ir_ruleset **out, char **err)
+{
+	const char *format, *table;
+	json_t *sets, *chains, *v;
+	struct ir_ruleset *rs;
+	int version;
+	size_t i;
+
+	*out = NULL;
+	if (json_unpack((json_t *)j, "{s:s, s:i, s:s, s:o, s:o}", "format", &format, "version",
+			&version, "table", &table, "sets", &sets, "chains", &chains) ||
+	    strcmp(format, "ntpwall-ir") || !json_is_array(sets) || !json_is_array(chains))
+		return fail(err, "%s", "not an ntpwall-ir document");
+	if (version != IR_JSON_VERSION)
+		return fail(err, "%s", "unsupported ntpwall-ir version");
+	rs = ir_ruleset_new(table);
+	json_array_foreach(sets, i, v) {
+		if (load_set(rs, v, err))
+			goto bad;
+	}
+	json_array_foreach(chains, i, v) {
+		if (load_chain(rs, v, err))
+			goto bad;
+	}
+	ir_ruleset_sort(rs);
+	*out = rs;
+	return 0;
+bad:
+	ir_ruleset_free(rs);
+	return -EINVAL;
+}

@@ -1,0 +1,87 @@
+#!/bin/bash
+# Benchmark of the nft backend in one private network namespace:
+#  - `ntpwall apply` of a policy with 4, 10,000 and 100,000 literal upstream
+#    addresses (load, resolve, compile, read live, one netlink batch, state
+#    generation written and fsynced) against `nft -f` of the same rendered
+#    script (`ntpwall compile`), both onto an absent table;
+#  - read-back of the 100,000-element table into the IR (backend_rt read)
+#    against `nft list table`.
+# Prints the ratios (targets: apply <= 0.5x at 4, <= 1.0x at 100,000;
+# read-back <= 0.3x). Best of REPS runs each. Exit 0 unless a step fails;
+# the figures are reported, not asserted (timing on shared CI is noisy).
+# Usage: bench_apply.sh [PATH-TO-backend_rt]   (env: NTPWALL, REPS)
+set -u
+rt=${1:-}
+if [ -z "${BENCH_IN_NETNS:-}" ]; then
+	if ! unshare -n true 2>/dev/null; then
+		echo "bench_apply.sh: cannot create a network namespace"
+		[ "${NTPWALL_REQUIRE_NETNS:-0}" = 1 ] && exit 1
+		exit 77
+	fi
+	BENCH_IN_NETNS=1 exec unshare -n bash "$0" "$@"
+fi
+: "${NTPWALL:?}"
+REPS=${REPS:-3}
+T=$(mktemp -d /tmp/ntpwall-bench.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+
+now() { date +%s.%N; }
+# awk, not bc: bc is not among the bootstrap packages.
+sub() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.6f", a - b }'; }
+div() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.4f", a / b }'; }
+lt() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a < b) }'; }
+# best TIME of REPS runs of "$@", each after `nft delete table` (setup).
+best() {
+	local b= s e d
+	for _ in $(seq "$REPS"); do
+		nft delete table inet ntpwall_bench 2>/dev/null
+		rm -rf "$T/state"
+		s=$(now)
+		"$@" >/dev/null 2>&1 || { echo "bench: failed: $*" >&2; return 1; }
+		e=$(now)
+		d=$(sub "$e" "$s")
+		if [ -z "$b" ] || lt "$d" "$b"; then b=$d; fi
+	done
+	echo "$b"
+}
+
+policy() {
+	{
+		printf 'version: 1\ntable: ntpwall_bench\nupstreams:\n'
+		for i in $(seq 0 $(($1 - 1))); do
+			printf '  - server: 198.%d.%d.%d\n' $((18 + i / 65536)) $((i / 256 % 256)) $((i % 256))
+		done
+	} >"$T/p$1.yaml"
+}
+
+fail=0
+printf '%-28s %10s %10s %8s %s\n' "case" "ntpwall s" "nft s" "ratio" "target"
+for n in 4 10000 100000; do
+	policy "$n"
+	"$NTPWALL" compile "$T/p$n.yaml" --target nft >"$T/p$n.nft" 2>/dev/null || { echo "compile $n failed"; fail=1; continue; }
+	a=$(best "$NTPWALL" --state-dir "$T/state" apply "$T/p$n.yaml") || { fail=1; continue; }
+	b=$(best nft -f "$T/p$n.nft") || { fail=1; continue; }
+	target="<= 1.0x"
+	[ "$n" = 4 ] && target="<= 0.5x"
+	printf '%-28s %10.4f %10.4f %7.2fx %s\n' "apply $n upstreams" "$a" "$b" "$(div "$a" "$b")" "$target"
+done
+
+if [ -n "$rt" ]; then
+	nft delete table inet ntpwall_bench 2>/dev/null
+	"$NTPWALL" --state-dir "$T/state" apply "$T/p100000.yaml" >/dev/null 2>&1 || fail=1
+	"$rt" read ntpwall_bench >/dev/null || fail=1
+	ra= rb=
+	for _ in $(seq "$REPS"); do
+		s=$(now); "$rt" read ntpwall_bench >/dev/null; e=$(now)
+		d=$(sub "$e" "$s")
+		if [ -z "$ra" ] || lt "$d" "$ra"; then ra=$d; fi
+		s=$(now); nft list table inet ntpwall_bench >/dev/null; e=$(now)
+		d=$(sub "$e" "$s")
+		if [ -z "$rb" ] || lt "$d" "$rb"; then rb=$d; fi
+	done
+	printf '%-28s %10.4f %10.4f %7.2fx %s\n' "read-back 100000 elements" "$ra" "$rb" "$(div "$ra" "$rb")" "<= 0.3x"
+	s=$(now); "$NTPWALL" --state-dir "$T/state" diff "$T/p100000.yaml" >/dev/null 2>&1; rc=$?; e=$(now)
+	[ $rc = 0 ] || { echo "diff after apply: exit $rc"; fail=1; }
+	printf '%-28s %10.4f\n' "ntpwall diff (100000, equal)" "$(sub "$e" "$s")"
+fi
+exit $fail

@@ -1,0 +1,246 @@
+#!/bin/bash
+# The nft backend and the changing commands against a real kernel, inside a
+# private network namespace (the script re-executes itself under
+# `unshare -n`): apply, idempotence (no batch: genid unchanged), diff both
+# ways, hand-made drift, rollback, remove, confirm (timeout and kept),
+# racing applies, a failing batch, kill -9, and a foreign table that must
+# stay byte-identical throughout. Needs $NTPWALL; exit 77 without netns.
+set -u
+
+if [ -z "${BACKEND_IN_NETNS:-}" ]; then
+	if ! unshare -n true 2>/dev/null || ! command -v nft >/dev/null; then
+		echo "backend.sh: cannot create a network namespace (or no nft)"
+		[ "${NTPWALL_REQUIRE_NETNS:-0}" = 1 ] && exit 1
+		exit 77
+	fi
+	BACKEND_IN_NETNS=1 exec unshare -n bash "$0" "$@"
+fi
+
+: "${NTPWALL:?}" "${SRCDIR:?}"
+fake_ntpd=${1:-}	# tests/fake_ntpd, for apply --probe
+rt=${2:-}		# tests/backend_rt, to check the state dir after kill -9
+T=$(mktemp -d /tmp/ntpwall-backend.XXXXXX)
+S=$T/state
+pids=
+cleanup() {
+	for p in $pids; do kill "$p" 2>/dev/null; done
+	rm -rf "$T"
+}
+trap cleanup EXIT
+
+fails=0
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+ok() { echo "ok: $*"; }
+# Every ntpwall command is followed by a check of the foreign table.
+nw() {
+	local rc
+	"$NTPWALL" --state-dir "$S" "$@"
+	rc=$?
+	[ -f "$T/other.ref" ] && check_other "ntpwall $*"
+	return $rc
+}
+
+# Policies: A (demo), B (one upstream replaced), both on table ntpwall_t.
+sed 's/^table: .*/table: ntpwall_t/' "$SRCDIR/policies/demo-literal.yaml" >"$T/a.yaml"
+sed 's/192\.0\.2\.3/192.0.2.4/' "$T/a.yaml" >"$T/b.yaml"
+A=$T/a.yaml B=$T/b.yaml
+
+# A foreign table with rules and a set: must never change.
+nft -f - <<'EOF'
+table inet other {
+	set s { type ipv4_addr; elements = { 10.0.0.1, 10.0.0.2 } }
+	chain c { type filter hook input priority 0; policy accept; tcp dport 22 ip saddr @s accept; udp dport 123 drop; }
+}
+EOF
+nft list table inet other >"$T/other.ref"
+check_other() {
+	nft list table inet other | cmp -s - "$T/other.ref" || fail "table inet other changed after: $*"
+}
+genid() { nw status --format json | sed -n 's/^  "genid": \([0-9]*\).*/\1/p'; }
+live() { nft list table inet ntpwall_t 2>/dev/null; }
+
+# 1. diff before anything: differs; apply; apply again: unchanged, no batch.
+nw diff "$A" >"$T/out" 2>&1
+[ $? = 1 ] && grep -q '^+table inet ntpwall_t' "$T/out" || fail "diff before apply"
+check_other "diff"
+nw apply "$A" >"$T/out" 2>&1 && grep -q '^generation 1 (apply)' "$T/out" || fail "apply A: $(cat "$T/out")"
+check_other "apply"
+g1=$(genid)
+out=$(nw apply "$A" 2>"$T/err")
+[ "$out" = unchanged ] || fail "re-apply says '$out'"
+[ "$(genid)" = "$g1" ] || fail "re-apply sent a batch (genid $g1 -> $(genid))"
+[ "$(ls "$S" | grep -c '^gen-')" = 1 ] || fail "re-apply recorded a generation"
+out=$(nw diff "$A" 2>"$T/err"); rc=$?
+[ $rc = 0 ] && [ -z "$out" ] || fail "diff after apply: rc $rc: $out"
+check_other "re-apply"
+ok "apply, idempotent re-apply, clean diff"
+
+# 2. dry run and diff in both directions.
+nw apply --dry-run "$B" >"$T/out" 2>&1; rc=$?
+[ $rc = 1 ] && grep -q '^-.*192\.0\.2\.3' "$T/out" && grep -q '^+.*192\.0\.2\.4' "$T/out" ||
+	fail "dry-run B: rc $rc: $(cat "$T/out")"
+[ "$(genid)" = "$g1" ] || fail "dry-run changed the ruleset"
+nw apply "$B" >/dev/null 2>&1 || fail "apply B"
+nw diff "$B" >/dev/null 2>&1 || fail "diff B after apply B"
+nw diff "$A" >"$T/out" 2>&1; rc=$?
+[ $rc = 1 ] && grep -q '^+.*192\.0\.2\.3' "$T/out" && grep -q '^-.*192\.0\.2\.4' "$T/out" ||
+	fail "diff A against live B: rc $rc"
+grep -q '^@@ ' "$T/out" && grep -q '^--- ' "$T/out" && grep -q '^+++ ' "$T/out" || fail "not a unified diff"
+check_other "apply B"
+ok "dry-run, diff both ways"
+
+# 3. hand-made drift is found, and apply repairs it.
+drift() {
+	nft "$@" || fail "nft $*"
+	nw diff "$B" >"$T/out" 2>&1
+	[ $? = 1 ] || fail "drift not found: nft $*"
+	nw apply "$B" >/dev/null 2>&1 && nw diff "$B" >/dev/null 2>&1 || fail "repair after: nft $*"
+	check_other "drift $*"
+}
+drift add rule inet ntpwall_t input udp dport 123 ip saddr 198.51.100.9 drop
+grep -q '^-.*198\.51\.100\.9' "$T/out" || fail "added rule not shown: $(cat "$T/out")"
+drift flush chain inet ntpwall_t output
+drift delete element inet ntpwall_t upstreams4 '{ 192.0.2.1 }'
+grep -q '^+.*192\.0\.2\.1' "$T/out" || fail "deleted element not shown"
+drift add rule inet ntpwall_t output tcp flags syn counter
+drift add set inet ntpwall_t extra '{ type ipv4_addr; }'
+ok "drift: added rule, flushed chain, deleted element, foreign expression, extra set"
+
+# 4. rollback, rollback --to.
+latest() { ls "$S" | sed -n 's/^gen-0*\([0-9]*\)\.json$/\1/p' | sort -n | tail -1; }
+nw apply "$A" >/dev/null 2>&1 || fail "apply A again"
+ga=$(latest)
+nw rollback >/dev/null 2>&1 && nw diff "$B" >/dev/null 2>&1 || fail "rollback to B"
+nw rollback --to "$ga" >/dev/null 2>&1 && nw diff "$A" >/dev/null 2>&1 || fail "rollback --to $ga"
+grep -q '"action":"rollback"' "$S/gen-$(printf %06d "$(latest)").json" || fail "rollback not recorded"
+check_other "rollback"
+ok "rollback, rollback --to"
+
+# 5. remove, then rollback brings the table back.
+nw remove >/dev/null 2>&1 || fail "remove"
+live >/dev/null && fail "table still there after remove"
+check_other "remove"
+out=$(nw remove 2>&1) || fail "second remove"
+nw remove --table other >/dev/null 2>&1 && fail "remove --table other accepted"
+nw rollback >/dev/null 2>&1 && nw diff "$A" >/dev/null 2>&1 || fail "rollback after remove"
+check_other "rollback after remove"
+ok "remove, rollback after remove"
+
+# 6. confirm: not confirmed -> reverted by the watchdog; confirmed -> kept.
+nw apply "$B" --confirm 2 </dev/null >/dev/null 2>&1 || fail "apply --confirm"
+nw diff "$B" >/dev/null 2>&1 || fail "confirm apply not live"
+[ -f "$S/pending-confirm.json" ] || fail "no pending record"
+sleep 5
+nw diff "$A" >/dev/null 2>&1 || fail "not reverted after the deadline"
+[ -f "$S/pending-confirm.json" ] && fail "pending record left after revert"
+grep -q '"action":"revert"' "$S/gen-$(printf %06d "$(latest)").json" || fail "revert not recorded"
+nw apply "$B" --confirm 30 </dev/null >/dev/null 2>&1 || fail "apply --confirm (2)"
+wd=$(sed -n 's/.*"watchdog":\([0-9]*\).*/\1/p' "$S/pending-confirm.json")
+[ -n "$wd" ] && kill -0 "$wd" 2>/dev/null || fail "no watchdog process"
+nw confirm >/dev/null 2>&1 || fail "confirm"
+sleep 1
+# A zombie waiting for its reaper counts as gone.
+grep -qs '^State:.*[RSD]' "/proc/$wd/status" && fail "watchdog still running after confirm"
+nw diff "$B" >/dev/null 2>&1 || fail "confirmed apply was reverted"
+nw confirm >/dev/null 2>&1 && fail "confirm with nothing pending succeeded"
+# On a terminal (script(1) gives one): y keeps, n reverts at once.
+if command -v script >/dev/null; then
+	printf 'y\n' | script -qec "'$NTPWALL' --state-dir '$S' apply --confirm 30 '$A'" /dev/null >"$T/out" 2>&1
+	nw diff "$A" >/dev/null 2>&1 && [ ! -f "$S/pending-confirm.json" ] || fail "prompt y: $(cat "$T/out")"
+	printf 'n\n' | script -qec "'$NTPWALL' --state-dir '$S' apply --confirm 30 '$B'" /dev/null >"$T/out" 2>&1
+	nw diff "$A" >/dev/null 2>&1 && [ ! -f "$S/pending-confirm.json" ] || fail "prompt n: $(cat "$T/out")"
+	nw apply "$B" >/dev/null 2>&1
+fi
+check_other "confirm"
+ok "confirm timeout reverts, confirm keeps"
+
+# 7. two applies racing: serialised, the result is one of them.
+for i in 1 2 3 4 5; do
+	nw apply "$A" >/dev/null 2>&1 & p1=$!
+	nw apply "$B" >/dev/null 2>&1 & p2=$!
+	wait $p1 || fail "racing apply A failed"
+	wait $p2 || fail "racing apply B failed"
+	nw diff "$A" >/dev/null 2>&1 || nw diff "$B" >/dev/null 2>&1 || fail "race left neither A nor B"
+done
+# A commit by someone else between our read and our batch (simulated:
+# NTPWALL_TEST_STALE_GENID) is refused by the kernel, re-read and retried.
+NTPWALL_TEST_STALE_GENID=1 nw apply "$A" >/dev/null 2>&1 && nw diff "$A" >/dev/null 2>&1 ||
+	fail "stale genid: no retry"
+NTPWALL_TEST_STALE_GENID=1 nw apply "$B" >/dev/null 2>&1 && nw diff "$B" >/dev/null 2>&1 ||
+	fail "stale genid: no retry (2)"
+check_other "race"
+ok "racing applies"
+
+# 8. a batch the kernel rejects late leaves everything as it was.
+nw apply "$A" >/dev/null 2>&1
+live >"$T/before"
+(cd "$S" && ls -la --time-style=+ && cat gen-*.json) >"$T/state.before"
+NTPWALL_TEST_BAD_ELEMENT=1 nw apply "$B" >"$T/out" 2>&1 && fail "bad batch accepted"
+grep -q 'NTPWALL_TEST_BAD_ELEMENT' "$T/out" || fail "bad element not named: $(cat "$T/out")"
+live | cmp -s - "$T/before" || fail "failed batch changed the table"
+(cd "$S" && ls -la --time-style=+ && cat gen-*.json) | cmp -s - "$T/state.before" ||
+	fail "failed batch changed the state dir"
+check_other "failed batch"
+ok "failed batch is atomic"
+
+# 9. kill -9 at random points never leaves a partial table or a bad state.
+for i in $(seq 1 50); do
+	if [ $((i % 2)) = 0 ]; then P=$A; else P=$B; fi
+	# Not through nw(): $! must be ntpwall itself, not a subshell.
+	"$NTPWALL" --state-dir "$S" apply "$P" >/dev/null 2>&1 & p=$!
+	sleep "0.00$((RANDOM % 10))$((RANDOM % 10))"
+	kill -9 $p 2>/dev/null
+	wait $p 2>/dev/null
+	nw diff "$A" >/dev/null 2>&1 || nw diff "$B" >"$T/out" 2>&1 ||
+		fail "kill -9 run $i: partial table: $(cat "$T/out")"
+	if [ -n "$rt" ]; then
+		"$rt" check-state "$S" || fail "kill -9 run $i: a generation does not load"
+	fi
+done
+nw status >/dev/null 2>&1 || fail "status after kill -9 runs"
+check_other "kill -9"
+ok "kill -9 x50"
+
+# 10. --probe: no upstream answers -> the apply is reverted (exit 1);
+# answering upstreams (fake_ntpd on local addresses, given as $1) -> kept.
+ip link set lo up
+printf 'probe: {timeout: 200ms, samples: 1}\n' >"$T/probe-extra.yaml"
+cat "$B" "$T/probe-extra.yaml" >"$T/bp.yaml"
+nw apply "$A" >/dev/null 2>&1
+nw apply --probe "$T/bp.yaml" >"$T/out" 2>&1 && fail "--probe with silent upstreams succeeded"
+grep -q 'reverting' "$T/out" || fail "--probe did not say it reverts: $(cat "$T/out")"
+nw diff "$A" >/dev/null 2>&1 || fail "--probe failure did not restore A"
+if [ -n "$fake_ntpd" ] && [ -x "$fake_ntpd" ]; then
+	# In a nested namespace: table inet other drops UDP/123 here, and an
+	# accept in ntpwall's table cannot open what another table drops.
+	# The servers are local addresses on lo (no dummy module everywhere).
+	unshare -n bash -c '
+		ip link set lo up
+		for a in 192.0.2.1 192.0.2.2 192.0.2.4; do ip addr add "$a/32" dev lo; done
+		"$1" 192.0.2.1:ok 192.0.2.2:ok 192.0.2.4:ok >/dev/null 2>&1 & f=$!
+		sleep 0.5
+		"$2" --state-dir "$3/state-probe" apply --probe "$3/bp.yaml" >"$3/out" 2>&1; rc=$?
+		"$2" --state-dir "$3/state-probe" diff "$3/bp.yaml" >/dev/null 2>&1 || rc=1
+		kill $f
+		exit $rc' - "$fake_ntpd" "$NTPWALL" "$T" || fail "--probe with answering upstreams: $(cat "$T/out")"
+fi
+check_other "probe"
+ok "apply --probe"
+
+# 11. a renamed table replaces the old one in the same transaction, and
+# rollback renames it back.
+sed 's/^table: .*/table: ntpwall_t2/' "$A" >"$T/a2.yaml"
+nw apply "$A" >/dev/null 2>&1
+nw apply "$T/a2.yaml" >/dev/null 2>&1 || fail "apply renamed"
+nft list table inet ntpwall_t2 >/dev/null 2>&1 || fail "renamed table missing"
+live >/dev/null && fail "old table left behind after rename"
+nw rollback >/dev/null 2>&1 && nw diff "$A" >/dev/null 2>&1 || fail "rollback of a rename"
+nft list table inet ntpwall_t2 >/dev/null 2>&1 && fail "renamed table left behind after rollback"
+check_other "rename"
+ok "table rename"
+
+# 12. history is bounded.
+[ "$(ls "$S" | grep -c '^gen-')" -le 11 ] || fail "more than 10 generations kept"
+
+[ $fails = 0 ] || { echo "$fails failure(s)"; exit 1; }
+echo "all backend tests passed"
