@@ -43,7 +43,7 @@ bindcmdaddress /
 pidfile $TMP/chronyd.pid
 driftfile $TMP/chronyd.drift
 EOF
-nsx chronyd -x -d -u root -f "$TMP/chrony.conf" > "$TMP/chronyd.log" 2>&1 &
+ip netns exec "$NS" chronyd -x -d -u root -f "$TMP/chrony.conf" > "$TMP/chronyd.log" 2>&1 &
 PID=$!
 
 servers=()

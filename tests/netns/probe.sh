@@ -21,14 +21,18 @@ skip() {
 cleanup() {
 	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
 	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
+	# Anything else still running in the namespace (nothing, normally).
+	ip netns pids "$NS" 2>/dev/null | xargs -r kill 2>/dev/null
 	ip netns del "$NS" 2>/dev/null
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
 
-for tool in chronyd faketime ntpdig nft; do
+for tool in chronyd ntpdig nft; do
 	command -v $tool >/dev/null || skip "$tool not installed"
 done
+FAKETIME_LIB=$(ls /usr/lib/*/faketime/libfaketime.so.1 2>/dev/null | head -1)
+[ -n "$FAKETIME_LIB" ] || skip "libfaketime not installed"
 CHECK_NTP_TIME=/usr/lib/nagios/plugins/check_ntp_time
 [ -x $CHECK_NTP_TIME ] || skip "check_ntp_time not installed"
 ip netns add "$NS" 2>/dev/null || skip "cannot create a network namespace"
@@ -58,10 +62,13 @@ bindcmdaddress /
 pidfile $TMP/$1.pid
 driftfile $TMP/$1.drift
 EOF
+	# Started without a wrapper that forks (shell function, faketime(1)),
+	# so $! is chronyd's own pid and cleanup stops it.
 	if [ -n "${3:-}" ]; then
-		nsx faketime -f "$3" chronyd -x -d -u root -f "$conf" > "$TMP/$1.log" 2>&1 &
+		LD_PRELOAD=$FAKETIME_LIB FAKETIME="$3" \
+			ip netns exec "$NS" chronyd -x -d -u root -f "$conf" > "$TMP/$1.log" 2>&1 &
 	else
-		nsx chronyd -x -d -u root -f "$conf" > "$TMP/$1.log" 2>&1 &
+		ip netns exec "$NS" chronyd -x -d -u root -f "$conf" > "$TMP/$1.log" 2>&1 &
 	fi
 	PIDS+=($!)
 }
@@ -69,7 +76,7 @@ start_chronyd good1 192.0.2.1
 start_chronyd good2 192.0.2.2
 start_chronyd good3 192.0.2.3
 start_chronyd ahead 192.0.2.4 +2.5s
-nsx "$FAKE" 198.51.100.10:rate 198.51.100.11:deny 198.51.100.12:rstr \
+ip netns exec "$NS" "$FAKE" 198.51.100.10:rate 198.51.100.11:deny 198.51.100.12:rstr \
 	198.51.100.13:origin 198.51.100.14:li3 198.51.100.15:stratum16 \
 	198.51.100.16:mode3 198.51.100.17:slow 198.51.100.18:reftime \
 	198.51.100.19:kiss-ABCD 198.51.100.20:short 198.51.100.21:negdelay \
