@@ -320,7 +320,7 @@ static void intervals_to_prefixes(struct rd *r, struct ir_set *s)
 	u128 top = bytes == 16 ? ~(u128)0 : ((u128)1 << 32) - 1;
 
 	/* Keys are left-aligned in 16 bytes; compare them as such. */
-	qsort(r->iv, r->n_iv, sizeof(*r->iv), iv_cmp);
+	xsort(r->iv, r->n_iv, sizeof(*r->iv), iv_cmp);
 	for (size_t i = 0; i < r->n_iv; i++) {
 		const struct interval *st = &r->iv[i];
 		u128 lo, hi = top;

@@ -166,7 +166,7 @@ static void drop_covered(struct ir_set *s)
 {
 	size_t out = 0;
 
-	qsort(s->elems, s->n_elems, sizeof(*s->elems), elem_qsort_cmp);
+	xsort(s->elems, s->n_elems, sizeof(*s->elems), elem_qsort_cmp);
 	for (size_t i = 0; i < s->n_elems; i++) {
 		if (out && prefix_covers(&s->elems[out - 1], &s->elems[i])) {
 			free(s->elems[i].comment);

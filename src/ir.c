@@ -298,7 +298,7 @@ void ir_set_sort(struct ir_set *s)
 
 	if (set_sorted_unique(s))
 		return;
-	qsort(s->elems, s->n_elems, sizeof(*s->elems), elem_qsort_cmp);
+	xsort(s->elems, s->n_elems, sizeof(*s->elems), elem_qsort_cmp);
 	for (size_t i = 0; i < s->n_elems; i++) {
 		if (out && !ir_elem_cmp(&s->elems[out - 1], &s->elems[i])) {
 			free(s->elems[i].comment);
@@ -312,7 +312,7 @@ void ir_set_sort(struct ir_set *s)
 void ir_ruleset_sort(struct ir_ruleset *rs)
 {
 	if (rs->n_sets)
-		qsort(rs->sets, rs->n_sets, sizeof(*rs->sets), set_qsort_cmp);
+		xsort(rs->sets, rs->n_sets, sizeof(*rs->sets), set_qsort_cmp);
 	for (size_t i = 0; i < rs->n_sets; i++)
 		ir_set_sort(&rs->sets[i]);
 }

@@ -59,7 +59,7 @@ static int check_dup_prefixes(struct policy_ctx *c, const struct policy_prefixes
 		return 0;
 	s = xreallocarray(NULL, l->n, sizeof(*s));
 	memcpy(s, l->v, l->n * sizeof(*s));
-	qsort(s, l->n, sizeof(*s), prefix_cmp);
+	xsort(s, l->n, sizeof(*s), prefix_cmp);
 	for (size_t i = 1; i < l->n; i++) {
 		char a[INET6_ADDRSTRLEN];
 
@@ -562,7 +562,7 @@ static int check_dup_hosts(struct policy_ctx *c)
 		v[k++] = (struct host_ref){ &p->upstreams[i].host, "upstream" };
 	for (size_t i = 0; i < p->n_peers; i++)
 		v[k++] = (struct host_ref){ &p->peers[i], "peer" };
-	qsort(v, n, sizeof(*v), host_ref_cmp);
+	xsort(v, n, sizeof(*v), host_ref_cmp);
 	for (size_t i = 1; i < n; i++) {
 		if (host_cmp(v[i].h, v[i - 1].h))
 			continue;

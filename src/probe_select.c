@@ -66,7 +66,7 @@ void probe_select(const struct probe_interval *iv, size_t n, bool *truechimer,
 		e[2 * i] = (struct endpoint){ iv[i].offset_ns - d, 0 };
 		e[2 * i + 1] = (struct endpoint){ iv[i].offset_ns + d, 1 };
 	}
-	qsort(e, 2 * n, sizeof(*e), endpoint_cmp);
+	xsort(e, 2 * n, sizeof(*e), endpoint_cmp);
 	sweep(e, 2 * n, &best, &lo, &hi);
 	free(e);
 	sel->truechimers = best;

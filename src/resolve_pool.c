@@ -112,12 +112,12 @@ size_t resolve_pool_pick(const char *seed, const char *name, const struct policy
 		r[i].weight = pool_weight(seed, name, &found[i]);
 		r[i].previous = addr_in(&found[i], prev, n_prev);
 	}
-	qsort(r, n, sizeof(*r), ranked_cmp);
+	xsort(r, n, sizeof(*r), ranked_cmp);
 	k = max && max < n ? max : n;
 	for (size_t i = 0; i < k; i++)
 		out[i] = r[i].addr;
 	free(r);
-	qsort(out, k, sizeof(*out), addr_cmp);
+	xsort(out, k, sizeof(*out), addr_cmp);
 	return k;
 }
 
@@ -251,8 +251,8 @@ void resolve_build_sets(struct resolved *r, const struct policy *p, const struct
 			entry_add(is_peer ? &peer : &up, &x);
 		}
 	}
-	qsort(up.v, up.n, sizeof(*up.v), entry_cmp);
-	qsort(peer.v, peer.n, sizeof(*peer.v), entry_cmp);
+	xsort(up.v, up.n, sizeof(*up.v), entry_cmp);
+	xsort(peer.v, peer.n, sizeof(*peer.v), entry_cmp);
 	merge(&up, &r->upstreams, &r->n_upstreams);
 	merge(&peer, &r->peers, &r->n_peers);
 	free(up.v);

@@ -134,7 +134,7 @@ int state_list(struct state *st, unsigned long **nums, size_t *n)
 		(*nums)[(*n)++] = v;
 	}
 	closedir(d);
-	qsort(*nums, *n, sizeof(**nums), ul_cmp);
+	xsort(*nums, *n, sizeof(**nums), ul_cmp);
 	return 0;
 }
 

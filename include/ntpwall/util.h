@@ -23,6 +23,10 @@ char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Grows *arr (of *cap elements of size elem) so index n fits. */
 void xgrow(void **arr, size_t *cap, size_t n, size_t elem);
 
+/* qsort() that takes an empty array as NULL (C says qsort(NULL, 0) is
+ * undefined; UBSan reports it). */
+void xsort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *));
+
 /* true when a and b are equal ignoring ASCII case. */
 bool streq_nocase(const char *a, const char *b);
 /* Levenshtein distance, capped at 255; for "did you mean" hints. */

@@ -357,7 +357,7 @@ static bool median_offset(const struct probe_results *r, double *out)
 		if (r->v[i].status == PROBE_OK)
 			v[m++] = ntp_fp_to_double(r->v[i].offset);
 	if (m) {
-		qsort(v, m, sizeof(*v), cmp_double);
+		xsort(v, m, sizeof(*v), cmp_double);
 		*out = m % 2 ? v[m / 2] : (v[m / 2 - 1] + v[m / 2]) / 2;
 		if (*out > -5e-7 && *out < 5e-7)
 			*out = 0;	/* no "-0.000000" */
