@@ -310,36 +310,54 @@ static int tx_result(struct nft_tx *tx, struct diags *d)
 	return 0;
 }
 
-static int run_tx(struct backend *b, const struct ir_ruleset *rs, const char *table,
-		  const char *old_table, const struct backend_gen *expect, struct diags *d)
+/* Send a built transaction and collect its outcome; frees tx. */
+static int send_tx(struct backend *b, struct nft_tx *tx, int built, struct diags *d)
 {
-	struct nft_tx tx;
-	int ret = nft_tx_build(b, &tx, rs, table, old_table, expect);
+	int ret = built;
 
 	if (ret < 0) {
 		/* A rule the backend cannot express; nothing was sent. */
-		if (tx.n && tx.msgs[tx.n - 1].err)
-			report(&tx, &tx.msgs[tx.n - 1], d);
+		if (tx->n && tx->msgs[tx->n - 1].err)
+			report(tx, &tx->msgs[tx->n - 1], d);
 		else
 			diag_add(d, NULL, DIAG_ERROR, NW100_IO, "building the transaction: %s",
 				 strerror(-ret));
-		nft_tx_free(&tx);
+		nft_tx_free(tx);
 		return ret;
 	}
-	ret = tx_send(b, &tx);
+	ret = tx_send(b, tx);
 	if (ret < 0)
 		diag_add(d, NULL, DIAG_ERROR, NW100_IO, "sending the transaction: %s",
 			 strerror(-ret));
 	else
-		ret = tx_result(&tx, d);
-	nft_tx_free(&tx);
+		ret = tx_result(tx, d);
+	nft_tx_free(tx);
 	return ret;
+}
+
+static int run_tx(struct backend *b, const struct ir_ruleset *rs, const char *table,
+		  const char *old_table, const struct backend_gen *expect, struct diags *d)
+{
+	struct nft_tx tx;
+	int built = nft_tx_build(b, &tx, rs, table, old_table, expect);
+
+	return send_tx(b, &tx, built, d);
 }
 
 static int nft_apply(struct backend *b, const struct ir_ruleset *rs, const char *old_table,
 		     const struct backend_gen *expect, struct diags *d)
 {
 	return run_tx(b, rs, rs->table, old_table, expect, d);
+}
+
+static int nft_update(struct backend *b, const struct ir_ruleset *rs,
+		      const struct ruleset_delta *delta, const struct backend_gen *expect,
+		      struct diags *d)
+{
+	struct nft_tx tx;
+	int built = nft_tx_build_update(b, &tx, rs, delta, expect);
+
+	return send_tx(b, &tx, built, d);
 }
 
 static int nft_remove(struct backend *b, const char *table, const struct backend_gen *expect,
@@ -355,5 +373,6 @@ const struct backend_ops backend_nft_ops = {
 	.generation = nft_generation,
 	.read = nft_read,
 	.apply = nft_apply,
+	.update = nft_update,
 	.remove = nft_remove,
 };

@@ -171,16 +171,19 @@ static size_t elem_size(const struct ir_elem *el, unsigned klen, bool interval)
 	return interval ? n * 2 : n;
 }
 
+/* An element (and, in an interval set, the end key after it); a deletion
+ * names the keys only. */
 static void elem_add(struct nftnl_set *chunk, const struct ir_set *s, const struct ir_elem *el,
-		     unsigned klen)
+		     unsigned klen, bool del)
 {
 	struct nftnl_set_elem *e = nftnl_set_elem_alloc();
 	uint8_t end[16];
 
 	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, el->addr.bytes, klen);
-	if (el->timeout_ms)
+	if (el->timeout_ms && !del)
 		nftnl_set_elem_set_u64(e, NFTNL_SET_ELEM_TIMEOUT, el->timeout_ms);
-	elem_comment(e, el->comment);
+	if (!del)
+		elem_comment(e, el->comment);
 	nftnl_set_elem_add(chunk, e);
 	if (!(s->flags & IR_SET_INTERVAL) || !prefix_end(el, klen * 8, end))
 		return;
@@ -196,15 +199,19 @@ static struct nftnl_set *chunk_new(const char *table, const char *set, uint32_t 
 
 	nftnl_set_set_str(c, NFTNL_SET_TABLE, table);
 	nftnl_set_set_str(c, NFTNL_SET_NAME, set);
-	nftnl_set_set_u32(c, NFTNL_SET_ID, id);
+	/* 0: a set that exists already, found by name. */
+	if (id)
+		nftnl_set_set_u32(c, NFTNL_SET_ID, id);
 	return c;
 }
 
-static void chunk_flush(struct backend *b, struct nft_tx *tx, struct nftnl_set *c,
-			enum nft_msg_kind kind, size_t set, size_t chain, size_t rule)
+static void chunk_flush_type(struct backend *b, struct nft_tx *tx, struct nftnl_set *c,
+			     uint16_t type, enum nft_msg_kind kind, size_t set, size_t chain,
+			     size_t rule)
 {
 	struct nft_msg *m = msg_add(b, tx, kind);
-	struct nlmsghdr *nlh = msg_hdr(tx, m, NFT_MSG_NEWSETELEM, NLM_F_CREATE);
+	struct nlmsghdr *nlh = msg_hdr(tx, m, type,
+				       type == NFT_MSG_NEWSETELEM ? NLM_F_CREATE : 0);
 
 	m->set = set;
 	m->chain = chain;
@@ -214,29 +221,57 @@ static void chunk_flush(struct backend *b, struct nft_tx *tx, struct nftnl_set *
 	nftnl_set_free(c);
 }
 
-static void elem_msgs(struct backend *b, struct nft_tx *tx, const struct ir_set *s, size_t idx)
+static void chunk_flush(struct backend *b, struct nft_tx *tx, struct nftnl_set *c,
+			enum nft_msg_kind kind, size_t set, size_t chain, size_t rule)
 {
+	chunk_flush_type(b, tx, c, NFT_MSG_NEWSETELEM, kind, set, chain, rule);
+}
+
+/* Elements of set s (index idx in tx->rs) in messages of type (NEW or DEL
+ * SETELEM) under the nest limit: either all of s's own (list NULL) or the n
+ * of list. id 0: the set exists already. */
+struct elem_batch {
+	const struct ir_set *s;
+	size_t idx;
+	uint32_t id;
+	uint16_t type;
+	const struct ir_elem *const *list;
+	size_t n;
+};
+
+static void elem_msgs_of(struct backend *b, struct nft_tx *tx, const struct elem_batch *eb)
+{
+	const struct ir_set *s = eb->s;
 	unsigned klen = s->key == IR_KEY_IPV4 ? 4 : 16;
-	bool interval = s->flags & IR_SET_INTERVAL;
+	bool interval = s->flags & IR_SET_INTERVAL, del = eb->type == NFT_MSG_DELSETELEM;
+	size_t n = eb->list ? eb->n : s->n_elems;
 	struct nftnl_set *c = NULL;
 	size_t used = 0;
 
-	for (size_t i = 0; i < s->n_elems; i++) {
-		size_t sz = elem_size(&s->elems[i], klen, interval);
+	for (size_t i = 0; i < n; i++) {
+		const struct ir_elem *el = eb->list ? eb->list[i] : &s->elems[i];
+		size_t sz = elem_size(el, klen, interval);
 
 		if (c && used + sz > ELEM_NEST_MAX) {
-			chunk_flush(b, tx, c, NFT_OBJ_ELEMS, idx, 0, 0);
+			chunk_flush_type(b, tx, c, eb->type, NFT_OBJ_ELEMS, eb->idx, 0, 0);
 			c = NULL;
 		}
 		if (!c) {
-			c = chunk_new(tx->rs->table, s->name, nft_set_id(idx));
+			c = chunk_new(tx->table, s->name, eb->id);
 			used = 0;
 		}
-		elem_add(c, s, &s->elems[i], klen);
+		elem_add(c, s, el, klen, del);
 		used += sz;
 	}
 	if (c)
-		chunk_flush(b, tx, c, NFT_OBJ_ELEMS, idx, 0, 0);
+		chunk_flush_type(b, tx, c, eb->type, NFT_OBJ_ELEMS, eb->idx, 0, 0);
+}
+
+static void elem_msgs(struct backend *b, struct nft_tx *tx, const struct ir_set *s, size_t idx)
+{
+	struct elem_batch eb = { s, idx, nft_set_id(idx), NFT_MSG_NEWSETELEM, NULL, 0 };
+
+	elem_msgs_of(b, tx, &eb);
 }
 
 static void chain_msg(struct backend *b, struct nft_tx *tx, const struct ir_chain *ch, size_t idx)
@@ -327,7 +362,7 @@ static int rule_msgs(struct backend *b, struct nft_tx *tx, struct nft_lower_ctx 
 
 /* Test hook: an element of the wrong length, late in the batch, so the
  * kernel rejects the transaction after accepting most of it. */
-static void test_bad_element(struct backend *b, struct nft_tx *tx)
+static void test_bad_element(struct backend *b, struct nft_tx *tx, uint32_t set_id)
 {
 	static const uint8_t key[3] = { 192, 0, 2 };
 	struct nftnl_set *c;
@@ -335,7 +370,7 @@ static void test_bad_element(struct backend *b, struct nft_tx *tx)
 
 	if (!getenv("NTPWALL_TEST_BAD_ELEMENT") || !tx->rs->n_sets)
 		return;
-	c = chunk_new(tx->rs->table, tx->rs->sets[0].name, nft_set_id(0));
+	c = chunk_new(tx->rs->table, tx->rs->sets[0].name, set_id);
 	e = nftnl_set_elem_alloc();
 	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key, sizeof(key));
 	nftnl_set_elem_add(c, e);
@@ -368,15 +403,31 @@ static int content_msgs(struct backend *b, struct nft_tx *tx)
 			}
 		}
 	}
-	test_bad_element(b, tx);
+	test_bad_element(b, tx, nft_set_id(0));
 	return 0;
+}
+
+static void begin_msg(struct backend *b, struct nft_tx *tx, const struct backend_gen *expect)
+{
+	struct nft_msg *m = msg_add(b, tx, NFT_OBJ_BEGIN);
+	struct nlmsghdr *nlh = nftnl_batch_begin(nftnl_batch_buffer(tx->batch), m->seq);
+
+	/* 0 means "don't check" to the kernel; a real genid is never 0 here. */
+	if (expect && expect->genid)
+		mnl_attr_put_u32(nlh, NFNL_BATCH_GENID, htonl(expect->genid));
+	m->nlh = nlh;
+	msg_end(tx, m);
+}
+
+static void end_msg(struct backend *b, struct nft_tx *tx)
+{
+	nftnl_batch_end(nftnl_batch_buffer(tx->batch), nft_next_seq(b));
+	nftnl_batch_update(tx->batch);
 }
 
 int nft_tx_build(struct backend *b, struct nft_tx *tx, const struct ir_ruleset *rs,
 		 const char *table, const char *old_table, const struct backend_gen *expect)
 {
-	struct nft_msg *m;
-	struct nlmsghdr *nlh;
 	int ret = 0;
 
 	memset(tx, 0, sizeof(*tx));
@@ -385,22 +436,46 @@ int nft_tx_build(struct backend *b, struct nft_tx *tx, const struct ir_ruleset *
 	tx->batch = nftnl_batch_alloc(BATCH_PAGE, BATCH_OVERRUN);
 	if (!tx->batch)
 		return -ENOMEM;
-	m = msg_add(b, tx, NFT_OBJ_BEGIN);
-	nlh = nftnl_batch_begin(nftnl_batch_buffer(tx->batch), m->seq);
-	/* 0 means "don't check" to the kernel; a real genid is never 0 here. */
-	if (expect && expect->genid)
-		mnl_attr_put_u32(nlh, NFNL_BATCH_GENID, htonl(expect->genid));
-	m->nlh = nlh;
-	msg_end(tx, m);
+	begin_msg(b, tx, expect);
 	/* A renamed table: the old one goes in the same transaction. */
 	if (old_table && strcmp(old_table, table))
 		table_msgs(b, tx, old_table, false);
 	table_msgs(b, tx, table, rs != NULL);
 	if (rs)
 		ret = content_msgs(b, tx);
-	nftnl_batch_end(nftnl_batch_buffer(tx->batch), nft_next_seq(b));
-	nftnl_batch_update(tx->batch);
+	end_msg(b, tx);
 	return ret;
+}
+
+int nft_tx_build_update(struct backend *b, struct nft_tx *tx, const struct ir_ruleset *rs,
+			const struct ruleset_delta *d, const struct backend_gen *expect)
+{
+	memset(tx, 0, sizeof(*tx));
+	tx->rs = rs;
+	tx->table = rs->table;
+	tx->batch = nftnl_batch_alloc(BATCH_PAGE, BATCH_OVERRUN);
+	if (!tx->batch)
+		return -ENOMEM;
+	begin_msg(b, tx, expect);
+	/* Every deletion before any addition: a renewed element is deleted
+	 * and added back in the same transaction, with no gap. */
+	for (size_t i = 0; i < d->n_sets; i++) {
+		const struct set_delta *sd = &d->sets[i];
+		struct elem_batch eb = { sd->set, (size_t)(sd->set - rs->sets), 0,
+					 NFT_MSG_DELSETELEM, sd->del, sd->n_del };
+
+		elem_msgs_of(b, tx, &eb);
+	}
+	for (size_t i = 0; i < d->n_sets; i++) {
+		const struct set_delta *sd = &d->sets[i];
+		struct elem_batch eb = { sd->set, (size_t)(sd->set - rs->sets), 0,
+					 NFT_MSG_NEWSETELEM, sd->add, sd->n_add };
+
+		elem_msgs_of(b, tx, &eb);
+	}
+	test_bad_element(b, tx, 0);
+	end_msg(b, tx);
+	return 0;
 }
 
 void nft_tx_free(struct nft_tx *tx)

@@ -5,6 +5,7 @@
 #define NTPWALL_BACKEND_NFT_INT_H
 
 #include "ntpwall/backend.h"
+#include "ntpwall/delta.h"
 #include "ntpwall/ir.h"
 
 #include <libmnl/libmnl.h>
@@ -143,6 +144,10 @@ struct nft_tx {
  * genid check when expect is non-NULL. */
 int nft_tx_build(struct backend *b, struct nft_tx *tx, const struct ir_ruleset *rs,
 		 const char *table, const char *old_table, const struct backend_gen *expect);
+/* Build the batch that changes only elements of rs's existing sets: d's
+ * deletions, then its additions (d's sets point into rs). */
+int nft_tx_build_update(struct backend *b, struct nft_tx *tx, const struct ir_ruleset *rs,
+			const struct ruleset_delta *d, const struct backend_gen *expect);
 /* Free what nft_tx_build made. */
 void nft_tx_free(struct nft_tx *tx);
 

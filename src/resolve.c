@@ -469,6 +469,22 @@ static void keep_addresses(const struct policy *p, const struct resolve_options 
 	free(found);
 }
 
+/* A failed name takes the addresses it had last time, when the caller
+ * allows it (refresh) and there were any. */
+static bool keep_previous(const struct resolve_options *o, struct resolve_name *nm)
+{
+	const struct resolve_name *prev = previous_name(o, nm);
+
+	if (!o || !o->keep_failed || !prev || !prev->n_kept)
+		return false;
+	free(nm->addrs);
+	nm->addrs = xcalloc(prev->n_kept, sizeof(*nm->addrs));
+	memcpy(nm->addrs, prev->addrs, prev->n_kept * sizeof(*nm->addrs));
+	nm->n_kept = prev->n_kept;
+	nm->kept_previous = true;
+	return true;
+}
+
 static bool finish_names(struct engine *e, const struct policy *p,
 			 const struct resolve_options *o, struct diags *d)
 {
@@ -484,8 +500,14 @@ static bool finish_names(struct engine *e, const struct policy *p,
 			warn_failed_families(p, nm, e->fam[i], d);
 			continue;
 		}
-		all_ok = false;
 		nm->message = failure_message(p, nm->name, nm->status, ares_status);
+		if (keep_previous(o, nm)) {
+			diag_add(d, &nm->loc, DIAG_WARNING, NW140_RESOLVE,
+				 "%s; keeping its %zu last known address%s", nm->message, nm->n_kept,
+				 nm->n_kept == 1 ? "" : "es");
+			continue;
+		}
+		all_ok = false;
 		diag_add(d, &nm->loc, DIAG_ERROR, NW140_RESOLVE, "%s", nm->message);
 	}
 	return all_ok;

@@ -13,6 +13,7 @@
 
 /* An open connection to the kernel; backend-specific, opaque. */
 struct backend;
+struct ruleset_delta;
 
 /* What a read saw: the ruleset generation it is consistent with. */
 struct backend_gen {
@@ -45,6 +46,14 @@ struct backend_ops {
 	 * kernel's -errno; nothing is changed then. */
 	int (*apply)(struct backend *b, const struct ir_ruleset *rs, const char *old_table,
 		     const struct backend_gen *expect, struct diags *d);
+	/* Change only elements of rs's existing sets, in one transaction:
+	 * delta's deletions, then its additions (delta computed against the
+	 * live table, its sets pointing into rs). expect and d as for apply;
+	 * -ENOENT when an element to delete is gone (it expired meanwhile,
+	 * which changes no generation): re-read and retry. */
+	int (*update)(struct backend *b, const struct ir_ruleset *rs,
+		      const struct ruleset_delta *delta, const struct backend_gen *expect,
+		      struct diags *d);
 	/* Delete table in one transaction; 0 also when it did not exist.
 	 * expect and d as for apply. */
 	int (*remove)(struct backend *b, const char *table, const struct backend_gen *expect,

@@ -48,6 +48,7 @@ struct resolve_name {
 	char *message;		/* NULL when status is RESOLVE_OK */
 	size_t n_found;		/* addresses the name gave (after family filter) */
 	size_t n_kept;		/* of those, kept (a pool's max) */
+	bool kept_previous;	/* failed; addrs are the previous result's */
 	struct loc loc;
 	struct policy_addr *addrs;	/* the n_kept kept addresses, sorted */
 };
@@ -74,6 +75,9 @@ struct resolve_options {
 	/* Spreads the pool choice across hosts (e.g. /etc/machine-id); NULL
 	 * or "" = same choice on every host. See resolve_pool_pick(). */
 	const char *seed;
+	/* refresh: a name that fails keeps its addresses from previous (a
+	 * warning instead of an error; the name's status still says why). */
+	bool keep_failed;
 };
 
 /* Resolve every name of p. *out is always set (caller frees with

@@ -59,9 +59,9 @@ static char *machine_seed(void)
 	return buf;
 }
 
-int bcli_wanted(const char *path, struct state *previous, struct wanted *w)
+int bcli_wanted(const char *path, struct state *previous, bool keep_failed, struct wanted *w)
 {
-	struct resolve_options opt = { 0 };
+	struct resolve_options opt = { .keep_failed = keep_failed };
 	struct diags d;
 	int ret, rc = EXIT_USAGE;
 	char *seed = machine_seed();
@@ -71,7 +71,7 @@ int bcli_wanted(const char *path, struct state *previous, struct wanted *w)
 	if (policy_load(path, &d, &w->policy))
 		goto out;
 	lint_policy(w->policy, &d);
-	if (has_pool(w->policy))
+	if (has_pool(w->policy) || keep_failed)
 		opt.previous = previous_resolved(previous);
 	opt.seed = seed;
 	ret = resolve_policy(w->policy, &opt, &d, &w->resolved);
@@ -198,6 +198,51 @@ int bcli_commit(struct live *l, const struct ir_ruleset *rs, const char *table,
 		return EXIT_USAGE;
 	}
 	return EXIT_OK;
+}
+
+int bcli_update(struct live *l, const struct ir_ruleset *rs, uint64_t renew_ms,
+		struct ruleset_delta *delta, bool *replace)
+{
+	int ret = -ERESTART;
+	struct diags d;
+
+	*replace = false;
+	diag_init(&d, 10);
+	for (int i = 0; i < BACKEND_RETRIES && (ret == -ERESTART || ret == -ENOENT); i++) {
+		if (i && bcli_read(l, rs->table))
+			goto fail;
+		ruleset_delta_free(delta);
+		if (!l->rs || !ruleset_delta(l->rs, rs, renew_ms, delta)) {
+			*replace = true;
+			diag_free(&d);
+			return EXIT_OK;
+		}
+		if (ruleset_delta_empty(delta)) {
+			diag_free(&d);
+			return EXIT_OK;
+		}
+		if (!i && getenv("NTPWALL_TEST_STALE_GENID"))
+			l->gen.genid--;
+		diag_free(&d);
+		diag_init(&d, 10);
+		ret = l->ops->update(l->b, rs, delta, &l->gen, &d);
+	}
+	if (ret == -ERESTART || ret == -ENOENT) {
+		cli_error("table inet %s: the ruleset kept changing under us; nothing changed",
+			  rs->table);
+		goto fail;
+	}
+	if (ret < 0) {
+		bcli_print_diags(&d);
+		cli_error("table inet %s: the kernel refused the update; nothing changed",
+			  rs->table);
+		goto fail;
+	}
+	diag_free(&d);
+	return EXIT_OK;
+fail:
+	diag_free(&d);
+	return EXIT_USAGE;
 }
 
 int bcli_record(struct state *st, struct state_gen *g, unsigned keep, bool quiet)

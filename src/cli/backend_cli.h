@@ -5,6 +5,7 @@
 #define NTPWALL_BACKEND_CLI_H
 
 #include "ntpwall/backend.h"
+#include "ntpwall/delta.h"
 #include "ntpwall/ir.h"
 #include "ntpwall/policy.h"
 #include "ntpwall/resolve.h"
@@ -29,8 +30,9 @@ struct live {
 };
 
 /* Build w from the policy at path; previous (may be NULL) keeps pool
- * choices stable. Prints diagnostics; returns 0 or an exit code. */
-int bcli_wanted(const char *path, struct state *previous, struct wanted *w);
+ * choices stable and, with keep_failed (refresh), gives a name that fails
+ * to resolve its last known addresses. Prints diagnostics; returns 0 or an exit code. */
+int bcli_wanted(const char *path, struct state *previous, bool keep_failed, struct wanted *w);
 void bcli_wanted_free(struct wanted *w);
 
 /* Open the backend called name; prints why not. Returns 0 or an exit code. */
@@ -49,6 +51,16 @@ struct state *bcli_state(bool create, bool lock);
  * Prints kernel errors by object. Returns 0 or an exit code. */
 int bcli_commit(struct live *l, const struct ir_ruleset *rs, const char *table,
 		const char *old_table);
+
+/* Make rs live by changing set elements only, when the live table differs
+ * from it in nothing else (rules, counters and hooks stay): *delta is what
+ * was sent (empty: nothing was), with elements renewed as ruleset_delta()
+ * says for renew_ms. Re-reads and retries on a concurrent change or an
+ * element that expired meanwhile. *replace: the table is absent or differs
+ * in more than elements, nothing was sent; use bcli_commit. The caller
+ * frees *delta (zeroed before the call). Returns 0 or an exit code. */
+int bcli_update(struct live *l, const struct ir_ruleset *rs, uint64_t renew_ms,
+		struct ruleset_delta *delta, bool *replace);
 
 /* Print backend diagnostics: "file:line:col: error: msg" or "ntpwall: msg". */
 void bcli_print_diags(const struct diags *d);

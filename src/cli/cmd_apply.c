@@ -1,6 +1,7 @@
 /* ntpwall apply POLICY [--dry-run] [--probe] [--confirm SECONDS] [--keep N]:
  * resolve and compile the policy, compare with what the kernel has, and
- * when they differ replace ntpwall's table in one transaction and record a
+ * when they differ make it live in one transaction (set elements changed in
+ * place when nothing else differs, else a new table) and record a
  * generation. --confirm leaves a detached watchdog that reverts unless the
  * change is confirmed in time; it outlives the SSH session that started it. */
 #include "backend_cli.h"
@@ -299,6 +300,55 @@ static struct state_gen *gen_for(const struct wanted *w)
 	return g;
 }
 
+/* Elements from DNS with less than half their time left are renewed. */
+static uint64_t renew_ms(const struct wanted *w)
+{
+	return w->policy->refresh.expire_ms / 2;
+}
+
+static void print_delta(const struct ruleset_delta *d)
+{
+	if (arg_verbose >= 0)
+		printf("in place: %zu added, %zu removed, %zu renewed\n", d->added, d->deleted,
+		       d->renewed);
+}
+
+/* Change elements in place when only they differ (rules keep their
+ * counters), else replace the table; a renamed table is always replaced. */
+static int make_live(struct live *l, const struct wanted *w, const char *old_table)
+{
+	struct ruleset_delta d = { 0 };
+	bool replace = true;
+	int rc = EXIT_OK;
+
+	if (!old_table || !strcmp(old_table, w->rs->table))
+		rc = bcli_update(l, w->rs, renew_ms(w), &d, &replace);
+	if (!rc && replace)
+		rc = bcli_commit(l, w->rs, w->rs->table, old_table);
+	else if (!rc)
+		print_delta(&d);
+	ruleset_delta_free(&d);
+	return rc;
+}
+
+/* The live table already is what the policy asks for: only renew the DNS
+ * elements that are running out. No new generation. */
+static int renew_only(struct live *l, const struct wanted *w)
+{
+	struct ruleset_delta d = { 0 };
+	bool replace;
+	int rc = bcli_update(l, w->rs, renew_ms(w), &d, &replace);
+
+	if (!rc && arg_verbose >= 0) {
+		if (d.renewed)
+			printf("unchanged (renewed %zu elements)\n", d.renewed);
+		else
+			puts("unchanged");
+	}
+	ruleset_delta_free(&d);
+	return rc;
+}
+
 static int apply_locked(struct state *st, struct live *l, const struct wanted *w,
 			const struct apply_args *a)
 {
@@ -310,7 +360,7 @@ static int apply_locked(struct state *st, struct live *l, const struct wanted *w
 	    previous_gen(st, l, backend_name(w->policy), a->keep, &prev))
 		return EXIT_USAGE;
 	old = bcli_managed_table(st);
-	rc = bcli_commit(l, w->rs, w->rs->table, old);
+	rc = make_live(l, w, old);
 	free(old);
 	if (rc)
 		return rc;
@@ -357,7 +407,7 @@ int cmd_apply_main(int argc, char **argv)
 	} else if (state_open(arg_state_dir, false, &st) < 0) {
 		st = NULL;
 	}
-	rc = bcli_wanted(argv[first], st, &w);
+	rc = bcli_wanted(argv[first], st, false, &w);
 	if (rc)
 		goto out;
 	rc = bcli_open(backend_name(w.policy), &l);
@@ -365,7 +415,9 @@ int cmd_apply_main(int argc, char **argv)
 		rc = bcli_read(&l, w.rs->table);
 	if (rc)
 		goto out;
-	if (l.rs && ir_ruleset_equal(l.rs, w.rs)) {
+	if (l.rs && ir_ruleset_equal(l.rs, w.rs) && !a.dry_run) {
+		rc = renew_only(&l, &w);
+	} else if (l.rs && ir_ruleset_equal(l.rs, w.rs)) {
 		if (arg_verbose >= 0)
 			puts("unchanged");
 	} else if (a.dry_run) {

@@ -36,7 +36,7 @@ int cmd_diff_main(int argc, char **argv)
 	}
 	if (state_open(arg_state_dir, false, &st) < 0)
 		st = NULL;
-	rc = bcli_wanted(argv[first], st, &w);
+	rc = bcli_wanted(argv[first], st, false, &w);
 	state_close(st);
 	if (rc)
 		return EXIT_USAGE;

@@ -239,7 +239,35 @@ nft list table inet ntpwall_t2 >/dev/null 2>&1 && fail "renamed table left behin
 check_other "rename"
 ok "table rename"
 
-# 12. history is bounded.
+# 12. only elements differ: changed in place, rules keep their handles and
+# counters, no hook is re-registered; anything else replaces the table.
+ip link add nw0 type veth peer name nw1 && ip link set nw1 up && ip addr add 192.0.2.100/24 dev nw0 && ip link set nw0 up ||
+	fail "veth interface"
+# packets counted by the rules with this comment (input and output chains)
+counter() { live | sed -n "s/.*counter packets \([0-9]*\) .*comment \"$1\".*/\1/p" | awk '{ n += $1 } END { print n + 0 }'; }
+handles() { nft -a list table inet ntpwall_t | grep -o 'comment "[^"]*" # handle [0-9]*'; }
+nw apply "$A" >/dev/null 2>&1
+{ printf 'x' >/dev/udp/192.0.2.1/123; } 2>/dev/null	# mode 0: counted by the otherwise rule
+c1=$(counter otherwise-dport)
+handles >"$T/h1"
+nw apply "$B" >"$T/out" 2>&1 || fail "in-place apply B: $(cat "$T/out")"
+grep -q '^in place: 1 added, 1 removed, 0 renewed$' "$T/out" || fail "in-place apply: $(cat "$T/out")"
+nw diff "$B" >/dev/null 2>&1 || fail "diff after in-place apply"
+[ -n "$c1" ] && [ "$c1" -gt 0 ] && [ "$(counter otherwise-dport)" = "$c1" ] ||
+	fail "counter not kept by an in-place apply: $c1 -> $(counter otherwise-dport)"
+handles | cmp -s - "$T/h1" || fail "rule handles changed by an in-place apply"
+sed 's/^otherwise: .*//; $a otherwise: reject' "$T/b.yaml" >"$T/c.yaml"
+nw apply "$T/c.yaml" >"$T/out" 2>&1 || fail "apply C: $(cat "$T/out")"
+grep -q '^in place' "$T/out" && fail "a rule change was applied in place"
+[ "$(counter otherwise-dport)" = 0 ] || fail "a new table kept old counters"
+# A late rejection in a full replacement is atomic too.
+live >"$T/before"
+NTPWALL_TEST_BAD_ELEMENT=1 nw apply "$A" >"$T/out" 2>&1 && fail "bad full batch accepted"
+live | cmp -s - "$T/before" || fail "failed full batch changed the table"
+check_other "in place"
+ok "in-place element changes keep counters; rule changes replace the table"
+
+# 13. history is bounded.
 [ "$(ls "$S" | grep -c '^gen-')" -le 11 ] || fail "more than 10 generations kept"
 
 [ $fails = 0 ] || { echo "$fails failure(s)"; exit 1; }
