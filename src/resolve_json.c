@@ -61,6 +61,9 @@ static json_t *name_json(const struct resolve_name *n)
 	json_object_set_new(o, "found", json_integer((json_int_t)n->n_found));
 	json_object_set_new(o, "kept", json_integer((json_int_t)n->n_kept));
 	json_object_set_new(o, "addresses", addrs);
+	/* refresh: the name failed and these are its last known addresses. */
+	if (n->kept_previous)
+		json_object_set_new(o, "kept_previous", json_true());
 	return o;
 }
 

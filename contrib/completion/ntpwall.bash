@@ -5,7 +5,7 @@
 # a POLICY is expected. Needs nothing from the bash-completion package.
 # tests/contrib.sh checks the lists below against `ntpwall --help`.
 
-_ntpwall_commands='lint resolve compile probe diff apply confirm rollback status remove'
+_ntpwall_commands='lint resolve compile probe diff apply confirm refresh rollback status remove'
 _ntpwall_global_opts='--state-dir --verbose -v --quiet -q --version --help -h'
 
 # The options of one command, as its --help lists them.
@@ -19,6 +19,7 @@ _ntpwall_cmd_opts()
 		'--nagios --port --max-inflight --help -h' ;;
 	diff | confirm) echo '--help -h' ;;
 	apply) echo '--dry-run --probe --confirm --keep --help -h' ;;
+	refresh) echo '--probe --keep --help -h' ;;
 	rollback) echo '--to --keep --help -h' ;;
 	status) echo '--format --table --help -h' ;;
 	remove) echo '--table --keep --help -h' ;;
@@ -149,7 +150,7 @@ _ntpwall()
 		return 0
 	fi
 	case $cmd in
-	lint | resolve | compile | diff | apply | probe) _ntpwall_policies "$cur" ;;
+	lint | resolve | compile | diff | apply | refresh | probe) _ntpwall_policies "$cur" ;;
 	esac
 	return 0
 }

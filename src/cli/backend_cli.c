@@ -386,3 +386,42 @@ int bcli_parse_keep(const char *s, unsigned *keep)
 	*keep = (unsigned)v;
 	return 0;
 }
+
+const char *bcli_backend_name(const struct policy *p)
+{
+	return p->backend == POLICY_BACKEND_NFT ? "nft" : "iptables";
+}
+
+/* Of resolve_to_json(), the names (with TTLs and the addresses they gave):
+ * what resolve_from_json() needs for a stable pool choice next time. The
+ * addresses themselves are in the ruleset already. */
+static json_t *resolved_names(const struct wanted *w)
+{
+	/* Without the address list: 100,000 literal upstreams would cost
+	 * 100,000 JSON objects only to be dropped. */
+	struct resolved names_only = *w->resolved;
+	json_t *all;
+
+	names_only.upstreams = NULL;
+	names_only.n_upstreams = 0;
+	names_only.peers = NULL;
+	names_only.n_peers = 0;
+	all = resolve_to_json(&names_only, w->policy);
+	json_t *names = json_object_get(all, "names");
+	json_t *o = json_object();
+
+	json_object_set(o, "names", names ? names : json_array());
+	json_decref(all);
+	return o;
+}
+
+struct state_gen *bcli_gen_for(const struct wanted *w, const char *action)
+{
+	struct state_gen *g = state_gen_new(action, bcli_backend_name(w->policy));
+
+	g->policy_path = xstrdup(w->policy->path);
+	g->policy_hash = xstrdup(w->policy->hash);
+	g->resolved = resolved_names(w);
+	g->rs = ir_ruleset_clone(w->rs);
+	return g;
+}

@@ -87,6 +87,12 @@ int bcli_revert_pending(unsigned long gen, bool quiet);
  * the table ntpwall manages. */
 char *bcli_managed_table(struct state *st);
 
+/* "nft" or "iptables": the policy's backend. */
+const char *bcli_backend_name(const struct policy *p);
+/* A new generation recording w (policy path and hash, resolved names,
+ * ruleset) with action ("apply", "refresh"). */
+struct state_gen *bcli_gen_for(const struct wanted *w, const char *action);
+
 /* End a confirm watchdog early (it would find nothing to do). */
 void bcli_stop_watchdog(pid_t pid);
 

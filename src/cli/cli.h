@@ -70,6 +70,7 @@ int cmd_apply_main(int argc, char **argv);
 int cmd_diff_main(int argc, char **argv);
 int cmd_confirm_main(int argc, char **argv);
 int cmd_rollback_main(int argc, char **argv);
+int cmd_refresh_main(int argc, char **argv);
 int cmd_status_main(int argc, char **argv);
 int cmd_remove_main(int argc, char **argv);
 

@@ -247,11 +247,6 @@ static int start_confirm(struct state *st, unsigned long gen, unsigned long prev
 	return rc;
 }
 
-static const char *backend_name(const struct policy *p)
-{
-	return p->backend == POLICY_BACKEND_NFT ? "nft" : "iptables";
-}
-
 static int dry_run(const struct live *l, const struct wanted *w, const char *path)
 {
 	char *label_live = xasprintf("table inet %s (live)", w->rs->table);
@@ -264,40 +259,6 @@ static int dry_run(const struct live *l, const struct wanted *w, const char *pat
 		return EXIT_USAGE;
 	}
 	return differs ? EXIT_FINDINGS : EXIT_OK;
-}
-
-/* Of resolve_to_json(), the names (with TTLs and the addresses they gave):
- * what resolve_from_json() needs for a stable pool choice next time. The
- * addresses themselves are in the ruleset already. */
-static json_t *resolved_names(const struct wanted *w)
-{
-	/* Without the address list: 100,000 literal upstreams would cost
-	 * 100,000 JSON objects only to be dropped. */
-	struct resolved names_only = *w->resolved;
-	json_t *all;
-
-	names_only.upstreams = NULL;
-	names_only.n_upstreams = 0;
-	names_only.peers = NULL;
-	names_only.n_peers = 0;
-	all = resolve_to_json(&names_only, w->policy);
-	json_t *names = json_object_get(all, "names");
-	json_t *o = json_object();
-
-	json_object_set(o, "names", names ? names : json_array());
-	json_decref(all);
-	return o;
-}
-
-static struct state_gen *gen_for(const struct wanted *w)
-{
-	struct state_gen *g = state_gen_new("apply", backend_name(w->policy));
-
-	g->policy_path = xstrdup(w->policy->path);
-	g->policy_hash = xstrdup(w->policy->hash);
-	g->resolved = resolved_names(w);
-	g->rs = ir_ruleset_clone(w->rs);
-	return g;
 }
 
 /* Elements from DNS with less than half their time left are renewed. */
@@ -357,14 +318,14 @@ static int apply_locked(struct state *st, struct live *l, const struct wanted *w
 	int rc;
 
 	if ((a->confirm || a->probe) &&
-	    previous_gen(st, l, backend_name(w->policy), a->keep, &prev))
+	    previous_gen(st, l, bcli_backend_name(w->policy), a->keep, &prev))
 		return EXIT_USAGE;
 	old = bcli_managed_table(st);
 	rc = make_live(l, w, old);
 	free(old);
 	if (rc)
 		return rc;
-	rc = bcli_record(st, gen_for(w), a->keep, false);
+	rc = bcli_record(st, bcli_gen_for(w, "apply"), a->keep, false);
 	if (rc)
 		return rc;
 	gen = state_latest(st);
@@ -410,7 +371,7 @@ int cmd_apply_main(int argc, char **argv)
 	rc = bcli_wanted(argv[first], st, false, &w);
 	if (rc)
 		goto out;
-	rc = bcli_open(backend_name(w.policy), &l);
+	rc = bcli_open(bcli_backend_name(w.policy), &l);
 	if (!rc)
 		rc = bcli_read(&l, w.rs->table);
 	if (rc)

@@ -29,6 +29,7 @@ static const struct command commands[] = {
 	{ "diff", cmd_diff_main, "show what apply would change (0 same, 1 differs)" },
 	{ "apply", cmd_apply_main, "make the policy's rules live in one transaction" },
 	{ "confirm", cmd_confirm_main, "keep the rules of a pending apply --confirm" },
+	{ "refresh", cmd_refresh_main, "re-resolve names, update the sets in place (cron)" },
 	{ "rollback", cmd_rollback_main, "make an earlier generation live again" },
 	{ "status", cmd_status_main, "generation, sets with expiry, rule counters" },
 	{ "remove", cmd_remove_main, "delete ntpwall's table (and nothing else)" },
