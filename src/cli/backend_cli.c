@@ -27,8 +27,7 @@ void bcli_print_diags(const struct diags *d)
 	}
 }
 
-/* The previous generation's resolved names, for a stable pool choice. */
-static struct resolved *previous_resolved(struct state *st)
+struct resolved *bcli_previous_resolved(struct state *st)
 {
 	struct state_gen *g = st ? bcli_latest(st) : NULL;
 	struct resolved *r = NULL;
@@ -48,7 +47,7 @@ static bool has_pool(const struct policy *p)
 	return false;
 }
 
-static char *machine_seed(void)
+char *bcli_machine_seed(void)
 {
 	char *buf = NULL;
 	size_t len;
@@ -64,7 +63,7 @@ int bcli_wanted(const char *path, struct state *previous, bool keep_failed, stru
 	struct resolve_options opt = { .keep_failed = keep_failed };
 	struct diags d;
 	int ret, rc = EXIT_USAGE;
-	char *seed = machine_seed();
+	char *seed = bcli_machine_seed();
 
 	memset(w, 0, sizeof(*w));
 	diag_init(&d, 0);
@@ -72,7 +71,7 @@ int bcli_wanted(const char *path, struct state *previous, bool keep_failed, stru
 		goto out;
 	lint_policy(w->policy, &d);
 	if (has_pool(w->policy) || keep_failed)
-		opt.previous = previous_resolved(previous);
+		opt.previous = bcli_previous_resolved(previous);
 	opt.seed = seed;
 	ret = resolve_policy(w->policy, &opt, &d, &w->resolved);
 	resolve_free((struct resolved *)opt.previous);
@@ -276,7 +275,8 @@ struct state_gen *bcli_latest(struct state *st)
 	return g;
 }
 
-int bcli_restore(struct state *st, unsigned long src, const char *action, bool quiet)
+int bcli_restore(struct state *st, unsigned long src, const char *action, unsigned keep,
+		 bool quiet)
 {
 	struct state_gen *g = NULL, *latest = bcli_latest(st);
 	const char *table = latest && latest->rs ? latest->rs->table : "ntpwall";
@@ -311,7 +311,7 @@ int bcli_restore(struct state *st, unsigned long src, const char *action, bool q
 		free(g->version);
 		g->version = NULL;
 		g->source = src;
-		rc = bcli_record(st, g, state_keep_default(), quiet);
+		rc = bcli_record(st, g, keep, quiet);
 		g = NULL;
 	}
 	state_gen_free(g);
@@ -329,7 +329,7 @@ int bcli_revert_pending(unsigned long gen, bool quiet)
 	if (!st)
 		return EXIT_USAGE;
 	if (state_pending_read(st, &p) == 0 && p.generation == gen) {
-		rc = bcli_restore(st, p.previous, "revert", quiet);
+		rc = bcli_restore(st, p.previous, "revert", state_keep_default(), quiet);
 		if (!rc)
 			(void)state_pending_clear(st);
 	}

@@ -35,6 +35,11 @@ struct live {
 int bcli_wanted(const char *path, struct state *previous, bool keep_failed, struct wanted *w);
 void bcli_wanted_free(struct wanted *w);
 
+/* The latest generation's resolved names (pool choices to keep), or NULL. */
+struct resolved *bcli_previous_resolved(struct state *st);
+/* This host's seed for pool choices (/etc/machine-id), or NULL. */
+char *bcli_machine_seed(void);
+
 /* Open the backend called name; prints why not. Returns 0 or an exit code. */
 int bcli_open(const char *name, struct live *l);
 /* (Re-)read table into l->rs / l->gen. Prints why not. 0 or an exit code. */
@@ -75,7 +80,8 @@ struct state_gen *bcli_latest(struct state *st);
 /* Make generation src live again (0: remove the table) and record it as a
  * new generation with action ("rollback", "revert"). Needs the lock.
  * Returns 0 or an exit code. */
-int bcli_restore(struct state *st, unsigned long src, const char *action, bool quiet);
+int bcli_restore(struct state *st, unsigned long src, const char *action, unsigned keep,
+		 bool quiet);
 
 /* Undo a pending --confirm apply of generation gen if it is still pending:
  * make the pending record's previous generation live again and record it

@@ -119,6 +119,13 @@ static int previous_gen(struct state *st, const struct live *l, const char *back
 	return EXIT_OK;
 }
 
+/* Back to generation prev (0: no table): exit 1 when done, 2 when not. */
+static int revert(struct state *st, unsigned long prev)
+{
+	return bcli_restore(st, prev, "revert", state_keep_default(), false) ? EXIT_USAGE :
+										EXIT_FINDINGS;
+}
+
 static void sleep_until(int64_t deadline)
 {
 	for (;;) {
@@ -219,13 +226,13 @@ static int start_confirm(struct state *st, unsigned long gen, unsigned long prev
 
 	if (state_pending_write(st, &p) < 0) {
 		cli_error("cannot write the pending-confirm record; reverting now");
-		return bcli_restore(st, prev, "revert", false) ? EXIT_USAGE : EXIT_FINDINGS;
+		return revert(st, prev);
 	}
 	wd = spawn_watchdog(gen, p.deadline);
 	if (wd < 0) {
 		cli_error("cannot start the watchdog: %s; reverting now", strerror(-wd));
 		(void)state_pending_clear(st);
-		return bcli_restore(st, prev, "revert", false) ? EXIT_USAGE : EXIT_FINDINGS;
+		return revert(st, prev);
 	}
 	p.watchdog = wd;
 	(void)state_pending_write(st, &p);
@@ -331,7 +338,7 @@ static int apply_locked(struct state *st, struct live *l, const struct wanted *w
 	gen = state_latest(st);
 	if (a->probe && !probe_upstreams(w)) {
 		cli_error("probe: no upstream answered through the new rules; reverting");
-		return bcli_restore(st, prev, "revert", false) ? EXIT_USAGE : EXIT_FINDINGS;
+		return revert(st, prev);
 	}
 	if (a->confirm)
 		return start_confirm(st, gen, prev, a->confirm);

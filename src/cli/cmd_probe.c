@@ -1,6 +1,7 @@
 /* ntpwall probe POLICY|HOST...: ask the servers a policy trusts (or the hosts
  * given) for the time and say whether they can be trusted, as a table, JSON
  * or one monitoring-plugins line. Exit codes follow the monitoring plugins. */
+#include "backend_cli.h"
 #include "cli.h"
 #include "ntpwall/probe.h"
 #include "ntpwall/resolve.h"
@@ -260,6 +261,27 @@ static int add_host(struct target_list *l, const char *host, uint16_t port)
 /* The upstreams of a policy: literals as they are, names through the
  * resolver. A name that fails is reported and skipped; the servers left are
  * still probed (the exit code shows whether they are enough). */
+
+/* The addresses apply trusted: pool choices made with this host's seed and
+ * kept from the latest generation when the state directory is readable
+ * (a monitoring user without access gets the same deterministic choice as a
+ * first apply). */
+static int resolve_for_probe(const struct policy *p, struct diags *d, struct resolved **r)
+{
+	struct resolve_options o = { 0 };
+	struct state *st = NULL;
+	int ret;
+
+	if (state_open(arg_state_dir, false, &st) < 0)
+		st = NULL;
+	o.previous = st ? bcli_previous_resolved(st) : NULL;
+	o.seed = bcli_machine_seed();
+	ret = resolve_policy(p, &o, d, r);
+	resolve_free((struct resolved *)o.previous);
+	free((char *)o.seed);
+	state_close(st);
+	return ret;
+}
 static int add_policy(struct target_list *l, const char *path, uint16_t port)
 {
 	struct diags d;
@@ -274,7 +296,7 @@ static int add_policy(struct target_list *l, const char *path, uint16_t port)
 		diag_free(&d);
 		return -1;
 	}
-	ret = resolve_policy(p, NULL, &d, &r);
+	ret = resolve_for_probe(p, &d, &r);
 	if (ret && ret != -EINVAL)
 		cli_error("probe: %s: cannot resolve names: %s", path, strerror(-ret));
 	for (size_t i = 0; r && i < r->n_upstreams; i++) {
