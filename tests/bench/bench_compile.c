@@ -53,6 +53,23 @@ static double run(const struct policy *p, unsigned n, double *render_s)
 	return t1 - t0;
 }
 
+/* Best of five: one run is at the mercy of the other jobs on the machine. */
+static double best_of(const struct policy *p, unsigned n, double *render_s)
+{
+	double best = 0, r, best_r = 0;
+
+	for (int i = 0; i < 5; i++) {
+		double c = run(p, n, &r);
+
+		if (!i || c < best)
+			best = c;
+		if (!i || r < best_r)
+			best_r = r;
+	}
+	*render_s = best_r;
+	return best;
+}
+
 int main(int argc, char **argv)
 {
 	static const char yaml[] = "version: 1\nupstreams: [{pool: big.example}]\n"
@@ -67,8 +84,8 @@ int main(int argc, char **argv)
 	if (policy_load_buffer("bench.yaml", yaml, sizeof(yaml) - 1, &d, &p))
 		return 2;
 	run(p, 1000, &rs_small);	/* warm up */
-	cs_small = run(p, small, &rs_small);
-	cs_big = run(p, big, &rs_big);
+	cs_small = best_of(p, small, &rs_small);
+	cs_big = best_of(p, big, &rs_big);
 	printf("compile %6u addresses: %8.3f ms (render nft %8.3f ms)\n", small, cs_small * 1e3,
 	       rs_small * 1e3);
 	printf("compile %6u addresses: %8.3f ms (render nft %8.3f ms)\n", big, cs_big * 1e3,
