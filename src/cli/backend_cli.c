@@ -279,7 +279,8 @@ int bcli_restore(struct state *st, unsigned long src, const char *action, unsign
 		 bool quiet)
 {
 	struct state_gen *g = NULL, *latest = bcli_latest(st);
-	const char *table = latest && latest->rs ? latest->rs->table : "ntpwall";
+	char *managed = bcli_managed_table(st);
+	const char *table = managed ? managed : "ntpwall";
 	struct live l;
 	char *err = NULL;
 	int rc;
@@ -289,6 +290,7 @@ int bcli_restore(struct state *st, unsigned long src, const char *action, unsign
 			cli_error("generation %lu: %s", src, err ? err : "not found");
 		free(err);
 		state_gen_free(latest);
+		free(managed);
 		return EXIT_USAGE;
 	}
 	if (!g) {
@@ -301,7 +303,7 @@ int bcli_restore(struct state *st, unsigned long src, const char *action, unsign
 		rc = bcli_read(&l, table);
 	/* A removal of an absent table is a no-op but still a new generation. */
 	if (!rc && (g->rs || l.rs))
-		rc = bcli_commit(&l, g->rs, table, latest && latest->rs ? latest->rs->table : NULL);
+		rc = bcli_commit(&l, g->rs, table, managed);
 	bcli_close(&l);
 	if (!rc) {
 		free(g->action);
@@ -316,6 +318,7 @@ int bcli_restore(struct state *st, unsigned long src, const char *action, unsign
 	}
 	state_gen_free(g);
 	state_gen_free(latest);
+	free(managed);
 	return rc;
 }
 

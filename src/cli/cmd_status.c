@@ -117,6 +117,7 @@ int cmd_status_main(int argc, char **argv)
 	struct state *st = NULL;
 	struct live l = { 0 };
 	const char *table;
+	char *managed;
 	bool has_pending = false;
 	int first, rc;
 
@@ -132,7 +133,9 @@ int cmd_status_main(int argc, char **argv)
 		g = bcli_latest(st);
 		has_pending = state_pending_read(st, &p) == 0;
 	}
-	table = a.table ? a.table : g && g->rs ? g->rs->table : "ntpwall";
+	/* After a remove, the table ntpwall managed last, not the default name. */
+	managed = st ? bcli_managed_table(st) : NULL;
+	table = a.table ? a.table : managed ? managed : "ntpwall";
 	rc = bcli_open(g ? g->backend : "nft", &l);
 	if (!rc)
 		rc = bcli_read(&l, table);
@@ -144,6 +147,7 @@ int cmd_status_main(int argc, char **argv)
 	}
 	bcli_close(&l);
 	state_gen_free(g);
+	free(managed);
 	state_close(st);
 	return rc;
 }
