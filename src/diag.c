@@ -32,7 +32,7 @@ static const struct {
 	{ NW125_RANGE, "NW125", "number malformed or out of range" },
 	{ NW126_BOOL, "NW126", "bad boolean (use true or false)" },
 	{ NW127_ENUM, "NW127", "value not one of the allowed words" },
-	{ NW128_NAME, "NW128", "bad table, interface or path name" },
+	{ NW128_NAME, "NW128", "bad table, interface or path name, or log prefix" },
 	{ NW129_VERSION, "NW129", "unsupported policy version" },
 	{ NW130_DUPLICATE, "NW130", "duplicate upstream, peer or prefix" },
 	{ NW131_EMPTY, "NW131", "empty list where at least one entry is needed" },
@@ -76,10 +76,11 @@ int diag_add(struct diags *d, const struct loc *loc, enum diag_severity sev,
 	if (sev == DIAG_ERROR) {
 		if (d->max_errors && d->errors >= d->max_errors) {
 			d->truncated = true;
+			d->suppressed++;
 			return ret;
 		}
 		d->errors++;
-	} else {
+	} else if (sev == DIAG_WARNING) {
 		d->warnings++;
 	}
 	xgrow((void **)&d->v, &d->cap, d->n, sizeof(*d->v));
@@ -122,12 +123,21 @@ void diag_move(struct diags *dst, struct diags *src)
 	dst->errors += src->errors;
 	dst->warnings += src->warnings;
 	dst->truncated |= src->truncated;
+	dst->suppressed += src->suppressed;
 	free(src->v);
 	diag_init(src, src->max_errors);
 }
 
-static int loc_cmp(const struct diag *a, const struct diag *b)
+/* A diagnostic and its place in the list: the tie-break that makes qsort stable. */
+struct diag_ref {
+	const struct diag *g;
+	size_t seq;
+};
+
+static int ref_cmp(const void *pa, const void *pb)
 {
+	const struct diag_ref *ra = pa, *rb = pb;
+	const struct diag *a = ra->g, *b = rb->g;
 	int c = strcmp(a->loc.file ? a->loc.file : "", b->loc.file ? b->loc.file : "");
 
 	if (c)
@@ -136,22 +146,26 @@ static int loc_cmp(const struct diag *a, const struct diag *b)
 		return a->loc.line < b->loc.line ? -1 : 1;
 	if (a->loc.column != b->loc.column)
 		return a->loc.column < b->loc.column ? -1 : 1;
-	return 0;
+	return ra->seq < rb->seq ? -1 : ra->seq > rb->seq;
 }
 
 void diag_sort(struct diags *d)
 {
-	/* Insertion sort: stable, and lists are short (errors are capped). */
-	for (size_t i = 1; i < d->n; i++) {
-		struct diag t = d->v[i];
-		size_t j = i;
+	struct diag_ref *refs;
+	struct diag *v;
 
-		while (j > 0 && loc_cmp(&d->v[j - 1], &t) > 0) {
-			d->v[j] = d->v[j - 1];
-			j--;
-		}
-		d->v[j] = t;
-	}
+	if (d->n < 2)
+		return;
+	refs = xreallocarray(NULL, d->n, sizeof(*refs));
+	for (size_t i = 0; i < d->n; i++)
+		refs[i] = (struct diag_ref){ &d->v[i], i };
+	xsort(refs, d->n, sizeof(*refs), ref_cmp);
+	v = xreallocarray(NULL, d->cap, sizeof(*v));
+	for (size_t i = 0; i < d->n; i++)
+		v[i] = *refs[i].g;
+	free(refs);
+	free(d->v);
+	d->v = v;
 }
 
 const char *diag_code_name(enum diag_code code)

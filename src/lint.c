@@ -109,8 +109,9 @@ static void check_never_matches(struct policy *p, struct diags *d)
 	check_prefix_families(p, d, &p->serve.clients, "serve client");
 	check_prefix_families(p, d, &r->query_from, "query_from");
 	if (p->serve.present && r->noserve)
-		lint_warn(p, d, &p->serve.loc, NW205_NEVER_MATCHES,
-			  "'serve' is set but restrict.noserve drops every client request");
+		lint_warn(p, d, &r->noserve_loc, NW205_NEVER_MATCHES,
+			  "restrict.noserve drops every client request, but 'serve' (line %u) serves clients",
+			  p->serve.loc.line);
 	if (r->query_from.n && !r->noquery)
 		lint_warn(p, d, &r->query_from.v[0].loc, NW205_NEVER_MATCHES,
 			  "'query_from' has no effect while noquery is false: everyone may query");
@@ -118,7 +119,7 @@ static void check_never_matches(struct policy *p, struct diags *d)
 		lint_warn(p, d, &r->query_from.v[0].loc, NW205_NEVER_MATCHES,
 			  "'query_from' has no effect without 'serve': only upstream replies come in");
 	if (p->log_prefix && p->otherwise != POLICY_OTHERWISE_LOG)
-		lint_warn(p, d, &p->loc, NW205_NEVER_MATCHES,
+		lint_warn(p, d, &p->log_prefix_loc, NW205_NEVER_MATCHES,
 			  "'log_prefix' is set but 'otherwise' is not log");
 }
 
@@ -137,15 +138,35 @@ static void check_restrict(struct policy *p, struct diags *d)
 			  "'serve' has no rate_limit: any client may send as fast as it likes");
 }
 
-void lint_policy(struct policy *p, struct diags *d)
+/* Codes that only lint --resolve can give: without it, their waivers are
+ * not known to be unused. */
+static bool resolve_only(enum diag_code code)
+{
+	return code == NW210_NAME_IS_POOL || code == NW211_FAMILY_UNCOVERED;
+}
+
+static void lint_all(struct policy *p, struct diags *d, bool resolved)
 {
 	check_count(p, d);
 	check_upstreams(p, d);
 	check_never_matches(p, d);
 	check_restrict(p, d);
-	for (size_t i = 0; i < p->n_waivers; i++)
-		if (!p->waivers[i].used)
-			diag_add(d, &p->waivers[i].loc, DIAG_WARNING, NW208_WAIVE_UNUSED,
-				 "%s is waived but the policy does not trigger it",
-				 diag_code_name(p->waivers[i].code));
+	for (size_t i = 0; i < p->n_waivers; i++) {
+		const struct policy_waiver *w = &p->waivers[i];
+
+		if (w->used || (!resolved && resolve_only(w->code)))
+			continue;
+		diag_add(d, &w->loc, DIAG_WARNING, NW208_WAIVE_UNUSED,
+			 "%s is waived but the policy does not trigger it", diag_code_name(w->code));
+	}
+}
+
+void lint_policy(struct policy *p, struct diags *d)
+{
+	lint_all(p, d, false);
+}
+
+void lint_policy_resolved(struct policy *p, struct diags *d)
+{
+	lint_all(p, d, true);
 }

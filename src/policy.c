@@ -213,6 +213,11 @@ static int resolver_from(struct policy_ctx *c, const struct ynode *v, struct pol
 		return policy_err(c, v, NW125_RANGE, "bad port in resolver '%s' (1 to 65535)", v->value);
 	if (policy_parse_addr(addr, &r->addr))
 		return policy_err(c, v, NW120_ADDRESS, "expected a resolver IP address, got '%s'", v->value);
+	if (addr != buf && r->addr.family == AF_INET) {
+		policy_err(c, v, NW120_ADDRESS, "brackets are for IPv6 addresses only, got '%s'", v->value);
+		diag_hint(c->d, "did you mean '%s%s%s'?", addr, colon ? ":" : "", colon ? colon + 1 : "");
+		return -EINVAL;
+	}
 	r->port = n;
 	r->loc = policy_node_loc(c, v);
 	return 0;
@@ -408,15 +413,18 @@ static int p_serve(struct policy_ctx *c, const struct ynode *v, void *dst, const
 	struct policy_serve *s = dst;
 	const struct ynode *clients = NULL;
 
+	const struct ynode *key = c->key;
+
 	s->present = true;
-	s->loc = policy_node_loc(c, v);
+	/* Findings about the whole section point at its key, not its first child. */
+	s->loc = policy_node_loc(c, key);
 	if (policy_parse_map(c, v, s, serve_keys))
 		return -EINVAL;
 	for (size_t i = 0; i + 1 < v->n; i += 2)
 		if (!strcmp(v->kids[i]->value, "clients"))
 			clients = v->kids[i + 1];
 	if (!clients)
-		return policy_err(c, v, NW112_MISSING, "'serve' needs 'clients', the prefixes it serves");
+		return policy_err(c, key, NW112_MISSING, "'serve' needs 'clients', the prefixes it serves");
 	if (!s->clients.n)
 		return policy_err(c, clients, NW131_EMPTY, "'clients' is empty");
 	if (s->has_rate_limit && !s->burst)
@@ -430,11 +438,17 @@ static int p_noquery(struct policy_ctx *c, const struct ynode *v, void *dst, con
 	return policy_p_bool(c, v, dst, k);
 }
 
+static int p_noserve(struct policy_ctx *c, const struct ynode *v, void *dst, const struct key_spec *k)
+{
+	c->p->restrict_.noserve_loc = policy_node_loc(c, c->key);
+	return policy_p_bool(c, v, dst, k);
+}
+
 static const struct key_spec restrict_keys[] = {
 	{ "noquery", p_noquery, F(struct policy_restrict, noquery) },
 	{ "nomodify", policy_p_bool, F(struct policy_restrict, nomodify) },
 	{ "nopeer", policy_p_bool, F(struct policy_restrict, nopeer) },
-	{ "noserve", policy_p_bool, F(struct policy_restrict, noserve) },
+	{ "noserve", p_noserve, F(struct policy_restrict, noserve) },
 	{ "version", policy_p_versions, F(struct policy_restrict, versions) },
 	{ "ignore", p_prefixes, F(struct policy_restrict, ignore) },
 	{ "query_from", p_prefixes, F(struct policy_restrict, query_from) },
@@ -443,8 +457,35 @@ static const struct key_spec restrict_keys[] = {
 
 static int p_restrict(struct policy_ctx *c, const struct ynode *v, void *dst, const struct key_spec *k)
 {
-	c->p->restrict_.loc = policy_node_loc(c, v);
+	c->p->restrict_.loc = policy_node_loc(c, c->key);
 	return policy_parse_map(c, v, dst, restrict_keys);
+}
+
+/* The prefix is written into nft and iptables rules, between double quotes. */
+static int p_log_prefix(struct policy_ctx *c, const struct ynode *v, void *dst, const struct key_spec *k)
+{
+	const char *e;
+
+	c->p->log_prefix_loc = policy_node_loc(c, c->key);
+	if (policy_want_str(c, v, "a log prefix"))
+		return -EINVAL;
+	e = policy_check_log_prefix(v->value);
+	if (e)
+		return policy_err(c, v, NW128_NAME, "%s", e);
+	return policy_p_string(c, v, dst, k);
+}
+
+/* The LOG target keeps 29 bytes and cuts the rest without a word. */
+static int check_log_prefix(struct policy_ctx *c)
+{
+	const struct policy *p = c->p;
+	size_t len = p->log_prefix ? strlen(p->log_prefix) : 0;
+
+	if (p->backend != POLICY_BACKEND_IPTABLES || len <= POLICY_LOG_PREFIX_MAX_IPT)
+		return 0;
+	return diag_add(c->d, &p->log_prefix_loc, DIAG_ERROR, NW125_RANGE,
+			"'log_prefix' is %zu bytes; with 'backend: iptables' it may be at most %d (the LOG target's limit)",
+			len, POLICY_LOG_PREFIX_MAX_IPT);
 }
 
 #define HOUR_MS 3600000ul
@@ -482,7 +523,7 @@ static const struct key_spec daemon_keys[] = {
 
 static const struct key_spec top_keys[] = {
 	{ "version", p_version, F(struct policy, version) },
-	{ "table", policy_p_table, F(struct policy, table), 0, 27 },
+	{ "table", policy_p_table, F(struct policy, table), 0, POLICY_TABLE_NAME_MAX },
 	{ "backend", policy_p_backend, F(struct policy, backend) },
 	{ "interfaces", p_interfaces, 0 },
 	{ "families", policy_p_families, F(struct policy, families) },
@@ -493,7 +534,7 @@ static const struct key_spec top_keys[] = {
 	{ "serve", p_serve, F(struct policy, serve) },
 	{ "restrict", p_restrict, F(struct policy, restrict_) },
 	{ "otherwise", policy_p_otherwise, F(struct policy, otherwise) },
-	{ "log_prefix", policy_p_string, F(struct policy, log_prefix), 0, 127 },
+	{ "log_prefix", p_log_prefix, F(struct policy, log_prefix), 0, POLICY_LOG_PREFIX_MAX },
 	{ "refresh", policy_p_section, F(struct policy, refresh), .sub = refresh_keys },
 	{ "probe", policy_p_section, F(struct policy, probe), .sub = probe_keys },
 	{ "daemon", policy_p_section, F(struct policy, daemon), .sub = daemon_keys },
@@ -636,6 +677,8 @@ int policy_load_buffer(const char *name, const char *buf, size_t len, struct dia
 	if (check_required(&c, root))
 		ret = -EINVAL;
 	if (check_dup_hosts(&c))
+		ret = -EINVAL;
+	if (check_log_prefix(&c))
 		ret = -EINVAL;
 out:
 	policy_tree_free(&c);

@@ -31,6 +31,7 @@ struct policy_ctx {
 	struct policy *p;
 	struct policy_chunk *chunks;
 	size_t n_nodes;
+	const struct ynode *key;	/* of the value being parsed, for section-level findings */
 };
 
 struct key_spec;

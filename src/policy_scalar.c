@@ -73,6 +73,7 @@ int policy_parse_map(struct policy_ctx *c, const struct ynode *n, void *base, co
 			continue;
 		}
 		seen[ki] = true;
+		c->key = key;
 		if (k->parse(c, val, (char *)base + k->off, k) < 0)
 			ret = -EINVAL;
 	}

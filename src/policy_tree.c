@@ -69,24 +69,76 @@ static void node_add_kid(struct ynode *parent, struct ynode *kid)
 	parent->kids[parent->n++] = kid;
 }
 
-static int yaml_error(struct policy_ctx *c, const yaml_parser_t *yp, const char *buf, size_t len)
+/* Line and column (from 1, in characters) of byte off of buf. Line breaks
+ * are LF, CRLF and CR, as libyaml counts them. */
+static struct loc offset_loc(const struct policy_ctx *c, const char *buf, size_t off)
+{
+	struct loc l = { c->file, 1, 1 };
+
+	for (size_t i = 0; i < off; i++) {
+		if (buf[i] == '\n' || (buf[i] == '\r' && (i + 1 >= off || buf[i + 1] != '\n'))) {
+			l.line++;
+			l.column = 1;
+		} else if (((unsigned char)buf[i] & 0xc0) != 0x80) {
+			l.column++;
+		}
+	}
+	return l;
+}
+
+/* buf starts after a byte order mark of bom bytes: the byte named counts
+ * it, the column does not. */
+static int reader_error(struct policy_ctx *c, const yaml_parser_t *yp, const char *buf, size_t len,
+			size_t bom)
+{
+	size_t off = yp->problem_offset < len ? yp->problem_offset : len;
+	struct loc l = offset_loc(c, buf, off);
+
+	return diag_add(c->d, &l, DIAG_ERROR, NW102_ENCODING,
+			"%s at byte %zu: the policy must be UTF-8 text",
+			yp->problem ? yp->problem : "unreadable input", yp->problem_offset + bom);
+}
+
+/* Contexts whose mark is where an unclosed quote or bracket opened: the
+ * problem is found only at the end of the file or of the collection. */
+static const struct {
+	const char *context;
+	const char *opener;
+} openers[] = {
+	{ "while scanning a quoted scalar", "the quote opened here is not closed" },
+	{ "while parsing a flow sequence", "the '[' opened here has no matching ']'" },
+	{ "while parsing a flow mapping", "the '{' opened here has no matching '}'" },
+};
+
+static int opener_error(struct policy_ctx *c, const yaml_parser_t *yp)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(openers); i++) {
+		struct loc l = { c->file, yp->context_mark.line + 1, yp->context_mark.column + 1 };
+
+		if (strcmp(yp->context, openers[i].context))
+			continue;
+		return diag_add(c->d, &l, DIAG_ERROR, NW101_SYNTAX, "YAML: %s: %s at line %zu, column %zu",
+				openers[i].opener, yp->problem ? yp->problem : "syntax error",
+				yp->problem_mark.line + 1, yp->problem_mark.column + 1);
+	}
+	return 0;
+}
+
+static int yaml_error(struct policy_ctx *c, const yaml_parser_t *yp, const char *buf, size_t len,
+		      size_t bom)
 {
 	const yaml_mark_t *m = yp->problem ? &yp->problem_mark : &yp->context_mark;
 	struct loc l = { c->file, m->line + 1, m->column + 1 };
-	enum diag_code code = yp->error == YAML_READER_ERROR ? NW102_ENCODING : NW101_SYNTAX;
 
-	if (yp->error == YAML_READER_ERROR) {
-		/* Reader errors carry a byte offset, not a line: say where. */
-		l.line = 0;
-		diag_add(c->d, &l, DIAG_ERROR, code, "%s at byte %zu: the policy must be UTF-8 text",
-			 yp->problem ? yp->problem : "unreadable input", yp->problem_offset);
+	if (yp->error == YAML_READER_ERROR)
+		return reader_error(c, yp, buf, len, bom);
+	if (yp->context && opener_error(c, yp))
 		return -EINVAL;
-	}
 	if (yp->context)
-		diag_add(c->d, &l, DIAG_ERROR, code, "YAML: %s %s", yp->context,
+		diag_add(c->d, &l, DIAG_ERROR, NW101_SYNTAX, "YAML: %s %s", yp->context,
 			 yp->problem ? yp->problem : "");
 	else
-		diag_add(c->d, &l, DIAG_ERROR, code, "YAML: %s",
+		diag_add(c->d, &l, DIAG_ERROR, NW101_SYNTAX, "YAML: %s",
 			 yp->problem ? yp->problem : "syntax error");
 	if (m->index < len && buf[m->index] == '\t')
 		diag_hint(c->d, "YAML does not allow tabs for indentation; use spaces");
@@ -164,15 +216,20 @@ int policy_tree_build(struct policy_ctx *c, const char *buf, size_t len, struct 
 	unsigned docs = 0;
 	int ret = 0;
 	bool done = false;
+	/* YAML allows a byte order mark; with the encoding set, libyaml would
+	 * read it as text. Positions count from after it, as editors show them. */
+	size_t bom = len >= 3 && !memcmp(buf, "\xef\xbb\xbf", 3) ? 3 : 0;
 
 	*root = NULL;
+	buf += bom;
+	len -= bom;
 	if (!yaml_parser_initialize(&yp))
 		abort();
 	yaml_parser_set_input_string(&yp, (const unsigned char *)buf, len);
 	yaml_parser_set_encoding(&yp, YAML_UTF8_ENCODING);
 	while (!done && ret == 0) {
 		if (!yaml_parser_parse(&yp, &ev)) {
-			ret = yaml_error(c, &yp, buf, len);
+			ret = yaml_error(c, &yp, buf, len, bom);
 			break;
 		}
 		done = ev.type == YAML_STREAM_END_EVENT;

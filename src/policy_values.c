@@ -241,20 +241,29 @@ const char *policy_check_ifname(const char *s)
 	return NULL;
 }
 
-/* "<TABLE>-OUT" must fit xt_chainlabel (31 characters + NUL). */
-#define TABLE_NAME_MAX 27
+#define STR_(x) #x
+#define STR(x) STR_(x)
 
 const char *policy_check_table(const char *s)
 {
 	size_t len = strlen(s);
 
-	if (!len || len > TABLE_NAME_MAX)
-		return "table name must be 1 to 27 characters";
+	if (!len || len > POLICY_TABLE_NAME_MAX)
+		return "table name must be 1 to " STR(POLICY_TABLE_NAME_MAX)
+		       " characters (iptables chain names such as <table>-OUT hold 28)";
 	if (!isalpha((unsigned char)s[0]))
 		return "table name must start with a letter";
 	for (const char *c = s; *c; c++)
 		if (!isalnum((unsigned char)*c) && *c != '_' && *c != '-')
 			return "table name may hold only letters, digits, '_' and '-'";
+	return NULL;
+}
+
+const char *policy_check_log_prefix(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f || *s == '"' || *s == '\\')
+			return "'log_prefix' may not hold '\"', '\\' or control characters: it is quoted in nft and iptables rules";
 	return NULL;
 }
 

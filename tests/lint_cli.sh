@@ -151,6 +151,52 @@ if run 0 --format sarif "$good" && sarif; then
 fi
 run 2 --format sarif "$tmp/nope.yaml" && sarif && has "$tmp/list" "$tmp/nope.yaml:0:0:error:NW100"
 
+# --- errors past the per-file cap: a note, not an error; exit code unchanged
+many=$pol/bad/too-many-errors.yaml
+run 1 "$many" && {
+	has "$tmp/out" "$many: note: 3 more errors not shown; only the first 10 of a file are listed"
+	has "$tmp/err" "ntpwall: lint: 10 errors (and 3 not shown), 0 warnings"
+	[ "$(grep -c ': error: ' "$tmp/out")" -eq 10 ] || say_fail "cap: expected 10 errors listed"
+	grep -q 'NW101' "$tmp/out" && say_fail "cap: the note reuses NW101"
+}
+run 1 --format json "$many" && json && {
+	[ "$(wc -l <"$tmp/list")" -eq 10 ] || say_fail "json: the note must not be a finding"
+	grep -Fq '"suppressed": 3' "$tmp/out" || say_fail "json: no \"suppressed\": 3"
+	grep -Fq '"errors": 10' "$tmp/out" || say_fail "json: the note counted as an error"
+}
+run 0 --format json "$good" && json && { grep -Fq '"suppressed": 0' "$tmp/out" || say_fail "json: no \"suppressed\": 0"; }
+run 1 --format github "$many" &&
+	has "$tmp/out" "::notice file=$many,title=ntpwall::3 more errors not shown; only the first 10 of a file are listed"
+run 1 --format sarif "$many" && sarif && {
+	[ "$(wc -l <"$tmp/list")" -eq 10 ] || say_fail "sarif: the note must not be a result"
+	grep -Fq '"text": "3 more errors not shown' "$tmp/out" || say_fail "sarif: no notification for the note"
+}
+
+# --- waivers of codes only --resolve gives are not "unused" without it
+waived=$tmp/waive-resolve.yaml
+printf 'version: 1\nupstreams:\n  - server: 192.0.2.1\n  - server: 192.0.2.2\n  - server: 192.0.2.3\n  - server: "2001:db8::1"\nwaive:\n  NW210: "our servers are anycast"\n  NW211: "no IPv6 upstream yet"\n' >"$waived"
+if run 0 --strict "$waived"; then
+	[ ! -s "$tmp/out" ] || say_fail "waivers of NW210/NW211 reported without --resolve"
+fi
+
+# --- a UTF-8 byte order mark is allowed
+bom=$tmp/bom.yaml
+printf '\357\273\277' >"$bom"
+cat "$good" >>"$bom"
+run 0 --strict "$bom"
+
+# --- many findings in a large file: each excerpt is the right line. The
+# source lines are indexed once per file: rescanning the file for every
+# finding made this take minutes.
+big=$tmp/many-warnings.yaml
+awk 'BEGIN { print "version: 1\nrestrict: {ignore: [\"2001:db8::/32\"]}\nupstreams:";
+	for (i = 1; i <= 300000; i++) printf "  - server: \"2001:db8::%x:%x\"\n", i / 65536, i % 65536 }' >"$big"
+run 0 "$big" && {
+	[ "$(grep -c ': warning: ' "$tmp/out")" -eq 300000 ] || say_fail "big: expected 300000 warnings"
+	has "$tmp/out" "$big:300003:13: warning: upstream 2001:db8::4:93e0 lies in 'ignore' (line 2): its packets are dropped [NW205]"
+	has "$tmp/out" "300003 |   - server: \"2001:db8::4:93e0\""
+}
+
 # --- every bad policy gives valid json and sarif with at least one error
 for f in "$pol"/bad/*.yaml; do
 	if run 1 --format json "$f" && json; then

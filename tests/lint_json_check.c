@@ -83,12 +83,14 @@ static int check_json(json_t *root)
 {
 	json_t *list = json_object_get(root, "findings");
 	json_t *ne = json_object_get(root, "errors"), *nw = json_object_get(root, "warnings");
+	json_t *ns = json_object_get(root, "suppressed");
 	size_t errors = 0, warnings = 0, i;
 	json_t *f;
 
 	if (!json_is_object(root) || !json_is_array(list) || !json_is_integer(ne) ||
-	    !json_is_integer(nw) || json_object_size(root) != 3)
-		return fail("top level must be {findings: [...], errors: N, warnings: N}", 0);
+	    !json_is_integer(nw) || !json_is_integer(ns) || json_integer_value(ns) < 0 ||
+	    json_object_size(root) != 4)
+		return fail("top level must be {findings: [...], errors: N, warnings: N, suppressed: N}", 0);
 	json_array_foreach(list, i, f)
 		if (check_finding(f, i, &errors, &warnings))
 			return 1;
@@ -145,6 +147,26 @@ static int check_result(json_t *rules, json_t *res, size_t i)
 	return 0;
 }
 
+/* runs[0].invocations: one, whose notifications (notes about the run, such
+ * as errors left out) each have level "note" and a message. */
+static int check_invocations(json_t *invs)
+{
+	json_t *inv = json_array_get(invs, 0);
+	json_t *notes = json_object_get(inv, "toolExecutionNotifications");
+	json_t *x;
+	size_t i;
+
+	if (json_array_size(invs) != 1 || !json_is_boolean(json_object_get(inv, "executionSuccessful")))
+		return fail("runs[0].invocations must hold one invocation with executionSuccessful", 0);
+	if (!json_is_array(notes))
+		return fail("invocations[0].toolExecutionNotifications must be a list", 0);
+	json_array_foreach(notes, i, x)
+		if (strcmp(str(json_object_get(x, "level")), "note") ||
+		    !*str(json_object_get(json_object_get(x, "message"), "text")))
+			return fail("a notification needs level note and message.text", i);
+	return 0;
+}
+
 static int check_sarif(json_t *root)
 {
 	json_t *runs = json_object_get(root, "runs");
@@ -178,7 +200,7 @@ static int check_sarif(json_t *root)
 	json_array_foreach(results, i, x)
 		if (check_result(rules, x, i))
 			return 1;
-	return 0;
+	return check_invocations(json_object_get(run, "invocations"));
 }
 
 int main(int argc, char **argv)

@@ -63,8 +63,10 @@ static void load_err(const char *text, size_t len, enum diag_code code, unsigned
 #define ERR(text, code, line, col) load_err(text, strlen(text), code, line, col)
 
 /* Encoding errors come from libyaml's reader, which knows a byte offset but
- * no line: the finding is file-level (line 0) and names the byte. */
-static void load_err_bytes(const char *text, size_t len, const char *at)
+ * no line: the loader works out the line and column of the first bad byte,
+ * and the message still names the byte. */
+static void load_err_bytes(const char *text, size_t len, const char *at, unsigned line,
+			   unsigned column)
 {
 	struct policy *p = NULL;
 
@@ -73,7 +75,8 @@ static void load_err_bytes(const char *text, size_t len, const char *at)
 	ck_assert_ptr_null(p);
 	ck_assert_uint_eq(d.n, 1);
 	ck_assert_int_eq(d.v[0].code, NW102_ENCODING);
-	ck_assert_uint_eq(d.v[0].loc.line, 0);
+	ck_assert_uint_eq(d.v[0].loc.line, line);
+	ck_assert_uint_eq(d.v[0].loc.column, column);
 	ck_assert_msg(strstr(d.v[0].msg, at), "'%s' not in '%s'", at, d.v[0].msg);
 }
 
@@ -300,6 +303,11 @@ START_TEST(resolvers)
 	ERR(MIN "resolvers: [\"192.0.2.53:\"]\n", NW125_RANGE, 5, 13);
 	ERR(MIN "resolvers: [\"[2001:db8::53]x\"]\n", NW120_ADDRESS, 5, 13);
 	ERR(MIN "resolvers: []\n", NW131_EMPTY, 5, 12);
+	/* Brackets are for IPv6 literals only. */
+	ERR(MIN "resolvers: [\"[192.0.2.53]:53\"]\n", NW120_ADDRESS, 5, 13);
+	ck_assert_str_eq(d.v[0].hint, "did you mean '192.0.2.53:53'?");
+	ERR(MIN "resolvers: [\"[192.0.2.53]\"]\n", NW120_ADDRESS, 5, 13);
+	ck_assert_str_eq(d.v[0].hint, "did you mean '192.0.2.53'?");
 }
 END_TEST
 
@@ -333,10 +341,13 @@ START_TEST(document_errors)
 	ERR(MIN "---\n" MIN, NW105_DOCUMENT, 5, 1);
 	ERR("version: 1\nupstreams: &u [{server: 192.0.2.1}]\n", NW104_ALIAS, 2, 12);
 	ERR("version: 1\nupstreams: *u\n", NW104_ALIAS, 2, 12);
-	ERR("version: [1\nupstreams: []\n", NW101_SYNTAX, 2, 10);
-	load_err_bytes(nul, sizeof(nul) - 1, "at byte 39");
+	load_err_bytes(nul, sizeof(nul) - 1, "at byte 39", 3, 18);
 	load_err(bom16, sizeof(bom16) - 1, NW102_ENCODING, 1, 1);
-	load_err_bytes("version: 1\n# caf\xe9\n", 17, "at byte 16");
+	load_err_bytes("version: 1\n# caf\xe9\n", 17, "at byte 16", 2, 6);
+	/* Columns count characters; CRLF and a lone CR end a line, as in libyaml. */
+	load_err_bytes("version: 1\r\n# \xc3\xa9\xc3\xa9 \xff\n", 21, "at byte 19", 2, 6);
+	load_err_bytes("version: 1\r# x\xff\n", 16, "at byte 14", 2, 4);
+	load_err_bytes("\xff", 1, "at byte 0", 1, 1);
 	/* 32 nested collections (the mapping and 31 lists) load; 33 do not. */
 	ERR("version: 1\nx: [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]\n",
 	    NW110_UNKNOWN_KEY, 2, 1);
@@ -362,6 +373,84 @@ START_TEST(document_errors)
 }
 END_TEST
 
+/* An unclosed quote or bracket is found at the end of the file or of the
+ * collection: the finding points where it opened, and names both places. */
+START_TEST(unclosed)
+{
+	ERR("version: [1\nupstreams: []\n", NW101_SYNTAX, 1, 10);
+	ck_assert_str_eq(d.v[0].msg, "YAML: the '[' opened here has no matching ']': "
+			 "did not find expected ',' or ']' at line 2, column 10");
+	ERR("version: 1\nupstreams:\n  - server: \"192.0.2.1\n  - server: x\n", NW101_SYNTAX, 3, 13);
+	ck_assert_str_eq(d.v[0].msg, "YAML: the quote opened here is not closed: "
+			 "found unexpected end of stream at line 5, column 1");
+	ERR("version: 1\nupstreams: 'abc\n\n", NW101_SYNTAX, 2, 12);
+	ERR("version: 1\nupstreams: [{server: a\n\n", NW101_SYNTAX, 2, 13);
+	ck_assert_str_eq(d.v[0].msg, "YAML: the '{' opened here has no matching '}': "
+			 "did not find expected ',' or '}' at line 4, column 1");
+	/* Other errors inside a quote stay where they are found. */
+	ERR("version: \"a\\qb\"\n", NW101_SYNTAX, 1, 12);
+}
+END_TEST
+
+/* YAML allows a UTF-8 byte order mark; positions count from after it. */
+START_TEST(byte_order_mark)
+{
+	struct policy *p = load_ok("\xef\xbb\xbf" MIN);
+
+	ck_assert_uint_eq(p->upstreams[0].host.loc.line, 3);
+	ck_assert_uint_eq(p->upstreams[0].host.loc.column, 11);
+	policy_free(p);
+	ERR("\xef\xbb\xbfversion: 2\nupstreams: [{server: 192.0.2.1}]\n", NW129_VERSION, 1, 10);
+	ERR("\xef\xbb\xbf" MIN "zzz: 1\n", NW110_UNKNOWN_KEY, 5, 1);
+	/* The byte named counts the mark, the column does not. */
+	load_err_bytes("\xef\xbb\xbf# \xff\n", 6, "at byte 5", 1, 3);
+}
+END_TEST
+
+/* Findings about a whole section point at its key, not at its first child. */
+START_TEST(section_keys)
+{
+	struct policy *p = load_ok(MIN "serve:\n  clients: [192.0.2.0/24]\nrestrict:\n  nopeer: true\n"
+				   "  noserve: true\nlog_prefix: x\n");
+
+	ck_assert_uint_eq(p->serve.loc.line, 5);
+	ck_assert_uint_eq(p->serve.loc.column, 1);
+	ck_assert_uint_eq(p->restrict_.loc.line, 7);
+	ck_assert_uint_eq(p->restrict_.loc.column, 1);
+	ck_assert_uint_eq(p->restrict_.noserve_loc.line, 9);
+	ck_assert_uint_eq(p->restrict_.noserve_loc.column, 3);
+	ck_assert_uint_eq(p->log_prefix_loc.line, 10);
+	ck_assert_uint_eq(p->log_prefix_loc.column, 1);
+	policy_free(p);
+	ERR(MIN "serve: {notrack: true}\n", NW112_MISSING, 5, 1);
+	ERR(MIN "serve:\n  notrack: true\n", NW112_MISSING, 5, 1);
+}
+END_TEST
+
+START_TEST(log_prefix)
+{
+	struct policy *p = load_ok(MIN "otherwise: log\nlog_prefix: \"ntp: \xc3\xa9 'x' \"\n");
+
+	ck_assert_str_eq(p->log_prefix, "ntp: \xc3\xa9 'x' ");
+	policy_free(p);
+	ERR(MIN "log_prefix: 'a\"b'\n", NW128_NAME, 5, 13);
+	ERR(MIN "log_prefix: \"a\\tb\"\n", NW128_NAME, 5, 13);
+	ERR(MIN "log_prefix: \"a\\\\b\"\n", NW128_NAME, 5, 13);
+	ERR(MIN "log_prefix: [x]\n", NW111_TYPE, 5, 13);
+	/* 30 bytes: fine for nft (127), too long for the iptables LOG target
+	 * (29), wherever the backend is given. */
+	p = load_ok(MIN "otherwise: log\n" "log_prefix: \"12345678901234567890123456789\"\nbackend: iptables\n");
+	policy_free(p);
+	p = load_ok(MIN "otherwise: log\n" "log_prefix: \"123456789012345678901234567890\"\n");
+	policy_free(p);
+	ERR(MIN "otherwise: log\n" "log_prefix: \"123456789012345678901234567890\"\nbackend: iptables\n",
+	    NW125_RANGE, 6, 1);
+	ck_assert_str_eq(d.v[0].msg, "'log_prefix' is 30 bytes; with 'backend: iptables' it may be at most 29 "
+			 "(the LOG target's limit)");
+	ERR(MIN "backend: iptables\n" "log_prefix: \"123456789012345678901234567890\"\n", NW125_RANGE, 6, 1);
+}
+END_TEST
+
 START_TEST(schema_errors)
 {
 	ERR("upstreams: [{server: 192.0.2.1}]\n", NW112_MISSING, 1, 1);
@@ -384,7 +473,6 @@ START_TEST(schema_errors)
 	ERR("version: 1\nupstreams: [{server: \"\"}]\n", NW111_TYPE, 2, 22);
 	ERR("version: 1\nupstreams: [{server: ~}]\n", NW111_TYPE, 2, 22);
 	ERR("version: 1\nupstreams: [{pool: a.example, max: \"4\"}]\n", NW111_TYPE, 2, 36);
-	ERR(MIN "serve: {notrack: true}\n", NW112_MISSING, 5, 8);
 	ERR(MIN "serve: {clients: [192.0.2.0/24], rate_limit: {burst: 2}}\n", NW112_MISSING, 5, 46);
 	ERR(MIN "waive: {NW101: x}\n", NW127_ENUM, 5, 9);
 	ERR(MIN "waive: {NW201: x, NW201: y}\n", NW113_DUPLICATE_KEY, 5, 19);
@@ -454,6 +542,8 @@ START_TEST(lint_warnings)
 	ck_assert_uint_eq(lint_count("version: 1\nupstreams: [{pool: a.example}]\n", NW202_POOL_NO_MAX), 1);
 	ck_assert_uint_eq(lint_count(FOUR "restrict: {noquery: false}\n", NW203_NOQUERY_OFF), 1);
 	ck_assert_uint_eq(lint_count(FOUR "serve: {clients: [192.0.2.0/24]}\n", NW204_NO_RATE_LIMIT), 1);
+	ck_assert_uint_eq(d.v[0].loc.line, 3);	/* the serve key, not its first child */
+	ck_assert_uint_eq(d.v[0].loc.column, 1);
 	ck_assert_uint_eq(lint_count(FOUR "serve: {clients: [192.0.2.0/24], rate_limit: {per_source: 1/second}}\n",
 				     NW204_NO_RATE_LIMIT), 0);
 	ck_assert_uint_eq(lint_count(FOUR "restrict: {version: [2, 3, 4]}\n", NW206_OLD_VERSION), 1);
@@ -478,10 +568,15 @@ START_TEST(lint_never_matches)
 				     "rate_limit: {per_source: 1/second}}\n", NW205_NEVER_MATCHES), 2);
 	ck_assert_uint_eq(lint_count(FOUR "serve: {clients: [192.0.2.0/24], rate_limit: {per_source: 1/second}}\n"
 				     "restrict: {noserve: true}\n", NW205_NEVER_MATCHES), 1);
+	ck_assert_uint_eq(d.v[0].loc.line, 4);	/* the noserve key */
+	ck_assert_uint_eq(d.v[0].loc.column, 12);
+	ck_assert_str_eq(d.v[0].msg, "restrict.noserve drops every client request, but 'serve' (line 3) serves clients");
 	ck_assert_uint_eq(lint_count(FOUR "restrict: {query_from: [192.0.2.9]}\n", NW205_NEVER_MATCHES), 1);
 	ck_assert_uint_eq(lint_count(FOUR "serve: {clients: [192.0.2.0/24], rate_limit: {per_source: 1/second}}\n"
 				     "restrict: {query_from: [192.0.2.9], noquery: false}\n", NW205_NEVER_MATCHES), 1);
 	ck_assert_uint_eq(lint_count(FOUR "log_prefix: x\n", NW205_NEVER_MATCHES), 1);
+	ck_assert_uint_eq(d.v[0].loc.line, 3);	/* the log_prefix key, not the document */
+	ck_assert_uint_eq(d.v[0].loc.column, 1);
 	ck_assert_uint_eq(lint_count(FOUR "otherwise: log\nlog_prefix: x\n", NW205_NEVER_MATCHES), 0);
 	/* Names are not checked against prefixes: only resolving tells. */
 	ck_assert_uint_eq(lint_count("version: 1\nupstreams: [{pool: a.example, max: 4}]\n"
@@ -505,6 +600,16 @@ START_TEST(lint_waivers)
 	ck_assert_uint_eq(d.v[0].loc.column, 23);
 	policy_free(p);
 	ck_assert_uint_eq(lint_count(one, NW201_FEW_UPSTREAMS), 1);
+	/* NW210 and NW211 come only from lint --resolve: without it, their
+	 * waivers are not known to be unused. */
+	p = load_ok(FOUR "waive: {NW210: \"x\", NW211: \"y\"}\n");
+	lint_policy(p, &d);
+	ck_assert_uint_eq(d.n, 0);
+	lint_policy_resolved(p, &d);
+	ck_assert_uint_eq(d.n, 2);
+	ck_assert_int_eq(d.v[0].code, NW208_WAIVE_UNUSED);
+	ck_assert_int_eq(d.v[1].code, NW208_WAIVE_UNUSED);
+	policy_free(p);
 	/* Only warnings can be waived, and NW208 itself once. */
 	ERR("version: 1\nupstreams: [{server: 192.0.2.1}]\nwaive: {NW110: x}\n", NW127_ENUM, 3, 9);
 	ERR("version: 1\nupstreams: [{server: 192.0.2.1}]\nwaive: [NW201]\n", NW111_TYPE, 3, 8);
@@ -531,10 +636,68 @@ START_TEST(many_upstreams)
 }
 END_TEST
 
+/* --- diagnostics list ---------------------------------------------------- */
+
+/* Sorted by file, line and column; equals keep their order. Many findings in
+ * reverse order: the old insertion sort took minutes on this. */
+START_TEST(diag_sort_stable)
+{
+	enum { N = 200000 };
+	struct loc l = { "t.yaml", 0, 1 };
+
+	for (size_t i = 0; i < N; i++) {
+		l.line = (unsigned)(N - i) / 2;
+		diag_add(&d, &l, DIAG_WARNING, NW205_NEVER_MATCHES, "%zu", i);
+	}
+	l.file = "a.yaml";
+	diag_add(&d, &l, DIAG_WARNING, NW201_FEW_UPSTREAMS, "first file");
+	diag_sort(&d);
+	ck_assert_uint_eq(d.n, N + 1);
+	ck_assert_str_eq(d.v[0].loc.file, "a.yaml");
+	for (size_t i = 2; i < d.n; i++) {
+		const struct diag *a = &d.v[i - 1], *b = &d.v[i];
+
+		ck_assert_uint_le(a->loc.line, b->loc.line);
+		/* same line: added earlier, listed earlier */
+		if (a->loc.line == b->loc.line)
+			ck_assert_int_lt(atoi(a->msg), atoi(b->msg));
+	}
+}
+END_TEST
+
+/* Errors past the cap are counted, not recorded; notes count as nothing. */
+START_TEST(diag_cap_and_notes)
+{
+	struct loc l = { "t.yaml", 1, 1 };
+
+	diag_init(&d, 2);
+	for (int i = 0; i < 5; i++)
+		ck_assert_int_eq(diag_add(&d, &l, DIAG_ERROR, NW120_ADDRESS, "e%d", i), -EINVAL);
+	ck_assert_int_eq(diag_add(&d, &l, DIAG_WARNING, NW201_FEW_UPSTREAMS, "w"), 0);
+	ck_assert_int_eq(diag_add(&d, &l, DIAG_NOTE, DIAG_NO_CODE, "n"), 0);
+	ck_assert_uint_eq(d.n, 4);
+	ck_assert_uint_eq(d.errors, 2);
+	ck_assert_uint_eq(d.warnings, 1);
+	ck_assert_uint_eq(d.suppressed, 3);
+	ck_assert(d.truncated);
+	{
+		struct diags all;
+
+		diag_init(&all, 0);
+		diag_move(&all, &d);
+		ck_assert_uint_eq(all.suppressed, 3);
+		ck_assert_uint_eq(all.errors, 2);
+		ck_assert_uint_eq(d.suppressed, 0);
+		diag_free(&all);
+	}
+}
+END_TEST
+
 static Suite *policy_suite(void)
 {
 	Suite *s = suite_create("policy");
 	TCase *load = tcase_create("load"), *lint = tcase_create("lint");
+	TCase *diag = tcase_create("diag");
 
 	tcase_add_checked_fixture(load, setup, teardown);
 	tcase_add_checked_fixture(lint, setup, teardown);
@@ -544,13 +707,21 @@ static Suite *policy_suite(void)
 	tcase_add_test(load, resolvers);
 	tcase_add_test(load, families_versions_burst);
 	tcase_add_test(load, document_errors);
+	tcase_add_test(load, unclosed);
+	tcase_add_test(load, byte_order_mark);
+	tcase_add_test(load, section_keys);
+	tcase_add_test(load, log_prefix);
 	tcase_add_test(load, schema_errors);
 	tcase_add_test(load, prefixes_in_policy);
 	tcase_add_test(load, many_upstreams);
 	tcase_add_test(lint, lint_warnings);
 	tcase_add_test(lint, lint_never_matches);
 	tcase_add_test(lint, lint_waivers);
+	tcase_add_checked_fixture(diag, setup, teardown);
+	tcase_add_test(diag, diag_sort_stable);
+	tcase_add_test(diag, diag_cap_and_notes);
 	suite_add_tcase(s, load);
+	suite_add_tcase(s, diag);
 	suite_add_tcase(s, lint);
 	return s;
 }

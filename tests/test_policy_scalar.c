@@ -208,12 +208,22 @@ START_TEST(names)
 
 	ck_assert_ptr_null(policy_check_table("ntpwall"));
 	ck_assert_ptr_null(policy_check_table("a-b_C9"));
-	ck_assert_ptr_null(policy_check_table("abcdefghijabcdefghijabcdefg"));	/* 27 */
-	ck_assert_str_eq(policy_check_table("abcdefghijabcdefghijabcdefgh"),
-			 "table name must be 1 to 27 characters");
+	/* iptables chain names hold 28 characters: <TABLE>-OUT and <TABLE>-PRE
+	 * leave 24 for the table. */
+	ck_assert_uint_eq(POLICY_TABLE_NAME_MAX + strlen("-OUT"), 28);
+	ck_assert_ptr_null(policy_check_table("abcdefghijabcdefghijabcd"));	/* 24 */
+	ck_assert_str_eq(policy_check_table("abcdefghijabcdefghijabcde"),
+			 "table name must be 1 to 24 characters (iptables chain names such as <table>-OUT hold 28)");
 	static const char *const bad_tables[] = { "", "1a", "_a", "-a", "a.b", "a b", "a/b", "é" };
 	for (size_t i = 0; i < sizeof(bad_tables) / sizeof(bad_tables[0]); i++)
 		ck_assert_msg(policy_check_table(bad_tables[i]), "%s accepted", bad_tables[i]);
+
+	/* Log prefixes go between double quotes into nft and iptables rules. */
+	ck_assert_ptr_null(policy_check_log_prefix("ntpwall: "));
+	ck_assert_ptr_null(policy_check_log_prefix("ntp drop \xc3\xa9 [x] 'y': "));
+	static const char *const bad_prefixes[] = { "a\"b", "a\\b", "a\nb", "a\tb", "a\rb", "a\x7f", "\x1b[31m" };
+	for (size_t i = 0; i < sizeof(bad_prefixes) / sizeof(bad_prefixes[0]); i++)
+		ck_assert_msg(policy_check_log_prefix(bad_prefixes[i]), "%s accepted", bad_prefixes[i]);
 }
 END_TEST
 

@@ -16,10 +16,12 @@ struct loc {
 enum diag_severity {
 	DIAG_ERROR,
 	DIAG_WARNING,
+	DIAG_NOTE,		/* information about the report itself; no finding */
 };
 
 /* Stable finding codes, documented in README.md. Never renumber. */
 enum diag_code {
+	DIAG_NO_CODE = 0,	/* notes: not a finding, not listed */
 	NW100_IO = 100,		/* file cannot be read */
 	NW101_SYNTAX,		/* YAML syntax error */
 	NW102_ENCODING,		/* not UTF-8, NUL byte */
@@ -67,9 +69,10 @@ struct diag {
 struct diags {
 	struct diag *v;
 	size_t n, cap;
-	size_t errors, warnings;
+	size_t errors, warnings;	/* recorded; notes count as neither */
 	size_t max_errors;	/* stop recording errors past this; 0 = no cap */
 	bool truncated;		/* errors were dropped because of max_errors */
+	size_t suppressed;	/* how many were dropped */
 };
 
 /* Initialise an empty list that keeps at most max_errors errors (0 = all). */
@@ -77,7 +80,8 @@ void diag_init(struct diags *d, size_t max_errors);
 /* Free every diagnostic; the list can be reused after diag_init(). */
 void diag_free(struct diags *d);
 /* Record a finding; loc may be NULL for a file-less one. Returns -EINVAL for
- * errors and 0 for warnings, so that `return diag_add(...)` reads well. */
+ * errors and 0 for warnings and notes, so that `return diag_add(...)` reads
+ * well. Notes are never capped and counted neither as errors nor warnings. */
 int diag_add(struct diags *d, const struct loc *loc, enum diag_severity sev,
 	     enum diag_code code, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));

@@ -7,8 +7,11 @@
 #include "ntpwall/policy.h"
 
 /* Record a warning for every weak choice of p, except the codes p waives;
- * marks the waivers used and warns about unused ones. Never fails. */
+ * marks the waivers used and warns (NW208) about unused ones, except the
+ * waivers of codes only `lint --resolve` gives (NW210, NW211). Never fails. */
 void lint_policy(struct policy *p, struct diags *d);
+/* Same, after lint_resolve() ran on p: unused NW210/NW211 waivers get NW208 too. */
+void lint_policy_resolved(struct policy *p, struct diags *d);
 
 /* Record a warning at loc unless p waives code (then mark the waiver used). */
 void lint_warn(struct policy *p, struct diags *d, const struct loc *loc, enum diag_code code,

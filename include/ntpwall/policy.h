@@ -14,6 +14,13 @@
 #define POLICY_MAX_FILE_SIZE (16u << 20)
 #define POLICY_MAX_DEPTH 32
 #define POLICY_MAX_NODES 2000000u
+/* iptables chain names hold at most 28 characters (iptables-restore says
+ * "28 chars max") and ntpwall names its chains <TABLE>-OUT and <TABLE>-PRE. */
+#define POLICY_TABLE_NAME_MAX 24
+/* Log prefixes: nft takes 127 bytes (NF_LOG_PREFIXLEN - 1), the iptables LOG
+ * target 29 (struct xt_log_info) and cuts longer ones silently. */
+#define POLICY_LOG_PREFIX_MAX 127
+#define POLICY_LOG_PREFIX_MAX_IPT 29
 
 enum policy_backend {
 	POLICY_BACKEND_NFT,
@@ -110,6 +117,7 @@ struct policy_restrict {
 	struct policy_prefixes query_from;
 	struct loc loc;
 	struct loc noquery_loc, version_loc;
+	struct loc noserve_loc;	/* the `noserve` key; line 0 if not given */
 };
 
 /* Durations are kept in milliseconds. */
@@ -166,6 +174,7 @@ struct policy {
 	struct policy_restrict restrict_;
 	enum policy_otherwise otherwise;
 	char *log_prefix;	/* otherwise: log */
+	struct loc log_prefix_loc;	/* the `log_prefix` key */
 	struct policy_refresh refresh;
 	struct policy_probe probe;
 	struct policy_daemon daemon;
@@ -205,8 +214,11 @@ const char *policy_check_hostname(const char *s);
 /* Interface name as the kernel takes it (IFNAMSIZ, no '/', no space). */
 const char *policy_check_ifname(const char *s);
 /* Names of nft tables and iptables chain prefixes: [A-Za-z][A-Za-z0-9_-]*,
- * short enough for "<TABLE>-OUT" to fit an xtables chain name. */
+ * at most POLICY_TABLE_NAME_MAX so that "<TABLE>-OUT" fits an iptables chain. */
 const char *policy_check_table(const char *s);
+/* A log prefix as it goes between double quotes in nft and iptables rules:
+ * no '"', no backslash, no control characters. Lengths are the caller's. */
+const char *policy_check_log_prefix(const char *s);
 /* Format an address into buf (INET6_ADDRSTRLEN bytes). */
 const char *policy_addr_str(const struct policy_addr *a, char *buf, size_t len);
 /* Compare addresses: family first, then bytes. */

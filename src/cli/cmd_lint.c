@@ -64,18 +64,21 @@ static int lint_one(const char *path, const struct lint_args *a, struct diags *a
 
 	diag_init(&d, LINT_MAX_ERRORS);
 	ret = policy_load(path, &d, &p);
-	/* Before lint_policy(), so that waivers of NW210/NW211 count as used. */
-	if (!ret && a->resolve)
+	/* Before lint_policy_resolved(), so that waivers of NW210/NW211 count as used. */
+	if (!ret && a->resolve) {
 		(void)lint_resolve(p, &d, NULL);	/* failures are NW140 errors in d */
-	if (!ret)
+		lint_policy_resolved(p, &d);
+	} else if (!ret) {
 		lint_policy(p, &d);
+	}
 	diag_sort(&d);
-	if (d.truncated) {
+	/* After the sort: the note closes the file's findings. Not an error. */
+	if (d.suppressed) {
 		struct loc l = { path, 0, 0 };
 
-		d.max_errors = 0;
-		diag_add(&d, &l, DIAG_ERROR, NW101_SYNTAX,
-			 "too many errors; only the first %d are shown", LINT_MAX_ERRORS);
+		diag_add(&d, &l, DIAG_NOTE, DIAG_NO_CODE,
+			 "%zu more error%s not shown; only the first %d of a file are listed",
+			 d.suppressed, d.suppressed == 1 ? "" : "s", LINT_MAX_ERRORS);
 	}
 	diag_move(all, &d);
 	policy_free(p);
@@ -92,6 +95,14 @@ static int list_codes(void)
 		       codes[i] >= NW201_FEW_UPSTREAMS ? "warning" : "error",
 		       diag_code_summary(codes[i]));
 	return EXIT_OK;
+}
+
+static void print_summary(const struct diags *all)
+{
+	fprintf(stderr, "ntpwall: lint: %zu error%s", all->errors, all->errors == 1 ? "" : "s");
+	if (all->suppressed)
+		fprintf(stderr, " (and %zu not shown)", all->suppressed);
+	fprintf(stderr, ", %zu warning%s\n", all->warnings, all->warnings == 1 ? "" : "s");
 }
 
 int cmd_lint_main(int argc, char **argv)
@@ -123,8 +134,7 @@ int cmd_lint_main(int argc, char **argv)
 	report_diags(stdout, &all, a.format);
 	fflush(stdout);
 	if (a.format == REPORT_TEXT && all.n)
-		fprintf(stderr, "ntpwall: lint: %zu error%s, %zu warning%s\n", all.errors,
-			all.errors == 1 ? "" : "s", all.warnings, all.warnings == 1 ? "" : "s");
+		print_summary(&all);
 	if (io_error)
 		rc = EXIT_USAGE;
 	else if (all.errors || (a.strict && all.warnings))

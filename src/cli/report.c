@@ -19,40 +19,62 @@ int report_format_parse(const char *s, enum report_format max)
 
 static const char *sev_name(enum diag_severity s)
 {
-	return s == DIAG_ERROR ? "error" : "warning";
+	return s == DIAG_ERROR ? "error" : s == DIAG_WARNING ? "warning" : "note";
 }
 
-/* The text of the current file, kept while consecutive diags use it. */
+/* The text of the current file and where each of its lines starts, kept
+ * while consecutive diags use it: one pass over the file, not one per diag. */
 struct source {
 	char *path;
 	char *text;
 	size_t len;
+	size_t *starts;		/* starts[i]: offset of line i + 1 */
+	size_t n_lines;
 };
+
+static void source_free(struct source *s)
+{
+	free(s->path);
+	free(s->text);
+	free(s->starts);
+	memset(s, 0, sizeof(*s));
+}
+
+static void source_index(struct source *s)
+{
+	size_t cap = 0;
+	/* The loader skips a UTF-8 byte order mark: columns start after it. */
+	size_t start = s->len >= 3 && !memcmp(s->text, "\xef\xbb\xbf", 3) ? 3 : 0;
+
+	for (const char *p = s->text + start; p; ) {
+		xgrow((void **)&s->starts, &cap, s->n_lines, sizeof(*s->starts));
+		s->starts[s->n_lines++] = p - s->text;
+		p = memchr(p, '\n', s->text + s->len - p);
+		if (p)
+			p++;
+	}
+}
+
+static void source_open(struct source *s, const char *path)
+{
+	source_free(s);
+	s->path = xstrdup(path);
+	if (util_read_file(path, 64u << 20, &s->text, &s->len)) {
+		s->text = NULL;
+		return;
+	}
+	source_index(s);
+}
 
 static const char *source_line(struct source *s, const char *path, unsigned line, size_t *len)
 {
-	const char *p, *end;
+	const char *p;
 
-	if (!s->path || strcmp(s->path, path)) {
-		free(s->path);
-		free(s->text);
-		s->path = xstrdup(path);
-		s->text = NULL;
-		if (util_read_file(path, 64u << 20, &s->text, &s->len))
-			s->text = NULL;
-	}
-	if (!s->text)
+	if (!s->path || strcmp(s->path, path))
+		source_open(s, path);
+	if (!s->text || line == 0 || line > s->n_lines || s->starts[line - 1] >= s->len)
 		return NULL;
-	p = s->text;
-	end = s->text + s->len;
-	for (unsigned i = 1; i < line && p < end; i++) {
-		p = memchr(p, '\n', end - p);
-		if (!p)
-			return NULL;
-		p++;
-	}
-	if (p >= end)
-		return NULL;
+	p = s->text + s->starts[line - 1];
 	*len = strcspn(p, "\r\n");
 	return p;
 }
@@ -85,8 +107,13 @@ static void report_text(FILE *f, const struct diags *d)
 			fprintf(f, "%s:%u:%u: ", g->loc.file, g->loc.line, g->loc.column);
 		else if (g->loc.file)
 			fprintf(f, "%s: ", g->loc.file);
+		if (g->severity == DIAG_NOTE) {
+			fprintf(f, "note: %s\n", g->msg);
+			continue;
+		}
 		fprintf(f, "%s: %s [%s]\n", sev_name(g->severity), g->msg, diag_code_name(g->code));
-		if (g->loc.file && g->loc.line &&
+		/* An NW102 line is not text: printing it would pass the bad bytes on. */
+		if (g->loc.file && g->loc.line && g->code != NW102_ENCODING &&
 		    (line = source_line(&src, g->loc.file, g->loc.line, &len))) {
 			fprintf(f, "%5u | %.*s\n", g->loc.line, (int)len, line);
 			print_caret(f, line, len, g->loc.column);
@@ -94,8 +121,7 @@ static void report_text(FILE *f, const struct diags *d)
 		if (g->hint)
 			fprintf(f, "      = hint: %s\n", g->hint);
 	}
-	free(src.path);
-	free(src.text);
+	source_free(&src);
 }
 
 static json_t *finding_json(const struct diag *g)
@@ -118,10 +144,13 @@ static json_t *report_json(const struct diags *d)
 	json_t *root = json_object(), *list = json_array();
 
 	for (size_t i = 0; i < d->n; i++)
-		json_array_append_new(list, finding_json(&d->v[i]));
+		if (d->v[i].severity != DIAG_NOTE)
+			json_array_append_new(list, finding_json(&d->v[i]));
 	json_object_set_new(root, "findings", list);
 	json_object_set_new(root, "errors", json_integer(d->errors));
 	json_object_set_new(root, "warnings", json_integer(d->warnings));
+	/* Errors past the per-file cap: not in "findings", not in "errors". */
+	json_object_set_new(root, "suppressed", json_integer(d->suppressed));
 	return root;
 }
 
@@ -145,7 +174,7 @@ static void report_github(FILE *f, const struct diags *d)
 	for (size_t i = 0; i < d->n; i++) {
 		const struct diag *g = &d->v[i];
 
-		fprintf(f, "::%s ", sev_name(g->severity));
+		fprintf(f, "::%s ", g->severity == DIAG_NOTE ? "notice" : sev_name(g->severity));
 		if (g->loc.file) {
 			fputs("file=", f);
 			gh_escape(f, g->loc.file, true);
@@ -153,7 +182,7 @@ static void report_github(FILE *f, const struct diags *d)
 				fprintf(f, ",line=%u,col=%u", g->loc.line, g->loc.column);
 			fputc(',', f);
 		}
-		fprintf(f, "title=%s::", diag_code_name(g->code));
+		fprintf(f, "title=%s::", g->severity == DIAG_NOTE ? "ntpwall" : diag_code_name(g->code));
 		gh_escape(f, g->msg, false);
 		if (g->hint) {
 			fputs(" (", f);
@@ -190,14 +219,31 @@ static size_t rule_index(enum diag_code code)
 	return 0;
 }
 
+/* Notes are about the run, not the code: SARIF's tool execution
+ * notifications, in the run's one invocation. */
+static json_t *sarif_invocations(const struct diags *d)
+{
+	json_t *notes = json_array();
+
+	for (size_t i = 0; i < d->n; i++)
+		if (d->v[i].severity == DIAG_NOTE)
+			json_array_append_new(notes, json_pack("{s:s, s:{s:s}}", "level", "note",
+							       "message", "text", d->v[i].msg));
+	return json_pack("[{s:b, s:o}]", "executionSuccessful", 1,
+			 "toolExecutionNotifications", notes);
+}
+
 static json_t *report_sarif(const struct diags *d)
 {
 	json_t *results = json_array();
 
 	for (size_t i = 0; i < d->n; i++) {
 		const struct diag *g = &d->v[i];
-		json_t *phys = json_object(), *r;
+		json_t *phys, *r;
 
+		if (g->severity == DIAG_NOTE)
+			continue;
+		phys = json_object();
 		json_object_set_new(phys, "artifactLocation",
 				    json_pack("{s:s}", "uri", g->loc.file ? g->loc.file : ""));
 		if (g->loc.line)
@@ -210,12 +256,12 @@ static json_t *report_sarif(const struct diags *d)
 			      "locations", "physicalLocation", phys);
 		json_array_append_new(results, r);
 	}
-	return json_pack("{s:s, s:s, s:[{s:{s:{s:s, s:s, s:s, s:o}}, s:o}]}",
+	return json_pack("{s:s, s:s, s:[{s:{s:{s:s, s:s, s:s, s:o}}, s:o, s:o}]}",
 			 "$schema", "https://json.schemastore.org/sarif-2.1.0.json",
 			 "version", "2.1.0",
 			 "runs", "tool", "driver", "name", "ntpwall", "version", NTPWALL_VERSION,
 			 "informationUri", "https://ntpwall.invalid/", "rules", sarif_rules(),
-			 "results", results);
+			 "results", results, "invocations", sarif_invocations(d));
 }
 
 void report_diags(FILE *f, const struct diags *d, enum report_format fmt)
