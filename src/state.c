@@ -412,8 +412,8 @@ int state_pending_read(struct state *st, struct state_pending *p)
 
 int state_pending_clear(struct state *st)
 {
-	if (unlinkat(st->dir_fd, PENDING, 0) < 0 && errno != ENOENT)
-		return -errno;
+	if (unlinkat(st->dir_fd, PENDING, 0) < 0)
+		return errno == ENOENT ? 0 : -errno;
 	return fsync(st->dir_fd) < 0 ? -errno : 0;
 }
 

@@ -70,6 +70,41 @@ START_TEST(sort_dedups_and_orders)
 }
 END_TEST
 
+/* Large sets take the radix path: same order as ir_elem_cmp, duplicates
+ * dropped, prefixes of one address ordered by length, both families. */
+static void check_big_sort(int family, unsigned klen)
+{
+	struct ir_ruleset *rs = ir_ruleset_new("t");
+	struct ir_set *s = ir_set_add(rs, "big", family == AF_INET ? IR_KEY_IPV4 : IR_KEY_IPV6,
+				      IR_SET_INTERVAL);
+	unsigned seed = 12345;
+
+	for (unsigned i = 0; i < 5000; i++) {
+		struct policy_addr a = { .family = family };
+
+		seed = seed * 1103515245u + 12345u;
+		for (unsigned b = 0; b < klen; b++)
+			a.bytes[b] = (uint8_t)(seed >> (b % 24));
+		a.bytes[0] = (uint8_t)(seed >> 16) & 0x7;	/* many equal first bytes */
+		ir_set_add_elem(s, &a, klen * 8 - (seed >> 28), NULL);
+		if (i % 7 == 0)
+			ir_set_add_elem(s, &a, klen * 8 - (seed >> 28), "dup");
+	}
+	ir_ruleset_sort(rs);
+	s = &rs->sets[0];
+	ck_assert_uint_ge(s->n_elems, 4000);
+	for (size_t i = 1; i < s->n_elems; i++)
+		ck_assert_int_lt(ir_elem_cmp(&s->elems[i - 1], &s->elems[i]), 0);
+	ir_ruleset_free(rs);
+}
+
+START_TEST(sort_large_sets)
+{
+	check_big_sort(AF_INET, 4);
+	check_big_sort(AF_INET6, 16);
+}
+END_TEST
+
 START_TEST(clone_is_equal_and_deep)
 {
 	struct ir_ruleset *rs = sample(), *c = ir_ruleset_clone(rs);
@@ -167,6 +202,7 @@ int main(void)
 	int failed;
 
 	tcase_add_test(tc, sort_dedups_and_orders);
+	tcase_add_test(tc, sort_large_sets);
 	tcase_add_test(tc, clone_is_equal_and_deep);
 	tcase_add_test(tc, equal_ignores_kernel_state);
 	tcase_add_test(tc, equal_sees_real_changes);
