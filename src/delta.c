@@ -5,22 +5,6 @@
 
 #include <string.h>
 
-static bool same_structure(const struct ir_ruleset *a, const struct ir_ruleset *b)
-{
-	if (strcmp(a->table, b->table) || a->n_sets != b->n_sets || a->n_chains != b->n_chains)
-		return false;
-	for (size_t i = 0; i < a->n_sets; i++)
-		if (!ir_set_def_equal(&a->sets[i], &b->sets[i]))
-			return false;
-	for (size_t i = 0; i < a->n_chains; i++) {
-		const struct ir_chain *c = ir_chain_find(b, a->chains[i].name);
-
-		if (!c || !ir_chain_equal(&a->chains[i], c))
-			return false;
-	}
-	return true;
-}
-
 static bool due(const struct ir_elem *live, const struct ir_elem *want, uint64_t renew_ms)
 {
 	if (!want->timeout_ms || !renew_ms)
@@ -68,7 +52,7 @@ bool ruleset_delta(const struct ir_ruleset *live, const struct ir_ruleset *wante
 {
 	memset(d, 0, sizeof(*d));
 	d->table = wanted->table;
-	if (!same_structure(live, wanted))
+	if (!ir_ruleset_same_shape(live, wanted))
 		return false;
 	for (size_t i = 0; i < wanted->n_sets; i++) {
 		struct set_delta sd = { .set = &wanted->sets[i] };

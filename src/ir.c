@@ -459,12 +459,12 @@ bool ir_chain_equal(const struct ir_chain *a, const struct ir_chain *b)
 	return true;
 }
 
-bool ir_ruleset_equal(const struct ir_ruleset *a, const struct ir_ruleset *b)
+bool ir_ruleset_same_shape(const struct ir_ruleset *a, const struct ir_ruleset *b)
 {
 	if (strcmp(a->table, b->table) || a->n_sets != b->n_sets || a->n_chains != b->n_chains)
 		return false;
 	for (size_t i = 0; i < a->n_sets; i++)
-		if (!ir_set_equal(&a->sets[i], &b->sets[i]))
+		if (!ir_set_def_equal(&a->sets[i], &b->sets[i]))
 			return false;
 	/* Chains compare by name: the kernel lists them in its own order. */
 	for (size_t i = 0; i < a->n_chains; i++) {
@@ -473,6 +473,16 @@ bool ir_ruleset_equal(const struct ir_ruleset *a, const struct ir_ruleset *b)
 		if (!c || !ir_chain_equal(&a->chains[i], c))
 			return false;
 	}
+	return true;
+}
+
+bool ir_ruleset_equal(const struct ir_ruleset *a, const struct ir_ruleset *b)
+{
+	if (!ir_ruleset_same_shape(a, b))
+		return false;
+	for (size_t i = 0; i < a->n_sets; i++)
+		if (!ir_set_equal(&a->sets[i], &b->sets[i]))
+			return false;
 	return true;
 }
 

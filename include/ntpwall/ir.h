@@ -204,6 +204,8 @@ bool ir_set_def_equal(const struct ir_set *a, const struct ir_set *b);
 bool ir_set_equal(const struct ir_set *a, const struct ir_set *b);
 bool ir_chain_equal(const struct ir_chain *a, const struct ir_chain *b);
 bool ir_ruleset_equal(const struct ir_ruleset *a, const struct ir_ruleset *b);
+/* Equal but for set elements: table, set definitions, chains and rules. */
+bool ir_ruleset_same_shape(const struct ir_ruleset *a, const struct ir_ruleset *b);
 /* Total order on elements (address family, bytes, prefix length). */
 int ir_elem_cmp(const struct ir_elem *a, const struct ir_elem *b);
 

@@ -47,23 +47,12 @@ static bool has_pool(const struct policy *p)
 	return false;
 }
 
-char *bcli_machine_seed(void)
-{
-	char *buf = NULL;
-	size_t len;
-
-	if (util_read_file("/etc/machine-id", 4096, &buf, &len))
-		return NULL;
-	buf[strcspn(buf, "\n")] = '\0';
-	return buf;
-}
-
 int bcli_wanted(const char *path, struct state *previous, bool keep_failed, struct wanted *w)
 {
 	struct resolve_options opt = { .keep_failed = keep_failed };
 	struct diags d;
 	int ret, rc = EXIT_USAGE;
-	char *seed = bcli_machine_seed();
+	char *seed = cli_machine_seed();
 
 	memset(w, 0, sizeof(*w));
 	diag_init(&d, 0);

@@ -37,8 +37,6 @@ void bcli_wanted_free(struct wanted *w);
 
 /* The latest generation's resolved names (pool choices to keep), or NULL. */
 struct resolved *bcli_previous_resolved(struct state *st);
-/* This host's seed for pool choices (/etc/machine-id), or NULL. */
-char *bcli_machine_seed(void);
 
 /* Open the backend called name; prints why not. Returns 0 or an exit code. */
 int bcli_open(const char *name, struct live *l);

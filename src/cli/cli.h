@@ -53,6 +53,10 @@ int report_format_parse(const char *s, enum report_format max);
 void report_diags(FILE *f, const struct diags *d, enum report_format fmt);
 
 int cmd_lint_main(int argc, char **argv);
+/* This host's seed for pool choices: /etc/machine-id, so that many hosts
+ * spread over a pool; "" when there is none. The caller frees it. */
+char *cli_machine_seed(void);
+
 /* resolve: */
 int cmd_resolve_main(int argc, char **argv);
 /* lint --resolve: resolve p (servers: "ADDR[:PORT],..." or NULL for the

@@ -66,17 +66,6 @@ static int compile_opt(int key, const char *arg, void *data)
 	return 0;
 }
 
-static char *machine_seed(void)
-{
-	char *buf = NULL;
-	size_t len;
-
-	if (util_read_file("/etc/machine-id", 4096, &buf, &len))
-		return xstrdup("");
-	buf[strcspn(buf, "\r\n")] = '\0';
-	return buf;
-}
-
 /* Every name must resolve: compile shows what apply would load, and a
  * half-resolved policy would silently trust fewer servers. */
 static int resolve(const struct policy *p, const struct compile_args *a, struct diags *d,
@@ -91,7 +80,7 @@ static int resolve(const struct policy *p, const struct compile_args *a, struct 
 		return 0;
 	}
 	if (!opt.seed)
-		opt.seed = seed = machine_seed();
+		opt.seed = seed = cli_machine_seed();
 	ret = resolve_policy(p, &opt, d, r);
 	free(seed);
 	if (ret && ret != -EINVAL)

@@ -275,7 +275,7 @@ static int resolve_for_probe(const struct policy *p, struct diags *d, struct res
 	if (state_open(arg_state_dir, false, &st) < 0)
 		st = NULL;
 	o.previous = st ? bcli_previous_resolved(st) : NULL;
-	o.seed = bcli_machine_seed();
+	o.seed = cli_machine_seed();
 	ret = resolve_policy(p, &o, d, r);
 	resolve_free((struct resolved *)o.previous);
 	free((char *)o.seed);

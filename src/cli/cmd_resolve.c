@@ -105,18 +105,6 @@ static int resolve_opt(int key, const char *arg, void *data)
 	return 0;
 }
 
-/* /etc/machine-id spreads the pool choice of many hosts over the pool. */
-static char *default_seed(void)
-{
-	char *buf = NULL;
-	size_t len;
-
-	if (util_read_file("/etc/machine-id", 4096, &buf, &len))
-		return xstrdup("");
-	buf[strcspn(buf, "\r\n")] = '\0';
-	return buf;
-}
-
 static int load_previous(const char *path, struct resolved **out)
 {
 	json_error_t err;
@@ -285,7 +273,7 @@ int cmd_resolve_main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (!a.seed)
-		a.seed = seed = default_seed();
+		a.seed = seed = cli_machine_seed();
 	diag_init(&d, 0);
 	rc = resolve_one(argv[first], &a, &d);
 	diag_sort(&d);

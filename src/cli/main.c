@@ -118,6 +118,17 @@ static int parse_opts(int argc, char **argv, const char *usage, const struct cli
 	return optind;
 }
 
+char *cli_machine_seed(void)
+{
+	char *buf = NULL;
+	size_t len;
+
+	if (util_read_file("/etc/machine-id", 4096, &buf, &len))
+		return xstrdup("");
+	buf[strcspn(buf, "\r\n")] = '\0';
+	return buf;
+}
+
 int cli_parse(int argc, char **argv, const char *usage, const struct cli_option *opts,
 	      int (*fn)(int key, const char *arg, void *data), void *data)
 {
