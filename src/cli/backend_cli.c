@@ -155,6 +155,30 @@ struct state *bcli_state(bool create, bool lock)
 	return st;
 }
 
+int bcli_state_existing(struct state **st)
+{
+	int ret = state_open(arg_state_dir, false, st);
+
+	if (ret == -ENOENT) {
+		*st = NULL;
+		return EXIT_OK;
+	}
+	if (ret < 0 || (ret = state_lock(*st)) < 0) {
+		cli_error("state directory %s: %s", arg_state_dir, strerror(-ret));
+		state_close(*st);
+		*st = NULL;
+		return EXIT_USAGE;
+	}
+	return EXIT_OK;
+}
+
+int bcli_state_ensure(struct state **st)
+{
+	if (!*st)
+		*st = bcli_state(true, true);
+	return *st ? EXIT_OK : EXIT_USAGE;
+}
+
 int bcli_commit(struct live *l, const struct ir_ruleset *rs, const char *table,
 		const char *old_table)
 {

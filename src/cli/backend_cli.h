@@ -48,6 +48,14 @@ void bcli_close(struct live *l);
  * Prints why not; NULL on failure. */
 struct state *bcli_state(bool create, bool lock);
 
+/* The state directory opened and locked if it exists; *st NULL (and 0)
+ * when it does not. Bad input must not leave a state directory behind, so
+ * the changing commands create it only once they are about to change
+ * something, with bcli_state_ensure(). Returns 0 or an exit code. */
+int bcli_state_existing(struct state **st);
+/* *st, or the state directory created and locked now. 0 or an exit code. */
+int bcli_state_ensure(struct state **st);
+
 /* Make rs live (NULL: remove table; old_table, if not NULL and other than
  * rs's, is deleted in the same transaction: a renamed table) with the genid check against l->gen,
  * re-reading and retrying when someone else changed the ruleset meanwhile.

@@ -369,8 +369,7 @@ int cmd_apply_main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (!a.dry_run) {
-		st = bcli_state(true, true);
-		if (!st)
+		if (bcli_state_existing(&st))
 			return EXIT_USAGE;
 	} else if (state_open(arg_state_dir, false, &st) < 0) {
 		st = NULL;
@@ -381,6 +380,10 @@ int cmd_apply_main(int argc, char **argv)
 	rc = bcli_open(bcli_backend_name(w.policy), &l);
 	if (!rc)
 		rc = bcli_read(&l, w.rs->table);
+	if (rc)
+		goto out;
+	if (!a.dry_run)
+		rc = bcli_state_ensure(&st);
 	if (rc)
 		goto out;
 	if (l.rs && ir_ruleset_equal(l.rs, w.rs) && !a.dry_run) {

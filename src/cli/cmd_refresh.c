@@ -218,14 +218,15 @@ int cmd_refresh_main(int argc, char **argv)
 		cli_error("refresh: expected one policy (usage: ntpwall refresh POLICY)");
 		return EXIT_USAGE;
 	}
-	st = bcli_state(true, true);
-	if (!st)
+	if (bcli_state_existing(&st))
 		return EXIT_USAGE;
 	rc = bcli_wanted(argv[first], st, true, &w);
 	if (!rc)
 		rc = bcli_open(bcli_backend_name(w.policy), &l);
 	if (!rc)
 		rc = bcli_read(&l, w.rs->table);
+	if (!rc && l.rs)
+		rc = bcli_state_ensure(&st);
 	if (!rc)
 		rc = refresh_locked(st, &l, &w, &a);
 	bcli_close(&l);

@@ -58,12 +58,11 @@ int cmd_remove_main(int argc, char **argv)
 		cli_error("remove: unexpected argument '%s'", argv[first]);
 		return EXIT_USAGE;
 	}
-	st = bcli_state(true, true);
-	if (!st)
+	if (bcli_state_existing(&st))
 		return EXIT_USAGE;
-	latest = bcli_latest(st);
+	latest = st ? bcli_latest(st) : NULL;
 	/* Never a table ntpwall did not make, whatever --table says. */
-	managed = bcli_managed_table(st);
+	managed = st ? bcli_managed_table(st) : NULL;
 	table = a.table ? a.table : managed;
 	if (!table || !managed || strcmp(table, managed)) {
 		cli_error("remove: table inet %s was not applied by ntpwall (state in %s); "

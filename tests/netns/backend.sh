@@ -59,6 +59,19 @@ check_other() {
 genid() { nw status --format json | sed -n 's/^  "genid": \([0-9]*\).*/\1/p'; }
 live() { nft list table inet ntpwall_t 2>/dev/null; }
 
+# 0. bad input changes nothing: no state directory appears, no table.
+printf 'version: 1\nupstreams: [{server: 192.0.2.1}]\nbogus: 1\n' >"$T/bad.yaml"
+printf 'version: 1\ntable: ntpwall_t\nbackend: iptables\nupstreams: [{server: 192.0.2.1}]\n' >"$T/ipt.yaml"
+for args in "apply $T/missing.yaml" "apply $T/bad.yaml" "apply $T/ipt.yaml" "refresh $T/bad.yaml" \
+	"remove" "rollback" "apply --confirm 0 $A"; do
+	# shellcheck disable=SC2086
+	nw $args >"$T/out" 2>&1 && fail "ntpwall $args succeeded"
+	[ -e "$S" ] && { fail "ntpwall $args created the state directory"; rm -rf "$S"; }
+	grep -q '^ntpwall: \|error' "$T/out" || fail "ntpwall $args: no message: $(cat "$T/out")"
+done
+live >/dev/null && fail "bad input made a table"
+ok "bad input: an error, no state directory, no table"
+
 # 1. diff before anything: differs; apply; apply again: unchanged, no batch.
 nw diff "$A" >"$T/out" 2>&1
 [ $? = 1 ] && grep -q '^+table inet ntpwall_t' "$T/out" || fail "diff before apply"
