@@ -273,6 +273,25 @@ sed 's/^otherwise: .*//; $a otherwise: reject' "$T/b.yaml" >"$T/c.yaml"
 nw apply "$T/c.yaml" >"$T/out" 2>&1 || fail "apply C: $(cat "$T/out")"
 grep -q '^in place' "$T/out" && fail "a rule change was applied in place"
 [ "$(counter otherwise-dport)" = 0 ] || fail "a new table kept old counters"
+# Interval sets (serve.clients prefixes) change in place too: start and
+# end keys go together, adjacent prefixes stay apart.
+cat >"$T/lan1.yaml" <<'EOF'
+version: 1
+table: ntpwall_t
+upstreams: [{server: 192.0.2.1}, {server: 192.0.2.2}, {server: 192.0.2.3}, {server: 192.0.2.4}]
+serve:
+  clients: [198.51.100.0/24, 203.0.113.0/25, "2001:db8:1::/48"]
+  rate_limit: {per_source: 8/second}
+EOF
+sed 's|clients: .*|clients: [198.51.100.0/25, 203.0.113.0/25, 203.0.113.128/26, "2001:db8:2::/48"]|' \
+	"$T/lan1.yaml" >"$T/lan2.yaml"
+nw apply "$T/lan1.yaml" >/dev/null 2>&1 || fail "apply lan1"
+nw apply "$T/lan2.yaml" >"$T/out" 2>&1 || fail "apply lan2: $(cat "$T/out")"
+grep -q '^in place: 3 added, 2 removed, 0 renewed$' "$T/out" || fail "prefix change not in place: $(cat "$T/out")"
+nw diff "$T/lan2.yaml" >/dev/null 2>&1 || fail "diff after an in-place prefix change"
+nft list set inet ntpwall_t clients4 | tr -d ' \t\n' | grep -q '198.51.100.0/25,203.0.113.0/25,203.0.113.128/26}' ||
+	fail "adjacent prefixes merged: $(nft list set inet ntpwall_t clients4)"
+nw apply "$T/c.yaml" >/dev/null 2>&1 || fail "back to C"
 # A late rejection in a full replacement is atomic too.
 live >"$T/before"
 NTPWALL_TEST_BAD_ELEMENT=1 nw apply "$A" >"$T/out" 2>&1 && fail "bad full batch accepted"
