@@ -38,7 +38,7 @@ static const char *family_word(int family)
 
 /* RFC 8633 section 3.2: at least four sources, so that one falseticker
  * is outvoted. A pool counts for its max (4 when unbounded). */
-static void check_count(struct policy *p, struct diags *d)
+unsigned lint_upstream_count(const struct policy *p)
 {
 	unsigned n = 0;
 
@@ -47,6 +47,13 @@ static void check_count(struct policy *p, struct diags *d)
 
 		n += u->kind == POLICY_UPSTREAM_POOL ? (u->max ? u->max : 4) : 1;
 	}
+	return n;
+}
+
+static void check_count(struct policy *p, struct diags *d)
+{
+	unsigned n = lint_upstream_count(p);
+
 	if (p->n_upstreams && n < 4)
 		lint_warn(p, d, &p->upstreams[0].loc, NW201_FEW_UPSTREAMS,
 			  "%u upstream%s: RFC 8633 asks for at least four so that one bad clock is outvoted (waive NW201 with a reason if this is deliberate)",

@@ -13,6 +13,10 @@ void lint_policy(struct policy *p, struct diags *d);
 /* Same, after lint_resolve() ran on p: unused NW210/NW211 waivers get NW208 too. */
 void lint_policy_resolved(struct policy *p, struct diags *d);
 
+/* Upstreams as NW201 counts them before resolving: a pool for its max (4
+ * when unbounded), anything else for one. */
+unsigned lint_upstream_count(const struct policy *p);
+
 /* Record a warning at loc unless p waives code (then mark the waiver used). */
 void lint_warn(struct policy *p, struct diags *d, const struct loc *loc, enum diag_code code,
 	       const char *fmt, ...) __attribute__((format(printf, 5, 6)));

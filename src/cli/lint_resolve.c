@@ -1,10 +1,12 @@
 /* lint --resolve: resolve a loaded policy and check what the names give.
  * NW140 for a name that does not resolve, NW210 for a `server:` name that
- * behaves like a pool, NW211 for a wanted family no upstream covers. */
+ * behaves like a pool, NW211 for a wanted family no upstream covers, NW201
+ * when the names give fewer than four different addresses. */
 #include "cli.h"
 #include "ntpwall/lint.h"
 #include "ntpwall/resolve.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <sys/socket.h>
 
@@ -48,6 +50,27 @@ static void check_families(struct policy *p, const struct resolved *r, struct di
 	}
 }
 
+/* NW201 counts names; RFC 8633 means different servers. Names that give
+ * the same addresses (a server that is also in the pool), or a pool with
+ * fewer addresses than its max, can leave fewer than four. */
+static void check_distinct(struct policy *p, const struct resolved *r, struct diags *d)
+{
+	char buf[INET6_ADDRSTRLEN] = "";
+	const char *why = "";
+
+	if (lint_upstream_count(p) < 4 || r->n_upstreams >= 4)
+		return;
+	for (size_t i = 0; i < r->n_upstreams && !buf[0]; i++)
+		if (r->upstreams[i].n_origins > 1)
+			policy_addr_str(&r->upstreams[i].addr, buf, sizeof(buf));
+	if (buf[0])
+		why = " (names overlap: ";
+	lint_warn(p, d, &p->upstreams[0].loc, NW201_FEW_UPSTREAMS,
+		  "the upstreams resolve to only %zu different address%s%s%s%s: RFC 8633 asks for at least four servers",
+		  r->n_upstreams, r->n_upstreams == 1 ? "" : "es", why, buf,
+		  buf[0] ? " comes from more than one)" : "");
+}
+
 int lint_resolve(struct policy *p, struct diags *d, const char *servers)
 {
 	struct resolve_options opt = { .servers = servers };
@@ -57,8 +80,10 @@ int lint_resolve(struct policy *p, struct diags *d, const char *servers)
 	if (!ret || ret == -EINVAL) {
 		check_pool_names(p, r, d);
 		/* With a failed name the missing family is already explained. */
-		if (!ret)
+		if (!ret) {
 			check_families(p, r, d);
+			check_distinct(p, r, d);
+		}
 	}
 	resolve_free(r);
 	return ret;

@@ -245,7 +245,24 @@ EOF
 	dns_exec "$NTPWALL" lint --resolve "$p" > "$T/out.txt" 2>&1
 	rc=$?
 	check "lint --resolve: NW211 for IPv6, NW210 waived" '[ $rc -eq 0 ] &&
-		grep -q "\[NW211\]" "$T/out.txt" && ! grep -q "NW210\|NW208" "$T/out.txt"'
+		grep -q "\[NW211\]" "$T/out.txt" && ! grep -q "NW210\|NW208\|NW201" "$T/out.txt"'
+	# Four names, three servers: ntp1.test is 192.0.2.11, given literally too.
+	p=$(policy lint3 <<'EOF'
+version: 1
+families: [ipv4]
+upstreams:
+  - server: ntp1.test
+  - server: ntp2.test
+  - server: peer.test
+  - server: 192.0.2.11
+EOF
+)
+	dns_exec "$NTPWALL" lint --resolve "$p" > "$T/out.txt" 2>&1
+	rc=$?
+	check "lint --resolve: NW201 for overlapping names" '[ $rc -eq 0 ] &&
+		grep -q "lint3.yaml:4:5: warning: the upstreams resolve to only 3 different addresses (names overlap: 192.0.2.11 comes from more than one).*\[NW201\]" "$T/out.txt"'
+	dns_exec "$NTPWALL" lint "$p" > "$T/out.txt" 2>&1
+	check "lint without --resolve: no NW201 for four names" '! grep -q NW201 "$T/out.txt"'
 fi
 
 exit $fail
