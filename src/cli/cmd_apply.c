@@ -307,6 +307,12 @@ static int renew_only(struct live *l, const struct wanted *w)
 	bool replace;
 	int rc = bcli_update(l, w->rs, renew_ms(w), &d, &replace);
 
+	/* Only after a retry: someone changed more than elements meanwhile. */
+	if (!rc && replace) {
+		cli_error("table inet %s changed while its elements were renewed; nothing changed: "
+			  "run apply again", w->rs->table);
+		rc = EXIT_USAGE;
+	}
 	if (!rc && arg_verbose >= 0) {
 		if (d.renewed)
 			printf("unchanged (renewed %zu elements)\n", d.renewed);
