@@ -20,6 +20,15 @@
 #define GEN_FMT "gen-%06lu.json"
 #define PENDING "pending-confirm.json"
 
+/* The generations decide what a root process loads into the kernel, so
+ * nobody else may write there (as sshd's StrictModes asks of ~/.ssh). */
+static bool dir_is_private(int fd)
+{
+	struct stat sb;
+
+	return fstat(fd, &sb) == 0 && sb.st_uid == geteuid() && !(sb.st_mode & (S_IWGRP | S_IWOTH));
+}
+
 int state_open(const char *dir, bool create, struct state **out)
 {
 	struct state *st;
@@ -31,6 +40,10 @@ int state_open(const char *dir, bool create, struct state **out)
 	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
+	if (!dir_is_private(fd)) {
+		close(fd);
+		return -EPERM;
+	}
 	st = xcalloc(1, sizeof(*st));
 	st->dir = xstrdup(dir);
 	st->dir_fd = fd;
@@ -74,7 +87,7 @@ static void remove_temporaries(struct state *st)
 
 int state_lock(struct state *st)
 {
-	int fd = openat(st->dir_fd, "lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	int fd = openat(st->dir_fd, "lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 
 	if (fd < 0)
 		return -errno;
@@ -180,8 +193,11 @@ static int write_json(int fd, json_t *j)
 static int write_atomic(struct state *st, const char *name, json_t *j)
 {
 	char *tmp = xasprintf(".%s.tmp.%ld", name, (long)getpid());
-	int fd = openat(st->dir_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	int ret = 0;
+	int fd, ret = 0;
+
+	/* A fresh file, never one (or a link) that was there before. */
+	(void)unlinkat(st->dir_fd, tmp, 0);
+	fd = openat(st->dir_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 
 	if (fd < 0) {
 		ret = -errno;

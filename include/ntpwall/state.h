@@ -46,7 +46,8 @@ struct state_pending {
 };
 
 /* Open (create with mode 0700 when create) the directory; *out freed by
- * state_close(). -errno. */
+ * state_close(). -errno; -EPERM when the directory belongs to another user
+ * or is writable by group or others. */
 int state_open(const char *dir, bool create, struct state **out);
 /* Release the lock (if held) and free. NULL is fine. */
 void state_close(struct state *st);

@@ -138,13 +138,22 @@ void bcli_close(struct live *l)
 	memset(l, 0, sizeof(*l));
 }
 
+static void state_error(int ret)
+{
+	if (ret == -EPERM)
+		cli_error("state directory %s: must belong to this user and not be writable by "
+			  "group or others (chmod 700); refusing it", arg_state_dir);
+	else
+		cli_error("state directory %s: %s", arg_state_dir, strerror(-ret));
+}
+
 struct state *bcli_state(bool create, bool lock)
 {
 	struct state *st;
 	int ret = state_open(arg_state_dir, create, &st);
 
 	if (ret < 0) {
-		cli_error("state directory %s: %s", arg_state_dir, strerror(-ret));
+		state_error(ret);
 		return NULL;
 	}
 	if (lock && (ret = state_lock(st)) < 0) {
@@ -164,7 +173,7 @@ int bcli_state_existing(struct state **st)
 		return EXIT_OK;
 	}
 	if (ret < 0 || (ret = state_lock(*st)) < 0) {
-		cli_error("state directory %s: %s", arg_state_dir, strerror(-ret));
+		state_error(ret);
 		state_close(*st);
 		*st = NULL;
 		return EXIT_USAGE;

@@ -70,6 +70,14 @@ for args in "apply $T/missing.yaml" "apply $T/bad.yaml" "apply $T/ipt.yaml" "ref
 	grep -q '^ntpwall: \|error' "$T/out" || fail "ntpwall $args: no message: $(cat "$T/out")"
 done
 live >/dev/null && fail "bad input made a table"
+# A state directory others may write to is refused (it decides what root
+# loads into the kernel).
+mkdir -m 0777 "$T/open" && chmod 0777 "$T/open"
+"$NTPWALL" --state-dir "$T/open" apply "$A" >"$T/out" 2>&1 && fail "apply with a world-writable state directory"
+grep -q "must belong to this user and not be writable by group or others" "$T/out" ||
+	fail "world-writable state directory: $(cat "$T/out")"
+[ -z "$(ls -A "$T/open")" ] || fail "a refused state directory was written to"
+live >/dev/null && fail "apply with a refused state directory made a table"
 ok "bad input: an error, no state directory, no table"
 
 # 1. diff before anything: differs; apply; apply again: unchanged, no batch.
