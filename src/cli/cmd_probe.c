@@ -203,6 +203,20 @@ static void add_target(struct target_list *l, const char *name, const struct pol
 	l->v[l->n++] = (struct probe_target){ keep_name(l, name), *a, port };
 }
 
+/* "pool.test,ntp1.test": every upstream of the policy that gave the address. */
+static char *origins_label(const struct policy *p, const struct resolve_addr *ra)
+{
+	char *s = xstrdup("");
+
+	for (size_t i = 0; i < ra->n_origins; i++) {
+		char *t = xasprintf("%s%s%s", s, i ? "," : "", p->upstreams[ra->origins[i]].host.name);
+
+		free(s);
+		s = t;
+	}
+	return s;
+}
+
 static void target_list_free(struct target_list *l)
 {
 	for (size_t i = 0; i < l->n_names; i++)
@@ -300,10 +314,10 @@ static int add_policy(struct target_list *l, const char *path, uint16_t port)
 	if (ret && ret != -EINVAL)
 		cli_error("probe: %s: cannot resolve names: %s", path, strerror(-ret));
 	for (size_t i = 0; r && i < r->n_upstreams; i++) {
-		const struct resolve_addr *ra = &r->upstreams[i];
-		const char *name = ra->n_origins ? p->upstreams[ra->origins[0]].host.name : "";
+		char *name = origins_label(p, &r->upstreams[i]);
 
-		add_target(l, name, &ra->addr, port);
+		add_target(l, name, &r->upstreams[i].addr, port);
+		free(name);
 	}
 	if (d.n)
 		report_diags(stderr, &d, REPORT_TEXT);

@@ -210,6 +210,8 @@ now=$(packets output otherwise-dport)
 nw probe "$P" > "$T/probe.out" 2>&1; rc=$?
 [ $rc = 0 ] && [ "$(grep -c ' OK ' "$T/probe.out")" = 3 ] &&
 	ok "probe POLICY through the wall: 3 servers OK" || fail "probe POLICY: exit $rc: $(cat "$T/probe.out")"
+grep -Eq '^pool\.test,ntp1\.test +198\.51\.100\.1 ' "$T/probe.out" &&
+	ok "probe names every upstream that gave an address" || fail "probe labels: $(cat "$T/probe.out")"
 nw probe --samples 1 --timeout 300ms 198.51.100.9 > "$T/probe.out" 2>&1; rc=$?
 [ $rc = 2 ] && ok "probe of 198.51.100.9 through the wall: CRITICAL" ||
 	fail "probe 198.51.100.9 with the wall: exit $rc: $(cat "$T/probe.out")"
