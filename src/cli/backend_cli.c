@@ -297,6 +297,23 @@ struct state_gen *bcli_latest(struct state *st)
 	return g;
 }
 
+/* Like apply: elements changed in place when nothing else differs (rules
+ * keep their counters), else the table replaced or removed. */
+static int restore_live(struct live *l, const struct ir_ruleset *rs, const char *table,
+			const char *managed)
+{
+	struct ruleset_delta d = { 0 };
+	bool replace = true;
+	int rc = EXIT_OK;
+
+	if (rs && (!managed || !strcmp(managed, rs->table)))
+		rc = bcli_update(l, rs, 0, &d, &replace);
+	if (!rc && replace)
+		rc = bcli_commit(l, rs, table, managed);
+	ruleset_delta_free(&d);
+	return rc;
+}
+
 int bcli_restore(struct state *st, unsigned long src, const char *action, unsigned keep,
 		 bool quiet)
 {
@@ -325,7 +342,7 @@ int bcli_restore(struct state *st, unsigned long src, const char *action, unsign
 		rc = bcli_read(&l, table);
 	/* A removal of an absent table is a no-op but still a new generation. */
 	if (!rc && (g->rs || l.rs))
-		rc = bcli_commit(&l, g->rs, table, managed);
+		rc = restore_live(&l, g->rs, table, managed);
 	bcli_close(&l);
 	if (!rc) {
 		free(g->action);
