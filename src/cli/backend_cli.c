@@ -318,7 +318,7 @@ int bcli_restore(struct state *st, unsigned long src, const char *action, unsign
 		 bool quiet)
 {
 	struct state_gen *g = NULL, *latest = bcli_latest(st);
-	char *managed = bcli_managed_table(st);
+	char *managed = bcli_managed_table(st, latest);
 	const char *table = managed ? managed : "ntpwall";
 	struct live l;
 	char *err = NULL;
@@ -396,17 +396,23 @@ void bcli_stop_watchdog(pid_t pid)
 	fclose(f);
 }
 
-char *bcli_managed_table(struct state *st)
+char *bcli_managed_table(struct state *st, const struct state_gen *latest)
 {
 	unsigned long *nums;
 	char *table = NULL;
 	size_t n;
 
+	/* A generation of 100,000 elements is megabytes of JSON: never load
+	 * the one the caller has already. */
+	if (latest && latest->rs)
+		return xstrdup(latest->rs->table);
 	if (state_list(st, &nums, &n) < 0)
 		return NULL;
 	while (n-- > 0 && !table) {
 		struct state_gen *g;
 
+		if (latest && nums[n] == latest->number)
+			continue;
 		if (state_load(st, nums[n], &g, NULL) < 0)
 			continue;
 		if (g->rs)

@@ -96,8 +96,9 @@ int bcli_restore(struct state *st, unsigned long src, const char *action, unsign
 int bcli_revert_pending(unsigned long gen, bool quiet);
 
 /* The table of the newest generation that has one (new string), or NULL:
- * the table ntpwall manages. */
-char *bcli_managed_table(struct state *st);
+ * the table ntpwall manages. latest (may be NULL) is the newest generation
+ * as the caller loaded it already. */
+char *bcli_managed_table(struct state *st, const struct state_gen *latest);
 
 /* "nft" or "iptables": the policy's backend. */
 const char *bcli_backend_name(const struct policy *p);

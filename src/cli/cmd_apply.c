@@ -333,7 +333,7 @@ static int apply_locked(struct state *st, struct live *l, const struct wanted *w
 	if ((a->confirm || a->probe) &&
 	    previous_gen(st, l, bcli_backend_name(w->policy), a->keep, &prev))
 		return EXIT_USAGE;
-	old = bcli_managed_table(st);
+	old = bcli_managed_table(st, NULL);
 	rc = make_live(l, w, old);
 	free(old);
 	if (rc)

@@ -62,7 +62,7 @@ int cmd_remove_main(int argc, char **argv)
 		return EXIT_USAGE;
 	latest = st ? bcli_latest(st) : NULL;
 	/* Never a table ntpwall did not make, whatever --table says. */
-	managed = st ? bcli_managed_table(st) : NULL;
+	managed = st ? bcli_managed_table(st, latest) : NULL;
 	table = a.table ? a.table : managed;
 	if (!table || !managed || strcmp(table, managed)) {
 		cli_error("remove: table inet %s was not applied by ntpwall (state in %s); "

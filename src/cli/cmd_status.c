@@ -134,7 +134,7 @@ int cmd_status_main(int argc, char **argv)
 		has_pending = state_pending_read(st, &p) == 0;
 	}
 	/* After a remove, the table ntpwall managed last, not the default name. */
-	managed = st ? bcli_managed_table(st) : NULL;
+	managed = st ? bcli_managed_table(st, g) : NULL;
 	table = a.table ? a.table : managed ? managed : "ntpwall";
 	rc = bcli_open(g ? g->backend : "nft", &l);
 	if (!rc)
