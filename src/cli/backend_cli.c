@@ -297,19 +297,20 @@ struct state_gen *bcli_latest(struct state *st)
 	return g;
 }
 
-/* Like apply: elements changed in place when nothing else differs (rules
- * keep their counters), else the table replaced or removed. */
-static int restore_live(struct live *l, const struct ir_ruleset *rs, const char *table,
-			const char *managed)
+int bcli_make_live(struct live *l, const struct ir_ruleset *rs, const char *table,
+		   const char *old_table, uint64_t renew_ms, bool say)
 {
 	struct ruleset_delta d = { 0 };
 	bool replace = true;
 	int rc = EXIT_OK;
 
-	if (rs && (!managed || !strcmp(managed, rs->table)))
-		rc = bcli_update(l, rs, 0, &d, &replace);
+	if (rs && (!old_table || !strcmp(old_table, rs->table)))
+		rc = bcli_update(l, rs, renew_ms, &d, &replace);
 	if (!rc && replace)
-		rc = bcli_commit(l, rs, table, managed);
+		rc = bcli_commit(l, rs, table, old_table);
+	else if (!rc && say && arg_verbose >= 0)
+		printf("in place: %zu added, %zu removed, %zu renewed\n", d.added, d.deleted,
+		       d.renewed);
 	ruleset_delta_free(&d);
 	return rc;
 }
@@ -342,7 +343,7 @@ int bcli_restore(struct state *st, unsigned long src, const char *action, unsign
 		rc = bcli_read(&l, table);
 	/* A removal of an absent table is a no-op but still a new generation. */
 	if (!rc && (g->rs || l.rs))
-		rc = restore_live(&l, g->rs, table, managed);
+		rc = bcli_make_live(&l, g->rs, table, managed, 0, false);
 	bcli_close(&l);
 	if (!rc) {
 		free(g->action);

@@ -73,6 +73,14 @@ int bcli_commit(struct live *l, const struct ir_ruleset *rs, const char *table,
 int bcli_update(struct live *l, const struct ir_ruleset *rs, uint64_t renew_ms,
 		struct ruleset_delta *delta, bool *replace);
 
+/* Make rs live (NULL: remove table) the cheapest safe way: set elements
+ * changed in place (bcli_update, renew_ms as there) when the table keeps
+ * its name and nothing but elements differs, so rules keep their counters;
+ * else the table replaced (bcli_commit, old_table deleted with it). say:
+ * print "in place: ..." when it was done in place. 0 or an exit code. */
+int bcli_make_live(struct live *l, const struct ir_ruleset *rs, const char *table,
+		   const char *old_table, uint64_t renew_ms, bool say);
+
 /* Print backend diagnostics: "file:line:col: error: msg" or "ntpwall: msg". */
 void bcli_print_diags(const struct diags *d);
 

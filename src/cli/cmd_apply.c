@@ -274,31 +274,6 @@ static uint64_t renew_ms(const struct wanted *w)
 	return w->policy->refresh.expire_ms / 2;
 }
 
-static void print_delta(const struct ruleset_delta *d)
-{
-	if (arg_verbose >= 0)
-		printf("in place: %zu added, %zu removed, %zu renewed\n", d->added, d->deleted,
-		       d->renewed);
-}
-
-/* Change elements in place when only they differ (rules keep their
- * counters), else replace the table; a renamed table is always replaced. */
-static int make_live(struct live *l, const struct wanted *w, const char *old_table)
-{
-	struct ruleset_delta d = { 0 };
-	bool replace = true;
-	int rc = EXIT_OK;
-
-	if (!old_table || !strcmp(old_table, w->rs->table))
-		rc = bcli_update(l, w->rs, renew_ms(w), &d, &replace);
-	if (!rc && replace)
-		rc = bcli_commit(l, w->rs, w->rs->table, old_table);
-	else if (!rc)
-		print_delta(&d);
-	ruleset_delta_free(&d);
-	return rc;
-}
-
 /* The live table already is what the policy asks for: only renew the DNS
  * elements that are running out. No new generation. */
 static int renew_only(struct live *l, const struct wanted *w)
@@ -334,7 +309,7 @@ static int apply_locked(struct state *st, struct live *l, const struct wanted *w
 	    previous_gen(st, l, bcli_backend_name(w->policy), a->keep, &prev))
 		return EXIT_USAGE;
 	old = bcli_managed_table(st, NULL);
-	rc = make_live(l, w, old);
+	rc = bcli_make_live(l, w->rs, w->rs->table, old, renew_ms(w), true);
 	free(old);
 	if (rc)
 		return rc;
@@ -392,16 +367,12 @@ int cmd_apply_main(int argc, char **argv)
 		rc = bcli_state_ensure(&st);
 	if (rc)
 		goto out;
-	if (l.rs && ir_ruleset_equal(l.rs, w.rs) && !a.dry_run) {
+	if (!(l.rs && ir_ruleset_equal(l.rs, w.rs)))
+		rc = a.dry_run ? dry_run(&l, &w, argv[first]) : apply_locked(st, &l, &w, &a);
+	else if (!a.dry_run)
 		rc = renew_only(&l, &w);
-	} else if (l.rs && ir_ruleset_equal(l.rs, w.rs)) {
-		if (arg_verbose >= 0)
-			puts("unchanged");
-	} else if (a.dry_run) {
-		rc = dry_run(&l, &w, argv[first]);
-	} else {
-		rc = apply_locked(st, &l, &w, &a);
-	}
+	else if (arg_verbose >= 0)
+		puts("unchanged");
 out:
 	bcli_close(&l);
 	bcli_wanted_free(&w);
