@@ -27,7 +27,8 @@ void bcli_print_diags(const struct diags *d)
 	}
 }
 
-struct resolved *bcli_previous_resolved(struct state *st)
+/* The latest generation's resolved names (pool choices to keep), or NULL. */
+static struct resolved *previous_resolved(struct state *st)
 {
 	struct state_gen *g = st ? bcli_latest(st) : NULL;
 	struct resolved *r = NULL;
@@ -47,23 +48,33 @@ static bool has_pool(const struct policy *p)
 	return false;
 }
 
-int bcli_wanted(const char *path, struct state *previous, bool keep_failed, struct wanted *w)
+int bcli_resolve(const struct policy *p, struct state *previous, bool keep_failed,
+		 struct diags *d, struct resolved **out)
 {
 	struct resolve_options opt = { .keep_failed = keep_failed };
+	char *seed = cli_machine_seed();
+	int ret;
+
+	if (has_pool(p) || keep_failed)
+		opt.previous = previous_resolved(previous);
+	opt.seed = seed;
+	ret = resolve_policy(p, &opt, d, out);
+	resolve_free((struct resolved *)opt.previous);
+	free(seed);
+	return ret;
+}
+
+int bcli_wanted(const char *path, struct state *previous, bool keep_failed, struct wanted *w)
+{
 	struct diags d;
 	int ret, rc = EXIT_USAGE;
-	char *seed = cli_machine_seed();
 
 	memset(w, 0, sizeof(*w));
 	diag_init(&d, 0);
 	if (policy_load(path, &d, &w->policy))
 		goto out;
 	lint_policy(w->policy, &d);
-	if (has_pool(w->policy) || keep_failed)
-		opt.previous = bcli_previous_resolved(previous);
-	opt.seed = seed;
-	ret = resolve_policy(w->policy, &opt, &d, &w->resolved);
-	resolve_free((struct resolved *)opt.previous);
+	ret = bcli_resolve(w->policy, previous, keep_failed, &d, &w->resolved);
 	if (ret) {
 		/* An apply must never silently drop an upstream. */
 		if (ret != -EINVAL)
@@ -79,7 +90,6 @@ out:
 	if (arg_verbose >= 0 || rc)
 		report_diags(stderr, &d, REPORT_TEXT);
 	diag_free(&d);
-	free(seed);
 	if (rc)
 		bcli_wanted_free(w);
 	return rc;

@@ -35,8 +35,12 @@ struct live {
 int bcli_wanted(const char *path, struct state *previous, bool keep_failed, struct wanted *w);
 void bcli_wanted_free(struct wanted *w);
 
-/* The latest generation's resolved names (pool choices to keep), or NULL. */
-struct resolved *bcli_previous_resolved(struct state *st);
+/* Resolve p's names as apply does: pool choices spread by this host's seed
+ * and kept from previous's latest generation (previous may be NULL), and
+ * with keep_failed (refresh) a failed name keeps its last addresses. As
+ * resolve_policy(). */
+int bcli_resolve(const struct policy *p, struct state *previous, bool keep_failed,
+		 struct diags *d, struct resolved **out);
 
 /* Open the backend called name; prints why not. Returns 0 or an exit code. */
 int bcli_open(const char *name, struct live *l);

@@ -272,30 +272,25 @@ static int add_host(struct target_list *l, const char *host, uint16_t port)
 	return 0;
 }
 
-/* The upstreams of a policy: literals as they are, names through the
- * resolver. A name that fails is reported and skipped; the servers left are
- * still probed (the exit code shows whether they are enough). */
-
 /* The addresses apply trusted: pool choices made with this host's seed and
  * kept from the latest generation when the state directory is readable
  * (a monitoring user without access gets the same deterministic choice as a
  * first apply). */
 static int resolve_for_probe(const struct policy *p, struct diags *d, struct resolved **r)
 {
-	struct resolve_options o = { 0 };
 	struct state *st = NULL;
 	int ret;
 
 	if (state_open(arg_state_dir, false, &st) < 0)
 		st = NULL;
-	o.previous = st ? bcli_previous_resolved(st) : NULL;
-	o.seed = cli_machine_seed();
-	ret = resolve_policy(p, &o, d, r);
-	resolve_free((struct resolved *)o.previous);
-	free((char *)o.seed);
+	ret = bcli_resolve(p, st, false, d, r);
 	state_close(st);
 	return ret;
 }
+
+/* The upstreams of a policy: literals as they are, names through the
+ * resolver. A name that fails is reported and skipped; the servers left are
+ * still probed (the exit code shows whether they are enough). */
 static int add_policy(struct target_list *l, const char *path, uint16_t port)
 {
 	struct diags d;
