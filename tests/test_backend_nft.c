@@ -7,7 +7,6 @@
 #include "backend_nft_int.h"
 #include "ntpwall/util.h"
 
-#include <arpa/inet.h>
 #include <check.h>
 #include <errno.h>
 #include <libnftnl/common.h>
@@ -78,12 +77,7 @@ static struct policy_addr addr(const char *s)
 {
 	struct policy_addr a = { 0 };
 
-	if (inet_pton(AF_INET, s, &a.v4) == 1) {
-		a.family = AF_INET;
-	} else {
-		ck_assert(inet_pton(AF_INET6, s, &a.v6) == 1);
-		a.family = AF_INET6;
-	}
+	ck_assert_ptr_null(policy_parse_addr(s, &a));
 	return a;
 }
 
