@@ -198,27 +198,18 @@ int bcli_state_ensure(struct state **st)
 	return *st ? EXIT_OK : EXIT_USAGE;
 }
 
-int bcli_commit(struct live *l, const struct ir_ruleset *rs, const char *table,
-		const char *old_table)
+/* Test hook: pretend someone committed between the first read and send. */
+static void test_stale_genid(struct live *l, int attempt)
 {
-	int ret = -ERESTART;
+	if (!attempt && getenv("NTPWALL_TEST_STALE_GENID"))
+		l->gen.genid--;
+}
 
-	for (int i = 0; i < BACKEND_RETRIES && ret == -ERESTART; i++) {
-		struct diags d;
-
-		if (i && bcli_read(l, table))
-			return EXIT_USAGE;
-		/* Test hook: pretend someone committed between read and apply. */
-		if (!i && getenv("NTPWALL_TEST_STALE_GENID"))
-			l->gen.genid--;
-		diag_init(&d, 10);
-		ret = rs ? l->ops->apply(l->b, rs, old_table, &l->gen, &d) :
-			   l->ops->remove(l->b, table, &l->gen, &d);
-		if (ret < 0 && ret != -ERESTART)
-			bcli_print_diags(&d);
-		diag_free(&d);
-	}
-	if (ret == -ERESTART) {
+/* The exit code for the last attempt's ret, said to the user; retried:
+ * ret was an error worth another try (the retries ran out). */
+static int outcome(int ret, bool retried, const char *table)
+{
+	if (retried) {
 		cli_error("table inet %s: the ruleset kept changing under us; nothing changed",
 			  table);
 		return EXIT_USAGE;
@@ -231,49 +222,54 @@ int bcli_commit(struct live *l, const struct ir_ruleset *rs, const char *table,
 	return EXIT_OK;
 }
 
+int bcli_commit(struct live *l, const struct ir_ruleset *rs, const char *table,
+		const char *old_table)
+{
+	int ret = -ERESTART;
+
+	for (int i = 0; i < BACKEND_RETRIES && ret == -ERESTART; i++) {
+		struct diags d;
+
+		if (i && bcli_read(l, table))
+			return EXIT_USAGE;
+		test_stale_genid(l, i);
+		diag_init(&d, 10);
+		ret = rs ? l->ops->apply(l->b, rs, old_table, &l->gen, &d) :
+			   l->ops->remove(l->b, table, &l->gen, &d);
+		if (ret < 0 && ret != -ERESTART)
+			bcli_print_diags(&d);
+		diag_free(&d);
+	}
+	return outcome(ret, ret == -ERESTART, table);
+}
+
 int bcli_update(struct live *l, const struct ir_ruleset *rs, uint64_t renew_ms,
 		struct ruleset_delta *delta, bool *replace)
 {
 	int ret = -ERESTART;
-	struct diags d;
 
 	*replace = false;
-	diag_init(&d, 10);
+	/* An element that expired since the read is ENOENT: read and retry. */
 	for (int i = 0; i < BACKEND_RETRIES && (ret == -ERESTART || ret == -ENOENT); i++) {
+		struct diags d;
+
 		if (i && bcli_read(l, rs->table))
-			goto fail;
+			return EXIT_USAGE;
 		ruleset_delta_free(delta);
 		if (!l->rs || !ruleset_delta(l->rs, rs, renew_ms, delta)) {
 			*replace = true;
-			diag_free(&d);
 			return EXIT_OK;
 		}
-		if (ruleset_delta_empty(delta)) {
-			diag_free(&d);
+		if (ruleset_delta_empty(delta))
 			return EXIT_OK;
-		}
-		if (!i && getenv("NTPWALL_TEST_STALE_GENID"))
-			l->gen.genid--;
-		diag_free(&d);
+		test_stale_genid(l, i);
 		diag_init(&d, 10);
 		ret = l->ops->update(l->b, rs, delta, &l->gen, &d);
+		if (ret < 0 && ret != -ERESTART && ret != -ENOENT)
+			bcli_print_diags(&d);
+		diag_free(&d);
 	}
-	if (ret == -ERESTART || ret == -ENOENT) {
-		cli_error("table inet %s: the ruleset kept changing under us; nothing changed",
-			  rs->table);
-		goto fail;
-	}
-	if (ret < 0) {
-		bcli_print_diags(&d);
-		cli_error("table inet %s: the kernel refused the update; nothing changed",
-			  rs->table);
-		goto fail;
-	}
-	diag_free(&d);
-	return EXIT_OK;
-fail:
-	diag_free(&d);
-	return EXIT_USAGE;
+	return outcome(ret, ret == -ERESTART || ret == -ENOENT, rs->table);
 }
 
 int bcli_record(struct state *st, struct state_gen *g, unsigned keep, bool quiet)
