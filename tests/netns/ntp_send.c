@@ -1,6 +1,8 @@
 /* Test helper: send one UDP datagram of hex bytes from a chosen source
  * address and port, optionally wait for an answer.
- * Usage: ntp_send [-s SRCADDR] [-p SRCPORT] [-w MS] DSTADDR DSTPORT HEX
+ * Usage: ntp_send [-s SRCADDR] [-p SRCPORT] [-w MS] [-n COUNT] DSTADDR DSTPORT HEX
+ * -n sends COUNT copies back to back from one socket (a flood that does not
+ * depend on how fast processes start).
  * HEX is the payload ("1b" then zeros up to 48 bytes with -z). Exit 0 when
  * sent (and, with -w, answered), 1 on no answer, 2 on error. */
 #include <arpa/inet.h>
@@ -37,27 +39,29 @@ static int addr(const char *s, unsigned port, struct sockaddr_storage *ss, sockl
 int main(int argc, char **argv)
 {
 	const char *src = NULL;
-	unsigned sport = 0, pad = 0;
+	unsigned sport = 0, pad = 0, count = 1;
 	int wait_ms = -1, c, fd, af;
 	unsigned char buf[1024];
 	size_t n = 0;
 	struct sockaddr_storage ss;
 	socklen_t len;
 
-	while ((c = getopt(argc, argv, "s:p:w:z")) != -1) {
+	while ((c = getopt(argc, argv, "s:p:w:n:z")) != -1) {
 		if (c == 's')
 			src = optarg;
 		else if (c == 'p')
 			sport = (unsigned)atoi(optarg);
 		else if (c == 'w')
 			wait_ms = atoi(optarg);
+		else if (c == 'n')
+			count = (unsigned)atoi(optarg);
 		else if (c == 'z')
 			pad = 48;
 		else
 			return 2;
 	}
 	if (argc - optind != 3)
-		return fprintf(stderr, "usage: ntp_send [-s SRC] [-p SPORT] [-w MS] [-z] DST PORT HEX\n"), 2;
+		return fprintf(stderr, "usage: ntp_send [-s SRC] [-p SPORT] [-w MS] [-n COUNT] [-z] DST PORT HEX\n"), 2;
 	for (const char *h = argv[optind + 2]; h[0] && h[1] && n < sizeof(buf); h += 2) {
 		unsigned v;
 
@@ -84,8 +88,9 @@ int main(int argc, char **argv)
 		if (bind(fd, (struct sockaddr *)&bs, blen))
 			return perror("bind"), 2;
 	}
-	if (sendto(fd, buf, n, 0, (struct sockaddr *)&ss, len) != (ssize_t)n)
-		return perror("sendto"), 2;
+	for (unsigned i = 0; i < count; i++)
+		if (sendto(fd, buf, n, 0, (struct sockaddr *)&ss, len) != (ssize_t)n)
+			return perror("sendto"), 2;
 	if (wait_ms >= 0) {
 		struct pollfd p = { .fd = fd, .events = POLLIN };
 
