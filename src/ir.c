@@ -486,6 +486,18 @@ bool ir_ruleset_equal(const struct ir_ruleset *a, const struct ir_ruleset *b)
 	return true;
 }
 
+bool ir_ruleset_foreign(const struct ir_ruleset *rs)
+{
+	for (size_t i = 0; i < rs->n_sets; i++)
+		if (rs->sets[i].flags & IR_SET_FOREIGN)
+			return true;
+	for (size_t i = 0; i < rs->n_chains; i++)
+		for (size_t j = 0; j < rs->chains[i].n_rules; j++)
+			if (rs->chains[i].rules[j].unknown)
+				return true;
+	return false;
+}
+
 const char *ir_set_key_name(enum ir_set_key k)
 {
 	return k == IR_KEY_IPV4 ? "ipv4_addr" : "ipv6_addr";

@@ -189,34 +189,64 @@ static int write_json(int fd, json_t *j)
 	return ret;
 }
 
-/* Write j to name atomically: temporary, fsync, rename, fsync dir. */
-static int write_atomic(struct state *st, const char *name, json_t *j)
+/* Write j to a fresh temporary file in the directory and fsync it: once
+ * this succeeds, the disk can no longer fail the record (ENOSPC, EDQUOT and
+ * EIO on the data all show here); publishing it is a rename. */
+static int write_temp(struct state *st, const char *name, json_t *j, struct state_prepared *pp)
 {
-	char *tmp = xasprintf(".%s.tmp.%ld", name, (long)getpid());
-	int fd, ret = 0;
+	int fd, ret;
 
+	memset(pp, 0, sizeof(*pp));
+	snprintf(pp->name, sizeof(pp->name), "%s", name);
+	snprintf(pp->tmp, sizeof(pp->tmp), ".%s.tmp.%ld", name, (long)getpid());
 	/* A fresh file, never one (or a link) that was there before. */
-	(void)unlinkat(st->dir_fd, tmp, 0);
-	fd = openat(st->dir_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-
-	if (fd < 0) {
-		ret = -errno;
-		goto out;
-	}
+	(void)unlinkat(st->dir_fd, pp->tmp, 0);
+	fd = openat(st->dir_fd, pp->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		    0600);
+	if (fd < 0)
+		return -errno;
 	ret = write_json(fd, j);
 	if (!ret && fsync(fd) < 0)
 		ret = -errno;
 	if (close(fd) < 0 && !ret)
 		ret = -errno;
-	if (!ret && renameat(st->dir_fd, tmp, st->dir_fd, name) < 0)
+	if (ret)
+		(void)unlinkat(st->dir_fd, pp->tmp, 0);
+	else
+		pp->ready = true;
+	return ret;
+}
+
+static int publish(struct state *st, struct state_prepared *pp)
+{
+	int ret = 0;
+
+	if (!pp->ready)
+		return -EINVAL;
+	if (renameat(st->dir_fd, pp->tmp, st->dir_fd, pp->name) < 0)
 		ret = -errno;
-	if (!ret && fsync(st->dir_fd) < 0)
+	else if (fsync(st->dir_fd) < 0)
 		ret = -errno;
 	if (ret)
-		(void)unlinkat(st->dir_fd, tmp, 0);
-out:
-	free(tmp);
+		(void)unlinkat(st->dir_fd, pp->tmp, 0);
+	pp->ready = false;
 	return ret;
+}
+
+void state_discard(struct state *st, struct state_prepared *pp)
+{
+	if (pp->ready)
+		(void)unlinkat(st->dir_fd, pp->tmp, 0);
+	pp->ready = false;
+}
+
+/* Write j to name atomically: temporary, fsync, rename, fsync dir. */
+static int write_atomic(struct state *st, const char *name, json_t *j)
+{
+	struct state_prepared pp;
+	int ret = write_temp(st, name, j, &pp);
+
+	return ret ? ret : publish(st, &pp);
 }
 
 /* Largest state file read back: a generation of 100,000 elements is
@@ -318,7 +348,7 @@ static void prune(struct state *st, unsigned keep)
 	free(nums);
 }
 
-int state_record(struct state *st, struct state_gen *g, unsigned keep)
+int state_prepare(struct state *st, struct state_gen *g, struct state_prepared *pp)
 {
 	char name[40];	/* "gen-" + 20 digits + ".json" */
 	json_t *j;
@@ -331,11 +361,27 @@ int state_record(struct state *st, struct state_gen *g, unsigned keep)
 		g->version = xstrdup(NTPWALL_VERSION);
 	snprintf(name, sizeof(name), GEN_FMT, g->number);
 	j = gen_json(g);
-	ret = write_atomic(st, name, j);
+	ret = write_temp(st, name, j, pp);
 	json_decref(j);
-	if (!ret)
+	return ret;
+}
+
+int state_publish(struct state *st, struct state_prepared *pp, unsigned keep)
+{
+	bool is_gen = !strncmp(pp->name, "gen-", 4);
+	int ret = publish(st, pp);
+
+	if (!ret && is_gen)
 		prune(st, keep);
 	return ret;
+}
+
+int state_record(struct state *st, struct state_gen *g, unsigned keep)
+{
+	struct state_prepared pp;
+	int ret = state_prepare(st, g, &pp);
+
+	return ret ? ret : state_publish(st, &pp, keep);
 }
 
 static char *dup_opt(const char *s)
@@ -394,11 +440,26 @@ int state_load(struct state *st, unsigned long n, struct state_gen **out, char *
 	return 0;
 }
 
+static json_t *pending_json(const struct state_pending *p)
+{
+	return json_pack("{s:I, s:I, s:I, s:I}", "generation", (json_int_t)p->generation,
+			 "previous", (json_int_t)p->previous, "deadline", (json_int_t)p->deadline,
+			 "watchdog", (json_int_t)p->watchdog);
+}
+
+int state_pending_prepare(struct state *st, const struct state_pending *p,
+			  struct state_prepared *pp)
+{
+	json_t *j = pending_json(p);
+	int ret = write_temp(st, PENDING, j, pp);
+
+	json_decref(j);
+	return ret;
+}
+
 int state_pending_write(struct state *st, const struct state_pending *p)
 {
-	json_t *j = json_pack("{s:I, s:I, s:I, s:I}", "generation", (json_int_t)p->generation,
-			      "previous", (json_int_t)p->previous, "deadline",
-			      (json_int_t)p->deadline, "watchdog", (json_int_t)p->watchdog);
+	json_t *j = pending_json(p);
 	int ret = write_atomic(st, PENDING, j);
 
 	json_decref(j);

@@ -206,6 +206,9 @@ bool ir_chain_equal(const struct ir_chain *a, const struct ir_chain *b);
 bool ir_ruleset_equal(const struct ir_ruleset *a, const struct ir_ruleset *b);
 /* Equal but for set elements: table, set definitions, chains and rules. */
 bool ir_ruleset_same_shape(const struct ir_ruleset *a, const struct ir_ruleset *b);
+/* true when a read-back ruleset holds something the IR cannot express (a
+ * hand-made rule or set): making rs live again would not restore it. */
+bool ir_ruleset_foreign(const struct ir_ruleset *rs);
 /* Total order on elements (address family, bytes, prefix length). */
 int ir_elem_cmp(const struct ir_elem *a, const struct ir_elem *b);
 

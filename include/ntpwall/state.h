@@ -66,6 +66,28 @@ int state_load(struct state *st, unsigned long n, struct state_gen **out, char *
  * when NULL), then delete the oldest beyond keep (never the pending
  * confirm's previous generation). Needs the lock. -errno. */
 int state_record(struct state *st, struct state_gen *g, unsigned keep);
+/* A record written ahead of a kernel change: complete and fsynced under a
+ * temporary name, so a full disk fails it before the kernel is touched;
+ * state_publish() renames it into place, state_discard() deletes it. A
+ * crash in between leaves only the temporary, removed at the next lock. */
+struct state_prepared {
+	char name[40];		/* "gen-NNNNNN.json" or the pending record's name */
+	char tmp[64];		/* "." + name + ".tmp." + pid */
+	bool ready;
+};
+
+/* Prepare g as the next generation (sets g->number, g->created and
+ * g->version as state_record() does). Needs the lock. -errno (-ENOSPC). */
+int state_prepare(struct state *st, struct state_gen *g, struct state_prepared *pp);
+/* Prepare the pending-confirm record p. -errno. */
+int state_pending_prepare(struct state *st, const struct state_pending *p,
+			  struct state_prepared *pp);
+/* Rename a prepared record into place (a generation: then prune beyond
+ * keep as state_record() does). -errno; the temporary is gone either way. */
+int state_publish(struct state *st, struct state_prepared *pp, unsigned keep);
+/* Delete a prepared record that will not be published; idempotent. */
+void state_discard(struct state *st, struct state_prepared *pp);
+
 /* Free a generation; NULL is fine. */
 void state_gen_free(struct state_gen *g);
 /* A new generation with the given action and strings copied. */

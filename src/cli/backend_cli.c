@@ -13,6 +13,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 
 void bcli_print_diags(const struct diags *d)
 {
@@ -321,28 +322,55 @@ int bcli_make_live(struct live *l, const struct ir_ruleset *rs, const char *tabl
 	return rc;
 }
 
-int bcli_restore(struct state *st, unsigned long src, const char *action, unsigned keep,
-		 bool quiet)
+/* The generation to make live again for src (0: a removal), with its
+ * action and source set as the new record wants them. */
+static struct state_gen *restore_gen(struct state *st, unsigned long src, const char *action,
+				     const struct state_gen *latest, bool quiet)
 {
-	struct state_gen *g = NULL, *latest = bcli_latest(st);
-	char *managed = bcli_managed_table(st, latest);
-	const char *table = managed ? managed : "ntpwall";
-	struct live l;
+	struct state_gen *g = NULL;
 	char *err = NULL;
-	int rc;
 
 	if (src && state_load(st, src, &g, &err) < 0) {
 		if (!quiet)
 			cli_error("generation %lu: %s", src, err ? err : "not found");
 		free(err);
-		state_gen_free(latest);
-		free(managed);
-		return EXIT_USAGE;
+		return NULL;
 	}
-	if (!g) {
+	if (!g)
 		g = state_gen_new("remove", latest ? latest->backend : "nft");
-	} else if (g->rs) {
+	free(g->action);
+	g->action = xstrdup(action);
+	free(g->created);
+	g->created = NULL;
+	free(g->version);
+	g->version = NULL;
+	g->source = src;
+	return g;
+}
+
+int bcli_restore(struct state *st, unsigned long src, const char *action, unsigned keep,
+		 unsigned flags)
+{
+	struct state_gen *g, *latest = bcli_latest(st);
+	char *managed = bcli_managed_table(st, latest);
+	const char *table = managed ? managed : "ntpwall";
+	bool quiet = flags & BCLI_QUIET;
+	struct state_prepared pp = { 0 };
+	struct live l;
+	int ret, rc = EXIT_USAGE;
+
+	g = restore_gen(st, src, action, latest, quiet);
+	if (!g)
+		goto out;
+	if (g->rs)
 		table = g->rs->table;
+	/* Written ahead: a full disk stops a rollback before the kernel is
+	 * touched. A revert goes on regardless: its deadline is a promise. */
+	ret = state_prepare(st, g, &pp);
+	if (ret && !(flags & BCLI_FORCE)) {
+		cli_error("state directory %s: writing the generation: %s; nothing changed",
+			  arg_state_dir, strerror(-ret));
+		goto out;
 	}
 	rc = bcli_open(g->backend, &l);
 	if (!rc)
@@ -351,17 +379,19 @@ int bcli_restore(struct state *st, unsigned long src, const char *action, unsign
 	if (!rc && (g->rs || l.rs))
 		rc = bcli_make_live(&l, g->rs, table, managed, 0, false);
 	bcli_close(&l);
-	if (!rc) {
-		free(g->action);
-		g->action = xstrdup(action);
-		free(g->created);
-		g->created = NULL;
-		free(g->version);
-		g->version = NULL;
-		g->source = src;
-		rc = bcli_record(st, g, keep, quiet);
-		g = NULL;
+	if (rc)
+		goto out;
+	ret = ret ? ret : state_publish(st, &pp, keep);
+	if (ret) {
+		if (!quiet)
+			cli_error("state directory %s: the %s is live but could not be recorded: %s",
+				  arg_state_dir, action, strerror(-ret));
+		rc = EXIT_USAGE;
+	} else if (!quiet && arg_verbose >= 0) {
+		printf("generation %lu (%s)\n", g->number, g->action);
 	}
+out:
+	state_discard(st, &pp);
 	state_gen_free(g);
 	state_gen_free(latest);
 	free(managed);
@@ -378,11 +408,43 @@ int bcli_revert_pending(unsigned long gen, bool quiet)
 	if (!st)
 		return EXIT_USAGE;
 	if (state_pending_read(st, &p) == 0 && p.generation == gen) {
-		rc = bcli_restore(st, p.previous, "revert", state_keep_default(), quiet);
-		if (!rc)
-			(void)state_pending_clear(st);
+		rc = bcli_restore(st, p.previous, "revert", state_keep_default(),
+				  BCLI_FORCE | (quiet ? BCLI_QUIET : 0));
+		/* The kernel is reverted even when the record could not be
+		 * written: nothing is pending any more either way. */
+		(void)state_pending_clear(st);
+		syslog(rc ? LOG_ERR : LOG_WARNING, "reverted generation %lu to %s%lu%s", gen,
+		       p.previous ? "generation " : "no table (", p.previous,
+		       rc ? ": the revert could not be recorded or failed" :
+		       p.previous ? "" : ")");
 	}
 	state_close(st);
+	return rc;
+}
+
+int bcli_gen_live(struct state *st, unsigned long gen, bool *live)
+{
+	struct state_gen *g = NULL;
+	char *err = NULL, *managed = NULL;
+	struct live l;
+	int rc;
+
+	*live = false;
+	if (state_load(st, gen, &g, &err) < 0) {
+		cli_error("generation %lu: %s", gen, err ? err : "not found");
+		free(err);
+		return EXIT_USAGE;
+	}
+	if (!g->rs)
+		managed = bcli_managed_table(st, NULL);
+	rc = bcli_open(g->backend, &l);
+	if (!rc)
+		rc = bcli_read(&l, g->rs ? g->rs->table : managed ? managed : "ntpwall");
+	if (!rc)
+		*live = g->rs ? l.rs && ir_ruleset_equal(g->rs, l.rs) : !l.rs;
+	bcli_close(&l);
+	free(managed);
+	state_gen_free(g);
 	return rc;
 }
 

@@ -95,11 +95,17 @@ int bcli_record(struct state *st, struct state_gen *g, unsigned keep, bool quiet
 /* The latest generation, or NULL (none, or unreadable: printed). */
 struct state_gen *bcli_latest(struct state *st);
 
+enum {
+	BCLI_QUIET = 1,		/* print nothing (the watchdog) */
+	BCLI_FORCE = 2,		/* change the kernel even if the record cannot be written */
+};
+
 /* Make generation src live again (0: remove the table) and record it as a
- * new generation with action ("rollback", "revert"). Needs the lock.
- * Returns 0 or an exit code. */
+ * new generation with action ("rollback", "revert"); the record is written
+ * ahead, so without BCLI_FORCE a full disk changes nothing. flags: BCLI_*.
+ * Needs the lock. Returns 0 or an exit code. */
 int bcli_restore(struct state *st, unsigned long src, const char *action, unsigned keep,
-		 bool quiet);
+		 unsigned flags);
 
 /* Undo a pending --confirm apply of generation gen if it is still pending:
  * make the pending record's previous generation live again and record it
@@ -117,6 +123,10 @@ const char *bcli_backend_name(const struct policy *p);
 /* A new generation recording w (policy path and hash, resolved names,
  * ruleset) with action ("apply", "refresh"). */
 struct state_gen *bcli_gen_for(const struct wanted *w, const char *action);
+
+/* *live: the kernel holds exactly generation gen's rules (a removal: its
+ * table is absent). Prints why not readable. Returns 0 or an exit code. */
+int bcli_gen_live(struct state *st, unsigned long gen, bool *live);
 
 /* End a confirm watchdog early (it would find nothing to do). */
 void bcli_stop_watchdog(pid_t pid);

@@ -57,7 +57,7 @@ int cmd_rollback_main(int argc, char **argv)
 		state_close(st);
 		return EXIT_USAGE;
 	}
-	rc = bcli_restore(st, a.to, "rollback", a.keep, false);
+	rc = bcli_restore(st, a.to, "rollback", a.keep, 0);
 	/* The operator chose: a pending confirmation is settled. */
 	if (!rc)
 		(void)state_pending_clear(st);

@@ -1,0 +1,184 @@
+#!/bin/bash
+# "Never do harm", against a real kernel in a private network and mount
+# namespace: a table ntpwall did not make is never replaced (refused, left
+# byte-identical) unless --replace-unmanaged, and then rollback restores it;
+# a table that already is what the policy asks for is adopted without a
+# batch; a full state disk (a small tmpfs) stops apply and rollback before
+# the kernel is touched, and a confirm watchdog still reverts; confirm only
+# confirms what is live; a plain unchanged apply settles a pending
+# confirmation; a commit whose record was lost is recorded by the next apply.
+# Needs $NTPWALL and $SRCDIR; exit 77 without namespaces.
+set -u
+
+if [ -z "${HARM_IN_NETNS:-}" ]; then
+	if ! unshare -n -m true 2>/dev/null || ! command -v nft >/dev/null; then
+		echo "harm.sh: cannot create network and mount namespaces (or no nft)"
+		[ "${NTPWALL_REQUIRE_NETNS:-0}" = 1 ] && exit 1
+		exit 77
+	fi
+	HARM_IN_NETNS=1 exec unshare -n -m bash "$0" "$@"
+fi
+
+: "${NTPWALL:?}" "${SRCDIR:?}"
+mount --make-rprivate / 2>/dev/null
+T=$(mktemp -d /tmp/ntpwall-harm.XXXXXX)
+S=$T/state
+cleanup() {
+	umount "$T/small" 2>/dev/null
+	rm -rf "$T"
+}
+trap cleanup EXIT
+
+fails=0
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+ok() { echo "ok: $*"; }
+nw() { "$NTPWALL" --state-dir "$S" "$@"; }
+# The kernel's ruleset generation, as status reports it.
+nft_genid() { "$NTPWALL" --state-dir "$T/none" status --format json 2>/dev/null | sed -n 's/^  "genid": \([0-9]*\).*/\1/p'; }
+gens() { ls "$1" 2>/dev/null | grep -c '^gen-'; }
+latest_action() {
+	local f
+	f=$(ls "$1" | grep '^gen-' | sort | tail -1)
+	sed -n 's/.*"action":"\([a-z]*\)".*/\1/p' "$1/$f"
+}
+
+sed 's/^table: .*/table: ntpwall_h/' "$SRCDIR/policies/demo-literal.yaml" >"$T/a.yaml"
+sed 's/192\.0\.2\.3/192.0.2.4/' "$T/a.yaml" >"$T/b.yaml"
+A=$T/a.yaml B=$T/b.yaml
+
+# 1. The host's own firewall under the policy's table name (Debian's
+# /etc/nftables.conf defines table inet filter): refused, byte-identical,
+# no state directory; --replace-unmanaged refuses it too, because rules
+# such as `iif lo accept` cannot be restored from ntpwall's rule model.
+nft -f - <<'EOF'
+table inet filter {
+	chain input {
+		type filter hook input priority filter; policy drop;
+		iif "lo" accept
+		ct state established,related accept
+		tcp dport 22 accept
+	}
+	chain output { type filter hook output priority filter; policy accept; }
+}
+EOF
+nft list table inet filter >"$T/filter.ref"
+sed 's/^table: .*/table: filter/' "$A" >"$T/filter.yaml"
+for extra in "" "--replace-unmanaged" "--confirm 30" "--probe"; do
+	# shellcheck disable=SC2086
+	nw apply $extra "$T/filter.yaml" >"$T/out" 2>&1
+	rc=$?
+	[ $rc = 2 ] || fail "apply $extra over the host's table inet filter: exit $rc"
+	grep -q 'table inet filter' "$T/out" || fail "apply $extra: no message naming the table: $(cat "$T/out")"
+	nft list table inet filter | cmp -s - "$T/filter.ref" || fail "apply $extra changed table inet filter"
+	[ -e "$S" ] && { fail "apply $extra over an unmanaged table created the state directory"; rm -rf "$S"; }
+done
+nw apply --replace-unmanaged "$T/filter.yaml" 2>&1 | grep -q 'cannot restore\|cannot .*be kept' ||
+	fail "--replace-unmanaged of a table with foreign rules: no reason given"
+nw remove --table filter >/dev/null 2>&1 && fail "remove --table filter accepted"
+nft list table inet filter | cmp -s - "$T/filter.ref" || fail "remove changed table inet filter"
+nw apply --dry-run "$T/filter.yaml" >"$T/out" 2>&1
+grep -q 'not made by ntpwall' "$T/out" || fail "dry-run does not say the table is unmanaged"
+nft delete table inet filter
+ok "the host's table inet filter is refused and left byte-identical"
+
+# 2. An unmanaged table ntpwall could have made (rendered from another
+# policy, loaded by hand): refused; --replace-unmanaged keeps it as a
+# generation that rollback restores.
+"$NTPWALL" compile "$B" | nft -f - || fail "load B by hand"
+nft list table inet ntpwall_h >"$T/b.ref"
+nw apply "$A" >"$T/out" 2>&1; rc=$?
+[ $rc = 2 ] && grep -q 'replace-unmanaged' "$T/out" || fail "apply over an unmanaged table: exit $rc: $(cat "$T/out")"
+nft list table inet ntpwall_h | cmp -s - "$T/b.ref" || fail "refused apply changed the table"
+[ -e "$S" ] && fail "refused apply created the state directory"
+nw apply --replace-unmanaged "$A" >"$T/out" 2>&1 || fail "apply --replace-unmanaged: $(cat "$T/out")"
+nw diff "$A" >/dev/null 2>&1 || fail "apply --replace-unmanaged did not make A live"
+[ "$(gens "$S")" = 2 ] || fail "no snapshot generation before the replacement ($(gens "$S") generations)"
+nw rollback >"$T/out" 2>&1 || fail "rollback to the unmanaged table: $(cat "$T/out")"
+nft list table inet ntpwall_h | cmp -s - "$T/b.ref" || fail "rollback did not restore the unmanaged table exactly"
+nw remove >/dev/null 2>&1 || fail "remove after rollback"
+rm -rf "$S"
+ok "an unmanaged table: refused, then replaced on request and restored by rollback"
+
+# 3. Adopt: the live table already is what the policy compiles to.
+"$NTPWALL" compile "$A" | nft -f - || fail "load A by hand"
+g0=$(nft_genid)
+nw apply "$A" >"$T/out" 2>&1 || fail "adopt: $(cat "$T/out")"
+grep -q 'adopted' "$T/out" || fail "adopt not said: $(cat "$T/out")"
+[ "$(nft_genid)" = "$g0" ] || fail "adopting sent a batch (genid $g0 -> $(nft_genid))"
+[ "$(latest_action "$S")" = adopt ] || fail "no adopt generation"
+nw status | grep -q ': in-sync$' || fail "status after adopt: $(nw status | head -2)"
+nw apply "$A" >"$T/out" 2>&1 && [ "$(cat "$T/out")" = unchanged ] || fail "apply after adopt: $(cat "$T/out")"
+ok "a table equal to the policy is adopted without a batch"
+
+# 4. A commit whose record was lost (kill -9 between the two): the kernel
+# holds B, the latest generation says A. apply B records it; rollback works.
+"$NTPWALL" compile "$B" | nft -f - || fail "load B under ntpwall's feet"
+nw status | grep -q ': drifted$' || fail "status does not see the lost record"
+n=$(gens "$S")
+nw apply "$B" >"$T/out" 2>&1 || fail "apply B after a lost record: $(cat "$T/out")"
+[ "$(gens "$S")" = $((n + 1)) ] || fail "apply B did not record the live table"
+nw status | grep -q ': in-sync$' || fail "status after recording: $(nw status | head -2)"
+nw rollback >/dev/null 2>&1 && nw diff "$A" >/dev/null 2>&1 || fail "rollback after a recorded lost commit"
+ok "a commit whose record was lost is recorded by the next apply"
+
+# 5. A plain apply that changes nothing settles a pending confirmation.
+nw apply --confirm 30 "$B" </dev/null >/dev/null 2>&1 || fail "apply --confirm B"
+wd=$(sed -n 's/.*"watchdog":\([0-9]*\).*/\1/p' "$S/pending-confirm.json")
+nw apply "$B" >"$T/out" 2>&1 || fail "plain apply while pending"
+[ -f "$S/pending-confirm.json" ] && fail "an unchanged plain apply left the confirmation pending"
+sleep 0.5
+[ -n "$wd" ] && grep -qs '^State:.*[RSD]' "/proc/$wd/status" && fail "watchdog still running after settling"
+ok "an unchanged plain apply settles a pending confirmation"
+
+# 6. confirm confirms only what is live.
+nw apply "$A" >/dev/null 2>&1
+nw apply --confirm 30 "$B" </dev/null >/dev/null 2>&1 || fail "apply --confirm B (2)"
+nft delete element inet ntpwall_h upstreams4 '{ 192.0.2.4 }'
+nw confirm >"$T/out" 2>&1; rc=$?
+[ $rc = 2 ] && grep -q 'not what the kernel holds' "$T/out" || fail "confirm of a changed table: exit $rc: $(cat "$T/out")"
+[ -f "$S/pending-confirm.json" ] || fail "a refused confirm cleared the pending record"
+nw apply "$B" >/dev/null 2>&1 || fail "repair B"
+nw confirm >/dev/null 2>&1 && fail "confirm after settling succeeded"
+ok "confirm checks that the generation is live"
+
+# 7. A full state disk: apply, apply --confirm and rollback fail before
+# the kernel is touched; a watchdog whose revert cannot be recorded still
+# reverts, and confirm then does not claim the reverted generation.
+nw remove >/dev/null 2>&1 || fail "remove before the small disk"
+mkdir "$T/small"
+mount -t tmpfs -o size=512k,mode=0700 tmpfs "$T/small" || fail "tmpfs"
+S=$T/small/state
+nw apply "$A" >/dev/null 2>&1 || fail "apply A on the small disk"
+fill() { dd if=/dev/zero of="$T/small/fill" bs=4k >/dev/null 2>&1; sync; }
+fill
+n=$(gens "$S")
+for args in "$B" "--confirm 30 $B" "--probe $B"; do
+	g0=$(nft_genid)
+	# shellcheck disable=SC2086
+	nw apply $args </dev/null >"$T/out" 2>&1; rc=$?
+	[ $rc = 2 ] && grep -q 'No space left on device' "$T/out" || fail "apply $args on a full disk: exit $rc: $(cat "$T/out")"
+	nw diff "$A" >/dev/null 2>&1 || fail "apply $args on a full disk changed the kernel"
+	[ "$(nft_genid)" = "$g0" ] || fail "apply $args on a full disk sent a batch"
+	[ "$(gens "$S")" = "$n" ] || fail "apply $args on a full disk recorded a generation"
+	[ -f "$S/pending-confirm.json" ] && fail "apply $args on a full disk left a pending record"
+done
+rm -f "$T/small/fill"
+nw apply "$B" >/dev/null 2>&1 || fail "apply B once there is room"
+fill
+nw rollback >"$T/out" 2>&1; rc=$?
+[ $rc = 2 ] && nw diff "$B" >/dev/null 2>&1 || fail "rollback on a full disk: exit $rc, or the kernel changed"
+rm -f "$T/small/fill"
+nw apply --confirm 2 "$A" </dev/null >/dev/null 2>&1 || fail "apply --confirm A"
+fill
+sleep 4
+nw diff "$B" >/dev/null 2>&1 || fail "the watchdog did not revert with a full disk"
+[ -f "$S/pending-confirm.json" ] && fail "pending record left after a forced revert"
+nw confirm >"$T/out" 2>&1; rc=$?
+[ $rc = 1 ] || fail "confirm after an unrecorded revert: exit $rc: $(cat "$T/out")"
+rm -f "$T/small/fill"
+nw apply "$B" >"$T/out" 2>&1 && grep -q '^recorded' "$T/out" || fail "apply B after an unrecorded revert: $(cat "$T/out")"
+nw status | grep -q ': in-sync$' || fail "status after the unrecorded revert was recorded"
+ok "a full state disk changes nothing, and a revert still happens"
+
+[ $fails = 0 ] || { echo "$fails failure(s)"; exit 1; }
+echo "all harm tests passed"
