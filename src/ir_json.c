@@ -168,7 +168,7 @@ static const char *match_name(int i) { return ir_match_type_name((enum ir_match_
 static int load_elem(struct ir_set *s, json_t *j, char **err)
 {
 	const char *addr, *comment = NULL;
-	json_int_t prefix, timeout = 0;
+	json_int_t prefix, timeout = 0, expires = 0;
 	struct policy_addr a;
 	struct ir_elem *e;
 
@@ -181,13 +181,14 @@ static int load_elem(struct ir_set *s, json_t *j, char **err)
 		ir_set_add_elem(s, &p.addr, p.len, NULL);
 		return 0;
 	}
-	if (json_unpack(j, "{s:s, s:I, s?:I, s?:s}", "addr", &addr, "prefix", &prefix,
-			"timeout_ms", &timeout, "comment", &comment) ||
+	if (json_unpack(j, "{s:s, s:I, s?:I, s?:s, s?:I}", "addr", &addr, "prefix", &prefix,
+			"timeout_ms", &timeout, "comment", &comment, "expires_ms", &expires) ||
 	    policy_parse_addr(addr, &a) || prefix < 0 ||
 	    prefix > (a.family == AF_INET ? 32 : 128))
 		return fail(err, "set %s: bad element", s->name);
 	e = ir_set_add_elem(s, &a, (unsigned)prefix, comment);
 	e->timeout_ms = (uint64_t)timeout;
+	e->expires_ms = (uint64_t)expires;
 	return 0;
 }
 
@@ -281,13 +282,16 @@ static int load_rule(struct ir_chain *c, json_t *j, char **err)
 {
 	const char *comment = NULL, *log = NULL, *verdict, *unknown = NULL;
 	int counter = 0, notrack = 0, v;
+	json_int_t packets = 0, bytes = 0, handle = 0;
 	json_t *ms, *mj;
 	struct ir_rule *r;
 	size_t i;
 
-	if (json_unpack(j, "{s?:s, s:o, s:b, s?:b, s?:s, s:s, s?:s}", "comment", &comment,
-			"matches", &ms, "counter", &counter, "notrack", &notrack,
-			"log_prefix", &log, "verdict", &verdict, "unknown", &unknown) ||
+	/* The read-back fields too (status --format json shows them). */
+	if (json_unpack(j, "{s?:s, s:o, s:b, s?:b, s?:s, s:s, s?:s, s?:I, s?:I, s?:I}",
+			"comment", &comment, "matches", &ms, "counter", &counter, "notrack",
+			&notrack, "log_prefix", &log, "verdict", &verdict, "unknown", &unknown,
+			"packets", &packets, "bytes", &bytes, "handle", &handle) ||
 	    !json_is_array(ms))
 		return fail(err, "chain %s: bad rule", c->name);
 	v = name_index(verdict, verdict_name, 4);
@@ -296,6 +300,9 @@ static int load_rule(struct ir_chain *c, json_t *j, char **err)
 	r = ir_rule_add(c, comment, NULL);
 	r->counter = counter;
 	r->notrack = notrack;
+	r->packets = (uint64_t)packets;
+	r->bytes = (uint64_t)bytes;
+	r->handle = (uint64_t)handle;
 	r->verdict = (enum ir_verdict)v;
 	if (log)
 		ir_rule_set_log(r, log);
