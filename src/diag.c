@@ -49,6 +49,22 @@ static const struct {
 	{ NW211_FAMILY_UNCOVERED, "NW211", "a wanted address family has no upstream address (lint --resolve)" },
 };
 
+/* Not findings: named, but never listed by diag_codes(). */
+static const struct {
+	enum diag_code code;
+	const char *name;
+	const char *summary;
+} runtime_codes[] = {
+	{ NW500_RUNTIME, "NW500", "runtime error" },
+	{ NW501_KERNEL, "NW501", "the kernel refused the change or cannot be reached" },
+	{ NW502_STATE, "NW502", "the state directory" },
+	{ NW503_UNMANAGED, "NW503", "a table ntpwall did not make" },
+	{ NW504_CHANGING, "NW504", "the ruleset kept changing" },
+	{ NW505_DAEMON, "NW505", "the time daemon" },
+	{ NW506_PROBE, "NW506", "the prober" },
+	{ NW507_DNS, "NW507", "the resolver" },
+};
+
 void diag_init(struct diags *d, size_t max_errors)
 {
 	memset(d, 0, sizeof(*d));
@@ -173,6 +189,9 @@ const char *diag_code_name(enum diag_code code)
 	for (size_t i = 0; i < ARRAY_SIZE(codes); i++)
 		if (codes[i].code == code)
 			return codes[i].name;
+	for (size_t i = 0; i < ARRAY_SIZE(runtime_codes); i++)
+		if (runtime_codes[i].code == code)
+			return runtime_codes[i].name;
 	return "NW000";
 }
 
@@ -181,6 +200,9 @@ const char *diag_code_summary(enum diag_code code)
 	for (size_t i = 0; i < ARRAY_SIZE(codes); i++)
 		if (codes[i].code == code)
 			return codes[i].summary;
+	for (size_t i = 0; i < ARRAY_SIZE(runtime_codes); i++)
+		if (runtime_codes[i].code == code)
+			return runtime_codes[i].summary;
 	return "unknown finding";
 }
 

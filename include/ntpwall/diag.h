@@ -56,7 +56,20 @@ enum diag_code {
 	NW208_WAIVE_UNUSED,	/* a waiver for a finding that did not occur */
 	NW210_NAME_IS_POOL = 210, /* --resolve: server name gives many addresses */
 	NW211_FAMILY_UNCOVERED,	/* --resolve: wanted family has no upstream */
+	/* Runtime errors of the engine, backends and daemons: not findings
+	 * about a policy, never listed by lint --list-codes. */
+	NW500_RUNTIME = 500,	/* anything else */
+	NW501_KERNEL,		/* the kernel refused, or cannot be reached */
+	NW502_STATE,		/* the state directory */
+	NW503_UNMANAGED,	/* a table ntpwall did not make */
+	NW504_CHANGING,		/* the ruleset kept changing under us */
+	NW505_DAEMON,		/* the time daemon */
+	NW506_PROBE,		/* the prober could not run, or found no good server */
+	NW507_DNS,		/* the resolver could not run */
 };
+
+/* A runtime error rather than a finding about a policy. */
+#define DIAG_IS_RUNTIME(code) ((code) >= NW500_RUNTIME)
 
 struct diag {
 	struct loc loc;		/* loc.file owned by the diag */

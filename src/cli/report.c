@@ -103,6 +103,15 @@ static void report_text(FILE *f, const struct diags *d)
 		const char *line;
 		size_t len;
 
+		/* What went wrong at run time, not in a policy: said as the
+		 * command's own message. */
+		if (DIAG_IS_RUNTIME(g->code) && !g->loc.file) {
+			fprintf(f, "ntpwall: %s%s\n", g->severity == DIAG_WARNING ? "warning: " : "",
+				g->msg);
+			if (g->hint)
+				fprintf(f, "      = hint: %s\n", g->hint);
+			continue;
+		}
 		if (g->loc.file && g->loc.line)
 			fprintf(f, "%s:%u:%u: ", g->loc.file, g->loc.line, g->loc.column);
 		else if (g->loc.file)
