@@ -242,39 +242,35 @@ static void report(const struct nft_tx *tx, const struct nft_msg *m, struct diag
 
 	switch (m->kind) {
 	case NFT_OBJ_BEGIN:
-		diag_add(d, NULL, DIAG_ERROR, NW100_IO, "transaction: %s%s%s", why, sep, ext);
+		diag_add(d, NULL, DIAG_ERROR, NW501_KERNEL, "transaction: %s%s%s", why, sep, ext);
 		break;
 	case NFT_OBJ_TABLE:
-		diag_add(d, NULL, DIAG_ERROR, NW100_IO, "table inet %s: %s%s%s", tx->table, why,
+		diag_add(d, NULL, DIAG_ERROR, NW501_KERNEL, "table inet %s: %s%s%s", tx->table, why,
 			 sep, ext);
 		break;
 	case NFT_OBJ_SET:
 	case NFT_OBJ_ELEMS:
 		if (m->kind == NFT_OBJ_ELEMS && m->nlh && m->offs &&
 		    elem_at(m->nlh, m->offs, addr, sizeof(addr)))
-			diag_add(d, &rs->sets[m->set].loc, DIAG_ERROR, NW100_IO,
+			diag_add(d, &rs->sets[m->set].loc, DIAG_ERROR, NW501_KERNEL,
 				 "set %s element %s: %s%s%s", rs->sets[m->set].name, addr, why, sep,
 				 ext);
 		else
-			diag_add(d, &rs->sets[m->set].loc, DIAG_ERROR, NW100_IO, "set %s%s: %s%s%s",
+			diag_add(d, &rs->sets[m->set].loc, DIAG_ERROR, NW501_KERNEL, "set %s%s: %s%s%s",
 				 rs->sets[m->set].name, m->kind == NFT_OBJ_ELEMS ? " elements" : "",
 				 why, sep, ext);
 		break;
 	case NFT_OBJ_CHAIN:
-		diag_add(d, NULL, DIAG_ERROR, NW100_IO, "chain %s: %s%s%s",
+		diag_add(d, NULL, DIAG_ERROR, NW501_KERNEL, "chain %s: %s%s%s",
 			 rs->chains[m->chain].name, why, sep, ext);
 		break;
 	case NFT_OBJ_RULE:
 	case NFT_OBJ_ANON:
 		r = &rs->chains[m->chain].rules[m->rule];
-		diag_add(d, &r->loc, DIAG_ERROR, NW100_IO, "chain %s rule %zu%s%s%s%s: %s%s%s",
+		diag_add(d, &r->loc, DIAG_ERROR, NW501_KERNEL, "chain %s rule %zu%s%s%s%s: %s%s%s",
 			 rs->chains[m->chain].name, m->rule + 1, r->comment ? " (" : "",
 			 r->comment ? r->comment : "", r->comment ? ")" : "",
 			 m->kind == NFT_OBJ_ANON ? " anonymous set" : "", why, sep, ext);
-		break;
-	case NFT_OBJ_TEST:
-		diag_add(d, NULL, DIAG_ERROR, NW100_IO, "test element (NTPWALL_TEST_BAD_ELEMENT): %s%s%s",
-			 why, sep, ext);
 		break;
 	}
 }
@@ -303,7 +299,7 @@ static int tx_result(struct nft_tx *tx, struct diags *d)
 		return first == -ENOENT || first == -EEXIST || first == -EOPNOTSUPP ||
 		       first == -ERANGE || first == -E2BIG ? first : -EINVAL;
 	if (tx->enobufs) {
-		diag_add(d, NULL, DIAG_ERROR, NW100_IO,
+		diag_add(d, NULL, DIAG_ERROR, NW501_KERNEL,
 			 "transaction: replies lost (ENOBUFS); re-read the table to see its state");
 		return -ENOBUFS;
 	}
@@ -320,14 +316,14 @@ static int send_tx(struct backend *b, struct nft_tx *tx, int built, struct diags
 		if (tx->n && tx->msgs[tx->n - 1].err)
 			report(tx, &tx->msgs[tx->n - 1], d);
 		else
-			diag_add(d, NULL, DIAG_ERROR, NW100_IO, "building the transaction: %s",
+			diag_add(d, NULL, DIAG_ERROR, NW501_KERNEL, "building the transaction: %s",
 				 strerror(-ret));
 		nft_tx_free(tx);
 		return ret;
 	}
 	ret = tx_send(b, tx);
 	if (ret < 0)
-		diag_add(d, NULL, DIAG_ERROR, NW100_IO, "sending the transaction: %s",
+		diag_add(d, NULL, DIAG_ERROR, NW501_KERNEL, "sending the transaction: %s",
 			 strerror(-ret));
 	else
 		ret = tx_result(tx, d);

@@ -360,23 +360,6 @@ static int rule_msgs(struct backend *b, struct nft_tx *tx, struct nft_lower_ctx 
 	return 0;
 }
 
-/* Test hook: an element of the wrong length, late in the batch, so the
- * kernel rejects the transaction after accepting most of it. */
-static void test_bad_element(struct backend *b, struct nft_tx *tx, uint32_t set_id)
-{
-	static const uint8_t key[3] = { 192, 0, 2 };
-	struct nftnl_set *c;
-	struct nftnl_set_elem *e;
-
-	if (!getenv("NTPWALL_TEST_BAD_ELEMENT") || !tx->rs->n_sets)
-		return;
-	c = chunk_new(tx->rs->table, tx->rs->sets[0].name, set_id);
-	e = nftnl_set_elem_alloc();
-	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key, sizeof(key));
-	nftnl_set_elem_add(c, e);
-	chunk_flush(b, tx, c, NFT_OBJ_TEST, 0, 0, 0);
-}
-
 static int content_msgs(struct backend *b, struct nft_tx *tx)
 {
 	const struct ir_ruleset *rs = tx->rs;
@@ -403,7 +386,6 @@ static int content_msgs(struct backend *b, struct nft_tx *tx)
 			}
 		}
 	}
-	test_bad_element(b, tx, nft_set_id(0));
 	return 0;
 }
 
@@ -473,7 +455,6 @@ int nft_tx_build_update(struct backend *b, struct nft_tx *tx, const struct ir_ru
 
 		elem_msgs_of(b, tx, &eb);
 	}
-	test_bad_element(b, tx, 0);
 	end_msg(b, tx);
 	return 0;
 }

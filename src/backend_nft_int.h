@@ -115,7 +115,6 @@ enum nft_msg_kind {
 	NFT_OBJ_CHAIN,
 	NFT_OBJ_RULE,		/* rule `rule` of chain `chain` */
 	NFT_OBJ_ANON,		/* anonymous set (or its elements) of that rule */
-	NFT_OBJ_TEST,		/* NTPWALL_TEST_BAD_ELEMENT */
 };
 
 struct nft_msg {

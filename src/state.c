@@ -442,9 +442,10 @@ int state_load(struct state *st, unsigned long n, struct state_gen **out, char *
 
 static json_t *pending_json(const struct state_pending *p)
 {
-	return json_pack("{s:I, s:I, s:I, s:I}", "generation", (json_int_t)p->generation,
+	return json_pack("{s:I, s:I, s:I, s:I, s:I}", "generation", (json_int_t)p->generation,
 			 "previous", (json_int_t)p->previous, "deadline", (json_int_t)p->deadline,
-			 "watchdog", (json_int_t)p->watchdog);
+			 "watchdog", (json_int_t)p->watchdog, "watchdog_start",
+			 (json_int_t)p->watchdog_start);
 }
 
 int state_pending_prepare(struct state *st, const struct state_pending *p,
@@ -468,14 +469,14 @@ int state_pending_write(struct state *st, const struct state_pending *p)
 
 int state_pending_read(struct state *st, struct state_pending *p)
 {
-	json_int_t g, prev, dl, pid;
+	json_int_t g, prev, dl, pid, start = 0;
 	int ret;
 	json_t *j = read_json(st, PENDING, &ret);
 
 	if (!j)
 		return ret;
-	if (json_unpack(j, "{s:I, s:I, s:I, s:I}", "generation", &g, "previous", &prev,
-			"deadline", &dl, "watchdog", &pid))
+	if (json_unpack(j, "{s:I, s:I, s:I, s:I, s?:I}", "generation", &g, "previous", &prev,
+			"deadline", &dl, "watchdog", &pid, "watchdog_start", &start))
 		ret = -EINVAL;
 	json_decref(j);
 	if (ret)
@@ -484,6 +485,7 @@ int state_pending_read(struct state *st, struct state_pending *p)
 	p->previous = (unsigned long)prev;
 	p->deadline = dl;
 	p->watchdog = (pid_t)pid;
+	p->watchdog_start = (uint64_t)start;
 	return 0;
 }
 
@@ -492,16 +494,4 @@ int state_pending_clear(struct state *st)
 	if (unlinkat(st->dir_fd, PENDING, 0) < 0)
 		return errno == ENOENT ? 0 : -errno;
 	return fsync(st->dir_fd) < 0 ? -errno : 0;
-}
-
-unsigned state_keep_default(void)
-{
-	const char *s = getenv("NTPWALL_KEEP");
-	char *end;
-	unsigned long v;
-
-	if (!s || !*s)
-		return STATE_DEFAULT_KEEP;
-	v = strtoul(s, &end, 10);
-	return *end || v < 1 || v > 100000 ? STATE_DEFAULT_KEEP : (unsigned)v;
 }

@@ -43,6 +43,8 @@ struct state_pending {
 	unsigned long previous;		/* to revert to; 0: remove the table */
 	int64_t deadline;		/* Unix time */
 	pid_t watchdog;			/* 0 until started */
+	uint64_t watchdog_start;	/* its start time (/proc/PID/stat), to tell it
+					 * from a later process with the same pid */
 };
 
 /* Open (create with mode 0700 when create) the directory; *out freed by
@@ -98,9 +100,5 @@ struct state_gen *state_gen_new(const char *action, const char *backend);
 int state_pending_write(struct state *st, const struct state_pending *p);
 int state_pending_read(struct state *st, struct state_pending *p);
 int state_pending_clear(struct state *st);
-
-/* How many generations to keep: $NTPWALL_KEEP if set and valid, else
- * STATE_DEFAULT_KEEP. */
-unsigned state_keep_default(void);
 
 #endif

@@ -1,8 +1,8 @@
 /* ntpwall diff POLICY: what apply would change, as a unified diff of the
  * live table and the policy's, both in nft syntax. Exit 0 same, 1 differs,
  * 2 error (diff(1) convention). Reads only; takes no lock. */
-#include "backend_cli.h"
 #include "cli.h"
+#include "engine_cli.h"
 #include "ntpwall/diff.h"
 #include "ntpwall/util.h"
 
@@ -20,12 +20,12 @@ static int no_opt(int key, const char *arg, void *data)
 
 int cmd_diff_main(int argc, char **argv)
 {
-	struct state *st = NULL;
-	struct live l = { 0 };
-	struct wanted w;
+	struct engine_wanted w = { 0 };
+	struct cli_run c;
+	struct engine *e = &c.e;
 	bool differs = false;
 	char *label;
-	int first, rc, ret;
+	int first, ret, rc = EXIT_USAGE;
 
 	first = cli_parse(argc, argv, "ntpwall diff POLICY", diff_opts, no_opt, NULL);
 	if (first < 0)
@@ -34,27 +34,25 @@ int cmd_diff_main(int argc, char **argv)
 		cli_error("diff: expected one policy (usage: ntpwall diff POLICY)");
 		return EXIT_USAGE;
 	}
-	if (state_open(arg_state_dir, false, &st) < 0)
-		st = NULL;
-	rc = bcli_wanted(argv[first], st, false, &w);
-	state_close(st);
-	if (rc)
-		return EXIT_USAGE;
-	rc = bcli_open(w.policy->backend == POLICY_BACKEND_NFT ? "nft" : "iptables", &l);
-	if (!rc)
-		rc = bcli_read(&l, w.rs->table);
-	if (!rc) {
+	cli_run_init(&c, 0);
+	ret = engine_state_open(e, ENGINE_STATE_READ);
+	if (!ret)
+		ret = engine_wanted(e, argv[first], false, &w);
+	if (!ret)
+		ret = engine_open(e, engine_backend_name(w.policy));
+	if (!ret)
+		ret = engine_read(e, w.rs->table);
+	cli_run_report(&c);
+	if (!ret) {
 		label = xasprintf("table inet %s (live)", w.rs->table);
-		ret = diff_rulesets(l.rs, w.rs, label, argv[first], stdout, &differs);
+		ret = diff_rulesets(e->live, w.rs, label, argv[first], stdout, &differs);
 		free(label);
-		if (ret < 0) {
+		if (ret < 0)
 			cli_error("diff: %s", strerror(-ret));
-			rc = EXIT_USAGE;
-		} else {
+		else
 			rc = differs ? EXIT_FINDINGS : EXIT_OK;
-		}
 	}
-	bcli_close(&l);
-	bcli_wanted_free(&w);
-	return rc ? (rc == EXIT_FINDINGS ? EXIT_FINDINGS : EXIT_USAGE) : EXIT_OK;
+	engine_wanted_free(&w);
+	cli_run_fini(&c);
+	return rc;
 }

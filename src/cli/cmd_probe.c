@@ -1,7 +1,7 @@
 /* ntpwall probe POLICY|HOST...: ask the servers a policy trusts (or the hosts
  * given) for the time and say whether they can be trusted, as a table, JSON
  * or one monitoring-plugins line. Exit codes follow the monitoring plugins. */
-#include "backend_cli.h"
+#include "engine_cli.h"
 #include "cli.h"
 #include "ntpwall/probe.h"
 #include "ntpwall/resolve.h"
@@ -278,13 +278,16 @@ static int add_host(struct target_list *l, const char *host, uint16_t port)
  * first apply). */
 static int resolve_for_probe(const struct policy *p, struct diags *d, struct resolved **r)
 {
-	struct state *st = NULL;
+	struct cli_run c;
 	int ret;
 
-	if (state_open(arg_state_dir, false, &st) < 0)
-		st = NULL;
-	ret = bcli_resolve(p, st, false, d, r);
-	state_close(st);
+	cli_run_init(&c, 0);
+	/* Unreadable state: the choice of a first apply, said nowhere. */
+	if (engine_state_open(&c.e, ENGINE_STATE_READ) < 0)
+		diag_free(&c.d);
+	c.e.d = d;
+	ret = engine_resolve(&c.e, p, false, r);
+	cli_run_fini(&c);
 	return ret;
 }
 

@@ -2,11 +2,8 @@
  * nothing else, in one transaction, and record a "remove" generation (no
  * ruleset) so that `rollback` can bring the rules back. Only the table the
  * state directory says ntpwall applied can be removed. */
-#include "backend_cli.h"
 #include "cli.h"
-#include "ntpwall/util.h"
-
-#include <string.h>
+#include "engine_cli.h"
 
 struct remove_args {
 	const char *table;
@@ -27,7 +24,7 @@ static int remove_opt(int key, const char *arg, void *data)
 	struct remove_args *a = data;
 
 	if (key == OPT_KEEP)
-		return bcli_parse_keep(arg, &a->keep);
+		return cli_parse_keep(arg, &a->keep);
 	if (key == OPT_TABLE) {
 		const char *why = policy_check_table(arg);
 
@@ -42,13 +39,10 @@ static int remove_opt(int key, const char *arg, void *data)
 
 int cmd_remove_main(int argc, char **argv)
 {
-	struct remove_args a = { NULL, state_keep_default() };
-	struct state_gen *latest, *g;
-	struct live l = { 0 };
-	struct state *st;
-	const char *table;
-	char *managed;
-	int first, rc;
+	struct remove_args a = { NULL, 0 };
+	struct engine_result r = { 0 };
+	struct cli_run c;
+	int first, ret;
 
 	first = cli_parse(argc, argv, "ntpwall remove [--table NAME] [--keep N]", remove_opts,
 			  remove_opt, &a);
@@ -58,39 +52,20 @@ int cmd_remove_main(int argc, char **argv)
 		cli_error("remove: unexpected argument '%s'", argv[first]);
 		return EXIT_USAGE;
 	}
-	if (bcli_state_existing(&st))
-		return EXIT_USAGE;
-	latest = st ? bcli_latest(st) : NULL;
-	/* Never a table ntpwall did not make, whatever --table says. */
-	managed = st ? bcli_managed_table(st, latest) : NULL;
-	table = a.table ? a.table : managed;
-	if (!table || !managed || strcmp(table, managed)) {
-		cli_error("remove: table inet %s was not applied by ntpwall (state in %s); "
-			  "nothing removed", table ? table : "?", arg_state_dir);
-		free(managed);
-		state_gen_free(latest);
-		state_close(st);
-		return EXIT_USAGE;
+	cli_run_init(&c, a.keep);
+	ret = engine_state_open(&c.e, ENGINE_STATE_LOCK);
+	if (!ret)
+		ret = engine_remove(&c.e, a.table, &r);
+	cli_run_fini(&c);
+	if (!ret && arg_verbose >= 0) {
+		if (r.outcome == ENGINE_ABSENT && r.table)
+			printf("table inet %s is not there; nothing to remove\n", r.table);
+		else if (r.outcome == ENGINE_ABSENT)
+			printf("no table applied by ntpwall (state in %s); nothing to remove\n",
+			       arg_state_dir);
+		else
+			printf("generation %lu (remove)\n", r.generation);
 	}
-	rc = bcli_open(latest ? latest->backend : "nft", &l);
-	if (!rc)
-		rc = bcli_read(&l, table);
-	if (!rc && !l.rs) {
-		if (arg_verbose >= 0)
-			printf("table inet %s is not there; nothing to remove\n", table);
-	} else if (!rc) {
-		rc = bcli_commit(&l, NULL, table, NULL);
-		if (!rc) {
-			g = state_gen_new("remove", l.ops->name);
-			if (latest && latest->policy_path)
-				g->policy_path = xstrdup(latest->policy_path);
-			rc = bcli_record(st, g, a.keep, false);
-			(void)state_pending_clear(st);
-		}
-	}
-	bcli_close(&l);
-	free(managed);
-	state_gen_free(latest);
-	state_close(st);
-	return rc;
+	engine_result_free(&r);
+	return ret ? EXIT_USAGE : EXIT_OK;
 }

@@ -1,8 +1,10 @@
 /* ntpwall rollback [--to GEN] [--keep N]: make a stored generation live
  * again in one transaction (the one before the latest by default) and
  * record it as a new generation. */
-#include "backend_cli.h"
 #include "cli.h"
+#include "engine_cli.h"
+
+#include <errno.h>
 
 struct rollback_args {
 	unsigned long to;
@@ -23,7 +25,7 @@ static int rollback_opt(int key, const char *arg, void *data)
 	struct rollback_args *a = data;
 
 	if (key == OPT_KEEP)
-		return bcli_parse_keep(arg, &a->keep);
+		return cli_parse_keep(arg, &a->keep);
 	if (key == OPT_TO && policy_parse_uint(arg, 1, 999999999, &a->to)) {
 		cli_error("--to '%s': expected a generation number", arg);
 		return -1;
@@ -33,10 +35,10 @@ static int rollback_opt(int key, const char *arg, void *data)
 
 int cmd_rollback_main(int argc, char **argv)
 {
-	struct rollback_args a = { 0, state_keep_default() };
-	unsigned long latest;
-	struct state *st;
-	int first, rc;
+	struct rollback_args a = { 0, 0 };
+	struct engine_result r = { 0 };
+	struct cli_run c;
+	int first, ret;
 
 	first = cli_parse(argc, argv, "ntpwall rollback [--to GEN] [--keep N]", rollback_opts,
 			  rollback_opt, &a);
@@ -46,21 +48,18 @@ int cmd_rollback_main(int argc, char **argv)
 		cli_error("rollback: unexpected argument '%s'", argv[first]);
 		return EXIT_USAGE;
 	}
-	st = bcli_state(false, true);
-	if (!st)
-		return EXIT_USAGE;
-	latest = state_latest(st);
-	if (!a.to)
-		a.to = latest > 1 ? latest - 1 : 0;
-	if (!a.to) {
-		cli_error("rollback: no earlier generation in %s", arg_state_dir);
-		state_close(st);
-		return EXIT_USAGE;
-	}
-	rc = bcli_restore(st, a.to, "rollback", a.keep, 0);
-	/* The operator chose: a pending confirmation is settled. */
-	if (!rc)
-		(void)state_pending_clear(st);
-	state_close(st);
-	return rc;
+	cli_run_init(&c, a.keep);
+	ret = engine_state_open(&c.e, ENGINE_STATE_LOCK);
+	if (!ret && !c.e.st)
+		ret = -ENOENT;
+	if (ret == -ENOENT && !c.d.errors)
+		cli_error("rollback: no state directory %s: nothing to roll back to",
+			  arg_state_dir);
+	if (!ret)
+		ret = engine_rollback(&c.e, a.to, &r);
+	cli_run_fini(&c);
+	if (!ret && arg_verbose >= 0)
+		printf("generation %lu (rollback)\n", r.generation);
+	engine_result_free(&r);
+	return ret ? EXIT_USAGE : EXIT_OK;
 }

@@ -2,8 +2,8 @@
  * generation and whether the kernel still has it, a pending confirmation,
  * and the live table with set elements (expiry) and rule counters. Reads
  * only; takes no lock. */
-#include "backend_cli.h"
 #include "cli.h"
+#include "engine_cli.h"
 #include "ntpwall/ir_json.h"
 #include "ntpwall/render.h"
 #include "ntpwall/util.h"
@@ -64,11 +64,11 @@ static json_t *pending_json(const struct state_pending *p, bool has)
 			 "watchdog", (json_int_t)p->watchdog);
 }
 
-static void print_json(const struct state_gen *g, const struct live *l, const char *table,
+static void print_json(const struct state_gen *g, const struct engine *l, const char *table,
 		       const struct state_pending *p, bool has_pending)
 {
 	json_t *o = json_pack("{s:s, s:i, s:s, s:s, s:I}", "format", "ntpwall-status",
-			      "version", 1, "table", table, "state", sync_word(g, l->rs),
+			      "version", 1, "table", table, "state", sync_word(g, l->live),
 			      "genid", (json_int_t)l->gen.genid);
 
 	if (g)
@@ -80,13 +80,13 @@ static void print_json(const struct state_gen *g, const struct live *l, const ch
 	else
 		json_object_set_new(o, "generation", json_null());
 	json_object_set_new(o, "pending_confirm", pending_json(p, has_pending));
-	json_object_set_new(o, "live", l->rs ? ir_json_dump(l->rs, true) : json_null());
+	json_object_set_new(o, "live", l->live ? ir_json_dump(l->live, true) : json_null());
 	json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	fputc('\n', stdout);
 	json_decref(o);
 }
 
-static void print_text(const struct state_gen *g, const struct live *l, const char *table,
+static void print_text(const struct state_gen *g, const struct engine *l, const char *table,
 		       const struct state_pending *p, bool has_pending)
 {
 	struct render_opts o = { .listing = true, .with_counters = true };
@@ -96,16 +96,16 @@ static void print_text(const struct state_gen *g, const struct live *l, const ch
 		       g->policy_path ? " from " : "", g->policy_path ? g->policy_path : "");
 	else
 		printf("generation none\n");
-	printf("table inet %s: %s\n", table, sync_word(g, l->rs));
+	printf("table inet %s: %s\n", table, sync_word(g, l->live));
 	if (has_pending && p->previous)
 		printf("pending confirmation of generation %lu: reverts to generation %lu in %llds\n",
 		       p->generation, p->previous, (long long)(p->deadline - time(NULL)));
 	else if (has_pending)
 		printf("pending confirmation of generation %lu: removes the table in %llds\n",
 		       p->generation, (long long)(p->deadline - time(NULL)));
-	if (l->rs) {
+	if (l->live) {
 		fputc('\n', stdout);
-		(void)render_nft(l->rs, &o, stdout);
+		(void)render_nft(l->live, &o, stdout);
 	}
 }
 
@@ -114,12 +114,12 @@ int cmd_status_main(int argc, char **argv)
 	struct status_args a = { REPORT_TEXT, NULL };
 	struct state_pending p = { 0 };
 	struct state_gen *g = NULL;
-	struct state *st = NULL;
-	struct live l = { 0 };
+	struct cli_run c;
+	struct engine *e = &c.e;
 	const char *table;
-	char *managed;
+	char *managed = NULL;
 	bool has_pending = false;
-	int first, rc;
+	int first, ret;
 
 	first = cli_parse(argc, argv, "ntpwall status [--format text|json] [--table NAME]",
 			  status_opts, status_opt, &a);
@@ -129,25 +129,27 @@ int cmd_status_main(int argc, char **argv)
 		cli_error("status: unexpected argument '%s'", argv[first]);
 		return EXIT_USAGE;
 	}
-	if (state_open(arg_state_dir, false, &st) == 0) {
-		g = bcli_latest(st);
-		has_pending = state_pending_read(st, &p) == 0;
+	cli_run_init(&c, 0);
+	ret = engine_state_open(e, ENGINE_STATE_READ);
+	if (!ret)
+		ret = engine_latest(e, &g);
+	if (!ret && e->st) {
+		has_pending = state_pending_read(e->st, &p) == 0;
+		/* After a remove, the table ntpwall managed last, not the default name. */
+		managed = engine_managed_table(e, g);
 	}
-	/* After a remove, the table ntpwall managed last, not the default name. */
-	managed = st ? bcli_managed_table(st, g) : NULL;
 	table = a.table ? a.table : managed ? managed : "ntpwall";
-	rc = bcli_open(g ? g->backend : "nft", &l);
-	if (!rc)
-		rc = bcli_read(&l, table);
-	if (!rc) {
-		if (a.format == REPORT_JSON)
-			print_json(g, &l, table, &p, has_pending);
-		else
-			print_text(g, &l, table, &p, has_pending);
-	}
-	bcli_close(&l);
+	if (!ret)
+		ret = engine_open(e, g ? g->backend : "nft");
+	if (!ret)
+		ret = engine_read(e, table);
+	cli_run_report(&c);
+	if (!ret && a.format == REPORT_JSON)
+		print_json(g, e, table, &p, has_pending);
+	else if (!ret)
+		print_text(g, e, table, &p, has_pending);
 	state_gen_free(g);
 	free(managed);
-	state_close(st);
-	return rc;
+	cli_run_fini(&c);
+	return ret ? EXIT_USAGE : EXIT_OK;
 }

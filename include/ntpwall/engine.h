@@ -1,0 +1,192 @@
+/* The engine: every change to the kernel, the time daemon and the state
+ * directory goes through here, written against struct backend_ops and
+ * struct daemon_ops only. It decides in place versus replace, retries on a
+ * stale ruleset generation, writes records ahead of commits, keeps
+ * snapshots, restores, reverts and adopts. It never prints and never
+ * exits: functions return 0 or -errno and leave their messages in the
+ * diagnostics given to engine_init(); struct engine_result says what
+ * happened, for the caller to show. */
+#ifndef NTPWALL_ENGINE_H
+#define NTPWALL_ENGINE_H
+
+#include "ntpwall/backend.h"
+#include "ntpwall/daemon.h"
+#include "ntpwall/diag.h"
+#include "ntpwall/ir.h"
+#include "ntpwall/policy.h"
+#include "ntpwall/probe.h"
+#include "ntpwall/resolve.h"
+#include "ntpwall/state.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* The seam where network input is parsed: DNS answers and NTP replies.
+ * engine_net_direct parses them in this process; privilege separation
+ * puts an unprivileged child behind the same two calls. */
+struct engine_net {
+	int (*resolve)(const struct engine_net *n, const struct policy *p,
+		       const struct resolve_options *o, struct diags *d, struct resolved **out);
+	int (*probe)(const struct engine_net *n, const struct probe_target *t, size_t count,
+		     const struct probe_options *o, struct probe_results **out);
+	void *ctx;
+};
+
+extern const struct engine_net engine_net_direct;
+
+struct engine_config {
+	const char *state_dir;
+	unsigned keep;				/* generations to keep; 0: the default */
+	const char *seed;			/* spreads pool choices; NULL: none */
+	const struct backend_ops *backend;	/* NULL: by name (policy, generation) */
+	const struct engine_net *net;		/* NULL: engine_net_direct */
+	const struct daemon_ops *daemon;	/* NULL: daemon_none */
+};
+
+/* One engine run: a state directory, a backend connection and what the
+ * kernel had when last read. */
+struct engine {
+	struct engine_config cfg;
+	struct diags *d;
+	struct state *st;		/* NULL until opened */
+	const struct backend_ops *ops;	/* NULL until opened */
+	struct backend *b;
+	struct ir_ruleset *live;	/* NULL: the table is absent */
+	struct backend_gen gen;
+};
+
+/* What a policy asks for: loaded, linted, resolved and compiled. */
+struct engine_wanted {
+	struct policy *policy;
+	struct resolved *resolved;
+	struct ir_ruleset *rs;
+};
+
+enum engine_outcome {
+	ENGINE_UNCHANGED,	/* the kernel already was as asked (elements may be renewed) */
+	ENGINE_CHANGED,		/* made live and recorded */
+	ENGINE_ADOPTED,		/* an equal unmanaged table recorded, nothing sent */
+	ENGINE_RECORDED,	/* the kernel was as asked but no generation said so */
+	ENGINE_REVERTED,	/* the probe or the confirmation failed: back as before */
+	ENGINE_PENDING,		/* made live, waiting for confirmation */
+	ENGINE_ABSENT,		/* remove: the table was not there */
+};
+
+struct engine_result {
+	enum engine_outcome outcome;
+	unsigned long generation;	/* recorded now; 0 none */
+	unsigned long previous;		/* what a revert goes (or went) back to; 0 no table */
+	bool in_place;			/* set elements changed, rules kept */
+	size_t added, deleted, renewed;	/* elements */
+	size_t refused;			/* refresh: new addresses the probe refused */
+	size_t kept_previous;		/* refresh: names that failed and kept addresses */
+	bool unrecorded;		/* a revert went ahead without its record */
+	struct probe_results *probe;	/* when probed; freed by engine_result_free */
+	int64_t deadline;		/* ENGINE_PENDING: Unix time */
+	pid_t watchdog;			/* ENGINE_PENDING: its pid */
+	char *table;			/* the table acted on; may be NULL */
+};
+
+void engine_result_free(struct engine_result *r);
+
+/* Set up e (nothing opened yet); diagnostics go to d. */
+void engine_init(struct engine *e, const struct engine_config *cfg, struct diags *d);
+/* Close the backend and the state directory (releasing the lock). */
+void engine_fini(struct engine *e);
+
+enum engine_state_mode {
+	ENGINE_STATE_READ,	/* open if it exists, no lock (diff, status) */
+	ENGINE_STATE_LOCK,	/* open and lock if it exists */
+	ENGINE_STATE_CREATE,	/* create if needed, then lock */
+};
+
+/* Open the state directory as mode says; e->st stays NULL when it does not
+ * exist (READ, LOCK). A directory others may write to is -EPERM. Bad input
+ * must leave no state directory behind, so changing operations create it
+ * only once they are about to change something. */
+int engine_state_open(struct engine *e, enum engine_state_mode mode);
+/* Release the state lock early (a pending confirmation's prompt). */
+void engine_state_unlock(struct engine *e);
+
+/* Open the backend called name (e->cfg.backend wins): -ENOENT unknown,
+ * -EPERM without CAP_NET_ADMIN. */
+int engine_open(struct engine *e, const char *name);
+/* (Re-)read table into e->live and e->gen. */
+int engine_read(struct engine *e, const char *table);
+
+/* The latest generation (NULL: none; -EINVAL and a diagnostic when it does
+ * not load). */
+int engine_latest(struct engine *e, struct state_gen **out);
+/* The table of the newest generation that has one (new string), or NULL:
+ * the table ntpwall manages. latest may be the caller's loaded latest. */
+char *engine_managed_table(struct engine *e, const struct state_gen *latest);
+
+/* Build what the policy at path asks for: load, lint (warnings into the
+ * diagnostics), resolve through e->cfg.net (pool choices kept from the
+ * latest generation; with keep_failed, a failed name keeps its last
+ * addresses) and compile. -EINVAL when the policy is bad or a name did not
+ * resolve (without keep_failed): nothing may be applied then. */
+int engine_wanted(struct engine *e, const char *path, bool keep_failed,
+		  struct engine_wanted *w);
+void engine_wanted_free(struct engine_wanted *w);
+/* Resolve p's names as apply does (pool choices spread by the seed and
+ * kept from the latest generation, if the state is open). As
+ * resolve_policy(). */
+int engine_resolve(struct engine *e, const struct policy *p, bool keep_failed,
+		   struct resolved **out);
+/* "nft" or "iptables". */
+const char *engine_backend_name(const struct policy *p);
+
+/* True when the table read into e->live exists and no generation of the
+ * state directory made it. */
+bool engine_unmanaged(struct engine *e, const char *table);
+
+struct engine_apply_opts {
+	bool probe;		/* probe the upstreams through the new rules; revert if none is OK */
+	unsigned confirm;	/* seconds; 0: none */
+	bool replace_unmanaged;	/* replace a table ntpwall did not make (kept for rollback) */
+};
+
+/* Make w live (e opened, its table read): refuse (-EEXIST) an unmanaged
+ * table unless asked; adopt one that already equals w; record a commit
+ * that happened but was not recorded; else change elements in place or
+ * replace the table, with the generation (and the pending confirmation)
+ * written ahead so a full disk changes nothing. With o->confirm the
+ * watchdog is started and the state lock released (ENGINE_PENDING). */
+int engine_apply(struct engine *e, const struct engine_wanted *w,
+		 const struct engine_apply_opts *o, struct engine_result *r);
+
+/* refresh: the live table's sets updated in place to w (new addresses
+ * added, gone ones removed, DNS elements renewed), rules never touched
+ * (-EPROTO when they differ, -ENOENT without a table); with probe, new
+ * upstream addresses that fail the probe are taken out again. Records a
+ * generation when addresses came or went. */
+int engine_refresh(struct engine *e, struct engine_wanted *w, bool probe,
+		   struct engine_result *r);
+
+/* Make generation src live again (0: remove the table) and record it with
+ * action ("rollback", "revert"). The record is written ahead, so a full
+ * disk changes nothing unless force (a revert, whose deadline is a
+ * promise: then r->unrecorded). Needs the lock. */
+int engine_restore(struct engine *e, unsigned long src, const char *action, bool force,
+		   struct engine_result *r);
+/* rollback: the generation before the latest, or to (non-zero). */
+int engine_rollback(struct engine *e, unsigned long to, struct engine_result *r);
+/* Delete the managed table (table, if not NULL, must be it) and record a
+ * removal. -EPERM for a table ntpwall did not make. */
+int engine_remove(struct engine *e, const char *table, struct engine_result *r);
+
+/* Keep a pending confirmation (of gen, or any when gen is 0) if its
+ * generation is what the kernel holds (-ESTALE otherwise). -ENOENT when
+ * nothing (or another generation) is pending. Takes the lock itself. */
+int engine_confirm(struct engine *e, unsigned long gen, struct engine_result *r);
+/* Undo pending generation gen, if still pending: make its previous
+ * generation live again as a "revert" (forced), clear the record, log to
+ * syslog. 0 also when nothing was pending. Takes the lock itself. */
+int engine_revert_pending(struct engine *e, unsigned long gen, struct engine_result *r);
+/* Stop the watchdog of a settled confirmation: pid, if it is still the
+ * process that started at start (pids are reused). */
+void engine_stop_watchdog(pid_t pid, uint64_t start);
+
+#endif

@@ -1,0 +1,73 @@
+/* Setting up the engine from the global options and printing what it
+ * says. */
+#include "engine_cli.h"
+#include "cli.h"
+#include "ntpwall/util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+unsigned cli_keep_default(void)
+{
+	const char *s = getenv("NTPWALL_KEEP");
+	char *end;
+	unsigned long v;
+
+	if (!s || !*s)
+		return 0;
+	v = strtoul(s, &end, 10);
+	return *end || v < 1 || v > 100000 ? 0 : (unsigned)v;
+}
+
+int cli_parse_keep(const char *s, unsigned *keep)
+{
+	unsigned long v;
+
+	if (policy_parse_uint(s, 1, 100000, &v)) {
+		cli_error("--keep '%s': expected a number from 1 to 100000", s);
+		return -1;
+	}
+	*keep = (unsigned)v;
+	return 0;
+}
+
+void cli_run_init(struct cli_run *c, unsigned keep)
+{
+	struct engine_config cfg = { .state_dir = arg_state_dir };
+
+	memset(c, 0, sizeof(*c));
+	c->seed = cli_machine_seed();
+	cfg.seed = c->seed;
+	cfg.keep = keep ? keep : cli_keep_default();
+	diag_init(&c->d, 0);
+	engine_init(&c->e, &cfg, &c->d);
+}
+
+void cli_run_report(struct cli_run *c)
+{
+	struct diags shown;
+
+	diag_sort(&c->d);
+	if (arg_verbose >= 0 || c->d.errors) {
+		report_diags(stderr, &c->d, REPORT_TEXT);
+		diag_free(&c->d);
+		return;
+	}
+	/* -q: errors only. */
+	diag_init(&shown, 0);
+	for (size_t i = 0; i < c->d.n; i++)
+		if (c->d.v[i].severity == DIAG_ERROR)
+			diag_add(&shown, &c->d.v[i].loc, DIAG_ERROR, c->d.v[i].code, "%s",
+				 c->d.v[i].msg);
+	report_diags(stderr, &shown, REPORT_TEXT);
+	diag_free(&shown);
+	diag_free(&c->d);
+}
+
+void cli_run_fini(struct cli_run *c)
+{
+	cli_run_report(c);
+	engine_fini(&c->e);
+	diag_free(&c->d);
+	free(c->seed);
+}

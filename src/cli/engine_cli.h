@@ -1,0 +1,28 @@
+/* The engine as the changing and reading commands use it: set up from the
+ * global options, its messages printed with the one diagnostics printer.
+ * Only src/cli/ includes this. */
+#ifndef NTPWALL_ENGINE_CLI_H
+#define NTPWALL_ENGINE_CLI_H
+
+#include "ntpwall/engine.h"
+
+struct cli_run {
+	struct engine e;
+	struct diags d;
+	char *seed;
+};
+
+/* Set up an engine on --state-dir with keep generations (0: the default,
+ * $NTPWALL_KEEP or 10) and this host's pool seed. */
+void cli_run_init(struct cli_run *c, unsigned keep);
+/* Print what the engine said so far (warnings unless -q) and forget it. */
+void cli_run_report(struct cli_run *c);
+/* Report what is left, close everything. */
+void cli_run_fini(struct cli_run *c);
+
+/* Parse --keep N; -1 (printed) if bad. */
+int cli_parse_keep(const char *s, unsigned *keep);
+/* $NTPWALL_KEEP if set and valid, else 0 (the engine's default). */
+unsigned cli_keep_default(void);
+
+#endif

@@ -1,0 +1,59 @@
+/* Internal to the engine (engine*.c): the compare-and-swap commit, the
+ * in-place update, records written ahead, snapshots. Not a module
+ * interface. */
+#ifndef NTPWALL_ENGINE_INT_H
+#define NTPWALL_ENGINE_INT_H
+
+#include "ntpwall/delta.h"
+#include "ntpwall/engine.h"
+
+/* Record an error in e's diagnostics and return ret (a -errno). */
+int eng_fail(struct engine *e, int ret, enum diag_code code, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* Record a warning. */
+void eng_warn(struct engine *e, enum diag_code code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Make rs live (NULL: delete table) in one transaction replacing the
+ * table, deleting old_table (if not NULL and another name) in the same
+ * transaction, with the genid check against e->gen: re-read and retried
+ * when someone else changed the ruleset meanwhile. */
+int eng_commit(struct engine *e, const struct ir_ruleset *rs, const char *table,
+	       const char *old_table);
+/* Change only set elements to make rs live, when the live table differs in
+ * nothing else (renew_ms as ruleset_delta() takes it). *replace: it differs
+ * in more, nothing was sent. The caller frees *delta (zeroed before). */
+int eng_update(struct engine *e, const struct ir_ruleset *rs, uint64_t renew_ms,
+	       struct ruleset_delta *delta, bool *replace);
+/* Make rs live (NULL: remove table) the cheapest safe way: elements in
+ * place when only they differ (r->in_place and counts set, r may be NULL),
+ * else the table replaced. */
+int eng_make_live(struct engine *e, const struct ir_ruleset *rs, const char *table,
+		  const char *old_table, uint64_t renew_ms, struct engine_result *r);
+
+/* Write g ahead (prepared, not yet published); a full disk fails here. */
+int eng_prepare(struct engine *e, struct state_gen *g, struct state_prepared *pp);
+/* Publish a prepared record (a generation: then prune). */
+int eng_publish(struct engine *e, struct state_prepared *pp);
+/* Prepare and publish g at once (nothing in the kernel depends on it). */
+int eng_record(struct engine *e, struct state_gen *g);
+
+/* A new generation recording w with action. */
+struct state_gen *eng_gen_for(const struct engine_wanted *w, const char *action);
+/* What a revert goes back to: the latest generation when it holds what is
+ * live, else the live table recorded now as a "snapshot" generation; 0 when
+ * no table is live. */
+int eng_snapshot(struct engine *e, const char *backend, unsigned long *prev);
+/* Probe the upstream addresses of w through e->cfg.net into r->probe;
+ * *good: how many are OK. Local addresses never count as an upstream. */
+int eng_probe(struct engine *e, const struct policy *p, const struct policy_addr *addrs,
+	      size_t n, struct engine_result *r, size_t *good);
+/* After a --confirm commit (r->generation pending, r->previous to go back
+ * to): start the watchdog, release the lock; ENGINE_PENDING, or reverted
+ * at once when the watchdog cannot start. */
+int eng_start_confirm(struct engine *e, struct engine_result *r);
+/* Settle a pending confirmation (a plain apply, a rollback, a remove):
+ * remove the record and stop its watchdog. */
+void eng_settle_pending(struct engine *e);
+
+#endif
