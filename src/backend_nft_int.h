@@ -91,10 +91,12 @@ const uint8_t *nft_is_mask(const struct nftnl_expr *e, uint32_t *len);
 /* Append the expressions of one match; -EINVAL if it cannot be expressed,
  * -ENOENT for an unknown set. */
 int nft_match_lower(struct nft_lower_ctx *c, const struct ir_match *m, struct nftnl_rule *nr);
-/* Raise one match at cur into *out: the number of expressions it took, 0
- * when none of the match types fits there. */
+/* Most IR matches one group of expressions raises to (nft's merged ports). */
+#define NFT_RAISE_MAX 2
+/* Raise the match(es) at cur into out[0..*n_out): the number of expressions
+ * taken, 0 (and *n_out 0) when none of the match types fits there. */
 size_t nft_match_raise(const struct nft_raise_ctx *c, const struct nft_cursor *cur,
-		       struct ir_match *out);
+		       struct ir_match out[NFT_RAISE_MAX], size_t *n_out);
 
 /* Append the expressions for r (matches, statements, verdict) and its
  * comment to nr. Anonymous sets r needs are listed in c->anon (reset per

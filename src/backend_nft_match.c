@@ -543,15 +543,46 @@ int nft_match_lower(struct nft_lower_ctx *c, const struct ir_match *m, struct nf
 	return o ? o->lower(c, m, nr) : -EINVAL;
 }
 
-size_t nft_match_raise(const struct nft_raise_ctx *c, const struct nft_cursor *cur,
-		       struct ir_match *out)
+/* nft merges adjacent payload matches into one load and compare (nft
+ * src/payload.c payload_try_merge): `udp sport 123 udp dport 123` is one
+ * 4-byte load at transport offset 0 against 007b007b. Only equality merges,
+ * and a 4-byte != would mean "not both", so only eq is taken as the two. */
+static size_t raise_port_pair(const struct nft_cursor *cur, struct ir_match out[2])
 {
+	uint32_t off, len, dlen;
+	const uint8_t *data;
+	uint16_t v;
+	bool neg;
+
+	if (!nft_is_payload(nft_at(cur, 0), NFT_PAYLOAD_TRANSPORT_HEADER, &off, &len) ||
+	    off != 0 || len != 4 || !nft_is_kind(cur, 1, "cmp") ||
+	    !nft_is_cmp(nft_at(cur, 1), (const void **)&data, &dlen, &neg) || dlen != 4 || neg)
+		return 0;
+	memset(out, 0, 2 * sizeof(*out));
+	out[0].type = IR_MATCH_SPORT;
+	memcpy(&v, data, 2);
+	out[0].u.num = ntohs(v);
+	out[1].type = IR_MATCH_DPORT;
+	memcpy(&v, data + 2, 2);
+	out[1].u.num = ntohs(v);
+	return 2;
+}
+
+size_t nft_match_raise(const struct nft_raise_ctx *c, const struct nft_cursor *cur,
+		       struct ir_match out[NFT_RAISE_MAX], size_t *n_out)
+{
+	size_t k = raise_port_pair(cur, out);
+
+	*n_out = k ? 2 : 0;
+	if (k)
+		return k;
 	for (size_t i = 0; i < ARRAY_SIZE(match_ops); i++) {
 		struct ir_match m = { .type = match_ops[i].type };
-		size_t k = match_ops[i].raise(c, cur, m.type, &m);
 
+		k = match_ops[i].raise(c, cur, m.type, &m);
 		if (k) {
-			*out = m;
+			out[0] = m;
+			*n_out = 1;
 			return k;
 		}
 	}

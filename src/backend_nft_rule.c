@@ -137,11 +137,11 @@ static int comment_cb(const struct nftnl_udata *attr, void *data)
 static size_t raise_match(const struct nft_raise_ctx *c, const struct nft_cursor *cur,
 			  struct ir_rule *out)
 {
-	struct ir_match m;
-	size_t k = nft_match_raise(c, cur, &m);
+	struct ir_match m[NFT_RAISE_MAX];
+	size_t n, k = nft_match_raise(c, cur, m, &n);
 
-	if (k)
-		*ir_rule_add_match(out, m.type) = m;
+	for (size_t i = 0; i < n; i++)
+		*ir_rule_add_match(out, m[i].type) = m[i];
 	return k;
 }
 

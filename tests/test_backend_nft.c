@@ -193,6 +193,62 @@ START_TEST(nft_forms)
 }
 END_TEST
 
+/* Raise a rule built by hand (as nft would load it) into a new IR rule. */
+static struct ir_rule *raise_built(struct nftnl_rule *r, struct ir_chain *out)
+{
+	struct nft_raise_ctx rc = { .rs = rs };
+	struct nftnl_rule *back = through_netlink(r);
+	struct ir_rule *res = ir_rule_add(out, NULL, NULL);
+
+	res->counter = false;
+	ck_assert_int_eq(nft_rule_raise(&rc, back, res), 0);
+	nftnl_rule_free(r);
+	nftnl_rule_free(back);
+	return res;
+}
+
+/* `udp sport 123 udp dport 123` as nft loads it: one 4-byte compare at
+ * transport offset 0 (payload merging). It is the two port matches, as
+ * ntpwall lowers them; a 4-byte != is not "both differ" and stays unknown. */
+START_TEST(merged_ports)
+{
+	struct ir_chain *c = ir_chain_add(rs, "in", IR_HOOK_INPUT, 0);
+	struct ir_chain *out = ir_chain_add(rs, "out", IR_HOOK_NONE, 0);
+	static const uint8_t both[4] = { 0x00, 0x7b, 0x11, 0x6c };	/* 123, 4460 */
+	uint8_t udp = IPPROTO_UDP;
+	struct nftnl_rule *r;
+	struct ir_rule *want, *got;
+
+	want = ir_rule_add(c, NULL, NULL);
+	want->counter = false;
+	ir_rule_match_num(want, IR_MATCH_L4PROTO, IPPROTO_UDP);
+	ir_rule_match_num(want, IR_MATCH_SPORT, 123);
+	ir_rule_match_num(want, IR_MATCH_DPORT, 4460);
+	want->verdict = IR_VERDICT_ACCEPT;
+	for (int neq = 0; neq < 2; neq++) {
+		r = nftnl_rule_alloc();
+		nftnl_rule_add_expr(r, nft_x_meta(NFT_META_L4PROTO));
+		nftnl_rule_add_expr(r, nft_x_cmp(NFT_CMP_EQ, &udp, 1));
+		nftnl_rule_add_expr(r, payload(NFT_PAYLOAD_TRANSPORT_HEADER, 0, 4));
+		nftnl_rule_add_expr(r, nft_x_cmp(neq ? NFT_CMP_NEQ : NFT_CMP_EQ, both, 4));
+		{
+			struct nftnl_expr *e = nftnl_expr_alloc("immediate");
+
+			nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
+			nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, NF_ACCEPT);
+			nftnl_rule_add_expr(r, e);
+		}
+		got = raise_built(r, out);
+		if (neq) {
+			ck_assert_ptr_nonnull(got->unknown);
+		} else {
+			ck_assert_ptr_null(got->unknown);
+			ck_assert(ir_rule_equal(want, got));
+		}
+	}
+}
+END_TEST
+
 /* A shape no row knows (tcp flags) is kept as text, never dropped. */
 START_TEST(unknown_kept)
 {
@@ -255,6 +311,7 @@ int main(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, every_match_type);
 	tcase_add_test(tc, nft_forms);
+	tcase_add_test(tc, merged_ports);
 	tcase_add_test(tc, unknown_kept);
 	tcase_add_test(tc, refusals);
 	suite_add_tcase(s, tc);
