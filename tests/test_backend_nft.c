@@ -249,6 +249,47 @@ START_TEST(merged_ports)
 }
 END_TEST
 
+/* A rule of family nfproto (0: none) ending in reject type/code. */
+static struct ir_rule *raise_reject(struct ir_chain *out, uint8_t nfproto, uint32_t type,
+				   uint8_t code)
+{
+	struct nftnl_rule *r = nftnl_rule_alloc();
+	struct nftnl_expr *e = nftnl_expr_alloc("reject");
+
+	if (nfproto) {
+		nftnl_rule_add_expr(r, nft_x_meta(NFT_META_NFPROTO));
+		nftnl_rule_add_expr(r, nft_x_cmp(NFT_CMP_EQ, &nfproto, 1));
+	}
+	nftnl_expr_set_u32(e, NFTNL_EXPR_REJECT_TYPE, type);
+	nftnl_expr_set_u8(e, NFTNL_EXPR_REJECT_CODE, code);
+	nftnl_rule_add_expr(r, e);
+	return raise_built(r, out);
+}
+
+/* `meta nfproto ipv4 reject with icmp port-unreachable` is what render_nft
+ * writes and nft loads as ICMP type/code: the same as ntpwall's icmpx
+ * port-unreachable only where the rule is of that one family. */
+START_TEST(family_reject)
+{
+	struct ir_chain *out = ir_chain_add(rs, "out", IR_HOOK_NONE, 0);
+	struct ir_rule *x;
+
+	x = raise_reject(out, IR_NFPROTO_IPV4, NFT_REJECT_ICMP_UNREACH, 3);
+	ck_assert_ptr_null(x->unknown);
+	ck_assert_int_eq(x->verdict, IR_VERDICT_REJECT);
+	x = raise_reject(out, IR_NFPROTO_IPV6, NFT_REJECT_ICMP_UNREACH, 4);
+	ck_assert_ptr_null(x->unknown);
+	ck_assert_int_eq(x->verdict, IR_VERDICT_REJECT);
+	x = raise_reject(out, 0, NFT_REJECT_ICMPX_UNREACH, NFT_REJECT_ICMPX_PORT_UNREACH);
+	ck_assert_int_eq(x->verdict, IR_VERDICT_REJECT);
+	/* Another code, or an ICMP code in a rule of both families. */
+	ck_assert_ptr_nonnull(raise_reject(out, IR_NFPROTO_IPV6, NFT_REJECT_ICMP_UNREACH, 3)->unknown);
+	ck_assert_ptr_nonnull(raise_reject(out, 0, NFT_REJECT_ICMP_UNREACH, 3)->unknown);
+	ck_assert_ptr_nonnull(raise_reject(out, IR_NFPROTO_IPV4, NFT_REJECT_ICMP_UNREACH, 1)->unknown);
+	ck_assert_ptr_nonnull(raise_reject(out, IR_NFPROTO_IPV4, NFT_REJECT_TCP_RST, 0)->unknown);
+}
+END_TEST
+
 /* A shape no row knows (tcp flags) is kept as text, never dropped. */
 START_TEST(unknown_kept)
 {
@@ -312,6 +353,7 @@ int main(void)
 	tcase_add_test(tc, every_match_type);
 	tcase_add_test(tc, nft_forms);
 	tcase_add_test(tc, merged_ports);
+	tcase_add_test(tc, family_reject);
 	tcase_add_test(tc, unknown_kept);
 	tcase_add_test(tc, refusals);
 	suite_add_tcase(s, tc);
