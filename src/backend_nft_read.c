@@ -57,7 +57,14 @@ static struct nlmsghdr *req(struct rd *r, char *buf, uint16_t type, uint16_t fla
 
 static int table_cb(const struct nlmsghdr *nlh, void *data)
 {
-	our_msg(data, nlh);
+	struct rd *r = data;
+	struct nftnl_table *t = nftnl_table_alloc();
+
+	/* Flags matter: a dormant table is there but filters nothing. */
+	if (our_msg(r, nlh) && nftnl_table_nlmsg_parse(nlh, t) == 0 &&
+	    nftnl_table_is_set(t, NFTNL_TABLE_FLAGS))
+		r->rs->flags = nftnl_table_get_u32(t, NFTNL_TABLE_FLAGS);
+	nftnl_table_free(t);
 	return MNL_CB_OK;
 }
 

@@ -1,6 +1,7 @@
 /* The rule model: constructors, deep copy, sorting and structural equality.
  * Equality is what `diff` and the idempotent `apply` rest on, so it ignores
- * exactly what the kernel changes on its own: counters, handles, expiry. */
+ * exactly what the kernel changes on its own: counters, handles, expiry
+ * (listed in full above the equality functions). */
 #include "ntpwall/ir.h"
 #include "ntpwall/util.h"
 
@@ -92,6 +93,7 @@ struct ir_ruleset *ir_ruleset_clone(const struct ir_ruleset *rs)
 {
 	struct ir_ruleset *c = ir_ruleset_new(rs->table);
 
+	c->flags = rs->flags;
 	for (size_t i = 0; i < rs->n_sets; i++) {
 		const struct ir_set *s = &rs->sets[i];
 		struct ir_set *d = ir_set_add(c, s->name, s->key, s->flags);
@@ -384,6 +386,22 @@ void ir_ruleset_sort(struct ir_ruleset *rs)
 		ir_set_sort(&rs->sets[i]);
 }
 
+/* Equality is drift detection: `diff`, `status` and the idempotent `apply`
+ * rest on it, so it compares every attribute that changes what a packet
+ * meets, and a read-back attribute the IR cannot express makes the object
+ * differ (ir_rule.unknown, IR_SET_FOREIGN, the table flags), never match.
+ * It ignores only what cannot change a verdict:
+ *   - rule counters (packets, bytes) and handles: the kernel's own state;
+ *   - element expiry (expires_ms): time left, counting down by itself;
+ *   - policy locations (loc): where a rule came from, not what it does;
+ * and the backend's read-back leaves out, for the same reason, use counts,
+ * handles of tables, chains and sets, chain counters, anonymous set names
+ * and batch ids, and the userdata nft writes (key byte order, comments of
+ * tables, chains and sets). Rule and element comments are compared: they
+ * are ntpwall's ids. What nft merges or re-encodes when it loads a script
+ * (one compare for sport+dport, a family's own reject code, byte-aligned
+ * prefix loads, ranges) is raised to the IR ntpwall lowers, so the same
+ * filter reads back equal however it was loaded. */
 static bool str_equal(const char *a, const char *b)
 {
 	if (!a || !b)
@@ -461,7 +479,8 @@ bool ir_chain_equal(const struct ir_chain *a, const struct ir_chain *b)
 
 bool ir_ruleset_same_shape(const struct ir_ruleset *a, const struct ir_ruleset *b)
 {
-	if (strcmp(a->table, b->table) || a->n_sets != b->n_sets || a->n_chains != b->n_chains)
+	if (strcmp(a->table, b->table) || a->flags != b->flags || a->n_sets != b->n_sets ||
+	    a->n_chains != b->n_chains)
 		return false;
 	for (size_t i = 0; i < a->n_sets; i++)
 		if (!ir_set_def_equal(&a->sets[i], &b->sets[i]))

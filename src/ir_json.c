@@ -132,15 +132,20 @@ static json_t *chain_json(const struct ir_chain *c, bool live)
 
 json_t *ir_json_dump(const struct ir_ruleset *rs, bool live)
 {
-	json_t *sets = json_array(), *chains = json_array();
+	json_t *sets = json_array(), *chains = json_array(), *o;
 
 	for (size_t i = 0; i < rs->n_sets; i++)
 		json_array_append_new(sets, set_json(&rs->sets[i], live));
 	for (size_t i = 0; i < rs->n_chains; i++)
 		json_array_append_new(chains, chain_json(&rs->chains[i], live));
-	return json_pack("{s:s, s:i, s:s, s:o, s:o}", "format", "ntpwall-ir",
-			 "version", IR_JSON_VERSION, "table", rs->table, "sets", sets,
-			 "chains", chains);
+	o = json_pack("{s:s, s:i, s:s, s:o, s:o}", "format", "ntpwall-ir",
+		      "version", IR_JSON_VERSION, "table", rs->table, "sets", sets,
+		      "chains", chains);
+	/* Read-back only (a snapshot of a tampered table): absent otherwise,
+	 * so compiled generations are unchanged. */
+	if (rs->flags)
+		json_object_set_new(o, "table_flags", json_integer(rs->flags));
+	return o;
 }
 
 /* Loading. Each helper returns 0 or -EINVAL with *err set. */
@@ -347,17 +352,20 @@ int ir_json_load(const json_t *j, struct ir_ruleset **out, char **err)
 	const char *format, *table;
 	json_t *sets, *chains, *v;
 	struct ir_ruleset *rs;
+	json_int_t flags = 0;
 	int version;
 	size_t i;
 
 	*out = NULL;
-	if (json_unpack((json_t *)j, "{s:s, s:i, s:s, s:o, s:o}", "format", &format, "version",
-			&version, "table", &table, "sets", &sets, "chains", &chains) ||
+	if (json_unpack((json_t *)j, "{s:s, s:i, s:s, s:o, s:o, s?:I}", "format", &format,
+			"version", &version, "table", &table, "sets", &sets, "chains", &chains,
+			"table_flags", &flags) || flags < 0 || flags > UINT32_MAX ||
 	    strcmp(format, "ntpwall-ir") || !json_is_array(sets) || !json_is_array(chains))
 		return fail(err, "%s", "not an ntpwall-ir document");
 	if (version != IR_JSON_VERSION)
 		return fail(err, "%s", "unsupported ntpwall-ir version");
 	rs = ir_ruleset_new(table);
+	rs->flags = (uint32_t)flags;
 	json_array_foreach(sets, i, v) {
 		if (load_set(rs, v, err))
 			goto bad;

@@ -353,6 +353,28 @@ static void put_header(FILE *f, const struct ir_ruleset *rs, const struct render
 		   "table inet %s\ndelete table inet %s\n", rs->table, rs->table, rs->table);
 }
 
+/* Table flags as nft lists them; one it has no name for in hex. */
+static void put_table_flags(FILE *f, uint32_t flags)
+{
+	static const struct { uint32_t flag; const char *name; } names[] = {
+		{ IR_TABLE_DORMANT, "dormant" }, { IR_TABLE_OWNER, "owner" },
+		{ IR_TABLE_PERSIST, "persist" },
+	};
+	const char *sep = "";
+
+	fputs("\tflags ", f);
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+		if (flags & names[i].flag) {
+			fprintf(f, "%s%s", sep, names[i].name);
+			sep = ",";
+			flags &= ~names[i].flag;
+		}
+	}
+	if (flags)
+		fprintf(f, "%s0x%" PRIx32, sep, flags);
+	fputc('\n', f);
+}
+
 int render_nft(const struct ir_ruleset *rs, const struct render_opts *o, FILE *f)
 {
 	bool first = true;
@@ -360,6 +382,10 @@ int render_nft(const struct ir_ruleset *rs, const struct render_opts *o, FILE *f
 	if (!o->listing)
 		put_header(f, rs, o);
 	fprintf(f, "table inet %s {\n", rs->table);
+	if (rs->flags) {
+		put_table_flags(f, rs->flags);
+		first = false;
+	}
 	for (size_t i = 0; i < rs->n_sets; i++, first = false) {
 		if (!first)
 			fputc('\n', f);

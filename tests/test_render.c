@@ -81,6 +81,24 @@ START_TEST(nft_listing_with_counters)
 }
 END_TEST
 
+/* What a tampered table has and ntpwall never makes is listed, so that
+ * `diff` and `status` show it. */
+START_TEST(nft_listing_read_back_fields)
+{
+	static const char head[] = "table inet t {\n\tflags dormant,0x100\n\n\tset ";
+	struct ir_ruleset *rs = ruleset();
+	struct render_opts o = { .listing = true };
+	FILE *f;
+
+	rs->flags = IR_TABLE_DORMANT | 0x100;
+	f = open_out();
+	ck_assert_int_eq(render_nft(rs, &o, f), 0);
+	fclose(f);
+	ck_assert_msg(!strncmp(out_buf, head, strlen(head)), "%s", out_buf);
+	ir_ruleset_free(rs);
+}
+END_TEST
+
 START_TEST(nft_script_preamble)
 {
 	struct ir_ruleset *rs = ruleset();
@@ -134,6 +152,7 @@ int main(void)
 	int failed;
 
 	tcase_add_test(tc, nft_listing_with_counters);
+	tcase_add_test(tc, nft_listing_read_back_fields);
 	tcase_add_test(tc, nft_script_preamble);
 	tcase_add_test(tc, iptables_negated_set);
 	suite_add_tcase(s, tc);

@@ -139,8 +139,16 @@ struct ir_chain {
 	size_t n_rules, cap_rules;
 };
 
+/* Table flags, with the kernel's values (NFT_TABLE_F_*). */
+#define IR_TABLE_DORMANT 0x1u	/* hooks unregistered: the table filters nothing */
+#define IR_TABLE_OWNER 0x2u	/* owned by (and dies with) one netlink socket */
+#define IR_TABLE_PERSIST 0x4u	/* owned, but outlives its owner */
+
 struct ir_ruleset {
 	char *table;		/* nft table (family inet) / iptables chain prefix */
+	/* Read back only: IR_TABLE_* (and any flag a newer kernel has); 0 for
+	 * every compiled ruleset, and apply never sets one. Compared. */
+	uint32_t flags;
 	struct ir_set *sets;	/* sorted by name once ir_ruleset_sort() ran */
 	size_t n_sets, cap_sets;
 	struct ir_chain *chains;
