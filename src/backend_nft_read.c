@@ -390,7 +390,7 @@ static int chain_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct rd *r = data;
 	struct nftnl_chain *c = nftnl_chain_alloc();
-	const char *table, *name;
+	const char *table, *name, *type;
 	struct ir_chain *ch;
 
 	if (!our_msg(r, nlh) || nftnl_chain_nlmsg_parse(nlh, c) < 0)
@@ -404,6 +404,11 @@ static int chain_cb(const struct nlmsghdr *nlh, void *data)
 			  nftnl_chain_get_s32(c, NFTNL_CHAIN_PRIO) : 0);
 	ch->policy_drop = nftnl_chain_is_set(c, NFTNL_CHAIN_POLICY) &&
 			  nftnl_chain_get_u32(c, NFTNL_CHAIN_POLICY) == NF_DROP;
+	/* Same hook and rules in a nat chain filter only a connection's
+	 * first packet: the type is part of what the chain does. */
+	type = nftnl_chain_get_str(c, NFTNL_CHAIN_TYPE);
+	if (ch->hook != IR_HOOK_NONE && type && strcmp(type, "filter"))
+		ch->type = xstrdup(type);
 out:
 	nftnl_chain_free(c);
 	return MNL_CB_OK;

@@ -47,6 +47,7 @@ static void chain_free(struct ir_chain *c)
 		rule_free(&c->rules[i]);
 	free(c->rules);
 	free(c->name);
+	free(c->type);
 }
 
 void ir_ruleset_free(struct ir_ruleset *rs)
@@ -113,6 +114,7 @@ struct ir_ruleset *ir_ruleset_clone(const struct ir_ruleset *rs)
 		struct ir_chain *d = ir_chain_add(c, s->name, s->hook, s->priority);
 
 		d->policy_drop = s->policy_drop;
+		d->type = strdup_or_null(s->type);
 		d->rules = xcalloc(s->n_rules, sizeof(*d->rules));
 		d->cap_rules = d->n_rules = s->n_rules;
 		for (size_t j = 0; j < s->n_rules; j++)
@@ -389,7 +391,8 @@ void ir_ruleset_sort(struct ir_ruleset *rs)
 /* Equality is drift detection: `diff`, `status` and the idempotent `apply`
  * rest on it, so it compares every attribute that changes what a packet
  * meets, and a read-back attribute the IR cannot express makes the object
- * differ (ir_rule.unknown, IR_SET_FOREIGN, the table flags), never match.
+ * differ (ir_rule.unknown, IR_SET_FOREIGN, table flags, chain type), never
+ * match.
  * It ignores only what cannot change a verdict:
  *   - rule counters (packets, bytes) and handles: the kernel's own state;
  *   - element expiry (expires_ms): time left, counting down by itself;
@@ -469,7 +472,8 @@ bool ir_set_equal(const struct ir_set *a, const struct ir_set *b)
 bool ir_chain_equal(const struct ir_chain *a, const struct ir_chain *b)
 {
 	if (strcmp(a->name, b->name) || a->hook != b->hook || a->priority != b->priority ||
-	    a->policy_drop != b->policy_drop || a->n_rules != b->n_rules)
+	    a->policy_drop != b->policy_drop || !str_equal(a->type, b->type) ||
+	    a->n_rules != b->n_rules)
 		return false;
 	for (size_t i = 0; i < a->n_rules; i++)
 		if (!ir_rule_equal(&a->rules[i], &b->rules[i]))

@@ -121,13 +121,16 @@ static json_t *rule_json(const struct ir_rule *r, bool live)
 
 static json_t *chain_json(const struct ir_chain *c, bool live)
 {
-	json_t *rules = json_array();
+	json_t *rules = json_array(), *o;
 
 	for (size_t i = 0; i < c->n_rules; i++)
 		json_array_append_new(rules, rule_json(&c->rules[i], live));
-	return json_pack("{s:s, s:s, s:i, s:s, s:o}", "name", c->name, "hook",
-			 ir_hook_name(c->hook), "priority", c->priority, "policy",
-			 c->policy_drop ? "drop" : "accept", "rules", rules);
+	o = json_pack("{s:s, s:s, s:i, s:s, s:o}", "name", c->name, "hook",
+		      ir_hook_name(c->hook), "priority", c->priority, "policy",
+		      c->policy_drop ? "drop" : "accept", "rules", rules);
+	if (c->type)
+		json_object_set_new(o, "type", json_string(c->type));
+	return o;
 }
 
 json_t *ir_json_dump(const struct ir_ruleset *rs, bool live)
@@ -326,14 +329,14 @@ static int load_rule(struct ir_chain *c, json_t *j, char **err)
 
 static int load_chain(struct ir_ruleset *rs, json_t *j, char **err)
 {
-	const char *name, *hook, *policy;
+	const char *name, *hook, *policy, *type = NULL;
 	json_t *rules, *r;
 	struct ir_chain *c;
 	int prio, h;
 	size_t i;
 
-	if (json_unpack(j, "{s:s, s:s, s:i, s:s, s:o}", "name", &name, "hook", &hook,
-			"priority", &prio, "policy", &policy, "rules", &rules) ||
+	if (json_unpack(j, "{s:s, s:s, s:i, s:s, s:o, s?:s}", "name", &name, "hook", &hook,
+			"priority", &prio, "policy", &policy, "rules", &rules, "type", &type) ||
 	    !json_is_array(rules))
 		return fail(err, "%s", "bad chain");
 	h = name_index(hook, hook_name, 4);
@@ -341,6 +344,8 @@ static int load_chain(struct ir_ruleset *rs, json_t *j, char **err)
 		return fail(err, "unknown hook '%s'", hook);
 	c = ir_chain_add(rs, name, (enum ir_hook)h, prio);
 	c->policy_drop = !strcmp(policy, "drop");
+	if (type)
+		c->type = xstrdup(type);
 	json_array_foreach(rules, i, r)
 		if (load_rule(c, r, err))
 			return -EINVAL;

@@ -318,7 +318,8 @@ static void put_chain(FILE *f, const struct ir_chain *c, const struct render_opt
 {
 	fprintf(f, "\tchain %s {\n", c->name);
 	if (c->hook != IR_HOOK_NONE) {
-		fprintf(f, "\t\ttype filter hook %s priority ", ir_hook_name(c->hook));
+		fprintf(f, "\t\ttype %s hook %s priority ", c->type ? c->type : "filter",
+			ir_hook_name(c->hook));
 		if (c->priority == 0)
 			fputs("filter", f);
 		else if (c->priority == -300)

@@ -208,6 +208,9 @@ START_TEST(equal_sees_read_back_fields)
 	b = ir_ruleset_clone(a);
 	b->flags = 0x80;
 	check_differs(a, b, "unknown table flag");
+	b = ir_ruleset_clone(a);
+	b->chains[1].type = xstrdup("nat");
+	check_differs(a, b, "chain type");
 	ir_ruleset_free(a);
 }
 END_TEST

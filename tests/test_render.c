@@ -91,10 +91,12 @@ START_TEST(nft_listing_read_back_fields)
 	FILE *f;
 
 	rs->flags = IR_TABLE_DORMANT | 0x100;
+	rs->chains[0].type = xstrdup("nat");
 	f = open_out();
 	ck_assert_int_eq(render_nft(rs, &o, f), 0);
 	fclose(f);
 	ck_assert_msg(!strncmp(out_buf, head, strlen(head)), "%s", out_buf);
+	ck_assert_ptr_nonnull(strstr(out_buf, "\t\ttype nat hook input priority filter; policy accept;\n"));
 	ir_ruleset_free(rs);
 }
 END_TEST

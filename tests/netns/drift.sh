@@ -84,5 +84,11 @@ send || fail "the datagram is still dropped while the table is dormant"
 expect_drift "table flags dormant" '^-[[:space:]]flags dormant$' 'flags dormant'
 send && fail "after the repair the datagram still goes out"
 
+# (b) The input chain made again as a nat chain with the same hook,
+# priority and rules (the kernel takes priority filter for an inet nat
+# chain on input): it sees only the first packet of a connection.
+reload '/chain input {/,/}/s/type filter hook input/type nat hook input/' &&
+	expect_drift "input chain of type nat" '^-[[:space:]]+type nat hook input priority filter;' 'type nat'
+
 [ $fails = 0 ] || { echo "$fails failure(s)"; exit 1; }
 echo "all drift tests passed"
