@@ -13,7 +13,9 @@
 #include <linux/netfilter/nf_tables.h>
 #include <string.h>
 
-/* Interface names: meta iifname/oifname, cmp over the zero-padded 16 bytes. */
+/* Interface names: meta iifname/oifname, cmp over the zero-padded 16 bytes.
+ * Only that form is the exact name: nft loads a wildcard `iifname "lo*"` as
+ * a compare of the 2 bytes "lo", which also matches "lo0" and "lonely". */
 static uint32_t ifname_key(enum ir_match_type t)
 {
 	return t == IR_MATCH_IIFNAME ? NFT_META_IIFNAME : NFT_META_OIFNAME;
@@ -32,15 +34,22 @@ static int lower_ifname(struct nft_lower_ctx *c, const struct ir_match *m, struc
 static size_t raise_ifname(const struct nft_raise_ctx *c, const struct nft_cursor *cur,
 			   enum ir_match_type t, struct ir_match *m)
 {
-	const void *data;
+	const char *data;
 	uint32_t len;
+	size_t n;
 
 	if (!nft_is_meta(nft_at(cur, 0), ifname_key(t)) || !nft_is_kind(cur, 1, "cmp") ||
-	    !nft_is_cmp(nft_at(cur, 1), &data, &len, &m->negate) || len > sizeof(m->u.ifname))
+	    !nft_is_cmp(nft_at(cur, 1), (const void **)&data, &len, &m->negate) ||
+	    len != sizeof(m->u.ifname))
 		return 0;
-	memset(m->u.ifname, 0, sizeof(m->u.ifname));
+	/* A name, then nothing but zeros (the last byte always one). */
+	n = strnlen(data, len);
+	if (n == len)
+		return 0;
+	for (size_t i = n; i < len; i++)
+		if (data[i])
+			return 0;
 	memcpy(m->u.ifname, data, len);
-	m->u.ifname[sizeof(m->u.ifname) - 1] = '\0';
 	return 2;
 }
 

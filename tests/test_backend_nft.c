@@ -249,6 +249,38 @@ START_TEST(merged_ports)
 }
 END_TEST
 
+/* meta iifname and a compare of data (len bytes). */
+static struct ir_rule *raise_ifname_cmp(struct ir_chain *out, const char *data, uint32_t len)
+{
+	struct nftnl_rule *r = nftnl_rule_alloc();
+
+	nftnl_rule_add_expr(r, nft_x_meta(NFT_META_IIFNAME));
+	nftnl_rule_add_expr(r, nft_x_cmp(NFT_CMP_EQ, data, len));
+	return raise_built(r, out);
+}
+
+/* Only the zero-padded 16 bytes are the exact name: nft loads the wildcard
+ * `iifname "lo*"` as a compare of 2 bytes, which must not read as "lo". */
+START_TEST(ifname_exact_only)
+{
+	struct ir_chain *out = ir_chain_add(rs, "out", IR_HOOK_NONE, 0);
+	char name[16] = "lo";
+	struct ir_rule *x;
+
+	x = raise_ifname_cmp(out, name, 16);
+	ck_assert_ptr_null(x->unknown);
+	ck_assert_uint_eq(x->n_matches, 1);
+	ck_assert_int_eq(x->matches[0].type, IR_MATCH_IIFNAME);
+	ck_assert_str_eq(x->matches[0].u.ifname, "lo");
+	ck_assert_ptr_nonnull(raise_ifname_cmp(out, "lo", 2)->unknown);
+	ck_assert_ptr_nonnull(raise_ifname_cmp(out, "lo", 3)->unknown);
+	name[9] = 'x';	/* bytes after the name's end */
+	ck_assert_ptr_nonnull(raise_ifname_cmp(out, name, 16)->unknown);
+	memset(name, 'a', sizeof(name));	/* no terminating zero */
+	ck_assert_ptr_nonnull(raise_ifname_cmp(out, name, 16)->unknown);
+}
+END_TEST
+
 /* A rule of family nfproto (0: none) ending in reject type/code. */
 static struct ir_rule *raise_reject(struct ir_chain *out, uint8_t nfproto, uint32_t type,
 				   uint8_t code)
@@ -354,6 +386,7 @@ int main(void)
 	tcase_add_test(tc, nft_forms);
 	tcase_add_test(tc, merged_ports);
 	tcase_add_test(tc, family_reject);
+	tcase_add_test(tc, ifname_exact_only);
 	tcase_add_test(tc, unknown_kept);
 	tcase_add_test(tc, refusals);
 	suite_add_tcase(s, tc);

@@ -90,5 +90,10 @@ send && fail "after the repair the datagram still goes out"
 reload '/chain input {/,/}/s/type filter hook input/type nat hook input/' &&
 	expect_drift "input chain of type nat" '^-[[:space:]]+type nat hook input priority filter;' 'type nat'
 
+# (c) The loopback exemption widened to every interface whose name starts
+# with "lo" (nft: a compare of 2 bytes instead of the padded 16).
+reload 's/iifname "lo" /iifname "lo*" /' &&
+	expect_drift 'iifname "lo" made the wildcard "lo*"' '^-.*iifname.*comment "loopback-dport"' 'iifname "lo\*"'
+
 [ $fails = 0 ] || { echo "$fails failure(s)"; exit 1; }
 echo "all drift tests passed"
