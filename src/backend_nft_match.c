@@ -482,6 +482,41 @@ static int lower_rate(struct nft_lower_ctx *c, const struct ir_match *m, struct 
 	return 0;
 }
 
+static int count_expr(struct nftnl_expr *e, void *data)
+{
+	(*(unsigned *)data)++;
+	return 0;
+}
+
+/* A 0 or absent attribute, whatever its width (the kernel dumps dynset
+ * timeout and flags as 0). */
+static bool zero_or_unset(const struct nftnl_expr *e, uint16_t attr)
+{
+	uint32_t len = 0;
+	const uint8_t *v = nftnl_expr_is_set(e, attr) ? nftnl_expr_get(e, attr, &len) : NULL;
+
+	for (uint32_t i = 0; v && i < len; i++)
+		if (v[i])
+			return false;
+	return true;
+}
+
+/* The dynset is ntpwall's update and nothing more: a timeout would make
+ * each source's entry (and with it its rate) expire on another schedule,
+ * an inverted or a data-writing dynset or a second expression is another
+ * filter. */
+static bool is_plain_update(const struct nftnl_expr *dyn)
+{
+	unsigned n = 0;
+
+	(void)nftnl_expr_expr_foreach(dyn, count_expr, &n);
+	return nftnl_expr_get_u32(dyn, NFTNL_EXPR_DYNSET_OP) == NFT_DYNSET_OP_UPDATE &&
+	       !nftnl_expr_is_set(dyn, NFTNL_EXPR_DYNSET_SREG_DATA) &&
+	       zero_or_unset(dyn, NFTNL_EXPR_DYNSET_TIMEOUT) &&
+	       zero_or_unset(dyn, NFTNL_EXPR_DYNSET_FLAGS) &&
+	       !nftnl_expr_is_set(dyn, NFTNL_EXPR_DYNSET_EXPRESSIONS) && n == 1;
+}
+
 static size_t raise_rate(const struct nft_raise_ctx *c, const struct nft_cursor *cur,
 			 enum ir_match_type t, struct ir_match *m)
 {
@@ -498,8 +533,7 @@ static size_t raise_rate(const struct nft_raise_ctx *c, const struct nft_cursor 
 	dyn = nft_at(cur, 1);
 	set = nftnl_expr_get_str(dyn, NFTNL_EXPR_DYNSET_SET_NAME);
 	lim = nftnl_expr_get(dyn, NFTNL_EXPR_DYNSET_EXPR, &dl);
-	if (!set || set_family(c->rs, set, NULL) != fam || !lim ||
-	    nftnl_expr_get_u32(dyn, NFTNL_EXPR_DYNSET_OP) != NFT_DYNSET_OP_UPDATE ||
+	if (!set || set_family(c->rs, set, NULL) != fam || !lim || !is_plain_update(dyn) ||
 	    strcmp(nftnl_expr_get_str(lim, NFTNL_EXPR_NAME), "limit") ||
 	    nftnl_expr_get_u32(lim, NFTNL_EXPR_LIMIT_TYPE) != NFT_LIMIT_PKTS ||
 	    nftnl_expr_get_u32(lim, NFTNL_EXPR_LIMIT_FLAGS) != NFT_LIMIT_F_INV)

@@ -281,6 +281,53 @@ START_TEST(ifname_exact_only)
 }
 END_TEST
 
+/* `update @rl4 { ip saddr limit rate over 8/second burst 16 packets }` as
+ * nft loads it, with one dynset attribute more (attr 0: none). */
+static struct ir_rule *raise_update(struct ir_chain *out, uint16_t attr, uint64_t v)
+{
+	struct nftnl_rule *r = nftnl_rule_alloc();
+	struct nftnl_expr *dyn = nftnl_expr_alloc("dynset");
+	struct nftnl_expr *lim = nftnl_expr_alloc("limit");
+
+	nftnl_rule_add_expr(r, payload(NFT_PAYLOAD_NETWORK_HEADER, 12, 4));
+	nftnl_expr_set_u64(lim, NFTNL_EXPR_LIMIT_RATE, 8);
+	nftnl_expr_set_u64(lim, NFTNL_EXPR_LIMIT_UNIT, 1);
+	nftnl_expr_set_u32(lim, NFTNL_EXPR_LIMIT_BURST, 16);
+	nftnl_expr_set_u32(lim, NFTNL_EXPR_LIMIT_TYPE, NFT_LIMIT_PKTS);
+	nftnl_expr_set_u32(lim, NFTNL_EXPR_LIMIT_FLAGS, NFT_LIMIT_F_INV);
+	nftnl_expr_set_u32(dyn, NFTNL_EXPR_DYNSET_SREG_KEY, NFT_REG_1);
+	nftnl_expr_set_u32(dyn, NFTNL_EXPR_DYNSET_OP, NFT_DYNSET_OP_UPDATE);
+	nftnl_expr_set_str(dyn, NFTNL_EXPR_DYNSET_SET_NAME, "rl4");
+	/* As the kernel dumps them: a timeout and flags, both 0. */
+	nftnl_expr_set_u64(dyn, NFTNL_EXPR_DYNSET_TIMEOUT, 0);
+	nftnl_expr_set_u32(dyn, NFTNL_EXPR_DYNSET_FLAGS, 0);
+	if (attr == NFTNL_EXPR_DYNSET_TIMEOUT)
+		nftnl_expr_set_u64(dyn, attr, v);
+	else if (attr)
+		nftnl_expr_set_u32(dyn, attr, (uint32_t)v);
+	nftnl_expr_set(dyn, NFTNL_EXPR_DYNSET_EXPR, lim, 0);
+	nftnl_rule_add_expr(r, dyn);
+	return raise_built(r, out);
+}
+
+/* The meter's update is the rate match only as ntpwall makes it: with a
+ * timeout (`update @rl4 { ip saddr timeout 10s limit ... }`), inverted,
+ * or writing data, it is another filter. */
+START_TEST(update_exact_only)
+{
+	struct ir_chain *out = ir_chain_add(rs, "out", IR_HOOK_NONE, 0);
+	struct ir_rule *x = raise_update(out, 0, 0);
+
+	ck_assert_ptr_null(x->unknown);
+	ck_assert_uint_eq(x->n_matches, 1);
+	ck_assert_int_eq(x->matches[0].type, IR_MATCH_RATE_OVER);
+	ck_assert_uint_eq(x->matches[0].u.limit.burst, 16);
+	ck_assert_ptr_nonnull(raise_update(out, NFTNL_EXPR_DYNSET_TIMEOUT, 10000)->unknown);
+	ck_assert_ptr_nonnull(raise_update(out, NFTNL_EXPR_DYNSET_FLAGS, NFT_DYNSET_F_INV)->unknown);
+	ck_assert_ptr_nonnull(raise_update(out, NFTNL_EXPR_DYNSET_SREG_DATA, NFT_REG_2)->unknown);
+}
+END_TEST
+
 /* A rule of family nfproto (0: none) ending in reject type/code. */
 static struct ir_rule *raise_reject(struct ir_chain *out, uint8_t nfproto, uint32_t type,
 				   uint8_t code)
@@ -387,6 +434,7 @@ int main(void)
 	tcase_add_test(tc, merged_ports);
 	tcase_add_test(tc, family_reject);
 	tcase_add_test(tc, ifname_exact_only);
+	tcase_add_test(tc, update_exact_only);
 	tcase_add_test(tc, unknown_kept);
 	tcase_add_test(tc, refusals);
 	suite_add_tcase(s, tc);

@@ -95,5 +95,10 @@ reload '/chain input {/,/}/s/type filter hook input/type nat hook input/' &&
 reload 's/iifname "lo" /iifname "lo*" /' &&
 	expect_drift 'iifname "lo" made the wildcard "lo*"' '^-.*iifname.*comment "loopback-dport"' 'iifname "lo\*"'
 
+# (d) A timeout in the meter's update: each source's entry, and with it
+# its rate, expires on another schedule than the set's.
+reload 's/update @rl4 { ip saddr limit/update @rl4 { ip saddr timeout 10s limit/' &&
+	expect_drift "a timeout in the rate-limit update" '^-.*dynset.*timeout 10000ms.*comment "serve-ratelimit4"' 'timeout 10s limit'
+
 [ $fails = 0 ] || { echo "$fails failure(s)"; exit 1; }
 echo "all drift tests passed"
