@@ -134,6 +134,18 @@ static int set_cb(const struct nlmsghdr *nlh, void *data)
 		s->timeout_ms = nftnl_set_get_u64(ns, NFTNL_SET_TIMEOUT);
 	if (nftnl_set_is_set(ns, NFTNL_SET_DESC_SIZE))
 		s->size = nftnl_set_get_u32(ns, NFTNL_SET_DESC_SIZE);
+	/* The kernel dumps a policy other than performance, and a gc
+	 * interval, only when one was given. */
+	if (nftnl_set_is_set(ns, NFTNL_SET_POLICY)) {
+		uint32_t pol = nftnl_set_get_u32(ns, NFTNL_SET_POLICY);
+
+		if (pol == NFT_SET_POL_MEMORY)
+			s->policy_memory = true;
+		else if (pol != NFT_SET_POL_PERFORMANCE)
+			s->flags |= IR_SET_FOREIGN;
+	}
+	if (nftnl_set_is_set(ns, NFTNL_SET_GC_INTERVAL))
+		s->gc_interval_ms = nftnl_set_get_u32(ns, NFTNL_SET_GC_INTERVAL);
 out:
 	nftnl_set_free(ns);
 	return MNL_CB_OK;

@@ -101,6 +101,8 @@ struct ir_ruleset *ir_ruleset_clone(const struct ir_ruleset *rs)
 
 		d->timeout_ms = s->timeout_ms;
 		d->size = s->size;
+		d->policy_memory = s->policy_memory;
+		d->gc_interval_ms = s->gc_interval_ms;
 		d->loc = s->loc;
 		d->elems = xcalloc(s->n_elems, sizeof(*d->elems));
 		d->cap_elems = d->n_elems = s->n_elems;
@@ -391,8 +393,8 @@ void ir_ruleset_sort(struct ir_ruleset *rs)
 /* Equality is drift detection: `diff`, `status` and the idempotent `apply`
  * rest on it, so it compares every attribute that changes what a packet
  * meets, and a read-back attribute the IR cannot express makes the object
- * differ (ir_rule.unknown, IR_SET_FOREIGN, table flags, chain type), never
- * match.
+ * differ (ir_rule.unknown, IR_SET_FOREIGN, table flags, chain type, set
+ * policy and gc interval), never match.
  * It ignores only what cannot change a verdict:
  *   - rule counters (packets, bytes) and handles: the kernel's own state;
  *   - element expiry (expires_ms): time left, counting down by itself;
@@ -456,7 +458,8 @@ bool ir_elem_equal(const struct ir_elem *a, const struct ir_elem *b)
 bool ir_set_def_equal(const struct ir_set *a, const struct ir_set *b)
 {
 	return !strcmp(a->name, b->name) && a->key == b->key && a->flags == b->flags &&
-	       a->timeout_ms == b->timeout_ms && a->size == b->size;
+	       a->timeout_ms == b->timeout_ms && a->size == b->size &&
+	       a->policy_memory == b->policy_memory && a->gc_interval_ms == b->gc_interval_ms;
 }
 
 bool ir_set_equal(const struct ir_set *a, const struct ir_set *b)

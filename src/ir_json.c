@@ -38,7 +38,7 @@ static json_t *elem_json(const struct ir_elem *e, bool live)
 
 static json_t *set_json(const struct ir_set *s, bool live)
 {
-	json_t *flags = json_array(), *elems = json_array();
+	json_t *flags = json_array(), *elems = json_array(), *o;
 
 	for (size_t i = 0; i < ARRAY_SIZE(flag_names); i++)
 		if (s->flags & (1u << i))
@@ -47,10 +47,15 @@ static json_t *set_json(const struct ir_set *s, bool live)
 		json_array_append_new(flags, json_string("foreign"));
 	for (size_t i = 0; i < s->n_elems; i++)
 		json_array_append_new(elems, elem_json(&s->elems[i], live));
-	return json_pack("{s:s, s:s, s:o, s:I, s:I, s:o}", "name", s->name,
-			 "key", ir_set_key_name(s->key), "flags", flags,
-			 "timeout_ms", (json_int_t)s->timeout_ms, "size", (json_int_t)s->size,
-			 "elements", elems);
+	o = json_pack("{s:s, s:s, s:o, s:I, s:I, s:o}", "name", s->name,
+		      "key", ir_set_key_name(s->key), "flags", flags,
+		      "timeout_ms", (json_int_t)s->timeout_ms, "size", (json_int_t)s->size,
+		      "elements", elems);
+	if (s->policy_memory)
+		json_object_set_new(o, "policy", json_string("memory"));
+	if (s->gc_interval_ms)
+		json_object_set_new(o, "gc_interval_ms", json_integer(s->gc_interval_ms));
+	return o;
 }
 
 static json_t *match_json(const struct ir_match *m)
@@ -201,17 +206,19 @@ static int load_elem(struct ir_set *s, json_t *j, char **err)
 
 static int load_set(struct ir_ruleset *rs, json_t *j, char **err)
 {
-	const char *name, *key;
+	const char *name, *key, *policy = NULL;
 	json_t *flags, *elems, *v;
-	json_int_t timeout, size;
+	json_int_t timeout, size, gc = 0;
 	struct ir_set *s;
 	uint32_t f = 0;
 	size_t i;
 	int k;
 
-	if (json_unpack(j, "{s:s, s:s, s:o, s:I, s:I, s:o}", "name", &name, "key", &key,
-			"flags", &flags, "timeout_ms", &timeout, "size", &size, "elements",
-			&elems) || !json_is_array(flags) || !json_is_array(elems))
+	if (json_unpack(j, "{s:s, s:s, s:o, s:I, s:I, s:o, s?:s, s?:I}", "name", &name,
+			"key", &key, "flags", &flags, "timeout_ms", &timeout, "size", &size,
+			"elements", &elems, "policy", &policy, "gc_interval_ms", &gc) ||
+	    !json_is_array(flags) || !json_is_array(elems) || gc < 0 || gc > UINT32_MAX ||
+	    (policy && strcmp(policy, "memory")))
 		return fail(err, "%s", "bad set");
 	k = name_index(key, key_name, 2);
 	if (k < 0)
@@ -229,6 +236,8 @@ static int load_set(struct ir_ruleset *rs, json_t *j, char **err)
 	s = ir_set_add(rs, name, (enum ir_set_key)k, f);
 	s->timeout_ms = (uint64_t)timeout;
 	s->size = (uint32_t)size;
+	s->policy_memory = policy != NULL;
+	s->gc_interval_ms = (uint32_t)gc;
 	json_array_foreach(elems, i, v)
 		if (load_elem(s, v, err))
 			return -EINVAL;

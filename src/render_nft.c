@@ -82,6 +82,8 @@ static void put_set(FILE *f, const struct ir_set *s, const struct render_opts *o
 	fprintf(f, "\tset %s {\n\t\ttype %s\n", s->name, ir_set_key_name(s->key));
 	if (s->size)
 		fprintf(f, "\t\tsize %" PRIu32 "\n", s->size);
+	if (s->policy_memory)
+		fputs("\t\tpolicy memory\n", f);
 	if (s->flags) {
 		fputs("\t\tflags ", f);
 		for (size_t i = 0; i < ARRAY_SIZE(flags); i++) {
@@ -97,6 +99,12 @@ static void put_set(FILE *f, const struct ir_set *s, const struct render_opts *o
 
 		fmt_duration(s->timeout_ms, d, sizeof(d));
 		fprintf(f, "\t\ttimeout %s\n", d);
+	}
+	if (s->gc_interval_ms) {
+		char d[64];
+
+		fmt_duration(s->gc_interval_ms, d, sizeof(d));
+		fprintf(f, "\t\tgc-interval %s\n", d);
 	}
 	for (size_t i = 0; i < s->n_elems; i++) {
 		fputs(i ? ",\n\t\t\t     " : "\t\telements = { ", f);

@@ -90,9 +90,14 @@ START_TEST(json_read_back_fields)
 
 	ck_assert_ptr_null(json_object_get(j, "table_flags"));
 	ck_assert_ptr_null(json_object_get(json_array_get(json_object_get(j, "chains"), 0), "type"));
+	ck_assert_ptr_null(json_object_get(json_array_get(json_object_get(j, "sets"), 0), "policy"));
+	ck_assert_ptr_null(json_object_get(json_array_get(json_object_get(j, "sets"), 1),
+					   "gc_interval_ms"));
 	json_decref(j);
 	rs->flags = 0x1;
 	rs->chains[0].type = xstrdup("nat");
+	rs->sets[0].policy_memory = true;
+	rs->sets[1].gc_interval_ms = 250;
 	check_json_round_trip(rs);
 }
 END_TEST

@@ -211,6 +211,15 @@ START_TEST(equal_sees_read_back_fields)
 	b = ir_ruleset_clone(a);
 	b->chains[1].type = xstrdup("nat");
 	check_differs(a, b, "chain type");
+	b = ir_ruleset_clone(a);
+	b->sets[0].policy_memory = true;
+	check_differs(a, b, "set policy memory");
+	b = ir_ruleset_clone(a);
+	b->sets[1].gc_interval_ms = 5000;
+	check_differs(a, b, "set gc interval");
+	b = ir_ruleset_clone(a);
+	b->sets[1].size = 10;
+	check_differs(a, b, "set size");
 	ir_ruleset_free(a);
 }
 END_TEST

@@ -92,11 +92,16 @@ START_TEST(nft_listing_read_back_fields)
 
 	rs->flags = IR_TABLE_DORMANT | 0x100;
 	rs->chains[0].type = xstrdup("nat");
+	rs->sets[1].policy_memory = true;
+	rs->sets[1].gc_interval_ms = 5000;
 	f = open_out();
 	ck_assert_int_eq(render_nft(rs, &o, f), 0);
 	fclose(f);
 	ck_assert_msg(!strncmp(out_buf, head, strlen(head)), "%s", out_buf);
 	ck_assert_ptr_nonnull(strstr(out_buf, "\t\ttype nat hook input priority filter; policy accept;\n"));
+	ck_assert_ptr_nonnull(strstr(out_buf, "\tset upstreams4 {\n\t\ttype ipv4_addr\n"
+					       "\t\tpolicy memory\n\t\tflags timeout\n"
+					       "\t\tgc-interval 5s\n"));
 	ir_ruleset_free(rs);
 }
 END_TEST

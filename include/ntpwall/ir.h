@@ -41,6 +41,12 @@ struct ir_set {
 	uint32_t flags;			/* IR_SET_* */
 	uint64_t timeout_ms;		/* default element timeout; 0 none */
 	uint32_t size;			/* max elements (dynamic sets); 0 unbounded */
+	/* Read back only, false/0 for every compiled set; compared. */
+	bool policy_memory;		/* nft `policy memory`: the kernel may pick
+					 * another set type (ntpwall: performance) */
+	uint32_t gc_interval_ms;	/* expired entries reaped every; 0 the kernel's
+					 * default (a full meter adds no source
+					 * until then) */
 	struct ir_elem *elems;		/* sorted by address then prefix length, unique */
 	size_t n_elems, cap_elems;
 	struct loc loc;			/* policy node it comes from; may be empty */
@@ -211,7 +217,8 @@ void ir_set_sort(struct ir_set *s);
 bool ir_match_equal(const struct ir_match *a, const struct ir_match *b);
 bool ir_rule_equal(const struct ir_rule *a, const struct ir_rule *b);
 bool ir_elem_equal(const struct ir_elem *a, const struct ir_elem *b);
-/* Sets equal in definition (name, key, flags, timeout, size), elements aside. */
+/* Sets equal in definition (name, key, flags, timeout, size, policy, gc
+ * interval), elements aside. */
 bool ir_set_def_equal(const struct ir_set *a, const struct ir_set *b);
 bool ir_set_equal(const struct ir_set *a, const struct ir_set *b);
 bool ir_chain_equal(const struct ir_chain *a, const struct ir_chain *b);
