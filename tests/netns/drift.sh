@@ -108,5 +108,12 @@ reload '/set upstreams4 {/,/}/s/type ipv4_addr/type ipv4_addr; policy memory/' &
 reload '/set rl4 {/,/}/s/type ipv4_addr/type ipv4_addr; gc-interval 1h/' &&
 	expect_drift "the meter's gc interval" '^-[[:space:]]+gc-interval 1h$' 'gc-interval'
 
+# (f) A base chain's priority or policy changed: another order against
+# other tables' chains, or everything else on the hook dropped.
+reload '/chain input {/,/}/s/priority filter;/priority 10;/' &&
+	expect_drift "the input chain's priority" '^-[[:space:]]+type filter hook input priority 10;' 'priority 10;'
+reload '/chain output {/,/}/s/policy accept;/policy drop;/' &&
+	expect_drift "the output chain's policy" '^-[[:space:]]+type filter hook output .*policy drop;' 'policy drop;'
+
 [ $fails = 0 ] || { echo "$fails failure(s)"; exit 1; }
 echo "all drift tests passed"
