@@ -280,6 +280,9 @@ static void chain_msg(struct backend *b, struct nft_tx *tx, const struct ir_chai
 		[IR_HOOK_PREROUTING] = NF_INET_PRE_ROUTING,
 		[IR_HOOK_INPUT] = NF_INET_LOCAL_IN,
 		[IR_HOOK_OUTPUT] = NF_INET_LOCAL_OUT,
+		[IR_HOOK_FORWARD] = NF_INET_FORWARD,
+		[IR_HOOK_POSTROUTING] = NF_INET_POST_ROUTING,
+		[IR_HOOK_INGRESS] = NF_INET_INGRESS,
 	};
 	struct nftnl_chain *c = nftnl_chain_alloc();
 	struct nft_msg *m = msg_add(b, tx, NFT_OBJ_CHAIN);

@@ -392,10 +392,32 @@ static enum ir_hook ir_hook(const struct nftnl_chain *c)
 	switch (nftnl_chain_get_u32(c, NFTNL_CHAIN_HOOKNUM)) {
 	case NF_INET_PRE_ROUTING: return IR_HOOK_PREROUTING;
 	case NF_INET_LOCAL_IN: return IR_HOOK_INPUT;
+	case NF_INET_FORWARD: return IR_HOOK_FORWARD;
 	case NF_INET_LOCAL_OUT: return IR_HOOK_OUTPUT;
+	case NF_INET_POST_ROUTING: return IR_HOOK_POSTROUTING;
+	case NF_INET_INGRESS: return IR_HOOK_INGRESS;
 	}
 	/* A hook the IR has no name for: it can never equal a wanted chain. */
 	return (enum ir_hook)-1;
+}
+
+/* An ingress chain's devices, space-separated (the kernel dumps the list,
+ * and the single device on its own too); NULL for none. */
+static char *chain_devices(const struct nftnl_chain *c)
+{
+	const char *const *devs = NULL;
+	char *s = NULL, *t;
+
+	if (nftnl_chain_is_set(c, NFTNL_CHAIN_DEVICES))
+		devs = nftnl_chain_get_array(c, NFTNL_CHAIN_DEVICES);
+	for (size_t i = 0; devs && devs[i]; i++) {
+		t = xasprintf("%s%s%s", s ? s : "", s ? " " : "", devs[i]);
+		free(s);
+		s = t;
+	}
+	if (!s && nftnl_chain_is_set(c, NFTNL_CHAIN_DEV))
+		s = xstrdup(nftnl_chain_get_str(c, NFTNL_CHAIN_DEV));
+	return s;
 }
 
 static int chain_cb(const struct nlmsghdr *nlh, void *data)
@@ -421,6 +443,7 @@ static int chain_cb(const struct nlmsghdr *nlh, void *data)
 	type = nftnl_chain_get_str(c, NFTNL_CHAIN_TYPE);
 	if (ch->hook != IR_HOOK_NONE && type && strcmp(type, "filter"))
 		ch->type = xstrdup(type);
+	ch->device = chain_devices(c);
 out:
 	nftnl_chain_free(c);
 	return MNL_CB_OK;

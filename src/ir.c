@@ -48,6 +48,7 @@ static void chain_free(struct ir_chain *c)
 	free(c->rules);
 	free(c->name);
 	free(c->type);
+	free(c->device);
 }
 
 void ir_ruleset_free(struct ir_ruleset *rs)
@@ -117,6 +118,7 @@ struct ir_ruleset *ir_ruleset_clone(const struct ir_ruleset *rs)
 
 		d->policy_drop = s->policy_drop;
 		d->type = strdup_or_null(s->type);
+		d->device = strdup_or_null(s->device);
 		d->rules = xcalloc(s->n_rules, sizeof(*d->rules));
 		d->cap_rules = d->n_rules = s->n_rules;
 		for (size_t j = 0; j < s->n_rules; j++)
@@ -393,8 +395,8 @@ void ir_ruleset_sort(struct ir_ruleset *rs)
 /* Equality is drift detection: `diff`, `status` and the idempotent `apply`
  * rest on it, so it compares every attribute that changes what a packet
  * meets, and a read-back attribute the IR cannot express makes the object
- * differ (ir_rule.unknown, IR_SET_FOREIGN, table flags, chain type, set
- * policy and gc interval), never match.
+ * differ (ir_rule.unknown, IR_SET_FOREIGN, table flags, chain type and
+ * devices, set policy and gc interval), never match.
  * It ignores only what cannot change a verdict:
  *   - rule counters (packets, bytes) and handles: the kernel's own state;
  *   - element expiry (expires_ms): time left, counting down by itself;
@@ -476,7 +478,7 @@ bool ir_chain_equal(const struct ir_chain *a, const struct ir_chain *b)
 {
 	if (strcmp(a->name, b->name) || a->hook != b->hook || a->priority != b->priority ||
 	    a->policy_drop != b->policy_drop || !str_equal(a->type, b->type) ||
-	    a->n_rules != b->n_rules)
+	    !str_equal(a->device, b->device) || a->n_rules != b->n_rules)
 		return false;
 	for (size_t i = 0; i < a->n_rules; i++)
 		if (!ir_rule_equal(&a->rules[i], &b->rules[i]))
@@ -519,7 +521,9 @@ const char *ir_set_key_name(enum ir_set_key k)
 
 const char *ir_hook_name(enum ir_hook h)
 {
-	static const char *const names[] = { "none", "prerouting", "input", "output" };
+	static const char *const names[] = {
+		"none", "prerouting", "input", "output", "forward", "postrouting", "ingress",
+	};
 
 	return h < ARRAY_SIZE(names) ? names[h] : "?";
 }

@@ -135,6 +135,8 @@ static json_t *chain_json(const struct ir_chain *c, bool live)
 		      c->policy_drop ? "drop" : "accept", "rules", rules);
 	if (c->type)
 		json_object_set_new(o, "type", json_string(c->type));
+	if (c->device)
+		json_object_set_new(o, "device", json_string(c->device));
 	return o;
 }
 
@@ -338,23 +340,26 @@ static int load_rule(struct ir_chain *c, json_t *j, char **err)
 
 static int load_chain(struct ir_ruleset *rs, json_t *j, char **err)
 {
-	const char *name, *hook, *policy, *type = NULL;
+	const char *name, *hook, *policy, *type = NULL, *device = NULL;
 	json_t *rules, *r;
 	struct ir_chain *c;
 	int prio, h;
 	size_t i;
 
-	if (json_unpack(j, "{s:s, s:s, s:i, s:s, s:o, s?:s}", "name", &name, "hook", &hook,
-			"priority", &prio, "policy", &policy, "rules", &rules, "type", &type) ||
+	if (json_unpack(j, "{s:s, s:s, s:i, s:s, s:o, s?:s, s?:s}", "name", &name, "hook", &hook,
+			"priority", &prio, "policy", &policy, "rules", &rules, "type", &type,
+			"device", &device) ||
 	    !json_is_array(rules))
 		return fail(err, "%s", "bad chain");
-	h = name_index(hook, hook_name, 4);
+	h = name_index(hook, hook_name, IR_HOOK_COUNT);
 	if (h < 0)
 		return fail(err, "unknown hook '%s'", hook);
 	c = ir_chain_add(rs, name, (enum ir_hook)h, prio);
 	c->policy_drop = !strcmp(policy, "drop");
 	if (type)
 		c->type = xstrdup(type);
+	if (device)
+		c->device = xstrdup(device);
 	json_array_foreach(rules, i, r)
 		if (load_rule(c, r, err))
 			return -EINVAL;

@@ -322,12 +322,39 @@ static void put_rule(FILE *f, const struct ir_rule *r, const struct render_opts 
 	fputc('\n', f);
 }
 
+/* device "lo", or devices = { "a", "b" } as nft lists several. */
+static void put_devices(FILE *f, const char *devs)
+{
+	const char *sp = strchr(devs, ' ');
+
+	if (!sp) {
+		fputs("device ", f);
+		put_quoted(f, devs);
+		fputc(' ', f);
+		return;
+	}
+	fputs("devices = { ", f);
+	while (devs) {
+		char *name;
+
+		sp = strchr(devs, ' ');
+		name = sp ? xstrndup(devs, (size_t)(sp - devs)) : xstrdup(devs);
+		put_quoted(f, name);
+		free(name);
+		fputs(sp ? ", " : " } ", f);
+		devs = sp ? sp + 1 : NULL;
+	}
+}
+
 static void put_chain(FILE *f, const struct ir_chain *c, const struct render_opts *o)
 {
 	fprintf(f, "\tchain %s {\n", c->name);
 	if (c->hook != IR_HOOK_NONE) {
-		fprintf(f, "\t\ttype %s hook %s priority ", c->type ? c->type : "filter",
+		fprintf(f, "\t\ttype %s hook %s ", c->type ? c->type : "filter",
 			ir_hook_name(c->hook));
+		if (c->device)
+			put_devices(f, c->device);
+		fputs("priority ", f);
 		if (c->priority == 0)
 			fputs("filter", f);
 		else if (c->priority == -300)

@@ -212,6 +212,12 @@ START_TEST(equal_sees_read_back_fields)
 	b->chains[1].type = xstrdup("nat");
 	check_differs(a, b, "chain type");
 	b = ir_ruleset_clone(a);
+	b->chains[1].hook = IR_HOOK_INGRESS;
+	check_differs(a, b, "chain hook");
+	b = ir_ruleset_clone(a);
+	b->chains[1].device = xstrdup("lo");
+	check_differs(a, b, "chain device");
+	b = ir_ruleset_clone(a);
 	b->sets[0].policy_memory = true;
 	check_differs(a, b, "set policy memory");
 	b = ir_ruleset_clone(a);
@@ -228,6 +234,8 @@ START_TEST(names)
 {
 	ck_assert_str_eq(ir_set_key_name(IR_KEY_IPV6), "ipv6_addr");
 	ck_assert_str_eq(ir_hook_name(IR_HOOK_PREROUTING), "prerouting");
+	ck_assert_str_eq(ir_hook_name(IR_HOOK_INGRESS), "ingress");
+	ck_assert_str_eq(ir_hook_name((enum ir_hook)-1), "?");
 	ck_assert_str_eq(ir_verdict_name(IR_VERDICT_REJECT), "reject");
 	ck_assert_str_eq(ir_match_type_name(IR_MATCH_RATE_OVER), "rate_over");
 	ck_assert_str_eq(ir_match_type_name((enum ir_match_type)99), "?");

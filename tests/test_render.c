@@ -94,6 +94,8 @@ START_TEST(nft_listing_read_back_fields)
 	rs->chains[0].type = xstrdup("nat");
 	rs->sets[1].policy_memory = true;
 	rs->sets[1].gc_interval_ms = 5000;
+	ir_chain_add(rs, "in0", IR_HOOK_INGRESS, -500)->device = xstrdup("eth0");
+	ir_chain_add(rs, "in1", IR_HOOK_INGRESS, 0)->device = xstrdup("eth0 eth1 lo");
 	f = open_out();
 	ck_assert_int_eq(render_nft(rs, &o, f), 0);
 	fclose(f);
@@ -102,6 +104,10 @@ START_TEST(nft_listing_read_back_fields)
 	ck_assert_ptr_nonnull(strstr(out_buf, "\tset upstreams4 {\n\t\ttype ipv4_addr\n"
 					       "\t\tpolicy memory\n\t\tflags timeout\n"
 					       "\t\tgc-interval 5s\n"));
+	ck_assert_ptr_nonnull(strstr(out_buf, "\t\ttype filter hook ingress device \"eth0\" "
+					       "priority -500; policy accept;\n"));
+	ck_assert_ptr_nonnull(strstr(out_buf, "\t\ttype filter hook ingress devices = { \"eth0\", "
+					       "\"eth1\", \"lo\" } priority filter; policy accept;\n"));
 	ir_ruleset_free(rs);
 }
 END_TEST

@@ -134,7 +134,13 @@ enum ir_hook {
 	IR_HOOK_PREROUTING,
 	IR_HOOK_INPUT,
 	IR_HOOK_OUTPUT,
+	/* Read back only (the compiler uses none of them), so that any inet
+	 * base chain is named and kept in a generation. */
+	IR_HOOK_FORWARD,
+	IR_HOOK_POSTROUTING,
+	IR_HOOK_INGRESS,	/* per device, before everything else */
 };
+#define IR_HOOK_COUNT (IR_HOOK_INGRESS + 1)
 
 struct ir_chain {
 	char *name;
@@ -145,6 +151,11 @@ struct ir_chain {
 	 * chain sees only the first packet of a connection, a route chain
 	 * reroutes); NULL for every compiled chain. Compared. */
 	char *type;
+	/* Read back only: the devices an ingress chain is bound to, separated
+	 * by spaces (which no interface name has); NULL for every compiled
+	 * chain. Compared. The kernel refuses a device on every other inet
+	 * hook (EOPNOTSUPP). */
+	char *device;
 	struct ir_rule *rules;
 	size_t n_rules, cap_rules;
 };

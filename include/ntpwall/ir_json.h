@@ -7,7 +7,8 @@
  *              "gc_interval_ms"?,
  *              "elements": ["ADDR" | "ADDR/LEN" | {"addr", "prefix",
  *                            "timeout_ms"?, "expires_ms"?, "comment"?}]}],
- *    "chains": [{"name", "hook", "type"?, "priority", "policy": "accept"|"drop",
+ *    "chains": [{"name", "hook", "type"?, "device"?, "priority",
+ *                "policy": "accept"|"drop",
  *                "rules": [{"comment"?, "matches": [{"type", "negate"?, value}],
  *                           "counter", "notrack"?, "log_prefix"?, "verdict",
  *                           "packets"?, "bytes"?, "handle"?, "unknown"?}]}]}

@@ -115,5 +115,11 @@ reload '/chain input {/,/}/s/priority filter;/priority 10;/' &&
 reload '/chain output {/,/}/s/policy accept;/policy drop;/' &&
 	expect_drift "the output chain's policy" '^-[[:space:]]+type filter hook output .*policy drop;' 'policy drop;'
 
+# (g) A device: the kernel refuses one on an inet input, output or
+# prerouting chain (EOPNOTSUPP), so the input chain is made again on the
+# ingress hook of lo instead, where it sees lo's packets and nothing else.
+reload '/chain input {/,/}/s/type filter hook input priority filter;/type filter hook ingress device "lo" priority filter;/' &&
+	expect_drift "the input chain moved to ingress on lo" '^-[[:space:]]+type filter hook ingress device "lo" priority filter;' 'hook ingress'
+
 [ $fails = 0 ] || { echo "$fails failure(s)"; exit 1; }
 echo "all drift tests passed"
