@@ -228,6 +228,12 @@ static int load_set(struct ir_ruleset *rs, json_t *j, char **err)
 	json_array_foreach(flags, i, v) {
 		size_t b;
 
+		/* set_json() writes it for a read-back set ntpwall did not make
+		 * (a snapshot generation), so it must load. */
+		if (json_is_string(v) && !strcmp(json_string_value(v), "foreign")) {
+			f |= IR_SET_FOREIGN;
+			continue;
+		}
 		for (b = 0; b < ARRAY_SIZE(flag_names); b++)
 			if (json_is_string(v) && !strcmp(json_string_value(v), flag_names[b]))
 				break;

@@ -99,6 +99,7 @@ START_TEST(json_read_back_fields)
 	rs->sets[0].policy_memory = true;
 	rs->sets[1].gc_interval_ms = 250;
 	ir_chain_add(rs, "ingress", IR_HOOK_INGRESS, -500)->device = xstrdup("eth0 eth1");
+	rs->sets[2].flags |= IR_SET_FOREIGN;
 	check_json_round_trip(rs);
 }
 END_TEST

@@ -3,7 +3,8 @@
  * documented in README "State directory":
  *   {"format": "ntpwall-ir", "version": 1, "table": T, "table_flags"?,
  *    "sets": [{"name", "key": "ipv4_addr"|"ipv6_addr", "flags": ["timeout",
- *              "interval", "dynamic"], "timeout_ms", "size", "policy"?: "memory",
+ *              "interval", "dynamic", "foreign"], "timeout_ms", "size",
+ *              "policy"?: "memory",
  *              "gc_interval_ms"?,
  *              "elements": ["ADDR" | "ADDR/LEN" | {"addr", "prefix",
  *                            "timeout_ms"?, "expires_ms"?, "comment"?}]}],
