@@ -28,11 +28,6 @@
  * message's other attributes. */
 #define ELEM_NEST_MAX 60000u
 
-/* nft's datatype ids, only used by nft to print the sets. */
-#define NFT_TYPE_INTEGER 4
-#define NFT_TYPE_IPADDR 7
-#define NFT_TYPE_IP6ADDR 8
-
 static struct nft_msg *msg_add(struct backend *b, struct nft_tx *tx, enum nft_msg_kind kind)
 {
 	struct nft_msg *m;

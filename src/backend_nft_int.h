@@ -26,6 +26,12 @@ struct backend {
  * a truncated read is ENOSPC in libmnl, so keep well above that. */
 #define NFT_RECV_BUF (64u * 1024 + 4096)
 
+/* nft's datatype ids of set keys: only nft uses them (to print), the
+ * kernel goes by the length. */
+#define NFT_TYPE_INTEGER 4
+#define NFT_TYPE_IPADDR 7
+#define NFT_TYPE_IP6ADDR 8
+
 /* Longest rule comment nft will list (NFTNL_UDATA_COMMENT_MAXLEN - 1). */
 #define NFT_COMMENT_MAX 127
 
@@ -49,6 +55,7 @@ struct nft_anon_read {
 	char *name;
 	uint8_t vals[256];
 	size_t n;
+	bool foreign;	/* holds what ntpwall's do not: never raised */
 };
 
 struct nft_raise_ctx {

@@ -423,7 +423,7 @@ static bool raise_ntp_test(const struct nft_raise_ctx *c, const struct ntp_field
 		for (size_t i = 0; name && i < c->n_anon; i++)
 			if (!strcmp(c->anon[i].name, name))
 				a = &c->anon[i];
-		if (!a)
+		if (!a || a->foreign)
 			return false;
 		for (size_t i = 0; i < a->n; i++)
 			if (!ntp_value_bit(f, a->vals[i], &bits))

@@ -97,7 +97,35 @@ static uint32_t ir_set_flags(uint32_t k)
 	return f;
 }
 
-static void add_anon(struct rd *r, const char *name)
+/* What no set ntpwall makes has: data (a map), stateful expressions given
+ * to every element, concatenated keys. */
+static bool set_has_extras(const struct nftnl_set *ns)
+{
+	static const uint16_t extras[] = {
+		NFTNL_SET_DATA_TYPE, NFTNL_SET_DATA_LEN, NFTNL_SET_OBJ_TYPE,
+		NFTNL_SET_DESC_CONCAT, NFTNL_SET_EXPR, NFTNL_SET_EXPRESSIONS,
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(extras); i++)
+		if (nftnl_set_is_set(ns, extras[i]))
+			return true;
+	return false;
+}
+
+/* An address set of ntpwall's: 4 or 16 bytes, typed as addresses (the
+ * type is nft's only, but another one with the same length means another
+ * key, e.g. two concatenated ports), nothing else. */
+static bool set_foreign(const struct nftnl_set *ns, uint32_t klen)
+{
+	uint32_t type = nftnl_set_is_set(ns, NFTNL_SET_KEY_TYPE) ?
+			nftnl_set_get_u32(ns, NFTNL_SET_KEY_TYPE) : 0;
+
+	if (klen != 4 && klen != 16)
+		return true;
+	return type != (klen == 4 ? NFT_TYPE_IPADDR : NFT_TYPE_IP6ADDR) || set_has_extras(ns);
+}
+
+static void add_anon(struct rd *r, const char *name, bool foreign)
 {
 	struct nft_anon_read *a;
 
@@ -105,6 +133,7 @@ static void add_anon(struct rd *r, const char *name)
 	a = &r->anon[r->n_anon++];
 	memset(a, 0, sizeof(*a));
 	a->name = xstrdup(name);
+	a->foreign = foreign;
 }
 
 static int set_cb(const struct nlmsghdr *nlh, void *data)
@@ -124,11 +153,14 @@ static int set_cb(const struct nlmsghdr *nlh, void *data)
 	kflags = nftnl_set_get_u32(ns, NFTNL_SET_FLAGS);
 	klen = nftnl_set_get_u32(ns, NFTNL_SET_KEY_LEN);
 	if (kflags & NFT_SET_ANONYMOUS) {
-		add_anon(r, name);
+		/* ntpwall's are constant sets of one-byte values. */
+		add_anon(r, name, klen != 1 || set_has_extras(ns) ||
+			 (kflags & ~(uint32_t)(NFT_SET_ANONYMOUS | NFT_SET_CONSTANT |
+					       NFT_SET_INTERVAL)));
 		goto out;
 	}
 	s = ir_set_add(r->rs, name, klen == 16 ? IR_KEY_IPV6 : IR_KEY_IPV4, ir_set_flags(kflags));
-	if (klen != 4 && klen != 16)
+	if (set_foreign(ns, klen))
 		s->flags |= IR_SET_FOREIGN;
 	if (nftnl_set_is_set(ns, NFTNL_SET_TIMEOUT))
 		s->timeout_ms = nftnl_set_get_u64(ns, NFTNL_SET_TIMEOUT);
@@ -197,20 +229,60 @@ static uint64_t elem_u64(struct nftnl_set_elem *e, uint16_t attr)
 	return nftnl_set_elem_is_set(e, attr) ? nftnl_set_elem_get_u64(e, attr) : 0;
 }
 
+/* An element ntpwall does not make: no key (the catch-all `*`, which every
+ * packet matches), data, a range end key, expressions (a lookup runs an
+ * element's limit, so it can fail the match), flags but the interval end. */
+static bool elem_foreign(struct nftnl_set_elem *e, bool interval)
+{
+	static const uint16_t extras[] = {
+		NFTNL_SET_ELEM_VERDICT, NFTNL_SET_ELEM_CHAIN, NFTNL_SET_ELEM_DATA,
+		NFTNL_SET_ELEM_EXPR, NFTNL_SET_ELEM_OBJREF, NFTNL_SET_ELEM_KEY_END,
+		NFTNL_SET_ELEM_EXPRESSIONS,
+	};
+	uint32_t allowed = interval ? NFT_SET_ELEM_INTERVAL_END : 0;
+
+	if (!nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_KEY) ||
+	    (elem_u32(e, NFTNL_SET_ELEM_FLAGS) & ~allowed))
+		return true;
+	for (size_t i = 0; i < ARRAY_SIZE(extras); i++)
+		if (nftnl_set_elem_is_set(e, extras[i]))
+			return true;
+	return false;
+}
+
+static void take_anon_elem(struct nft_anon_read *a, struct nftnl_set_elem *e)
+{
+	uint32_t klen;
+	const uint8_t *key;
+
+	/* Values only: an interval set's range ends would read as values. */
+	if (elem_foreign(e, false)) {
+		a->foreign = true;
+		return;
+	}
+	key = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &klen);
+	if (klen != 1 || a->n == ARRAY_SIZE(a->vals))
+		a->foreign = true;
+	else
+		a->vals[a->n++] = key[0];
+}
+
 static void take_elem(struct rd *r, struct nftnl_set_elem *e)
 {
 	uint32_t klen;
-	const uint8_t *key = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &klen);
+	const uint8_t *key;
 	struct ir_set *s = r->cur_set;
 	uint32_t want;
 
-	if (!key)
-		return;
 	if (r->cur_anon) {
-		if (klen == 1 && r->cur_anon->n < ARRAY_SIZE(r->cur_anon->vals))
-			r->cur_anon->vals[r->cur_anon->n++] = key[0];
+		take_anon_elem(r->cur_anon, e);
 		return;
 	}
+	if (elem_foreign(e, s->flags & IR_SET_INTERVAL)) {
+		s->flags |= IR_SET_FOREIGN;
+		return;
+	}
+	key = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &klen);
 	want = s->key == IR_KEY_IPV4 ? 4 : 16;
 	if (klen != want) {
 		s->flags |= IR_SET_FOREIGN;

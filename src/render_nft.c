@@ -80,6 +80,9 @@ static void put_set(FILE *f, const struct ir_set *s, const struct render_opts *o
 	const char *sep = "";
 
 	fprintf(f, "\tset %s {\n\t\ttype %s\n", s->name, ir_set_key_name(s->key));
+	/* Read back only: say so, the listing cannot show what it is. */
+	if (s->flags & IR_SET_FOREIGN)
+		fputs("\t\t# foreign: more than ntpwall makes (nft list set shows it)\n", f);
 	if (s->size)
 		fprintf(f, "\t\tsize %" PRIu32 "\n", s->size);
 	if (s->policy_memory)

@@ -92,6 +92,7 @@ START_TEST(nft_listing_read_back_fields)
 
 	rs->flags = IR_TABLE_DORMANT | 0x100;
 	rs->chains[0].type = xstrdup("nat");
+	rs->sets[0].flags |= IR_SET_FOREIGN;
 	rs->sets[1].policy_memory = true;
 	rs->sets[1].gc_interval_ms = 5000;
 	ir_chain_add(rs, "in0", IR_HOOK_INGRESS, -500)->device = xstrdup("eth0");
@@ -101,6 +102,9 @@ START_TEST(nft_listing_read_back_fields)
 	fclose(f);
 	ck_assert_msg(!strncmp(out_buf, head, strlen(head)), "%s", out_buf);
 	ck_assert_ptr_nonnull(strstr(out_buf, "\t\ttype nat hook input priority filter; policy accept;\n"));
+	ck_assert_ptr_nonnull(strstr(out_buf, "\tset query4 {\n\t\ttype ipv4_addr\n\t\t# foreign: "
+					       "more than ntpwall makes (nft list set shows it)\n"
+					       "\t\tflags interval\n"));
 	ck_assert_ptr_nonnull(strstr(out_buf, "\tset upstreams4 {\n\t\ttype ipv4_addr\n"
 					       "\t\tpolicy memory\n\t\tflags timeout\n"
 					       "\t\tgc-interval 5s\n"));

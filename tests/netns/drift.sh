@@ -115,6 +115,11 @@ reload '/chain input {/,/}/s/priority filter;/priority 10;/' &&
 reload '/chain output {/,/}/s/policy accept;/policy drop;/' &&
 	expect_drift "the output chain's policy" '^-[[:space:]]+type filter hook output .*policy drop;' 'policy drop;'
 
+# A catch-all element in the upstream set: every address is in it, so NTP
+# to any server passes the egress rule.
+nft add element inet "$TABLE" upstreams4 '{ * }' &&
+	expect_drift "a catch-all element in upstreams4" '^-[[:space:]]+# foreign: ' '\*'
+
 # (g) A device: the kernel refuses one on an inet input, output or
 # prerouting chain (EOPNOTSUPP), so the input chain is made again on the
 # ingress hook of lo instead, where it sees lo's packets and nothing else.
