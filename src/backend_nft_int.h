@@ -88,7 +88,10 @@ struct nftnl_expr *nft_x_payload(uint32_t base, uint32_t off, uint32_t len);
 struct nftnl_expr *nft_x_cmp(uint32_t op, const void *data, uint32_t len);
 struct nftnl_expr *nft_x_bitwise(const void *mask, uint32_t len);
 struct nftnl_expr *nft_x_lookup(const char *set, uint32_t id, bool inv);
-/* Recognisers: true (and the fields) when e has that shape. */
+/* Recognisers: true (and the fields) when e has that shape, every
+ * register NFT_REG_1 as ntpwall (and nft) use it: a load into another
+ * register would leave the compare after it reading a stale one. */
+bool nft_reg1(const struct nftnl_expr *e, uint16_t attr);
 bool nft_is_cmp(const struct nftnl_expr *e, const void **data, uint32_t *len, bool *neg);
 bool nft_is_payload(const struct nftnl_expr *e, uint32_t base, uint32_t *off, uint32_t *len);
 bool nft_is_meta(const struct nftnl_expr *e, uint32_t key);

@@ -217,6 +217,14 @@ static size_t raise_prefix(const struct nft_raise_ctx *c, const struct nft_curso
 	return k + 1;
 }
 
+/* A lookup that only tests membership of register 1 (a map's lookup
+ * writes data; flags other than "not in" are another test). */
+static bool nft_is_set_test(const struct nftnl_expr *e)
+{
+	return nft_reg1(e, NFTNL_EXPR_LOOKUP_SREG) && !nftnl_expr_is_set(e, NFTNL_EXPR_LOOKUP_DREG) &&
+	       !(nftnl_expr_get_u32(e, NFTNL_EXPR_LOOKUP_FLAGS) & ~(uint32_t)NFT_LOOKUP_F_INV);
+}
+
 /* Address sets: the load's width follows the set's key. */
 static int set_family(const struct ir_ruleset *rs, const char *name, size_t *idx)
 {
@@ -254,7 +262,7 @@ static size_t raise_addr_set(const struct nft_raise_ctx *c, const struct nft_cur
 
 	if (!nft_is_payload(nft_at(cur, 0), NFT_PAYLOAD_NETWORK_HEADER, &off, &len) ||
 	    !addr_at(off, len, &fam, &src) || len != addr_len(fam) || src != is_src(t) ||
-	    !nft_is_kind(cur, 1, "lookup") || nftnl_expr_is_set(nft_at(cur, 1), NFTNL_EXPR_LOOKUP_DREG))
+	    !nft_is_kind(cur, 1, "lookup") || !nft_is_set_test(nft_at(cur, 1)))
 		return 0;
 	set = nftnl_expr_get_str(nft_at(cur, 1), NFTNL_EXPR_LOOKUP_SET);
 	if (!set || set_family(c->rs, set, NULL) != fam)
@@ -287,7 +295,8 @@ static size_t raise_ct(const struct nft_raise_ctx *c, const struct nft_cursor *c
 	uint32_t mlen, dlen, v;
 	bool neq;
 
-	if (strcmp(nft_kind_at(cur, 0), "ct") || !nftnl_expr_is_set(e, NFTNL_EXPR_CT_DREG) ||
+	if (strcmp(nft_kind_at(cur, 0), "ct") || !nft_reg1(e, NFTNL_EXPR_CT_DREG) ||
+	    nftnl_expr_is_set(e, NFTNL_EXPR_CT_SREG) ||
 	    nftnl_expr_get_u32(e, NFTNL_EXPR_CT_KEY) != NFT_CT_STATE ||
 	    nftnl_expr_is_set(e, NFTNL_EXPR_CT_DIR) || !nft_is_kind(cur, 1, "bitwise") ||
 	    !(mask = nft_is_mask(nft_at(cur, 1), &mlen)) || mlen != 4 || !nft_is_kind(cur, 2, "cmp") ||
@@ -395,7 +404,7 @@ static bool raise_ntp_test(const struct nft_raise_ctx *c, const struct ntp_field
 		uint32_t op = nftnl_expr_get_u32(e, NFTNL_EXPR_CMP_OP);
 
 		d = nftnl_expr_get(e, NFTNL_EXPR_CMP_DATA, &len);
-		if (!d || len != 1)
+		if (!d || len != 1 || !nft_reg1(e, NFTNL_EXPR_CMP_SREG))
 			return false;
 		if (op == NFT_CMP_EQ || op == NFT_CMP_NEQ) {
 			m->negate = op == NFT_CMP_NEQ;
@@ -407,7 +416,7 @@ static bool raise_ntp_test(const struct nft_raise_ctx *c, const struct ntp_field
 	} else if (!strcmp(kind, "range")) {
 		d = nftnl_expr_get(e, NFTNL_EXPR_RANGE_FROM_DATA, &len);
 		d2 = nftnl_expr_get(e, NFTNL_EXPR_RANGE_TO_DATA, &len2);
-		if (!d || !d2 || len != 1 || len2 != 1)
+		if (!d || !d2 || len != 1 || len2 != 1 || !nft_reg1(e, NFTNL_EXPR_RANGE_SREG))
 			return false;
 		for (unsigned v = 0; v < f->n_vals; v++) {
 			uint8_t x = (uint8_t)(v << f->shift);
@@ -416,7 +425,7 @@ static bool raise_ntp_test(const struct nft_raise_ctx *c, const struct ntp_field
 				bits |= 1u << v;
 		}
 		m->negate = nftnl_expr_get_u32(e, NFTNL_EXPR_RANGE_OP) == NFT_RANGE_NEQ;
-	} else if (!strcmp(kind, "lookup") && !nftnl_expr_is_set(e, NFTNL_EXPR_LOOKUP_DREG)) {
+	} else if (!strcmp(kind, "lookup") && nft_is_set_test(e)) {
 		const char *name = nftnl_expr_get_str(e, NFTNL_EXPR_LOOKUP_SET);
 		const struct nft_anon_read *a = NULL;
 
@@ -511,6 +520,7 @@ static bool is_plain_update(const struct nftnl_expr *dyn)
 
 	(void)nftnl_expr_expr_foreach(dyn, count_expr, &n);
 	return nftnl_expr_get_u32(dyn, NFTNL_EXPR_DYNSET_OP) == NFT_DYNSET_OP_UPDATE &&
+	       nft_reg1(dyn, NFTNL_EXPR_DYNSET_SREG_KEY) &&
 	       !nftnl_expr_is_set(dyn, NFTNL_EXPR_DYNSET_SREG_DATA) &&
 	       zero_or_unset(dyn, NFTNL_EXPR_DYNSET_TIMEOUT) &&
 	       zero_or_unset(dyn, NFTNL_EXPR_DYNSET_FLAGS) &&

@@ -107,6 +107,19 @@ static bool is_port_reject(const struct nftnl_expr *e, const struct ir_rule *r)
 	}
 }
 
+/* A log as ntpwall makes it: to the kernel log at the default level
+ * (which the kernel dumps), no flags; nflog (a group) and another level
+ * or flags send other text somewhere else. */
+static bool is_plain_log(const struct nftnl_expr *e)
+{
+	return (!nftnl_expr_is_set(e, NFTNL_EXPR_LOG_LEVEL) ||
+		nftnl_expr_get_u32(e, NFTNL_EXPR_LOG_LEVEL) == NFT_LOGLEVEL_WARNING) &&
+	       !nftnl_expr_get_u32(e, NFTNL_EXPR_LOG_FLAGS) &&
+	       !nftnl_expr_is_set(e, NFTNL_EXPR_LOG_GROUP) &&
+	       !nftnl_expr_is_set(e, NFTNL_EXPR_LOG_SNAPLEN) &&
+	       !nftnl_expr_is_set(e, NFTNL_EXPR_LOG_QTHRESHOLD);
+}
+
 /* A statement or verdict at cur; false if the expression is none. */
 static bool raise_stmt(const struct nftnl_expr *e, struct ir_rule *out)
 {
@@ -116,7 +129,7 @@ static bool raise_stmt(const struct nftnl_expr *e, struct ir_rule *out)
 		out->counter = true;
 		out->packets = nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_PACKETS);
 		out->bytes = nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_BYTES);
-	} else if (!strcmp(k, "log") && !out->log_prefix) {
+	} else if (!strcmp(k, "log") && !out->log_prefix && is_plain_log(e)) {
 		const char *p = nftnl_expr_get_str(e, NFTNL_EXPR_LOG_PREFIX);
 
 		out->log_prefix = xstrdup(p ? p : "");

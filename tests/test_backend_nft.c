@@ -12,6 +12,7 @@
 #include <libnftnl/common.h>
 #include <libnftnl/expr.h>
 #include <linux/netfilter.h>
+#include <linux/netfilter/nf_log.h>
 #include <linux/netfilter/nf_tables.h>
 #include <netinet/in.h>
 #include <stdlib.h>
@@ -328,6 +329,63 @@ START_TEST(update_exact_only)
 }
 END_TEST
 
+/* `udp dport 123 log prefix "x: " drop` with one attribute of one of its
+ * expressions changed (k: which expression, attr 0: none). */
+static struct ir_rule *raise_changed(struct ir_chain *out, size_t k, uint16_t attr, uint32_t v)
+{
+	static const uint8_t udp = IPPROTO_UDP, port[2] = { 0, 123 };
+	struct nftnl_rule *r = nftnl_rule_alloc();
+	struct nftnl_expr *e[6], *log = nftnl_expr_alloc("log");
+	struct nftnl_expr *drop = nftnl_expr_alloc("immediate");
+
+	nftnl_expr_set_str(log, NFTNL_EXPR_LOG_PREFIX, "x: ");
+	nftnl_expr_set_u32(log, NFTNL_EXPR_LOG_LEVEL, NFT_LOGLEVEL_WARNING);
+	nftnl_expr_set_u32(drop, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
+	nftnl_expr_set_u32(drop, NFTNL_EXPR_IMM_VERDICT, NF_DROP);
+	e[0] = nft_x_meta(NFT_META_L4PROTO);
+	e[1] = nft_x_cmp(NFT_CMP_EQ, &udp, 1);
+	e[2] = payload(NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2);
+	e[3] = nft_x_cmp(NFT_CMP_EQ, port, 2);
+	e[4] = log;
+	e[5] = drop;
+	if (attr)
+		nftnl_expr_set_u32(e[k], attr, v);
+	for (size_t i = 0; i < ARRAY_SIZE(e); i++)
+		nftnl_rule_add_expr(r, e[i]);
+	return raise_built(r, out);
+}
+
+/* Every attribute of every expression is checked: another register (the
+ * compare would read a stale one), a payload or meta write, a log to
+ * nflog or at another level are not what ntpwall made. */
+START_TEST(every_attribute)
+{
+	static const struct { size_t k; uint16_t attr; uint32_t v; } changed[] = {
+		{ 0, NFTNL_EXPR_META_DREG, NFT_REG_2 },
+		{ 0, NFTNL_EXPR_META_SREG, NFT_REG_1 },
+		{ 1, NFTNL_EXPR_CMP_SREG, NFT_REG_2 },
+		{ 2, NFTNL_EXPR_PAYLOAD_DREG, NFT_REG32_01 },
+		{ 2, NFTNL_EXPR_PAYLOAD_SREG, NFT_REG_1 },
+		{ 2, NFTNL_EXPR_PAYLOAD_CSUM_TYPE, NFT_PAYLOAD_CSUM_INET },
+		{ 3, NFTNL_EXPR_CMP_SREG, NFT_REG_3 },
+		{ 4, NFTNL_EXPR_LOG_LEVEL, NFT_LOGLEVEL_EMERG },
+		{ 4, NFTNL_EXPR_LOG_GROUP, 1 },
+		{ 4, NFTNL_EXPR_LOG_FLAGS, NF_LOG_TCPSEQ },
+	};
+	struct ir_chain *out = ir_chain_add(rs, "out", IR_HOOK_NONE, 0);
+	struct ir_rule *x = raise_changed(out, 0, 0, 0);
+
+	ck_assert_ptr_null(x->unknown);
+	ck_assert_uint_eq(x->n_matches, 2);
+	ck_assert_str_eq(x->log_prefix, "x: ");
+	ck_assert_int_eq(x->verdict, IR_VERDICT_DROP);
+	for (size_t i = 0; i < ARRAY_SIZE(changed); i++) {
+		x = raise_changed(out, changed[i].k, changed[i].attr, changed[i].v);
+		ck_assert_msg(x->unknown != NULL, "change %zu read as ntpwall's", i);
+	}
+}
+END_TEST
+
 /* A rule of family nfproto (0: none) ending in reject type/code. */
 static struct ir_rule *raise_reject(struct ir_chain *out, uint8_t nfproto, uint32_t type,
 				   uint8_t code)
@@ -435,6 +493,7 @@ int main(void)
 	tcase_add_test(tc, family_reject);
 	tcase_add_test(tc, ifname_exact_only);
 	tcase_add_test(tc, update_exact_only);
+	tcase_add_test(tc, every_attribute);
 	tcase_add_test(tc, unknown_kept);
 	tcase_add_test(tc, refusals);
 	suite_add_tcase(s, tc);
