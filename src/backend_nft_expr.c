@@ -141,3 +141,12 @@ const uint8_t *nft_is_mask(const struct nftnl_expr *e, uint32_t *len)
 			return NULL;
 	return mask;
 }
+
+/* A lookup that only tests membership of register 1 (a map's lookup
+ * writes data; flags other than "not in" are another test). */
+bool nft_is_set_test(const struct nftnl_expr *e)
+{
+	return !strcmp(nftnl_expr_get_str(e, NFTNL_EXPR_NAME), "lookup") &&
+	       nft_reg1(e, NFTNL_EXPR_LOOKUP_SREG) && !nftnl_expr_is_set(e, NFTNL_EXPR_LOOKUP_DREG) &&
+	       !(nftnl_expr_get_u32(e, NFTNL_EXPR_LOOKUP_FLAGS) & ~(uint32_t)NFT_LOOKUP_F_INV);
+}

@@ -64,6 +64,18 @@ struct nft_raise_ctx {
 	size_t n_anon;
 };
 
+/* One interval-set element read back: a start or an end. */
+struct nft_interval {
+	uint8_t key[16];
+	bool end;
+	uint64_t timeout, expires;
+	char *comment;		/* copied into the prefixes made from it */
+};
+
+/* Add to s the prefixes the n start and end keys stand for (iv sorted in
+ * place); the caller still owns iv and its comments. */
+void nft_intervals_to_prefixes(struct nft_interval *iv, size_t n, struct ir_set *s);
+
 /* Batch id of the named set at index i of rs (ids 1..n_sets). */
 static inline uint32_t nft_set_id(size_t i)
 {
@@ -97,10 +109,20 @@ bool nft_is_payload(const struct nftnl_expr *e, uint32_t base, uint32_t *off, ui
 bool nft_is_meta(const struct nftnl_expr *e, uint32_t key);
 /* The mask of an and-mask bitwise with zero xor, or NULL. */
 const uint8_t *nft_is_mask(const struct nftnl_expr *e, uint32_t *len);
+/* A lookup testing (or, inverted, denying) membership of register 1. */
+bool nft_is_set_test(const struct nftnl_expr *e);
 
 /* Append the expressions of one match; -EINVAL if it cannot be expressed,
  * -ENOENT for an unknown set. */
 int nft_match_lower(struct nft_lower_ctx *c, const struct ir_match *m, struct nftnl_rule *nr);
+/* The NTP header field matches (backend_nft_ntp.c), rows of the table in
+ * backend_nft_match.c: lower -EINVAL for an empty or out-of-range bit set,
+ * -E2BIG past the anonymous sets a rule may have; raise as
+ * nft_match_raise's rows. */
+int nft_lower_ntp(struct nft_lower_ctx *c, const struct ir_match *m, struct nftnl_rule *nr);
+size_t nft_raise_ntp(const struct nft_raise_ctx *c, const struct nft_cursor *cur,
+		     enum ir_match_type t, struct ir_match *m);
+
 /* Most IR matches one group of expressions raises to (nft's merged ports). */
 #define NFT_RAISE_MAX 2
 /* Raise the match(es) at cur into out[0..*n_out): the number of expressions

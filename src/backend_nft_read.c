@@ -29,16 +29,8 @@ struct rd {
 	size_t n_anon, cap_anon;
 	struct ir_set *cur_set;	/* element dump target */
 	struct nft_anon_read *cur_anon;
-	struct interval *iv;	/* interval element dump */
+	struct nft_interval *iv;	/* interval element dump */
 	size_t n_iv, cap_iv;
-};
-
-/* One interval-set element as the kernel keeps it: a start or an end. */
-struct interval {
-	uint8_t key[16];
-	bool end;
-	uint64_t timeout, expires;
-	char *comment;
 };
 
 static bool our_msg(struct rd *r, const struct nlmsghdr *nlh)
@@ -289,7 +281,7 @@ static void take_elem(struct rd *r, struct nftnl_set_elem *e)
 		return;
 	}
 	if (s->flags & IR_SET_INTERVAL) {
-		struct interval *iv;
+		struct nft_interval *iv;
 
 		xgrow((void **)&r->iv, &r->cap_iv, r->n_iv, sizeof(*r->iv));
 		iv = &r->iv[r->n_iv++];
@@ -342,93 +334,6 @@ static int dump_elems(struct rd *r, const char *set)
 	return nft_talk(r->b, nlh, elem_cb, r);
 }
 
-typedef unsigned __int128 u128;
-
-static u128 key_num(const uint8_t *k, unsigned bytes)
-{
-	u128 v = 0;
-
-	for (unsigned i = 0; i < bytes; i++)
-		v = v << 8 | k[i];
-	return v;
-}
-
-static void add_prefix(struct ir_set *s, u128 v, unsigned len, const struct interval *from)
-{
-	unsigned bytes = s->key == IR_KEY_IPV4 ? 4 : 16;
-	struct policy_addr a = { .family = bytes == 4 ? AF_INET : AF_INET6 };
-	struct ir_elem *el;
-
-	for (unsigned i = bytes; i-- > 0; v >>= 8)
-		a.bytes[i] = (uint8_t)v;
-	el = ir_set_add_elem(s, &a, len, from->comment);
-	el->timeout_ms = from->timeout;
-	el->expires_ms = from->expires;
-}
-
-/* The range [lo, hi] as the fewest prefixes: one for ntpwall's own
- * elements, several for a range somebody added by hand. */
-static void add_range(struct ir_set *s, u128 lo, u128 hi, const struct interval *from)
-{
-	unsigned bits = s->key == IR_KEY_IPV4 ? 32 : 128;
-
-	for (;;) {
-		unsigned k = 0;
-
-		while (k < bits) {
-			u128 size = k + 1 == 128 ? 0 : (u128)1 << (k + 1);
-
-			if (k + 1 == bits) {
-				if (lo == 0 && hi == (bits == 128 ? ~(u128)0 : size - 1))
-					k = bits;
-				break;
-			}
-			if ((lo & (size - 1)) || lo + size - 1 > hi)
-				break;
-			k++;
-		}
-		add_prefix(s, lo, bits - k, from);
-		if (k == bits || lo + ((u128)1 << k) - 1 >= hi)
-			return;
-		lo += (u128)1 << k;
-	}
-}
-
-static int iv_cmp(const void *a, const void *b)
-{
-	const struct interval *x = a, *y = b;
-	int r = memcmp(x->key, y->key, sizeof(x->key));
-
-	if (r)
-		return r;
-	return (int)y->end - (int)x->end;	/* an end before a start at the same key */
-}
-
-/* Pair starts with the following ends (nft's leading 0/end has no start). */
-static void intervals_to_prefixes(struct rd *r, struct ir_set *s)
-{
-	unsigned bytes = s->key == IR_KEY_IPV4 ? 4 : 16;
-	u128 top = bytes == 16 ? ~(u128)0 : ((u128)1 << 32) - 1;
-
-	/* Keys are left-aligned in 16 bytes; compare them as such. */
-	xsort(r->iv, r->n_iv, sizeof(*r->iv), iv_cmp);
-	for (size_t i = 0; i < r->n_iv; i++) {
-		const struct interval *st = &r->iv[i];
-		u128 lo, hi = top;
-
-		if (st->end)
-			continue;
-		lo = key_num(st->key, bytes);
-		if (i + 1 < r->n_iv && r->iv[i + 1].end)
-			hi = key_num(r->iv[i + 1].key, bytes) - 1;
-		if (hi >= lo)
-			add_range(s, lo, hi, st);
-	}
-	for (size_t i = 0; i < r->n_iv; i++)
-		free(r->iv[i].comment);
-	r->n_iv = 0;
-}
-
 static int read_elems(struct rd *r)
 {
 	int ret;
@@ -441,8 +346,12 @@ static int read_elems(struct rd *r)
 			continue;
 		r->cur_set = s;
 		ret = dump_elems(r, s->name);
-		if (s->flags & IR_SET_INTERVAL)
-			intervals_to_prefixes(r, s);
+		if (s->flags & IR_SET_INTERVAL) {
+			nft_intervals_to_prefixes(r->iv, r->n_iv, s);
+			for (size_t j = 0; j < r->n_iv; j++)
+				free(r->iv[j].comment);
+			r->n_iv = 0;
+		}
 		if (ret < 0)
 			return ret;
 	}
