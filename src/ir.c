@@ -396,19 +396,24 @@ void ir_ruleset_sort(struct ir_ruleset *rs)
  * rest on it, so it compares every attribute that changes what a packet
  * meets, and a read-back attribute the IR cannot express makes the object
  * differ (ir_rule.unknown, IR_SET_FOREIGN, table flags, chain type and
- * devices, set policy and gc interval), never match.
- * It ignores only what cannot change a verdict:
+ * devices, set policy and gc interval), never match. It ignores only what
+ * cannot change a verdict:
  *   - rule counters (packets, bytes) and handles: the kernel's own state;
  *   - element expiry (expires_ms): time left, counting down by itself;
- *   - policy locations (loc): where a rule came from, not what it does;
- * and the backend's read-back leaves out, for the same reason, use counts,
- * handles of tables, chains and sets, chain counters, anonymous set names
- * and batch ids, and the userdata nft writes (key byte order, comments of
- * tables, chains and sets). Rule and element comments are compared: they
- * are ntpwall's ids. What nft merges or re-encodes when it loads a script
- * (one compare for sport+dport, a family's own reject code, byte-aligned
- * prefix loads, ranges) is raised to the IR ntpwall lowers, so the same
- * filter reads back equal however it was loaded. */
+ *   - policy locations (loc): where a rule came from, not what it does.
+ * The nft read-back leaves out, for the same reason: use counts; handles
+ * of tables, chains and sets; chain counters; the owner's port id of an
+ * owned table (the owner flag itself is compared); anonymous set names and
+ * batch ids; the userdata nft writes (key byte order, comments of tables,
+ * chains and sets; a rule's comment is kept); a base chain's "base" flag
+ * (the kernel refuses every other chain flag on an inet base chain); and
+ * the elements of dynamic sets, which traffic fills. Rule and element
+ * comments and element timeouts are compared: the comments are ntpwall's
+ * ids, a timeout is when the address stops being let through. What nft
+ * merges or re-encodes when it loads a script (one compare for
+ * sport+dport, a family's own reject code, byte-aligned prefix loads,
+ * ranges) is raised to the IR ntpwall lowers, so the same filter reads
+ * back equal however it was loaded. */
 static bool str_equal(const char *a, const char *b)
 {
 	if (!a || !b)
