@@ -28,11 +28,6 @@
  * message's other attributes. */
 #define ELEM_NEST_MAX 60000u
 
-/* nft's datatype ids, only used by nft to print the sets. */
-#define NFT_TYPE_INTEGER 4
-#define NFT_TYPE_IPADDR 7
-#define NFT_TYPE_IP6ADDR 8
-
 static struct nft_msg *msg_add(struct backend *b, struct nft_tx *tx, enum nft_msg_kind kind)
 {
 	struct nft_msg *m;
@@ -280,6 +275,9 @@ static void chain_msg(struct backend *b, struct nft_tx *tx, const struct ir_chai
 		[IR_HOOK_PREROUTING] = NF_INET_PRE_ROUTING,
 		[IR_HOOK_INPUT] = NF_INET_LOCAL_IN,
 		[IR_HOOK_OUTPUT] = NF_INET_LOCAL_OUT,
+		[IR_HOOK_FORWARD] = NF_INET_FORWARD,
+		[IR_HOOK_POSTROUTING] = NF_INET_POST_ROUTING,
+		[IR_HOOK_INGRESS] = NF_INET_INGRESS,
 	};
 	struct nftnl_chain *c = nftnl_chain_alloc();
 	struct nft_msg *m = msg_add(b, tx, NFT_OBJ_CHAIN);

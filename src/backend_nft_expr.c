@@ -80,23 +80,33 @@ struct nftnl_expr *nft_x_lookup(const char *set, uint32_t id, bool inv)
 	return e;
 }
 
+bool nft_reg1(const struct nftnl_expr *e, uint16_t attr)
+{
+	return nftnl_expr_is_set(e, attr) && nftnl_expr_get_u32(e, attr) == NFT_REG_1;
+}
+
 /* cmp of length len against data; *neg set for neq. */
 bool nft_is_cmp(const struct nftnl_expr *e, const void **data, uint32_t *len, bool *neg)
 {
 	uint32_t op = nftnl_expr_get_u32(e, NFTNL_EXPR_CMP_OP);
 
 	if (strcmp(nftnl_expr_get_str(e, NFTNL_EXPR_NAME), "cmp") ||
-	    (op != NFT_CMP_EQ && op != NFT_CMP_NEQ))
+	    (op != NFT_CMP_EQ && op != NFT_CMP_NEQ) || !nft_reg1(e, NFTNL_EXPR_CMP_SREG))
 		return false;
 	*data = nftnl_expr_get(e, NFTNL_EXPR_CMP_DATA, len);
 	*neg = op == NFT_CMP_NEQ;
 	return *data != NULL;
 }
 
+/* A load into register 1: not a payload write (sreg, checksum fix-up). */
 bool nft_is_payload(const struct nftnl_expr *e, uint32_t base, uint32_t *off, uint32_t *len)
 {
 	if (strcmp(nftnl_expr_get_str(e, NFTNL_EXPR_NAME), "payload") ||
-	    nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_BASE) != base)
+	    nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_BASE) != base ||
+	    !nft_reg1(e, NFTNL_EXPR_PAYLOAD_DREG) || nftnl_expr_is_set(e, NFTNL_EXPR_PAYLOAD_SREG) ||
+	    nftnl_expr_is_set(e, NFTNL_EXPR_PAYLOAD_CSUM_TYPE) ||
+	    nftnl_expr_is_set(e, NFTNL_EXPR_PAYLOAD_CSUM_OFFSET) ||
+	    nftnl_expr_is_set(e, NFTNL_EXPR_PAYLOAD_FLAGS))
 		return false;
 	*off = nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET);
 	*len = nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_LEN);
@@ -106,11 +116,11 @@ bool nft_is_payload(const struct nftnl_expr *e, uint32_t base, uint32_t *off, ui
 bool nft_is_meta(const struct nftnl_expr *e, uint32_t key)
 {
 	return !strcmp(nftnl_expr_get_str(e, NFTNL_EXPR_NAME), "meta") &&
-	       nftnl_expr_is_set(e, NFTNL_EXPR_META_DREG) &&
+	       nft_reg1(e, NFTNL_EXPR_META_DREG) && !nftnl_expr_is_set(e, NFTNL_EXPR_META_SREG) &&
 	       nftnl_expr_get_u32(e, NFTNL_EXPR_META_KEY) == key;
 }
 
-/* Bitwise and-mask with zero xor; mask returned. */
+/* Bitwise and-mask with zero xor, register 1 in place; mask returned. */
 const uint8_t *nft_is_mask(const struct nftnl_expr *e, uint32_t *len)
 {
 	const uint8_t *mask, *x;
@@ -118,14 +128,25 @@ const uint8_t *nft_is_mask(const struct nftnl_expr *e, uint32_t *len)
 
 	if (strcmp(nftnl_expr_get_str(e, NFTNL_EXPR_NAME), "bitwise") ||
 	    (nftnl_expr_is_set(e, NFTNL_EXPR_BITWISE_OP) &&
-	     nftnl_expr_get_u32(e, NFTNL_EXPR_BITWISE_OP) != NFT_BITWISE_BOOL))
+	     nftnl_expr_get_u32(e, NFTNL_EXPR_BITWISE_OP) != NFT_BITWISE_BOOL) ||
+	    !nft_reg1(e, NFTNL_EXPR_BITWISE_SREG) || !nft_reg1(e, NFTNL_EXPR_BITWISE_DREG) ||
+	    nftnl_expr_is_set(e, NFTNL_EXPR_BITWISE_DATA))
 		return NULL;
 	mask = nftnl_expr_get(e, NFTNL_EXPR_BITWISE_MASK, len);
 	x = nftnl_expr_get(e, NFTNL_EXPR_BITWISE_XOR, &xl);
-	if (!mask || !x || xl != *len)
+	if (!mask || !x || xl != *len || nftnl_expr_get_u32(e, NFTNL_EXPR_BITWISE_LEN) != *len)
 		return NULL;
 	for (uint32_t i = 0; i < xl; i++)
 		if (x[i])
 			return NULL;
 	return mask;
+}
+
+/* A lookup that only tests membership of register 1 (a map's lookup
+ * writes data; flags other than "not in" are another test). */
+bool nft_is_set_test(const struct nftnl_expr *e)
+{
+	return !strcmp(nftnl_expr_get_str(e, NFTNL_EXPR_NAME), "lookup") &&
+	       nft_reg1(e, NFTNL_EXPR_LOOKUP_SREG) && !nftnl_expr_is_set(e, NFTNL_EXPR_LOOKUP_DREG) &&
+	       !(nftnl_expr_get_u32(e, NFTNL_EXPR_LOOKUP_FLAGS) & ~(uint32_t)NFT_LOOKUP_F_INV);
 }

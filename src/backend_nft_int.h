@@ -26,6 +26,12 @@ struct backend {
  * a truncated read is ENOSPC in libmnl, so keep well above that. */
 #define NFT_RECV_BUF (64u * 1024 + 4096)
 
+/* nft's datatype ids of set keys: only nft uses them (to print), the
+ * kernel goes by the length. */
+#define NFT_TYPE_INTEGER 4
+#define NFT_TYPE_IPADDR 7
+#define NFT_TYPE_IP6ADDR 8
+
 /* Longest rule comment nft will list (NFTNL_UDATA_COMMENT_MAXLEN - 1). */
 #define NFT_COMMENT_MAX 127
 
@@ -49,6 +55,7 @@ struct nft_anon_read {
 	char *name;
 	uint8_t vals[256];
 	size_t n;
+	bool foreign;	/* holds what ntpwall's do not: never raised */
 };
 
 struct nft_raise_ctx {
@@ -56,6 +63,18 @@ struct nft_raise_ctx {
 	const struct nft_anon_read *anon;
 	size_t n_anon;
 };
+
+/* One interval-set element read back: a start or an end. */
+struct nft_interval {
+	uint8_t key[16];
+	bool end;
+	uint64_t timeout, expires;
+	char *comment;		/* copied into the prefixes made from it */
+};
+
+/* Add to s the prefixes the n start and end keys stand for (iv sorted in
+ * place); the caller still owns iv and its comments. */
+void nft_intervals_to_prefixes(struct nft_interval *iv, size_t n, struct ir_set *s);
 
 /* Batch id of the named set at index i of rs (ids 1..n_sets). */
 static inline uint32_t nft_set_id(size_t i)
@@ -81,20 +100,35 @@ struct nftnl_expr *nft_x_payload(uint32_t base, uint32_t off, uint32_t len);
 struct nftnl_expr *nft_x_cmp(uint32_t op, const void *data, uint32_t len);
 struct nftnl_expr *nft_x_bitwise(const void *mask, uint32_t len);
 struct nftnl_expr *nft_x_lookup(const char *set, uint32_t id, bool inv);
-/* Recognisers: true (and the fields) when e has that shape. */
+/* Recognisers: true (and the fields) when e has that shape, every
+ * register NFT_REG_1 as ntpwall (and nft) use it: a load into another
+ * register would leave the compare after it reading a stale one. */
+bool nft_reg1(const struct nftnl_expr *e, uint16_t attr);
 bool nft_is_cmp(const struct nftnl_expr *e, const void **data, uint32_t *len, bool *neg);
 bool nft_is_payload(const struct nftnl_expr *e, uint32_t base, uint32_t *off, uint32_t *len);
 bool nft_is_meta(const struct nftnl_expr *e, uint32_t key);
 /* The mask of an and-mask bitwise with zero xor, or NULL. */
 const uint8_t *nft_is_mask(const struct nftnl_expr *e, uint32_t *len);
+/* A lookup testing (or, inverted, denying) membership of register 1. */
+bool nft_is_set_test(const struct nftnl_expr *e);
 
 /* Append the expressions of one match; -EINVAL if it cannot be expressed,
  * -ENOENT for an unknown set. */
 int nft_match_lower(struct nft_lower_ctx *c, const struct ir_match *m, struct nftnl_rule *nr);
-/* Raise one match at cur into *out: the number of expressions it took, 0
- * when none of the match types fits there. */
+/* The NTP header field matches (backend_nft_ntp.c), rows of the table in
+ * backend_nft_match.c: lower -EINVAL for an empty or out-of-range bit set,
+ * -E2BIG past the anonymous sets a rule may have; raise as
+ * nft_match_raise's rows. */
+int nft_lower_ntp(struct nft_lower_ctx *c, const struct ir_match *m, struct nftnl_rule *nr);
+size_t nft_raise_ntp(const struct nft_raise_ctx *c, const struct nft_cursor *cur,
+		     enum ir_match_type t, struct ir_match *m);
+
+/* Most IR matches one group of expressions raises to (nft's merged ports). */
+#define NFT_RAISE_MAX 2
+/* Raise the match(es) at cur into out[0..*n_out): the number of expressions
+ * taken, 0 (and *n_out 0) when none of the match types fits there. */
 size_t nft_match_raise(const struct nft_raise_ctx *c, const struct nft_cursor *cur,
-		       struct ir_match *out);
+		       struct ir_match out[NFT_RAISE_MAX], size_t *n_out);
 
 /* Append the expressions for r (matches, statements, verdict) and its
  * comment to nr. Anonymous sets r needs are listed in c->anon (reset per

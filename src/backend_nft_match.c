@@ -13,7 +13,9 @@
 #include <linux/netfilter/nf_tables.h>
 #include <string.h>
 
-/* Interface names: meta iifname/oifname, cmp over the zero-padded 16 bytes. */
+/* Interface names: meta iifname/oifname, cmp over the zero-padded 16 bytes.
+ * Only that form is the exact name: nft loads a wildcard `iifname "lo*"` as
+ * a compare of the 2 bytes "lo", which also matches "lo0" and "lonely". */
 static uint32_t ifname_key(enum ir_match_type t)
 {
 	return t == IR_MATCH_IIFNAME ? NFT_META_IIFNAME : NFT_META_OIFNAME;
@@ -32,15 +34,22 @@ static int lower_ifname(struct nft_lower_ctx *c, const struct ir_match *m, struc
 static size_t raise_ifname(const struct nft_raise_ctx *c, const struct nft_cursor *cur,
 			   enum ir_match_type t, struct ir_match *m)
 {
-	const void *data;
+	const char *data;
 	uint32_t len;
+	size_t n;
 
 	if (!nft_is_meta(nft_at(cur, 0), ifname_key(t)) || !nft_is_kind(cur, 1, "cmp") ||
-	    !nft_is_cmp(nft_at(cur, 1), &data, &len, &m->negate) || len > sizeof(m->u.ifname))
+	    !nft_is_cmp(nft_at(cur, 1), (const void **)&data, &len, &m->negate) ||
+	    len != sizeof(m->u.ifname))
 		return 0;
-	memset(m->u.ifname, 0, sizeof(m->u.ifname));
+	/* A name, then nothing but zeros (the last byte always one). */
+	n = strnlen(data, len);
+	if (n == len)
+		return 0;
+	for (size_t i = n; i < len; i++)
+		if (data[i])
+			return 0;
 	memcpy(m->u.ifname, data, len);
-	m->u.ifname[sizeof(m->u.ifname) - 1] = '\0';
 	return 2;
 }
 
@@ -245,7 +254,7 @@ static size_t raise_addr_set(const struct nft_raise_ctx *c, const struct nft_cur
 
 	if (!nft_is_payload(nft_at(cur, 0), NFT_PAYLOAD_NETWORK_HEADER, &off, &len) ||
 	    !addr_at(off, len, &fam, &src) || len != addr_len(fam) || src != is_src(t) ||
-	    !nft_is_kind(cur, 1, "lookup") || nftnl_expr_is_set(nft_at(cur, 1), NFTNL_EXPR_LOOKUP_DREG))
+	    !nft_is_kind(cur, 1, "lookup") || !nft_is_set_test(nft_at(cur, 1)))
 		return 0;
 	set = nftnl_expr_get_str(nft_at(cur, 1), NFTNL_EXPR_LOOKUP_SET);
 	if (!set || set_family(c->rs, set, NULL) != fam)
@@ -278,7 +287,8 @@ static size_t raise_ct(const struct nft_raise_ctx *c, const struct nft_cursor *c
 	uint32_t mlen, dlen, v;
 	bool neq;
 
-	if (strcmp(nft_kind_at(cur, 0), "ct") || !nftnl_expr_is_set(e, NFTNL_EXPR_CT_DREG) ||
+	if (strcmp(nft_kind_at(cur, 0), "ct") || !nft_reg1(e, NFTNL_EXPR_CT_DREG) ||
+	    nftnl_expr_is_set(e, NFTNL_EXPR_CT_SREG) ||
 	    nftnl_expr_get_u32(e, NFTNL_EXPR_CT_KEY) != NFT_CT_STATE ||
 	    nftnl_expr_is_set(e, NFTNL_EXPR_CT_DIR) || !nft_is_kind(cur, 1, "bitwise") ||
 	    !(mask = nft_is_mask(nft_at(cur, 1), &mlen)) || mlen != 4 || !nft_is_kind(cur, 2, "cmp") ||
@@ -289,156 +299,6 @@ static size_t raise_ct(const struct nft_raise_ctx *c, const struct nft_cursor *c
 		return 0;
 	memcpy(&m->u.bits, mask, 4);
 	m->negate = !neq;
-	return 3;
-}
-
-/* NTP header fields: one byte of the UDP payload, masked; bit n of the IR
- * bitmask is field value n. One value is a cmp, several an anonymous set
- * (as nft lists `{ 6, 7 }`, matching render_nft); ranges and < > from
- * hand-made rules are understood on the way back. */
-struct ntp_field {
-	enum ir_match_type type;
-	uint32_t off;		/* transport header offset: 8 + byte in NTP header */
-	uint8_t mask;
-	unsigned shift;
-	unsigned n_vals;
-};
-
-static const struct ntp_field ntp_fields[] = {
-	{ IR_MATCH_NTP_MODE, 8, 0x07, 0, 8 },
-	{ IR_MATCH_NTP_VERSION, 8, 0x38, 3, 8 },
-	{ IR_MATCH_NTP_OPCODE, 9, 0x1f, 0, 32 },
-};
-
-static const struct ntp_field *ntp_field(enum ir_match_type t)
-{
-	for (size_t i = 0; i < ARRAY_SIZE(ntp_fields); i++)
-		if (ntp_fields[i].type == t)
-			return &ntp_fields[i];
-	return NULL;
-}
-
-static int lower_ntp(struct nft_lower_ctx *c, const struct ir_match *m, struct nftnl_rule *nr)
-{
-	const struct ntp_field *f = ntp_field(m->type);
-	uint32_t bits = m->u.bits;
-	unsigned lo, hi, n = (unsigned)__builtin_popcount(bits);
-	uint8_t from;
-
-	if (!bits || (f->n_vals < 32 && bits >> f->n_vals))
-		return -EINVAL;
-	lo = (unsigned)__builtin_ctz(bits);
-	hi = 31u - (unsigned)__builtin_clz(bits);
-	nftnl_rule_add_expr(nr, nft_x_payload(NFT_PAYLOAD_TRANSPORT_HEADER, f->off, 1));
-	nftnl_rule_add_expr(nr, nft_x_bitwise(&f->mask, 1));
-	from = (uint8_t)(lo << f->shift);
-	if (n == 1) {
-		nftnl_rule_add_expr(nr, nft_x_cmp(m->negate ? NFT_CMP_NEQ : NFT_CMP_EQ, &from, 1));
-	} else {
-		struct nft_anon *a;
-
-		if (c->n_anon == ARRAY_SIZE(c->anon))
-			return -E2BIG;
-		a = &c->anon[c->n_anon++];
-		a->id = c->next_id++;
-		a->n = 0;
-		for (unsigned v = lo; v <= hi; v++)
-			if (bits & (1u << v))
-				a->vals[a->n++] = (uint8_t)(v << f->shift);
-		/* The kernel names "__set%d" itself; the rule binds by id. */
-		nftnl_rule_add_expr(nr, nft_x_lookup("__set%d", a->id, m->negate));
-	}
-	return 0;
-}
-
-/* Bits of the values v (shifted field values) with op true against ref. */
-static uint32_t ntp_bits_cmp(const struct ntp_field *f, uint32_t op, uint8_t ref)
-{
-	uint32_t bits = 0;
-
-	for (unsigned v = 0; v < f->n_vals; v++) {
-		uint8_t x = (uint8_t)(v << f->shift);
-		bool ok = (op == NFT_CMP_LT && x < ref) || (op == NFT_CMP_LTE && x <= ref) ||
-			  (op == NFT_CMP_GT && x > ref) || (op == NFT_CMP_GTE && x >= ref);
-
-		if (ok)
-			bits |= 1u << v;
-	}
-	return bits;
-}
-
-static bool ntp_value_bit(const struct ntp_field *f, uint8_t x, uint32_t *bits)
-{
-	if (x & ~f->mask)
-		return false;
-	*bits |= 1u << (x >> f->shift);
-	return true;
-}
-
-static bool raise_ntp_test(const struct nft_raise_ctx *c, const struct ntp_field *f,
-			   const struct nftnl_expr *e, struct ir_match *m)
-{
-	const char *kind = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
-	const uint8_t *d, *d2;
-	uint32_t len, len2, bits = 0;
-
-	if (!strcmp(kind, "cmp")) {
-		uint32_t op = nftnl_expr_get_u32(e, NFTNL_EXPR_CMP_OP);
-
-		d = nftnl_expr_get(e, NFTNL_EXPR_CMP_DATA, &len);
-		if (!d || len != 1)
-			return false;
-		if (op == NFT_CMP_EQ || op == NFT_CMP_NEQ) {
-			m->negate = op == NFT_CMP_NEQ;
-			if (!ntp_value_bit(f, d[0], &bits))
-				return false;
-		} else {
-			bits = ntp_bits_cmp(f, op, d[0]);
-		}
-	} else if (!strcmp(kind, "range")) {
-		d = nftnl_expr_get(e, NFTNL_EXPR_RANGE_FROM_DATA, &len);
-		d2 = nftnl_expr_get(e, NFTNL_EXPR_RANGE_TO_DATA, &len2);
-		if (!d || !d2 || len != 1 || len2 != 1)
-			return false;
-		for (unsigned v = 0; v < f->n_vals; v++) {
-			uint8_t x = (uint8_t)(v << f->shift);
-
-			if (x >= d[0] && x <= d2[0])
-				bits |= 1u << v;
-		}
-		m->negate = nftnl_expr_get_u32(e, NFTNL_EXPR_RANGE_OP) == NFT_RANGE_NEQ;
-	} else if (!strcmp(kind, "lookup") && !nftnl_expr_is_set(e, NFTNL_EXPR_LOOKUP_DREG)) {
-		const char *name = nftnl_expr_get_str(e, NFTNL_EXPR_LOOKUP_SET);
-		const struct nft_anon_read *a = NULL;
-
-		for (size_t i = 0; name && i < c->n_anon; i++)
-			if (!strcmp(c->anon[i].name, name))
-				a = &c->anon[i];
-		if (!a)
-			return false;
-		for (size_t i = 0; i < a->n; i++)
-			if (!ntp_value_bit(f, a->vals[i], &bits))
-				return false;
-		m->negate = nftnl_expr_get_u32(e, NFTNL_EXPR_LOOKUP_FLAGS) & NFT_LOOKUP_F_INV;
-	} else {
-		return false;
-	}
-	m->u.bits = bits;
-	return bits != 0;
-}
-
-static size_t raise_ntp(const struct nft_raise_ctx *c, const struct nft_cursor *cur,
-			enum ir_match_type t, struct ir_match *m)
-{
-	const struct ntp_field *f = ntp_field(t);
-	uint32_t off, len, mlen;
-	const uint8_t *mask;
-
-	if (!nft_is_payload(nft_at(cur, 0), NFT_PAYLOAD_TRANSPORT_HEADER, &off, &len) ||
-	    off != f->off || len != 1 || !nft_is_kind(cur, 1, "bitwise") ||
-	    !(mask = nft_is_mask(nft_at(cur, 1), &mlen)) || mlen != 1 || mask[0] != f->mask ||
-	    cur->i + 2 >= cur->n || !raise_ntp_test(c, f, nft_at(cur, 2), m))
-		return 0;
 	return 3;
 }
 
@@ -473,6 +333,42 @@ static int lower_rate(struct nft_lower_ctx *c, const struct ir_match *m, struct 
 	return 0;
 }
 
+static int count_expr(struct nftnl_expr *e, void *data)
+{
+	(*(unsigned *)data)++;
+	return 0;
+}
+
+/* A 0 or absent attribute, whatever its width (the kernel dumps dynset
+ * timeout and flags as 0). */
+static bool zero_or_unset(const struct nftnl_expr *e, uint16_t attr)
+{
+	uint32_t len = 0;
+	const uint8_t *v = nftnl_expr_is_set(e, attr) ? nftnl_expr_get(e, attr, &len) : NULL;
+
+	for (uint32_t i = 0; v && i < len; i++)
+		if (v[i])
+			return false;
+	return true;
+}
+
+/* The dynset is ntpwall's update and nothing more: a timeout would make
+ * each source's entry (and with it its rate) expire on another schedule,
+ * an inverted or a data-writing dynset or a second expression is another
+ * filter. */
+static bool is_plain_update(const struct nftnl_expr *dyn)
+{
+	unsigned n = 0;
+
+	(void)nftnl_expr_expr_foreach(dyn, count_expr, &n);
+	return nftnl_expr_get_u32(dyn, NFTNL_EXPR_DYNSET_OP) == NFT_DYNSET_OP_UPDATE &&
+	       nft_reg1(dyn, NFTNL_EXPR_DYNSET_SREG_KEY) &&
+	       !nftnl_expr_is_set(dyn, NFTNL_EXPR_DYNSET_SREG_DATA) &&
+	       zero_or_unset(dyn, NFTNL_EXPR_DYNSET_TIMEOUT) &&
+	       zero_or_unset(dyn, NFTNL_EXPR_DYNSET_FLAGS) &&
+	       !nftnl_expr_is_set(dyn, NFTNL_EXPR_DYNSET_EXPRESSIONS) && n == 1;
+}
+
 static size_t raise_rate(const struct nft_raise_ctx *c, const struct nft_cursor *cur,
 			 enum ir_match_type t, struct ir_match *m)
 {
@@ -489,8 +385,7 @@ static size_t raise_rate(const struct nft_raise_ctx *c, const struct nft_cursor 
 	dyn = nft_at(cur, 1);
 	set = nftnl_expr_get_str(dyn, NFTNL_EXPR_DYNSET_SET_NAME);
 	lim = nftnl_expr_get(dyn, NFTNL_EXPR_DYNSET_EXPR, &dl);
-	if (!set || set_family(c->rs, set, NULL) != fam || !lim ||
-	    nftnl_expr_get_u32(dyn, NFTNL_EXPR_DYNSET_OP) != NFT_DYNSET_OP_UPDATE ||
+	if (!set || set_family(c->rs, set, NULL) != fam || !lim || !is_plain_update(dyn) ||
 	    strcmp(nftnl_expr_get_str(lim, NFTNL_EXPR_NAME), "limit") ||
 	    nftnl_expr_get_u32(lim, NFTNL_EXPR_LIMIT_TYPE) != NFT_LIMIT_PKTS ||
 	    nftnl_expr_get_u32(lim, NFTNL_EXPR_LIMIT_FLAGS) != NFT_LIMIT_F_INV)
@@ -522,9 +417,9 @@ static const struct match_ops_row match_ops[] = {
 	{ IR_MATCH_SADDR_SET, lower_addr_set, raise_addr_set },
 	{ IR_MATCH_DADDR_SET, lower_addr_set, raise_addr_set },
 	{ IR_MATCH_CT_STATE, lower_ct, raise_ct },
-	{ IR_MATCH_NTP_MODE, lower_ntp, raise_ntp },
-	{ IR_MATCH_NTP_VERSION, lower_ntp, raise_ntp },
-	{ IR_MATCH_NTP_OPCODE, lower_ntp, raise_ntp },
+	{ IR_MATCH_NTP_MODE, nft_lower_ntp, nft_raise_ntp },
+	{ IR_MATCH_NTP_VERSION, nft_lower_ntp, nft_raise_ntp },
+	{ IR_MATCH_NTP_OPCODE, nft_lower_ntp, nft_raise_ntp },
 	{ IR_MATCH_RATE_OVER, lower_rate, raise_rate },
 };
 
@@ -543,15 +438,46 @@ int nft_match_lower(struct nft_lower_ctx *c, const struct ir_match *m, struct nf
 	return o ? o->lower(c, m, nr) : -EINVAL;
 }
 
-size_t nft_match_raise(const struct nft_raise_ctx *c, const struct nft_cursor *cur,
-		       struct ir_match *out)
+/* nft merges adjacent payload matches into one load and compare (nft
+ * src/payload.c payload_try_merge): `udp sport 123 udp dport 123` is one
+ * 4-byte load at transport offset 0 against 007b007b. Only equality merges,
+ * and a 4-byte != would mean "not both", so only eq is taken as the two. */
+static size_t raise_port_pair(const struct nft_cursor *cur, struct ir_match out[2])
 {
+	uint32_t off, len, dlen;
+	const uint8_t *data;
+	uint16_t v;
+	bool neg;
+
+	if (!nft_is_payload(nft_at(cur, 0), NFT_PAYLOAD_TRANSPORT_HEADER, &off, &len) ||
+	    off != 0 || len != 4 || !nft_is_kind(cur, 1, "cmp") ||
+	    !nft_is_cmp(nft_at(cur, 1), (const void **)&data, &dlen, &neg) || dlen != 4 || neg)
+		return 0;
+	memset(out, 0, 2 * sizeof(*out));
+	out[0].type = IR_MATCH_SPORT;
+	memcpy(&v, data, 2);
+	out[0].u.num = ntohs(v);
+	out[1].type = IR_MATCH_DPORT;
+	memcpy(&v, data + 2, 2);
+	out[1].u.num = ntohs(v);
+	return 2;
+}
+
+size_t nft_match_raise(const struct nft_raise_ctx *c, const struct nft_cursor *cur,
+		       struct ir_match out[NFT_RAISE_MAX], size_t *n_out)
+{
+	size_t k = raise_port_pair(cur, out);
+
+	*n_out = k ? 2 : 0;
+	if (k)
+		return k;
 	for (size_t i = 0; i < ARRAY_SIZE(match_ops); i++) {
 		struct ir_match m = { .type = match_ops[i].type };
-		size_t k = match_ops[i].raise(c, cur, m.type, &m);
 
+		k = match_ops[i].raise(c, cur, m.type, &m);
 		if (k) {
-			*out = m;
+			out[0] = m;
+			*n_out = 1;
 			return k;
 		}
 	}

@@ -29,16 +29,8 @@ struct rd {
 	size_t n_anon, cap_anon;
 	struct ir_set *cur_set;	/* element dump target */
 	struct nft_anon_read *cur_anon;
-	struct interval *iv;	/* interval element dump */
+	struct nft_interval *iv;	/* interval element dump */
 	size_t n_iv, cap_iv;
-};
-
-/* One interval-set element as the kernel keeps it: a start or an end. */
-struct interval {
-	uint8_t key[16];
-	bool end;
-	uint64_t timeout, expires;
-	char *comment;
 };
 
 static bool our_msg(struct rd *r, const struct nlmsghdr *nlh)
@@ -57,7 +49,14 @@ static struct nlmsghdr *req(struct rd *r, char *buf, uint16_t type, uint16_t fla
 
 static int table_cb(const struct nlmsghdr *nlh, void *data)
 {
-	our_msg(data, nlh);
+	struct rd *r = data;
+	struct nftnl_table *t = nftnl_table_alloc();
+
+	/* Flags matter: a dormant table is there but filters nothing. */
+	if (our_msg(r, nlh) && nftnl_table_nlmsg_parse(nlh, t) == 0 &&
+	    nftnl_table_is_set(t, NFTNL_TABLE_FLAGS))
+		r->rs->flags = nftnl_table_get_u32(t, NFTNL_TABLE_FLAGS);
+	nftnl_table_free(t);
 	return MNL_CB_OK;
 }
 
@@ -90,7 +89,35 @@ static uint32_t ir_set_flags(uint32_t k)
 	return f;
 }
 
-static void add_anon(struct rd *r, const char *name)
+/* What no set ntpwall makes has: data (a map), stateful expressions given
+ * to every element, concatenated keys. */
+static bool set_has_extras(const struct nftnl_set *ns)
+{
+	static const uint16_t extras[] = {
+		NFTNL_SET_DATA_TYPE, NFTNL_SET_DATA_LEN, NFTNL_SET_OBJ_TYPE,
+		NFTNL_SET_DESC_CONCAT, NFTNL_SET_EXPR, NFTNL_SET_EXPRESSIONS,
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(extras); i++)
+		if (nftnl_set_is_set(ns, extras[i]))
+			return true;
+	return false;
+}
+
+/* An address set of ntpwall's: 4 or 16 bytes, typed as addresses (the
+ * type is nft's only, but another one with the same length means another
+ * key, e.g. two concatenated ports), nothing else. */
+static bool set_foreign(const struct nftnl_set *ns, uint32_t klen)
+{
+	uint32_t type = nftnl_set_is_set(ns, NFTNL_SET_KEY_TYPE) ?
+			nftnl_set_get_u32(ns, NFTNL_SET_KEY_TYPE) : 0;
+
+	if (klen != 4 && klen != 16)
+		return true;
+	return type != (klen == 4 ? NFT_TYPE_IPADDR : NFT_TYPE_IP6ADDR) || set_has_extras(ns);
+}
+
+static void add_anon(struct rd *r, const char *name, bool foreign)
 {
 	struct nft_anon_read *a;
 
@@ -98,6 +125,7 @@ static void add_anon(struct rd *r, const char *name)
 	a = &r->anon[r->n_anon++];
 	memset(a, 0, sizeof(*a));
 	a->name = xstrdup(name);
+	a->foreign = foreign;
 }
 
 static int set_cb(const struct nlmsghdr *nlh, void *data)
@@ -117,16 +145,31 @@ static int set_cb(const struct nlmsghdr *nlh, void *data)
 	kflags = nftnl_set_get_u32(ns, NFTNL_SET_FLAGS);
 	klen = nftnl_set_get_u32(ns, NFTNL_SET_KEY_LEN);
 	if (kflags & NFT_SET_ANONYMOUS) {
-		add_anon(r, name);
+		/* ntpwall's are constant sets of one-byte values. */
+		add_anon(r, name, klen != 1 || set_has_extras(ns) ||
+			 (kflags & ~(uint32_t)(NFT_SET_ANONYMOUS | NFT_SET_CONSTANT |
+					       NFT_SET_INTERVAL)));
 		goto out;
 	}
 	s = ir_set_add(r->rs, name, klen == 16 ? IR_KEY_IPV6 : IR_KEY_IPV4, ir_set_flags(kflags));
-	if (klen != 4 && klen != 16)
+	if (set_foreign(ns, klen))
 		s->flags |= IR_SET_FOREIGN;
 	if (nftnl_set_is_set(ns, NFTNL_SET_TIMEOUT))
 		s->timeout_ms = nftnl_set_get_u64(ns, NFTNL_SET_TIMEOUT);
 	if (nftnl_set_is_set(ns, NFTNL_SET_DESC_SIZE))
 		s->size = nftnl_set_get_u32(ns, NFTNL_SET_DESC_SIZE);
+	/* The kernel dumps a policy other than performance, and a gc
+	 * interval, only when one was given. */
+	if (nftnl_set_is_set(ns, NFTNL_SET_POLICY)) {
+		uint32_t pol = nftnl_set_get_u32(ns, NFTNL_SET_POLICY);
+
+		if (pol == NFT_SET_POL_MEMORY)
+			s->policy_memory = true;
+		else if (pol != NFT_SET_POL_PERFORMANCE)
+			s->flags |= IR_SET_FOREIGN;
+	}
+	if (nftnl_set_is_set(ns, NFTNL_SET_GC_INTERVAL))
+		s->gc_interval_ms = nftnl_set_get_u32(ns, NFTNL_SET_GC_INTERVAL);
 out:
 	nftnl_set_free(ns);
 	return MNL_CB_OK;
@@ -178,27 +221,67 @@ static uint64_t elem_u64(struct nftnl_set_elem *e, uint16_t attr)
 	return nftnl_set_elem_is_set(e, attr) ? nftnl_set_elem_get_u64(e, attr) : 0;
 }
 
+/* An element ntpwall does not make: no key (the catch-all `*`, which every
+ * packet matches), data, a range end key, expressions (a lookup runs an
+ * element's limit, so it can fail the match), flags but the interval end. */
+static bool elem_foreign(struct nftnl_set_elem *e, bool interval)
+{
+	static const uint16_t extras[] = {
+		NFTNL_SET_ELEM_VERDICT, NFTNL_SET_ELEM_CHAIN, NFTNL_SET_ELEM_DATA,
+		NFTNL_SET_ELEM_EXPR, NFTNL_SET_ELEM_OBJREF, NFTNL_SET_ELEM_KEY_END,
+		NFTNL_SET_ELEM_EXPRESSIONS,
+	};
+	uint32_t allowed = interval ? NFT_SET_ELEM_INTERVAL_END : 0;
+
+	if (!nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_KEY) ||
+	    (elem_u32(e, NFTNL_SET_ELEM_FLAGS) & ~allowed))
+		return true;
+	for (size_t i = 0; i < ARRAY_SIZE(extras); i++)
+		if (nftnl_set_elem_is_set(e, extras[i]))
+			return true;
+	return false;
+}
+
+static void take_anon_elem(struct nft_anon_read *a, struct nftnl_set_elem *e)
+{
+	uint32_t klen;
+	const uint8_t *key;
+
+	/* Values only: an interval set's range ends would read as values. */
+	if (elem_foreign(e, false)) {
+		a->foreign = true;
+		return;
+	}
+	key = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &klen);
+	if (klen != 1 || a->n == ARRAY_SIZE(a->vals))
+		a->foreign = true;
+	else
+		a->vals[a->n++] = key[0];
+}
+
 static void take_elem(struct rd *r, struct nftnl_set_elem *e)
 {
 	uint32_t klen;
-	const uint8_t *key = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &klen);
+	const uint8_t *key;
 	struct ir_set *s = r->cur_set;
 	uint32_t want;
 
-	if (!key)
-		return;
 	if (r->cur_anon) {
-		if (klen == 1 && r->cur_anon->n < ARRAY_SIZE(r->cur_anon->vals))
-			r->cur_anon->vals[r->cur_anon->n++] = key[0];
+		take_anon_elem(r->cur_anon, e);
 		return;
 	}
+	if (elem_foreign(e, s->flags & IR_SET_INTERVAL)) {
+		s->flags |= IR_SET_FOREIGN;
+		return;
+	}
+	key = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &klen);
 	want = s->key == IR_KEY_IPV4 ? 4 : 16;
 	if (klen != want) {
 		s->flags |= IR_SET_FOREIGN;
 		return;
 	}
 	if (s->flags & IR_SET_INTERVAL) {
-		struct interval *iv;
+		struct nft_interval *iv;
 
 		xgrow((void **)&r->iv, &r->cap_iv, r->n_iv, sizeof(*r->iv));
 		iv = &r->iv[r->n_iv++];
@@ -251,93 +334,6 @@ static int dump_elems(struct rd *r, const char *set)
 	return nft_talk(r->b, nlh, elem_cb, r);
 }
 
-typedef unsigned __int128 u128;
-
-static u128 key_num(const uint8_t *k, unsigned bytes)
-{
-	u128 v = 0;
-
-	for (unsigned i = 0; i < bytes; i++)
-		v = v << 8 | k[i];
-	return v;
-}
-
-static void add_prefix(struct ir_set *s, u128 v, unsigned len, const struct interval *from)
-{
-	unsigned bytes = s->key == IR_KEY_IPV4 ? 4 : 16;
-	struct policy_addr a = { .family = bytes == 4 ? AF_INET : AF_INET6 };
-	struct ir_elem *el;
-
-	for (unsigned i = bytes; i-- > 0; v >>= 8)
-		a.bytes[i] = (uint8_t)v;
-	el = ir_set_add_elem(s, &a, len, from->comment);
-	el->timeout_ms = from->timeout;
-	el->expires_ms = from->expires;
-}
-
-/* The range [lo, hi] as the fewest prefixes: one for ntpwall's own
- * elements, several for a range somebody added by hand. */
-static void add_range(struct ir_set *s, u128 lo, u128 hi, const struct interval *from)
-{
-	unsigned bits = s->key == IR_KEY_IPV4 ? 32 : 128;
-
-	for (;;) {
-		unsigned k = 0;
-
-		while (k < bits) {
-			u128 size = k + 1 == 128 ? 0 : (u128)1 << (k + 1);
-
-			if (k + 1 == bits) {
-				if (lo == 0 && hi == (bits == 128 ? ~(u128)0 : size - 1))
-					k = bits;
-				break;
-			}
-			if ((lo & (size - 1)) || lo + size - 1 > hi)
-				break;
-			k++;
-		}
-		add_prefix(s, lo, bits - k, from);
-		if (k == bits || lo + ((u128)1 << k) - 1 >= hi)
-			return;
-		lo += (u128)1 << k;
-	}
-}
-
-static int iv_cmp(const void *a, const void *b)
-{
-	const struct interval *x = a, *y = b;
-	int r = memcmp(x->key, y->key, sizeof(x->key));
-
-	if (r)
-		return r;
-	return (int)y->end - (int)x->end;	/* an end before a start at the same key */
-}
-
-/* Pair starts with the following ends (nft's leading 0/end has no start). */
-static void intervals_to_prefixes(struct rd *r, struct ir_set *s)
-{
-	unsigned bytes = s->key == IR_KEY_IPV4 ? 4 : 16;
-	u128 top = bytes == 16 ? ~(u128)0 : ((u128)1 << 32) - 1;
-
-	/* Keys are left-aligned in 16 bytes; compare them as such. */
-	xsort(r->iv, r->n_iv, sizeof(*r->iv), iv_cmp);
-	for (size_t i = 0; i < r->n_iv; i++) {
-		const struct interval *st = &r->iv[i];
-		u128 lo, hi = top;
-
-		if (st->end)
-			continue;
-		lo = key_num(st->key, bytes);
-		if (i + 1 < r->n_iv && r->iv[i + 1].end)
-			hi = key_num(r->iv[i + 1].key, bytes) - 1;
-		if (hi >= lo)
-			add_range(s, lo, hi, st);
-	}
-	for (size_t i = 0; i < r->n_iv; i++)
-		free(r->iv[i].comment);
-	r->n_iv = 0;
-}
-
 static int read_elems(struct rd *r)
 {
 	int ret;
@@ -350,8 +346,12 @@ static int read_elems(struct rd *r)
 			continue;
 		r->cur_set = s;
 		ret = dump_elems(r, s->name);
-		if (s->flags & IR_SET_INTERVAL)
-			intervals_to_prefixes(r, s);
+		if (s->flags & IR_SET_INTERVAL) {
+			nft_intervals_to_prefixes(r->iv, r->n_iv, s);
+			for (size_t j = 0; j < r->n_iv; j++)
+				free(r->iv[j].comment);
+			r->n_iv = 0;
+		}
 		if (ret < 0)
 			return ret;
 	}
@@ -373,17 +373,39 @@ static enum ir_hook ir_hook(const struct nftnl_chain *c)
 	switch (nftnl_chain_get_u32(c, NFTNL_CHAIN_HOOKNUM)) {
 	case NF_INET_PRE_ROUTING: return IR_HOOK_PREROUTING;
 	case NF_INET_LOCAL_IN: return IR_HOOK_INPUT;
+	case NF_INET_FORWARD: return IR_HOOK_FORWARD;
 	case NF_INET_LOCAL_OUT: return IR_HOOK_OUTPUT;
+	case NF_INET_POST_ROUTING: return IR_HOOK_POSTROUTING;
+	case NF_INET_INGRESS: return IR_HOOK_INGRESS;
 	}
 	/* A hook the IR has no name for: it can never equal a wanted chain. */
 	return (enum ir_hook)-1;
+}
+
+/* An ingress chain's devices, space-separated (the kernel dumps the list,
+ * and the single device on its own too); NULL for none. */
+static char *chain_devices(const struct nftnl_chain *c)
+{
+	const char *const *devs = NULL;
+	char *s = NULL, *t;
+
+	if (nftnl_chain_is_set(c, NFTNL_CHAIN_DEVICES))
+		devs = nftnl_chain_get_array(c, NFTNL_CHAIN_DEVICES);
+	for (size_t i = 0; devs && devs[i]; i++) {
+		t = xasprintf("%s%s%s", s ? s : "", s ? " " : "", devs[i]);
+		free(s);
+		s = t;
+	}
+	if (!s && nftnl_chain_is_set(c, NFTNL_CHAIN_DEV))
+		s = xstrdup(nftnl_chain_get_str(c, NFTNL_CHAIN_DEV));
+	return s;
 }
 
 static int chain_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct rd *r = data;
 	struct nftnl_chain *c = nftnl_chain_alloc();
-	const char *table, *name;
+	const char *table, *name, *type;
 	struct ir_chain *ch;
 
 	if (!our_msg(r, nlh) || nftnl_chain_nlmsg_parse(nlh, c) < 0)
@@ -397,6 +419,12 @@ static int chain_cb(const struct nlmsghdr *nlh, void *data)
 			  nftnl_chain_get_s32(c, NFTNL_CHAIN_PRIO) : 0);
 	ch->policy_drop = nftnl_chain_is_set(c, NFTNL_CHAIN_POLICY) &&
 			  nftnl_chain_get_u32(c, NFTNL_CHAIN_POLICY) == NF_DROP;
+	/* Same hook and rules in a nat chain filter only a connection's
+	 * first packet: the type is part of what the chain does. */
+	type = nftnl_chain_get_str(c, NFTNL_CHAIN_TYPE);
+	if (ch->hook != IR_HOOK_NONE && type && strcmp(type, "filter"))
+		ch->type = xstrdup(type);
+	ch->device = chain_devices(c);
 out:
 	nftnl_chain_free(c);
 	return MNL_CB_OK;

@@ -9,6 +9,8 @@
 #include <errno.h>
 #include <libnftnl/expr.h>
 #include <libnftnl/udata.h>
+#include <linux/icmp.h>
+#include <linux/icmpv6.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <string.h>
@@ -75,6 +77,49 @@ int nft_rule_lower(struct nft_lower_ctx *c, const struct ir_rule *r, struct nftn
 	return lower_comment(r->comment, nr);
 }
 
+/* The family the rule's matches restrict it to (IR_NFPROTO_*), 0 for both. */
+static uint32_t rule_family(const struct ir_rule *r)
+{
+	for (size_t i = 0; i < r->n_matches; i++)
+		if (r->matches[i].type == IR_MATCH_NFPROTO && !r->matches[i].negate)
+			return r->matches[i].u.num;
+	return 0;
+}
+
+/* ntpwall rejects with icmpx port-unreachable, which the kernel turns into
+ * the packet's family's own. nft loads `reject with icmp(v6)
+ * port-unreachable` (what render_nft writes once the family is known) as
+ * that family's type and code instead: the same only when the rule cannot
+ * match the other family, since the kernel sends the code as given. */
+static bool is_port_reject(const struct nftnl_expr *e, const struct ir_rule *r)
+{
+	uint32_t type = nftnl_expr_get_u32(e, NFTNL_EXPR_REJECT_TYPE);
+	uint8_t code = nftnl_expr_get_u8(e, NFTNL_EXPR_REJECT_CODE);
+
+	if (type == NFT_REJECT_ICMPX_UNREACH)
+		return code == NFT_REJECT_ICMPX_PORT_UNREACH;
+	if (type != NFT_REJECT_ICMP_UNREACH)
+		return false;
+	switch (rule_family(r)) {
+	case IR_NFPROTO_IPV4: return code == ICMP_PORT_UNREACH;
+	case IR_NFPROTO_IPV6: return code == ICMPV6_PORT_UNREACH;
+	default: return false;
+	}
+}
+
+/* A log as ntpwall makes it: to the kernel log at the default level
+ * (which the kernel dumps), no flags; nflog (a group) and another level
+ * or flags send other text somewhere else. */
+static bool is_plain_log(const struct nftnl_expr *e)
+{
+	return (!nftnl_expr_is_set(e, NFTNL_EXPR_LOG_LEVEL) ||
+		nftnl_expr_get_u32(e, NFTNL_EXPR_LOG_LEVEL) == NFT_LOGLEVEL_WARNING) &&
+	       !nftnl_expr_get_u32(e, NFTNL_EXPR_LOG_FLAGS) &&
+	       !nftnl_expr_is_set(e, NFTNL_EXPR_LOG_GROUP) &&
+	       !nftnl_expr_is_set(e, NFTNL_EXPR_LOG_SNAPLEN) &&
+	       !nftnl_expr_is_set(e, NFTNL_EXPR_LOG_QTHRESHOLD);
+}
+
 /* A statement or verdict at cur; false if the expression is none. */
 static bool raise_stmt(const struct nftnl_expr *e, struct ir_rule *out)
 {
@@ -84,15 +129,13 @@ static bool raise_stmt(const struct nftnl_expr *e, struct ir_rule *out)
 		out->counter = true;
 		out->packets = nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_PACKETS);
 		out->bytes = nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_BYTES);
-	} else if (!strcmp(k, "log") && !out->log_prefix) {
+	} else if (!strcmp(k, "log") && !out->log_prefix && is_plain_log(e)) {
 		const char *p = nftnl_expr_get_str(e, NFTNL_EXPR_LOG_PREFIX);
 
 		out->log_prefix = xstrdup(p ? p : "");
 	} else if (!strcmp(k, "notrack")) {
 		out->notrack = true;
-	} else if (!strcmp(k, "reject") &&
-		   nftnl_expr_get_u32(e, NFTNL_EXPR_REJECT_TYPE) == NFT_REJECT_ICMPX_UNREACH &&
-		   nftnl_expr_get_u8(e, NFTNL_EXPR_REJECT_CODE) == NFT_REJECT_ICMPX_PORT_UNREACH) {
+	} else if (!strcmp(k, "reject") && is_port_reject(e, out)) {
 		out->verdict = IR_VERDICT_REJECT;
 	} else if (!strcmp(k, "immediate") &&
 		   nftnl_expr_get_u32(e, NFTNL_EXPR_IMM_DREG) == NFT_REG_VERDICT) {
@@ -137,11 +180,11 @@ static int comment_cb(const struct nftnl_udata *attr, void *data)
 static size_t raise_match(const struct nft_raise_ctx *c, const struct nft_cursor *cur,
 			  struct ir_rule *out)
 {
-	struct ir_match m;
-	size_t k = nft_match_raise(c, cur, &m);
+	struct ir_match m[NFT_RAISE_MAX];
+	size_t n, k = nft_match_raise(c, cur, m, &n);
 
-	if (k)
-		*ir_rule_add_match(out, m.type) = m;
+	for (size_t i = 0; i < n; i++)
+		*ir_rule_add_match(out, m[i].type) = m[i];
 	return k;
 }
 

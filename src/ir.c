@@ -1,6 +1,7 @@
 /* The rule model: constructors, deep copy, sorting and structural equality.
  * Equality is what `diff` and the idempotent `apply` rest on, so it ignores
- * exactly what the kernel changes on its own: counters, handles, expiry. */
+ * exactly what the kernel changes on its own: counters, handles, expiry
+ * (listed in full above the equality functions). */
 #include "ntpwall/ir.h"
 #include "ntpwall/util.h"
 
@@ -46,6 +47,8 @@ static void chain_free(struct ir_chain *c)
 		rule_free(&c->rules[i]);
 	free(c->rules);
 	free(c->name);
+	free(c->type);
+	free(c->device);
 }
 
 void ir_ruleset_free(struct ir_ruleset *rs)
@@ -92,12 +95,15 @@ struct ir_ruleset *ir_ruleset_clone(const struct ir_ruleset *rs)
 {
 	struct ir_ruleset *c = ir_ruleset_new(rs->table);
 
+	c->flags = rs->flags;
 	for (size_t i = 0; i < rs->n_sets; i++) {
 		const struct ir_set *s = &rs->sets[i];
 		struct ir_set *d = ir_set_add(c, s->name, s->key, s->flags);
 
 		d->timeout_ms = s->timeout_ms;
 		d->size = s->size;
+		d->policy_memory = s->policy_memory;
+		d->gc_interval_ms = s->gc_interval_ms;
 		d->loc = s->loc;
 		d->elems = xcalloc(s->n_elems, sizeof(*d->elems));
 		d->cap_elems = d->n_elems = s->n_elems;
@@ -111,6 +117,8 @@ struct ir_ruleset *ir_ruleset_clone(const struct ir_ruleset *rs)
 		struct ir_chain *d = ir_chain_add(c, s->name, s->hook, s->priority);
 
 		d->policy_drop = s->policy_drop;
+		d->type = strdup_or_null(s->type);
+		d->device = strdup_or_null(s->device);
 		d->rules = xcalloc(s->n_rules, sizeof(*d->rules));
 		d->cap_rules = d->n_rules = s->n_rules;
 		for (size_t j = 0; j < s->n_rules; j++)
@@ -384,6 +392,28 @@ void ir_ruleset_sort(struct ir_ruleset *rs)
 		ir_set_sort(&rs->sets[i]);
 }
 
+/* Equality is drift detection: `diff`, `status` and the idempotent `apply`
+ * rest on it, so it compares every attribute that changes what a packet
+ * meets, and a read-back attribute the IR cannot express makes the object
+ * differ (ir_rule.unknown, IR_SET_FOREIGN, table flags, chain type and
+ * devices, set policy and gc interval), never match. It ignores only what
+ * cannot change a verdict:
+ *   - rule counters (packets, bytes) and handles: the kernel's own state;
+ *   - element expiry (expires_ms): time left, counting down by itself;
+ *   - policy locations (loc): where a rule came from, not what it does.
+ * The nft read-back leaves out, for the same reason: use counts; handles
+ * of tables, chains and sets; chain counters; the owner's port id of an
+ * owned table (the owner flag itself is compared); anonymous set names and
+ * batch ids; the userdata nft writes (key byte order, comments of tables,
+ * chains and sets; a rule's comment is kept); a base chain's "base" flag
+ * (the kernel refuses every other chain flag on an inet base chain); and
+ * the elements of dynamic sets, which traffic fills. Rule and element
+ * comments and element timeouts are compared: the comments are ntpwall's
+ * ids, a timeout is when the address stops being let through. What nft
+ * merges or re-encodes when it loads a script (one compare for
+ * sport+dport, a family's own reject code, byte-aligned prefix loads,
+ * ranges) is raised to the IR ntpwall lowers, so the same filter reads
+ * back equal however it was loaded. */
 static bool str_equal(const char *a, const char *b)
 {
 	if (!a || !b)
@@ -435,7 +465,8 @@ bool ir_elem_equal(const struct ir_elem *a, const struct ir_elem *b)
 bool ir_set_def_equal(const struct ir_set *a, const struct ir_set *b)
 {
 	return !strcmp(a->name, b->name) && a->key == b->key && a->flags == b->flags &&
-	       a->timeout_ms == b->timeout_ms && a->size == b->size;
+	       a->timeout_ms == b->timeout_ms && a->size == b->size &&
+	       a->policy_memory == b->policy_memory && a->gc_interval_ms == b->gc_interval_ms;
 }
 
 bool ir_set_equal(const struct ir_set *a, const struct ir_set *b)
@@ -451,7 +482,8 @@ bool ir_set_equal(const struct ir_set *a, const struct ir_set *b)
 bool ir_chain_equal(const struct ir_chain *a, const struct ir_chain *b)
 {
 	if (strcmp(a->name, b->name) || a->hook != b->hook || a->priority != b->priority ||
-	    a->policy_drop != b->policy_drop || a->n_rules != b->n_rules)
+	    a->policy_drop != b->policy_drop || !str_equal(a->type, b->type) ||
+	    !str_equal(a->device, b->device) || a->n_rules != b->n_rules)
 		return false;
 	for (size_t i = 0; i < a->n_rules; i++)
 		if (!ir_rule_equal(&a->rules[i], &b->rules[i]))
@@ -461,7 +493,8 @@ bool ir_chain_equal(const struct ir_chain *a, const struct ir_chain *b)
 
 bool ir_ruleset_same_shape(const struct ir_ruleset *a, const struct ir_ruleset *b)
 {
-	if (strcmp(a->table, b->table) || a->n_sets != b->n_sets || a->n_chains != b->n_chains)
+	if (strcmp(a->table, b->table) || a->flags != b->flags || a->n_sets != b->n_sets ||
+	    a->n_chains != b->n_chains)
 		return false;
 	for (size_t i = 0; i < a->n_sets; i++)
 		if (!ir_set_def_equal(&a->sets[i], &b->sets[i]))
@@ -488,13 +521,24 @@ bool ir_ruleset_equal(const struct ir_ruleset *a, const struct ir_ruleset *b)
 
 bool ir_ruleset_foreign(const struct ir_ruleset *rs)
 {
-	for (size_t i = 0; i < rs->n_sets; i++)
-		if (rs->sets[i].flags & IR_SET_FOREIGN)
+	/* What read-back fills in but apply never makes. */
+	if (rs->flags)
+		return true;
+	for (size_t i = 0; i < rs->n_sets; i++) {
+		const struct ir_set *s = &rs->sets[i];
+
+		if ((s->flags & IR_SET_FOREIGN) || s->policy_memory || s->gc_interval_ms)
 			return true;
-	for (size_t i = 0; i < rs->n_chains; i++)
-		for (size_t j = 0; j < rs->chains[i].n_rules; j++)
-			if (rs->chains[i].rules[j].unknown)
+	}
+	for (size_t i = 0; i < rs->n_chains; i++) {
+		const struct ir_chain *c = &rs->chains[i];
+
+		if (c->type || c->device || c->hook > IR_HOOK_OUTPUT)
+			return true;
+		for (size_t j = 0; j < c->n_rules; j++)
+			if (c->rules[j].unknown)
 				return true;
+	}
 	return false;
 }
 
@@ -505,7 +549,9 @@ const char *ir_set_key_name(enum ir_set_key k)
 
 const char *ir_hook_name(enum ir_hook h)
 {
-	static const char *const names[] = { "none", "prerouting", "input", "output" };
+	static const char *const names[] = {
+		"none", "prerouting", "input", "output", "forward", "postrouting", "ingress",
+	};
 
 	return h < ARRAY_SIZE(names) ? names[h] : "?";
 }

@@ -38,7 +38,7 @@ static json_t *elem_json(const struct ir_elem *e, bool live)
 
 static json_t *set_json(const struct ir_set *s, bool live)
 {
-	json_t *flags = json_array(), *elems = json_array();
+	json_t *flags = json_array(), *elems = json_array(), *o;
 
 	for (size_t i = 0; i < ARRAY_SIZE(flag_names); i++)
 		if (s->flags & (1u << i))
@@ -47,10 +47,15 @@ static json_t *set_json(const struct ir_set *s, bool live)
 		json_array_append_new(flags, json_string("foreign"));
 	for (size_t i = 0; i < s->n_elems; i++)
 		json_array_append_new(elems, elem_json(&s->elems[i], live));
-	return json_pack("{s:s, s:s, s:o, s:I, s:I, s:o}", "name", s->name,
-			 "key", ir_set_key_name(s->key), "flags", flags,
-			 "timeout_ms", (json_int_t)s->timeout_ms, "size", (json_int_t)s->size,
-			 "elements", elems);
+	o = json_pack("{s:s, s:s, s:o, s:I, s:I, s:o}", "name", s->name,
+		      "key", ir_set_key_name(s->key), "flags", flags,
+		      "timeout_ms", (json_int_t)s->timeout_ms, "size", (json_int_t)s->size,
+		      "elements", elems);
+	if (s->policy_memory)
+		json_object_set_new(o, "policy", json_string("memory"));
+	if (s->gc_interval_ms)
+		json_object_set_new(o, "gc_interval_ms", json_integer(s->gc_interval_ms));
+	return o;
 }
 
 static json_t *match_json(const struct ir_match *m)
@@ -121,26 +126,36 @@ static json_t *rule_json(const struct ir_rule *r, bool live)
 
 static json_t *chain_json(const struct ir_chain *c, bool live)
 {
-	json_t *rules = json_array();
+	json_t *rules = json_array(), *o;
 
 	for (size_t i = 0; i < c->n_rules; i++)
 		json_array_append_new(rules, rule_json(&c->rules[i], live));
-	return json_pack("{s:s, s:s, s:i, s:s, s:o}", "name", c->name, "hook",
-			 ir_hook_name(c->hook), "priority", c->priority, "policy",
-			 c->policy_drop ? "drop" : "accept", "rules", rules);
+	o = json_pack("{s:s, s:s, s:i, s:s, s:o}", "name", c->name, "hook",
+		      ir_hook_name(c->hook), "priority", c->priority, "policy",
+		      c->policy_drop ? "drop" : "accept", "rules", rules);
+	if (c->type)
+		json_object_set_new(o, "type", json_string(c->type));
+	if (c->device)
+		json_object_set_new(o, "device", json_string(c->device));
+	return o;
 }
 
 json_t *ir_json_dump(const struct ir_ruleset *rs, bool live)
 {
-	json_t *sets = json_array(), *chains = json_array();
+	json_t *sets = json_array(), *chains = json_array(), *o;
 
 	for (size_t i = 0; i < rs->n_sets; i++)
 		json_array_append_new(sets, set_json(&rs->sets[i], live));
 	for (size_t i = 0; i < rs->n_chains; i++)
 		json_array_append_new(chains, chain_json(&rs->chains[i], live));
-	return json_pack("{s:s, s:i, s:s, s:o, s:o}", "format", "ntpwall-ir",
-			 "version", IR_JSON_VERSION, "table", rs->table, "sets", sets,
-			 "chains", chains);
+	o = json_pack("{s:s, s:i, s:s, s:o, s:o}", "format", "ntpwall-ir",
+		      "version", IR_JSON_VERSION, "table", rs->table, "sets", sets,
+		      "chains", chains);
+	/* Read-back only (a snapshot of a tampered table): absent otherwise,
+	 * so compiled generations are unchanged. */
+	if (rs->flags)
+		json_object_set_new(o, "table_flags", json_integer(rs->flags));
+	return o;
 }
 
 /* Loading. Each helper returns 0 or -EINVAL with *err set. */
@@ -194,17 +209,19 @@ static int load_elem(struct ir_set *s, json_t *j, char **err)
 
 static int load_set(struct ir_ruleset *rs, json_t *j, char **err)
 {
-	const char *name, *key;
+	const char *name, *key, *policy = NULL;
 	json_t *flags, *elems, *v;
-	json_int_t timeout, size;
+	json_int_t timeout, size, gc = 0;
 	struct ir_set *s;
 	uint32_t f = 0;
 	size_t i;
 	int k;
 
-	if (json_unpack(j, "{s:s, s:s, s:o, s:I, s:I, s:o}", "name", &name, "key", &key,
-			"flags", &flags, "timeout_ms", &timeout, "size", &size, "elements",
-			&elems) || !json_is_array(flags) || !json_is_array(elems))
+	if (json_unpack(j, "{s:s, s:s, s:o, s:I, s:I, s:o, s?:s, s?:I}", "name", &name,
+			"key", &key, "flags", &flags, "timeout_ms", &timeout, "size", &size,
+			"elements", &elems, "policy", &policy, "gc_interval_ms", &gc) ||
+	    !json_is_array(flags) || !json_is_array(elems) || gc < 0 || gc > UINT32_MAX ||
+	    (policy && strcmp(policy, "memory")))
 		return fail(err, "%s", "bad set");
 	k = name_index(key, key_name, 2);
 	if (k < 0)
@@ -212,6 +229,12 @@ static int load_set(struct ir_ruleset *rs, json_t *j, char **err)
 	json_array_foreach(flags, i, v) {
 		size_t b;
 
+		/* set_json() writes it for a read-back set ntpwall did not make
+		 * (a snapshot generation), so it must load. */
+		if (json_is_string(v) && !strcmp(json_string_value(v), "foreign")) {
+			f |= IR_SET_FOREIGN;
+			continue;
+		}
 		for (b = 0; b < ARRAY_SIZE(flag_names); b++)
 			if (json_is_string(v) && !strcmp(json_string_value(v), flag_names[b]))
 				break;
@@ -222,6 +245,8 @@ static int load_set(struct ir_ruleset *rs, json_t *j, char **err)
 	s = ir_set_add(rs, name, (enum ir_set_key)k, f);
 	s->timeout_ms = (uint64_t)timeout;
 	s->size = (uint32_t)size;
+	s->policy_memory = policy != NULL;
+	s->gc_interval_ms = (uint32_t)gc;
 	json_array_foreach(elems, i, v)
 		if (load_elem(s, v, err))
 			return -EINVAL;
@@ -328,21 +353,26 @@ static int load_rule(struct ir_chain *c, json_t *j, char **err)
 
 static int load_chain(struct ir_ruleset *rs, json_t *j, char **err)
 {
-	const char *name, *hook, *policy;
+	const char *name, *hook, *policy, *type = NULL, *device = NULL;
 	json_t *rules, *r;
 	struct ir_chain *c;
 	int prio, h;
 	size_t i;
 
-	if (json_unpack(j, "{s:s, s:s, s:i, s:s, s:o}", "name", &name, "hook", &hook,
-			"priority", &prio, "policy", &policy, "rules", &rules) ||
+	if (json_unpack(j, "{s:s, s:s, s:i, s:s, s:o, s?:s, s?:s}", "name", &name, "hook", &hook,
+			"priority", &prio, "policy", &policy, "rules", &rules, "type", &type,
+			"device", &device) ||
 	    !json_is_array(rules))
 		return fail(err, "%s", "bad chain");
-	h = name_index(hook, hook_name, 4);
+	h = name_index(hook, hook_name, IR_HOOK_COUNT);
 	if (h < 0)
 		return fail(err, "unknown hook '%s'", hook);
 	c = ir_chain_add(rs, name, (enum ir_hook)h, prio);
 	c->policy_drop = !strcmp(policy, "drop");
+	if (type)
+		c->type = xstrdup(type);
+	if (device)
+		c->device = xstrdup(device);
 	json_array_foreach(rules, i, r)
 		if (load_rule(c, r, err))
 			return -EINVAL;
@@ -354,17 +384,20 @@ int ir_json_load(const json_t *j, struct ir_ruleset **out, char **err)
 	const char *format, *table;
 	json_t *sets, *chains, *v;
 	struct ir_ruleset *rs;
+	json_int_t flags = 0;
 	int version;
 	size_t i;
 
 	*out = NULL;
-	if (json_unpack((json_t *)j, "{s:s, s:i, s:s, s:o, s:o}", "format", &format, "version",
-			&version, "table", &table, "sets", &sets, "chains", &chains) ||
+	if (json_unpack((json_t *)j, "{s:s, s:i, s:s, s:o, s:o, s?:I}", "format", &format,
+			"version", &version, "table", &table, "sets", &sets, "chains", &chains,
+			"table_flags", &flags) || flags < 0 || flags > UINT32_MAX ||
 	    strcmp(format, "ntpwall-ir") || !json_is_array(sets) || !json_is_array(chains))
 		return fail(err, "%s", "not an ntpwall-ir document");
 	if (version != IR_JSON_VERSION)
 		return fail(err, "%s", "unsupported ntpwall-ir version");
 	rs = ir_ruleset_new(table);
+	rs->flags = (uint32_t)flags;
 	json_array_foreach(sets, i, v) {
 		if (load_set(rs, v, err))
 			goto bad;

@@ -80,8 +80,13 @@ static void put_set(FILE *f, const struct ir_set *s, const struct render_opts *o
 	const char *sep = "";
 
 	fprintf(f, "\tset %s {\n\t\ttype %s\n", s->name, ir_set_key_name(s->key));
+	/* Read back only: say so, the listing cannot show what it is. */
+	if (s->flags & IR_SET_FOREIGN)
+		fputs("\t\t# foreign: more than ntpwall makes (nft list set shows it)\n", f);
 	if (s->size)
 		fprintf(f, "\t\tsize %" PRIu32 "\n", s->size);
+	if (s->policy_memory)
+		fputs("\t\tpolicy memory\n", f);
 	if (s->flags) {
 		fputs("\t\tflags ", f);
 		for (size_t i = 0; i < ARRAY_SIZE(flags); i++) {
@@ -97,6 +102,12 @@ static void put_set(FILE *f, const struct ir_set *s, const struct render_opts *o
 
 		fmt_duration(s->timeout_ms, d, sizeof(d));
 		fprintf(f, "\t\ttimeout %s\n", d);
+	}
+	if (s->gc_interval_ms) {
+		char d[64];
+
+		fmt_duration(s->gc_interval_ms, d, sizeof(d));
+		fprintf(f, "\t\tgc-interval %s\n", d);
 	}
 	for (size_t i = 0; i < s->n_elems; i++) {
 		fputs(i ? ",\n\t\t\t     " : "\t\telements = { ", f);
@@ -314,11 +325,39 @@ static void put_rule(FILE *f, const struct ir_rule *r, const struct render_opts 
 	fputc('\n', f);
 }
 
+/* device "lo", or devices = { "a", "b" } as nft lists several. */
+static void put_devices(FILE *f, const char *devs)
+{
+	const char *sp = strchr(devs, ' ');
+
+	if (!sp) {
+		fputs("device ", f);
+		put_quoted(f, devs);
+		fputc(' ', f);
+		return;
+	}
+	fputs("devices = { ", f);
+	while (devs) {
+		char *name;
+
+		sp = strchr(devs, ' ');
+		name = sp ? xstrndup(devs, (size_t)(sp - devs)) : xstrdup(devs);
+		put_quoted(f, name);
+		free(name);
+		fputs(sp ? ", " : " } ", f);
+		devs = sp ? sp + 1 : NULL;
+	}
+}
+
 static void put_chain(FILE *f, const struct ir_chain *c, const struct render_opts *o)
 {
 	fprintf(f, "\tchain %s {\n", c->name);
 	if (c->hook != IR_HOOK_NONE) {
-		fprintf(f, "\t\ttype filter hook %s priority ", ir_hook_name(c->hook));
+		fprintf(f, "\t\ttype %s hook %s ", c->type ? c->type : "filter",
+			ir_hook_name(c->hook));
+		if (c->device)
+			put_devices(f, c->device);
+		fputs("priority ", f);
 		if (c->priority == 0)
 			fputs("filter", f);
 		else if (c->priority == -300)
@@ -353,6 +392,28 @@ static void put_header(FILE *f, const struct ir_ruleset *rs, const struct render
 		   "table inet %s\ndelete table inet %s\n", rs->table, rs->table, rs->table);
 }
 
+/* Table flags as nft lists them; one it has no name for in hex. */
+static void put_table_flags(FILE *f, uint32_t flags)
+{
+	static const struct { uint32_t flag; const char *name; } names[] = {
+		{ IR_TABLE_DORMANT, "dormant" }, { IR_TABLE_OWNER, "owner" },
+		{ IR_TABLE_PERSIST, "persist" },
+	};
+	const char *sep = "";
+
+	fputs("\tflags ", f);
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+		if (flags & names[i].flag) {
+			fprintf(f, "%s%s", sep, names[i].name);
+			sep = ",";
+			flags &= ~names[i].flag;
+		}
+	}
+	if (flags)
+		fprintf(f, "%s0x%" PRIx32, sep, flags);
+	fputc('\n', f);
+}
+
 int render_nft(const struct ir_ruleset *rs, const struct render_opts *o, FILE *f)
 {
 	bool first = true;
@@ -360,6 +421,10 @@ int render_nft(const struct ir_ruleset *rs, const struct render_opts *o, FILE *f
 	if (!o->listing)
 		put_header(f, rs, o);
 	fprintf(f, "table inet %s {\n", rs->table);
+	if (rs->flags) {
+		put_table_flags(f, rs->flags);
+		first = false;
+	}
 	for (size_t i = 0; i < rs->n_sets; i++, first = false) {
 		if (!first)
 			fputc('\n', f);

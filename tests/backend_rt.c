@@ -7,8 +7,14 @@
  *   backend_rt stale TABLE       apply with a stale genid: must be -ERESTART
  *   backend_rt check-state DIR   every generation in DIR loads (exit 0)
  *   backend_rt overlap TABLE     overlapping interval elements: must fail,
- *                                the error naming the element (stderr) */
+ *                                the error naming the element (stderr)
+ *   backend_rt same POLICY       compile POLICY (fake resolver), read its table
+ *                                back, exit 0 iff ir_ruleset_equal; else print
+ *                                the diff (live vs compiled) and exit 1 */
+#include "fake_resolved.h"
 #include "ntpwall/backend.h"
+#include "ntpwall/compile.h"
+#include "ntpwall/diff.h"
 #include "ntpwall/ir.h"
 #include "ntpwall/state.h"
 #include "ntpwall/util.h"
@@ -272,6 +278,43 @@ static int roundtrip(struct backend *b)
 	return ret < 0;
 }
 
+/* The table POLICY compiles to, as the kernel has it now (loaded by
+ * someone else, e.g. `nft -f` of the rendered script): equal or a diff. */
+static int same(struct backend *b, const char *path)
+{
+	struct ir_ruleset *rs = NULL, *live = NULL;
+	struct resolved *r = NULL;
+	struct policy *p = NULL;
+	struct backend_gen g;
+	struct diags d;
+	bool differs = true;
+	int ret = 2;
+
+	diag_init(&d, 0);
+	if (policy_load(path, &d, &p) == 0) {
+		r = fake_resolved(p);
+		(void)compile_policy(p, r, &d, &rs);
+	}
+	if (!rs) {
+		print_diags(&d);
+		goto out;
+	}
+	if (backend_nft_ops.read(b, rs->table, &live, &g) < 0) {
+		fprintf(stderr, "read: table %s: cannot read\n", rs->table);
+		goto out;
+	}
+	if (diff_rulesets(live, rs, "kernel", path, stdout, &differs) < 0)
+		goto out;
+	ret = differs;
+out:
+	diag_free(&d);
+	ir_ruleset_free(live);
+	ir_ruleset_free(rs);
+	resolve_free(r);
+	policy_free(p);
+	return ret;
+}
+
 /* Every generation in dir loads (kill -9 test); no kernel needed. */
 static int check_state(const char *dir)
 {
@@ -340,6 +383,8 @@ int main(int argc, char **argv)
 		printf("%s\n", ret == -ERESTART ? "ERESTART" : strerror(-ret));
 		ret = ret != -ERESTART;
 		ir_ruleset_free(rs);
+	} else if (!strcmp(argv[1], "same") && argc == 3) {
+		ret = same(b, argv[2]);
 	} else if (!strcmp(argv[1], "read") && argc == 3) {
 		struct ir_ruleset *rs;
 		size_t elems = 0, rules = 0;

@@ -12,6 +12,7 @@
 #include <libnftnl/common.h>
 #include <libnftnl/expr.h>
 #include <linux/netfilter.h>
+#include <linux/netfilter/nf_log.h>
 #include <linux/netfilter/nf_tables.h>
 #include <netinet/in.h>
 #include <stdlib.h>
@@ -193,6 +194,239 @@ START_TEST(nft_forms)
 }
 END_TEST
 
+/* Raise a rule built by hand (as nft would load it) into a new IR rule. */
+static struct ir_rule *raise_built(struct nftnl_rule *r, struct ir_chain *out)
+{
+	struct nft_raise_ctx rc = { .rs = rs };
+	struct nftnl_rule *back = through_netlink(r);
+	struct ir_rule *res = ir_rule_add(out, NULL, NULL);
+
+	res->counter = false;
+	ck_assert_int_eq(nft_rule_raise(&rc, back, res), 0);
+	nftnl_rule_free(r);
+	nftnl_rule_free(back);
+	return res;
+}
+
+/* `udp sport 123 udp dport 123` as nft loads it: one 4-byte compare at
+ * transport offset 0 (payload merging). It is the two port matches, as
+ * ntpwall lowers them; a 4-byte != is not "both differ" and stays unknown. */
+START_TEST(merged_ports)
+{
+	struct ir_chain *c = ir_chain_add(rs, "in", IR_HOOK_INPUT, 0);
+	struct ir_chain *out = ir_chain_add(rs, "out", IR_HOOK_NONE, 0);
+	static const uint8_t both[4] = { 0x00, 0x7b, 0x11, 0x6c };	/* 123, 4460 */
+	uint8_t udp = IPPROTO_UDP;
+	struct nftnl_rule *r;
+	struct ir_rule *want, *got;
+
+	want = ir_rule_add(c, NULL, NULL);
+	want->counter = false;
+	ir_rule_match_num(want, IR_MATCH_L4PROTO, IPPROTO_UDP);
+	ir_rule_match_num(want, IR_MATCH_SPORT, 123);
+	ir_rule_match_num(want, IR_MATCH_DPORT, 4460);
+	want->verdict = IR_VERDICT_ACCEPT;
+	for (int neq = 0; neq < 2; neq++) {
+		r = nftnl_rule_alloc();
+		nftnl_rule_add_expr(r, nft_x_meta(NFT_META_L4PROTO));
+		nftnl_rule_add_expr(r, nft_x_cmp(NFT_CMP_EQ, &udp, 1));
+		nftnl_rule_add_expr(r, payload(NFT_PAYLOAD_TRANSPORT_HEADER, 0, 4));
+		nftnl_rule_add_expr(r, nft_x_cmp(neq ? NFT_CMP_NEQ : NFT_CMP_EQ, both, 4));
+		{
+			struct nftnl_expr *e = nftnl_expr_alloc("immediate");
+
+			nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
+			nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, NF_ACCEPT);
+			nftnl_rule_add_expr(r, e);
+		}
+		got = raise_built(r, out);
+		if (neq) {
+			ck_assert_ptr_nonnull(got->unknown);
+		} else {
+			ck_assert_ptr_null(got->unknown);
+			ck_assert(ir_rule_equal(want, got));
+		}
+	}
+}
+END_TEST
+
+/* meta iifname and a compare of data (len bytes). */
+static struct ir_rule *raise_ifname_cmp(struct ir_chain *out, const char *data, uint32_t len)
+{
+	struct nftnl_rule *r = nftnl_rule_alloc();
+
+	nftnl_rule_add_expr(r, nft_x_meta(NFT_META_IIFNAME));
+	nftnl_rule_add_expr(r, nft_x_cmp(NFT_CMP_EQ, data, len));
+	return raise_built(r, out);
+}
+
+/* Only the zero-padded 16 bytes are the exact name: nft loads the wildcard
+ * `iifname "lo*"` as a compare of 2 bytes, which must not read as "lo". */
+START_TEST(ifname_exact_only)
+{
+	struct ir_chain *out = ir_chain_add(rs, "out", IR_HOOK_NONE, 0);
+	char name[16] = "lo";
+	struct ir_rule *x;
+
+	x = raise_ifname_cmp(out, name, 16);
+	ck_assert_ptr_null(x->unknown);
+	ck_assert_uint_eq(x->n_matches, 1);
+	ck_assert_int_eq(x->matches[0].type, IR_MATCH_IIFNAME);
+	ck_assert_str_eq(x->matches[0].u.ifname, "lo");
+	ck_assert_ptr_nonnull(raise_ifname_cmp(out, "lo", 2)->unknown);
+	ck_assert_ptr_nonnull(raise_ifname_cmp(out, "lo", 3)->unknown);
+	name[9] = 'x';	/* bytes after the name's end */
+	ck_assert_ptr_nonnull(raise_ifname_cmp(out, name, 16)->unknown);
+	memset(name, 'a', sizeof(name));	/* no terminating zero */
+	ck_assert_ptr_nonnull(raise_ifname_cmp(out, name, 16)->unknown);
+}
+END_TEST
+
+/* `update @rl4 { ip saddr limit rate over 8/second burst 16 packets }` as
+ * nft loads it, with one dynset attribute more (attr 0: none). */
+static struct ir_rule *raise_update(struct ir_chain *out, uint16_t attr, uint64_t v)
+{
+	struct nftnl_rule *r = nftnl_rule_alloc();
+	struct nftnl_expr *dyn = nftnl_expr_alloc("dynset");
+	struct nftnl_expr *lim = nftnl_expr_alloc("limit");
+
+	nftnl_rule_add_expr(r, payload(NFT_PAYLOAD_NETWORK_HEADER, 12, 4));
+	nftnl_expr_set_u64(lim, NFTNL_EXPR_LIMIT_RATE, 8);
+	nftnl_expr_set_u64(lim, NFTNL_EXPR_LIMIT_UNIT, 1);
+	nftnl_expr_set_u32(lim, NFTNL_EXPR_LIMIT_BURST, 16);
+	nftnl_expr_set_u32(lim, NFTNL_EXPR_LIMIT_TYPE, NFT_LIMIT_PKTS);
+	nftnl_expr_set_u32(lim, NFTNL_EXPR_LIMIT_FLAGS, NFT_LIMIT_F_INV);
+	nftnl_expr_set_u32(dyn, NFTNL_EXPR_DYNSET_SREG_KEY, NFT_REG_1);
+	nftnl_expr_set_u32(dyn, NFTNL_EXPR_DYNSET_OP, NFT_DYNSET_OP_UPDATE);
+	nftnl_expr_set_str(dyn, NFTNL_EXPR_DYNSET_SET_NAME, "rl4");
+	/* As the kernel dumps them: a timeout and flags, both 0. */
+	nftnl_expr_set_u64(dyn, NFTNL_EXPR_DYNSET_TIMEOUT, 0);
+	nftnl_expr_set_u32(dyn, NFTNL_EXPR_DYNSET_FLAGS, 0);
+	if (attr == NFTNL_EXPR_DYNSET_TIMEOUT)
+		nftnl_expr_set_u64(dyn, attr, v);
+	else if (attr)
+		nftnl_expr_set_u32(dyn, attr, (uint32_t)v);
+	nftnl_expr_set(dyn, NFTNL_EXPR_DYNSET_EXPR, lim, 0);
+	nftnl_rule_add_expr(r, dyn);
+	return raise_built(r, out);
+}
+
+/* The meter's update is the rate match only as ntpwall makes it: with a
+ * timeout (`update @rl4 { ip saddr timeout 10s limit ... }`), inverted,
+ * or writing data, it is another filter. */
+START_TEST(update_exact_only)
+{
+	struct ir_chain *out = ir_chain_add(rs, "out", IR_HOOK_NONE, 0);
+	struct ir_rule *x = raise_update(out, 0, 0);
+
+	ck_assert_ptr_null(x->unknown);
+	ck_assert_uint_eq(x->n_matches, 1);
+	ck_assert_int_eq(x->matches[0].type, IR_MATCH_RATE_OVER);
+	ck_assert_uint_eq(x->matches[0].u.limit.burst, 16);
+	ck_assert_ptr_nonnull(raise_update(out, NFTNL_EXPR_DYNSET_TIMEOUT, 10000)->unknown);
+	ck_assert_ptr_nonnull(raise_update(out, NFTNL_EXPR_DYNSET_FLAGS, NFT_DYNSET_F_INV)->unknown);
+	ck_assert_ptr_nonnull(raise_update(out, NFTNL_EXPR_DYNSET_SREG_DATA, NFT_REG_2)->unknown);
+}
+END_TEST
+
+/* `udp dport 123 log prefix "x: " drop` with one attribute of one of its
+ * expressions changed (k: which expression, attr 0: none). */
+static struct ir_rule *raise_changed(struct ir_chain *out, size_t k, uint16_t attr, uint32_t v)
+{
+	static const uint8_t udp = IPPROTO_UDP, port[2] = { 0, 123 };
+	struct nftnl_rule *r = nftnl_rule_alloc();
+	struct nftnl_expr *e[6], *log = nftnl_expr_alloc("log");
+	struct nftnl_expr *drop = nftnl_expr_alloc("immediate");
+
+	nftnl_expr_set_str(log, NFTNL_EXPR_LOG_PREFIX, "x: ");
+	nftnl_expr_set_u32(log, NFTNL_EXPR_LOG_LEVEL, NFT_LOGLEVEL_WARNING);
+	nftnl_expr_set_u32(drop, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
+	nftnl_expr_set_u32(drop, NFTNL_EXPR_IMM_VERDICT, NF_DROP);
+	e[0] = nft_x_meta(NFT_META_L4PROTO);
+	e[1] = nft_x_cmp(NFT_CMP_EQ, &udp, 1);
+	e[2] = payload(NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2);
+	e[3] = nft_x_cmp(NFT_CMP_EQ, port, 2);
+	e[4] = log;
+	e[5] = drop;
+	if (attr)
+		nftnl_expr_set_u32(e[k], attr, v);
+	for (size_t i = 0; i < ARRAY_SIZE(e); i++)
+		nftnl_rule_add_expr(r, e[i]);
+	return raise_built(r, out);
+}
+
+/* Every attribute of every expression is checked: another register (the
+ * compare would read a stale one), a payload or meta write, a log to
+ * nflog or at another level are not what ntpwall made. */
+START_TEST(every_attribute)
+{
+	static const struct { size_t k; uint16_t attr; uint32_t v; } changed[] = {
+		{ 0, NFTNL_EXPR_META_DREG, NFT_REG_2 },
+		{ 0, NFTNL_EXPR_META_SREG, NFT_REG_1 },
+		{ 1, NFTNL_EXPR_CMP_SREG, NFT_REG_2 },
+		{ 2, NFTNL_EXPR_PAYLOAD_DREG, NFT_REG32_01 },
+		{ 2, NFTNL_EXPR_PAYLOAD_SREG, NFT_REG_1 },
+		{ 2, NFTNL_EXPR_PAYLOAD_CSUM_TYPE, NFT_PAYLOAD_CSUM_INET },
+		{ 3, NFTNL_EXPR_CMP_SREG, NFT_REG_3 },
+		{ 4, NFTNL_EXPR_LOG_LEVEL, NFT_LOGLEVEL_EMERG },
+		{ 4, NFTNL_EXPR_LOG_GROUP, 1 },
+		{ 4, NFTNL_EXPR_LOG_FLAGS, NF_LOG_TCPSEQ },
+	};
+	struct ir_chain *out = ir_chain_add(rs, "out", IR_HOOK_NONE, 0);
+	struct ir_rule *x = raise_changed(out, 0, 0, 0);
+
+	ck_assert_ptr_null(x->unknown);
+	ck_assert_uint_eq(x->n_matches, 2);
+	ck_assert_str_eq(x->log_prefix, "x: ");
+	ck_assert_int_eq(x->verdict, IR_VERDICT_DROP);
+	for (size_t i = 0; i < ARRAY_SIZE(changed); i++) {
+		x = raise_changed(out, changed[i].k, changed[i].attr, changed[i].v);
+		ck_assert_msg(x->unknown != NULL, "change %zu read as ntpwall's", i);
+	}
+}
+END_TEST
+
+/* A rule of family nfproto (0: none) ending in reject type/code. */
+static struct ir_rule *raise_reject(struct ir_chain *out, uint8_t nfproto, uint32_t type,
+				   uint8_t code)
+{
+	struct nftnl_rule *r = nftnl_rule_alloc();
+	struct nftnl_expr *e = nftnl_expr_alloc("reject");
+
+	if (nfproto) {
+		nftnl_rule_add_expr(r, nft_x_meta(NFT_META_NFPROTO));
+		nftnl_rule_add_expr(r, nft_x_cmp(NFT_CMP_EQ, &nfproto, 1));
+	}
+	nftnl_expr_set_u32(e, NFTNL_EXPR_REJECT_TYPE, type);
+	nftnl_expr_set_u8(e, NFTNL_EXPR_REJECT_CODE, code);
+	nftnl_rule_add_expr(r, e);
+	return raise_built(r, out);
+}
+
+/* `meta nfproto ipv4 reject with icmp port-unreachable` is what render_nft
+ * writes and nft loads as ICMP type/code: the same as ntpwall's icmpx
+ * port-unreachable only where the rule is of that one family. */
+START_TEST(family_reject)
+{
+	struct ir_chain *out = ir_chain_add(rs, "out", IR_HOOK_NONE, 0);
+	struct ir_rule *x;
+
+	x = raise_reject(out, IR_NFPROTO_IPV4, NFT_REJECT_ICMP_UNREACH, 3);
+	ck_assert_ptr_null(x->unknown);
+	ck_assert_int_eq(x->verdict, IR_VERDICT_REJECT);
+	x = raise_reject(out, IR_NFPROTO_IPV6, NFT_REJECT_ICMP_UNREACH, 4);
+	ck_assert_ptr_null(x->unknown);
+	ck_assert_int_eq(x->verdict, IR_VERDICT_REJECT);
+	x = raise_reject(out, 0, NFT_REJECT_ICMPX_UNREACH, NFT_REJECT_ICMPX_PORT_UNREACH);
+	ck_assert_int_eq(x->verdict, IR_VERDICT_REJECT);
+	/* Another code, or an ICMP code in a rule of both families. */
+	ck_assert_ptr_nonnull(raise_reject(out, IR_NFPROTO_IPV6, NFT_REJECT_ICMP_UNREACH, 3)->unknown);
+	ck_assert_ptr_nonnull(raise_reject(out, 0, NFT_REJECT_ICMP_UNREACH, 3)->unknown);
+	ck_assert_ptr_nonnull(raise_reject(out, IR_NFPROTO_IPV4, NFT_REJECT_ICMP_UNREACH, 1)->unknown);
+	ck_assert_ptr_nonnull(raise_reject(out, IR_NFPROTO_IPV4, NFT_REJECT_TCP_RST, 0)->unknown);
+}
+END_TEST
+
 /* A shape no row knows (tcp flags) is kept as text, never dropped. */
 START_TEST(unknown_kept)
 {
@@ -255,6 +489,11 @@ int main(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, every_match_type);
 	tcase_add_test(tc, nft_forms);
+	tcase_add_test(tc, merged_ports);
+	tcase_add_test(tc, family_reject);
+	tcase_add_test(tc, ifname_exact_only);
+	tcase_add_test(tc, update_exact_only);
+	tcase_add_test(tc, every_attribute);
 	tcase_add_test(tc, unknown_kept);
 	tcase_add_test(tc, refusals);
 	suite_add_tcase(s, tc);

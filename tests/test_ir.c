@@ -184,10 +184,58 @@ START_TEST(equal_sees_real_changes)
 }
 END_TEST
 
+/* Read-back-only fields: what a tampered table has and no compiled ruleset
+ * does. Each makes the rulesets differ, and in shape too, so that apply
+ * replaces the table instead of changing elements in place. */
+static void check_differs(struct ir_ruleset *a, struct ir_ruleset *b, const char *what)
+{
+	struct ir_ruleset *c = ir_ruleset_clone(b);
+
+	ck_assert_msg(!ir_ruleset_equal(a, b), "%s: equal", what);
+	ck_assert_msg(!ir_ruleset_same_shape(a, b), "%s: same shape", what);
+	ck_assert_msg(ir_ruleset_equal(b, c), "%s: not cloned", what);
+	ir_ruleset_free(c);
+	ir_ruleset_free(b);
+}
+
+START_TEST(equal_sees_read_back_fields)
+{
+	struct ir_ruleset *a = sample(), *b;
+
+	b = ir_ruleset_clone(a);
+	b->flags = IR_TABLE_DORMANT;
+	check_differs(a, b, "table dormant");
+	b = ir_ruleset_clone(a);
+	b->flags = 0x80;
+	check_differs(a, b, "unknown table flag");
+	b = ir_ruleset_clone(a);
+	b->chains[1].type = xstrdup("nat");
+	check_differs(a, b, "chain type");
+	b = ir_ruleset_clone(a);
+	b->chains[1].hook = IR_HOOK_INGRESS;
+	check_differs(a, b, "chain hook");
+	b = ir_ruleset_clone(a);
+	b->chains[1].device = xstrdup("lo");
+	check_differs(a, b, "chain device");
+	b = ir_ruleset_clone(a);
+	b->sets[0].policy_memory = true;
+	check_differs(a, b, "set policy memory");
+	b = ir_ruleset_clone(a);
+	b->sets[1].gc_interval_ms = 5000;
+	check_differs(a, b, "set gc interval");
+	b = ir_ruleset_clone(a);
+	b->sets[1].size = 10;
+	check_differs(a, b, "set size");
+	ir_ruleset_free(a);
+}
+END_TEST
+
 START_TEST(names)
 {
 	ck_assert_str_eq(ir_set_key_name(IR_KEY_IPV6), "ipv6_addr");
 	ck_assert_str_eq(ir_hook_name(IR_HOOK_PREROUTING), "prerouting");
+	ck_assert_str_eq(ir_hook_name(IR_HOOK_INGRESS), "ingress");
+	ck_assert_str_eq(ir_hook_name((enum ir_hook)-1), "?");
 	ck_assert_str_eq(ir_verdict_name(IR_VERDICT_REJECT), "reject");
 	ck_assert_str_eq(ir_match_type_name(IR_MATCH_RATE_OVER), "rate_over");
 	ck_assert_str_eq(ir_match_type_name((enum ir_match_type)99), "?");
@@ -206,6 +254,7 @@ int main(void)
 	tcase_add_test(tc, clone_is_equal_and_deep);
 	tcase_add_test(tc, equal_ignores_kernel_state);
 	tcase_add_test(tc, equal_sees_real_changes);
+	tcase_add_test(tc, equal_sees_read_back_fields);
 	tcase_add_test(tc, names);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);

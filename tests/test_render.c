@@ -81,6 +81,41 @@ START_TEST(nft_listing_with_counters)
 }
 END_TEST
 
+/* What a tampered table has and ntpwall never makes is listed, so that
+ * `diff` and `status` show it. */
+START_TEST(nft_listing_read_back_fields)
+{
+	static const char head[] = "table inet t {\n\tflags dormant,0x100\n\n\tset ";
+	struct ir_ruleset *rs = ruleset();
+	struct render_opts o = { .listing = true };
+	FILE *f;
+
+	rs->flags = IR_TABLE_DORMANT | 0x100;
+	rs->chains[0].type = xstrdup("nat");
+	rs->sets[0].flags |= IR_SET_FOREIGN;
+	rs->sets[1].policy_memory = true;
+	rs->sets[1].gc_interval_ms = 5000;
+	ir_chain_add(rs, "in0", IR_HOOK_INGRESS, -500)->device = xstrdup("eth0");
+	ir_chain_add(rs, "in1", IR_HOOK_INGRESS, 0)->device = xstrdup("eth0 eth1 lo");
+	f = open_out();
+	ck_assert_int_eq(render_nft(rs, &o, f), 0);
+	fclose(f);
+	ck_assert_msg(!strncmp(out_buf, head, strlen(head)), "%s", out_buf);
+	ck_assert_ptr_nonnull(strstr(out_buf, "\t\ttype nat hook input priority filter; policy accept;\n"));
+	ck_assert_ptr_nonnull(strstr(out_buf, "\tset query4 {\n\t\ttype ipv4_addr\n\t\t# foreign: "
+					       "more than ntpwall makes (nft list set shows it)\n"
+					       "\t\tflags interval\n"));
+	ck_assert_ptr_nonnull(strstr(out_buf, "\tset upstreams4 {\n\t\ttype ipv4_addr\n"
+					       "\t\tpolicy memory\n\t\tflags timeout\n"
+					       "\t\tgc-interval 5s\n"));
+	ck_assert_ptr_nonnull(strstr(out_buf, "\t\ttype filter hook ingress device \"eth0\" "
+					       "priority -500; policy accept;\n"));
+	ck_assert_ptr_nonnull(strstr(out_buf, "\t\ttype filter hook ingress devices = { \"eth0\", "
+					       "\"eth1\", \"lo\" } priority filter; policy accept;\n"));
+	ir_ruleset_free(rs);
+}
+END_TEST
+
 START_TEST(nft_script_preamble)
 {
 	struct ir_ruleset *rs = ruleset();
@@ -134,6 +169,7 @@ int main(void)
 	int failed;
 
 	tcase_add_test(tc, nft_listing_with_counters);
+	tcase_add_test(tc, nft_listing_read_back_fields);
 	tcase_add_test(tc, nft_script_preamble);
 	tcase_add_test(tc, iptables_negated_set);
 	suite_add_tcase(s, tc);

@@ -41,6 +41,12 @@ struct ir_set {
 	uint32_t flags;			/* IR_SET_* */
 	uint64_t timeout_ms;		/* default element timeout; 0 none */
 	uint32_t size;			/* max elements (dynamic sets); 0 unbounded */
+	/* Read back only, false/0 for every compiled set; compared. */
+	bool policy_memory;		/* nft `policy memory`: the kernel may pick
+					 * another set type (ntpwall: performance) */
+	uint32_t gc_interval_ms;	/* expired entries reaped every; 0 the kernel's
+					 * default (a full meter adds no source
+					 * until then) */
 	struct ir_elem *elems;		/* sorted by address then prefix length, unique */
 	size_t n_elems, cap_elems;
 	struct loc loc;			/* policy node it comes from; may be empty */
@@ -128,19 +134,42 @@ enum ir_hook {
 	IR_HOOK_PREROUTING,
 	IR_HOOK_INPUT,
 	IR_HOOK_OUTPUT,
+	/* Read back only (the compiler uses none of them), so that any inet
+	 * base chain is named and kept in a generation. */
+	IR_HOOK_FORWARD,
+	IR_HOOK_POSTROUTING,
+	IR_HOOK_INGRESS,	/* per device, before everything else */
 };
+#define IR_HOOK_COUNT (IR_HOOK_INGRESS + 1)
 
 struct ir_chain {
 	char *name;
 	enum ir_hook hook;
 	int priority;		/* 0 filter, -300 raw */
 	bool policy_drop;	/* base chains; ntpwall uses accept (netlink-notes §8.4) */
+	/* Read back only: a base chain's type when it is not "filter" (a nat
+	 * chain sees only the first packet of a connection, a route chain
+	 * reroutes); NULL for every compiled chain. Compared. */
+	char *type;
+	/* Read back only: the devices an ingress chain is bound to, separated
+	 * by spaces (which no interface name has); NULL for every compiled
+	 * chain. Compared. The kernel refuses a device on every other inet
+	 * hook (EOPNOTSUPP). */
+	char *device;
 	struct ir_rule *rules;
 	size_t n_rules, cap_rules;
 };
 
+/* Table flags, with the kernel's values (NFT_TABLE_F_*). */
+#define IR_TABLE_DORMANT 0x1u	/* hooks unregistered: the table filters nothing */
+#define IR_TABLE_OWNER 0x2u	/* owned by (and dies with) one netlink socket */
+#define IR_TABLE_PERSIST 0x4u	/* owned, but outlives its owner */
+
 struct ir_ruleset {
 	char *table;		/* nft table (family inet) / iptables chain prefix */
+	/* Read back only: IR_TABLE_* (and any flag a newer kernel has); 0 for
+	 * every compiled ruleset, and apply never sets one. Compared. */
+	uint32_t flags;
 	struct ir_set *sets;	/* sorted by name once ir_ruleset_sort() ran */
 	size_t n_sets, cap_sets;
 	struct ir_chain *chains;
@@ -199,7 +228,8 @@ void ir_set_sort(struct ir_set *s);
 bool ir_match_equal(const struct ir_match *a, const struct ir_match *b);
 bool ir_rule_equal(const struct ir_rule *a, const struct ir_rule *b);
 bool ir_elem_equal(const struct ir_elem *a, const struct ir_elem *b);
-/* Sets equal in definition (name, key, flags, timeout, size), elements aside. */
+/* Sets equal in definition (name, key, flags, timeout, size, policy, gc
+ * interval), elements aside. */
 bool ir_set_def_equal(const struct ir_set *a, const struct ir_set *b);
 bool ir_set_equal(const struct ir_set *a, const struct ir_set *b);
 bool ir_chain_equal(const struct ir_chain *a, const struct ir_chain *b);

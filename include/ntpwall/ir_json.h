@@ -1,16 +1,23 @@
 /* The rule model as JSON (through jansson), for the state directory's
  * generations and `status --format json`. The shape is versioned and
  * documented in README "State directory":
- *   {"format": "ntpwall-ir", "version": 1, "table": T,
+ *   {"format": "ntpwall-ir", "version": 1, "table": T, "table_flags"?,
  *    "sets": [{"name", "key": "ipv4_addr"|"ipv6_addr", "flags": ["timeout",
- *              "interval", "dynamic"], "timeout_ms", "size",
+ *              "interval", "dynamic", "foreign"], "timeout_ms", "size",
+ *              "policy"?: "memory",
+ *              "gc_interval_ms"?,
  *              "elements": ["ADDR" | "ADDR/LEN" | {"addr", "prefix",
  *                            "timeout_ms"?, "expires_ms"?, "comment"?}]}],
- *    "chains": [{"name", "hook", "priority", "policy": "accept"|"drop",
+ *    "chains": [{"name", "hook", "type"?, "device"?, "priority",
+ *                "policy": "accept"|"drop",
  *                "rules": [{"comment"?, "matches": [{"type", "negate"?, value}],
  *                           "counter", "notrack"?, "log_prefix"?, "verdict",
  *                           "packets"?, "bytes"?, "handle"?, "unknown"?}]}]}
  * An element is a string when it has no timeout, comment or expiry.
+ * Read-back-only fields (what a tampered table has and ntpwall never makes,
+ * e.g. "table_flags", the kernel's NFT_TABLE_F_* bits, or a chain "type"
+ * other than filter) appear only when set,
+ * so a compiled generation never has them.
  * A match's value is one of "value" (number), "bits" (number), "set",
  * "ifname", "addr"+"prefix", or "limit": {"set", "rate", "unit_s", "burst"}. */
 #ifndef NTPWALL_IR_JSON_H

@@ -1,11 +1,14 @@
 #!/bin/sh
 # Every nft rendering loads (nft -c, then nft -f twice: a reload must work)
 # in a private network namespace, and the kernel lists back exactly the rules
-# of the rendered listing (counters aside), with every set and chain. Every
-# iptables/ip6tables rendering passes --test and a real load.
-# Usage: compile_load.sh GOLDEN_RENDER_BINARY   (needs root; 77 = skip)
+# of the rendered listing (counters aside), with every set and chain, and
+# ntpwall reads the loaded table back equal to the compiled IR (nft merges
+# and reorders what it loads; drift detection must not see that as drift).
+# Every iptables/ip6tables rendering passes --test and a real load.
+# Usage: compile_load.sh GOLDEN_RENDER BACKEND_RT   (needs root; 77 = skip)
 set -u
 gr=$1
+rt=$2
 skip() {
 	if [ "${NTPWALL_REQUIRE_NETNS:-}" = 1 ]; then
 		echo "FAIL: $1 (NTPWALL_REQUIRE_NETNS=1)"
@@ -47,6 +50,7 @@ check_nft() {
 	for obj in $(sed -n 's/^	\(set\|chain\) \([^ ]*\) {$/\1:\2/p' "$listing"); do
 		grep -q "^	${obj%%:*} ${obj#*:} {" "$tmp/kernel" || bad "$name: $obj missing"
 	done
+	"$rt" same "$p" > "$tmp/same" 2>&1 || { bad "$name: read back differs from the compiled IR"; cat "$tmp/same"; }
 	grep -q '^	chain input {' "$tmp/kernel" || bad "$name: no input chain"
 	grep -q '^	chain output {' "$tmp/kernel" || bad "$name: no output chain"
 	# Elements: every rendered element is in the kernel's listing.
