@@ -436,44 +436,27 @@ static void warn_failed_families(const struct policy *p, const struct resolve_na
 	}
 }
 
-static const struct resolve_name *previous_name(const struct resolve_options *o,
-						const struct resolve_name *nm)
-{
-	if (!o || !o->previous)
-		return NULL;
-	for (size_t i = 0; i < o->previous->n_names; i++) {
-		const struct resolve_name *x = &o->previous->names[i];
-
-		if (x->role == nm->role && !strcmp(x->name, nm->name))
-			return x;
-	}
-	return NULL;
-}
-
+/* The name's answers, kept, then its members chosen from them. */
 static void keep_addresses(const struct policy *p, const struct resolve_options *o,
 			   struct resolve_name *nm, const struct resolve_acc *acc)
 {
-	const struct resolve_name *prev = previous_name(o, nm);
-	struct policy_addr *found = xcalloc(acc->n + 1, sizeof(*found));
-	unsigned max = 0;
-
-	for (size_t j = 0; j < acc->n; j++)
-		found[j] = acc->v[j].addr;
-	if (nm->role == RESOLVE_ROLE_UPSTREAM && p->upstreams[nm->index].kind == POLICY_UPSTREAM_POOL)
-		max = p->upstreams[nm->index].max;
 	nm->n_found = acc->n;
-	nm->addrs = xcalloc(acc->n + 1, sizeof(*nm->addrs));
-	nm->n_kept = resolve_pool_pick(o ? o->seed : NULL, nm->name, found, acc->n,
-				       prev ? prev->addrs : NULL, prev ? prev->n_kept : 0, max,
-				       nm->addrs);
-	free(found);
+	nm->found = xcalloc(acc->n + 1, sizeof(*nm->found));
+	if (acc->n)
+		memcpy(nm->found, acc->v, acc->n * sizeof(*nm->found));
+	resolve_choose_name(p, o, nm);
 }
 
 /* A failed name takes the addresses it had last time, when the caller
  * allows it (refresh) and there were any. */
 static bool keep_previous(const struct resolve_options *o, struct resolve_name *nm)
 {
-	const struct resolve_name *prev = previous_name(o, nm);
+	const struct resolve_name *prev = NULL;
+
+	for (size_t i = 0; o && o->previous && i < o->previous->n_names && !prev; i++)
+		if (o->previous->names[i].role == nm->role &&
+		    !strcmp(o->previous->names[i].name, nm->name))
+			prev = &o->previous->names[i];
 
 	if (!o || !o->keep_failed || !prev || !prev->n_kept)
 		return false;
@@ -545,7 +528,7 @@ int resolve_policy(const struct policy *p, const struct resolve_options *opt,
 	*out = e.r;
 	/* Literals only: no channel, no resolver needed, nothing on the wire. */
 	if (!e.r->n_names) {
-		resolve_build_sets(e.r, p, NULL);
+		resolve_build_sets(e.r, p);
 		return 0;
 	}
 	if (ares_library_init(ARES_LIB_INIT_ALL) != ARES_SUCCESS) {
@@ -568,7 +551,7 @@ int resolve_policy(const struct policy *p, const struct resolve_options *opt,
 		ret = -EINVAL;
 	else if (ret)
 		fail_all(e.r, ret);
-	resolve_build_sets(e.r, p, e.acc);
+	resolve_build_sets(e.r, p);
 	engine_free(&e);
 	ares_library_cleanup();
 	return ret;

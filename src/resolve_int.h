@@ -5,12 +5,6 @@
 
 #include "ntpwall/resolve.h"
 
-/* One address a name gave, with the smallest TTL seen for it. */
-struct resolve_found {
-	struct policy_addr addr;
-	uint32_t ttl;
-};
-
 /* Everything the queries of one name gave, sorted by address, unique. */
 struct resolve_acc {
 	struct resolve_found *v;
@@ -19,8 +13,13 @@ struct resolve_acc {
 
 /* Fills r->upstreams and r->peers from the literal addresses of p (of the
  * families p wants) and the kept addresses (r->names[i].addrs) of every
- * name, with TTLs from acc[i] (acc may be NULL when r has no names). */
-void resolve_build_sets(struct resolved *r, const struct policy *p, const struct resolve_acc *acc);
+ * name, with TTLs from the name's answers (0 for a kept address the
+ * answers lack). */
+void resolve_build_sets(struct resolved *r, const struct policy *p);
+/* Choose the kept addresses of name nm (a pool's members) from its
+ * answers, o's previous result and o's excluded list. */
+void resolve_choose_name(const struct policy *p, const struct resolve_options *o,
+			 struct resolve_name *nm);
 /* Adds addr with ttl to a, keeping it sorted and unique (smallest TTL). */
 void resolve_acc_add(struct resolve_acc *a, const struct policy_addr *addr, uint32_t ttl);
 /* The policy host behind a name of r. */

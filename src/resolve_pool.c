@@ -70,7 +70,7 @@ struct ranked {
 	bool previous;
 };
 
-/* Previous choices first, then highest weight; the address breaks ties. */
+/* Previous members first, then highest weight; the address breaks ties. */
 static int ranked_cmp(const void *x, const void *y)
 {
 	const struct ranked *a = x, *b = y;
@@ -95,30 +95,58 @@ static bool addr_in(const struct policy_addr *a, const struct policy_addr *v, si
 	return false;
 }
 
-size_t resolve_pool_pick(const char *seed, const char *name, const struct policy_addr *found,
-			 size_t n, const struct policy_addr *prev, size_t n_prev, unsigned max,
-			 struct policy_addr *out)
+/* Candidates of one family: previous members (sticky: with a max they stay
+ * whether or not this answer holds them) and this run's answers, none
+ * excluded, each once. */
+static size_t candidates(const struct resolve_pick *k, int family, struct ranked *r)
 {
-	struct ranked *r;
-	size_t k;
+	size_t n = 0;
 
-	if (!n)
-		return 0;
-	if (!seed)
-		seed = "";
-	r = xcalloc(n, sizeof(*r));
-	for (size_t i = 0; i < n; i++) {
-		r[i].addr = found[i];
-		r[i].weight = pool_weight(seed, name, &found[i]);
-		r[i].previous = addr_in(&found[i], prev, n_prev);
+	for (size_t i = 0; k->max && i < k->n_prev; i++) {
+		const struct policy_addr *a = &k->prev[i];
+
+		if (a->family != family || addr_in(a, k->excluded, k->n_excluded))
+			continue;
+		r[n++] = (struct ranked){ *a, pool_weight(k->seed, k->name, a), true };
 	}
-	xsort(r, n, sizeof(*r), ranked_cmp);
-	k = max && max < n ? max : n;
-	for (size_t i = 0; i < k; i++)
-		out[i] = r[i].addr;
+	for (size_t i = 0; i < k->n_found; i++) {
+		const struct policy_addr *a = &k->found[i];
+		bool dup = false;
+
+		if (a->family != family || addr_in(a, k->excluded, k->n_excluded))
+			continue;
+		for (size_t j = 0; j < n && !dup; j++)
+			dup = !policy_addr_cmp(&r[j].addr, a);
+		if (dup)
+			continue;
+		r[n++] = (struct ranked){ *a, pool_weight(k->seed, k->name, a),
+					  addr_in(a, k->prev, k->n_prev) };
+	}
+	return n;
+}
+
+size_t resolve_pool_choose(const struct resolve_pick *k, struct policy_addr *out)
+{
+	static const int families[] = { AF_INET, AF_INET6 };
+	struct resolve_pick kk = *k;
+	struct ranked *r = xcalloc(k->n_found + k->n_prev + 1, sizeof(*r));
+	size_t total = 0;
+
+	if (!kk.seed)
+		kk.seed = "";
+	/* max counts per family: an IPv4-only host must not be left with
+	 * IPv6 members only. */
+	for (size_t f = 0; f < ARRAY_SIZE(families); f++) {
+		size_t n = candidates(&kk, families[f], r), take;
+
+		xsort(r, n, sizeof(*r), ranked_cmp);
+		take = kk.max && kk.max < n ? kk.max : n;
+		for (size_t i = 0; i < take; i++)
+			out[total++] = r[i].addr;
+	}
 	free(r);
-	xsort(out, k, sizeof(*out), addr_cmp);
-	return k;
+	xsort(out, total, sizeof(*out), addr_cmp);
+	return total;
 }
 
 void resolve_acc_add(struct resolve_acc *a, const struct policy_addr *addr, uint32_t ttl)
@@ -182,11 +210,11 @@ static int entry_cmp(const void *x, const void *y)
 	return (a->origin > b->origin) - (a->origin < b->origin);
 }
 
-static uint32_t acc_ttl(const struct resolve_acc *a, const struct policy_addr *addr)
+static uint32_t found_ttl(const struct resolve_name *nm, const struct policy_addr *addr)
 {
-	for (size_t i = 0; i < a->n; i++)
-		if (!policy_addr_cmp(&a->v[i].addr, addr))
-			return a->v[i].ttl;
+	for (size_t i = 0; nm->found && i < nm->n_found; i++)
+		if (!policy_addr_cmp(&nm->found[i].addr, addr))
+			return nm->found[i].ttl;
 	return 0;
 }
 
@@ -231,7 +259,7 @@ static void add_host(struct entries *e, const struct policy *p, const struct pol
 		entry_add(e, &x);
 }
 
-void resolve_build_sets(struct resolved *r, const struct policy *p, const struct resolve_acc *acc)
+void resolve_build_sets(struct resolved *r, const struct policy *p)
 {
 	struct entries up = { 0 }, peer = { 0 };
 
@@ -247,7 +275,7 @@ void resolve_build_sets(struct resolved *r, const struct policy *p, const struct
 
 		for (size_t j = 0; j < nm->n_kept; j++) {
 			x.addr = nm->addrs[j];
-			x.ttl = acc ? acc_ttl(&acc[i], &x.addr) : 0;
+			x.ttl = found_ttl(nm, &x.addr);
 			entry_add(is_peer ? &peer : &up, &x);
 		}
 	}
@@ -259,19 +287,79 @@ void resolve_build_sets(struct resolved *r, const struct policy *p, const struct
 	free(peer.v);
 }
 
-struct resolved *resolve_literals(const struct policy *p)
-{
-	struct resolved *r = xcalloc(1, sizeof(*r));
-
-	resolve_build_sets(r, p, NULL);
-	return r;
-}
-
 static void free_addrs(struct resolve_addr *v, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		free(v[i].origins);
 	free(v);
+}
+
+struct resolved *resolve_literals(const struct policy *p)
+{
+	struct resolved *r = xcalloc(1, sizeof(*r));
+
+	resolve_build_sets(r, p);
+	return r;
+}
+
+static const struct resolve_name *previous_name(const struct resolve_options *o,
+						const struct resolve_name *nm)
+{
+	if (!o || !o->previous)
+		return NULL;
+	for (size_t i = 0; i < o->previous->n_names; i++) {
+		const struct resolve_name *x = &o->previous->names[i];
+
+		if (x->role == nm->role && !strcmp(x->name, nm->name))
+			return x;
+	}
+	return NULL;
+}
+
+void resolve_choose_name(const struct policy *p, const struct resolve_options *o,
+			 struct resolve_name *nm)
+{
+	const struct resolve_name *prev = previous_name(o, nm);
+	struct policy_addr *found = xcalloc(nm->n_found + 1, sizeof(*found));
+	struct resolve_pick k = { .seed = o ? o->seed : NULL, .name = nm->name, .found = found,
+				  .n_found = nm->n_found };
+
+	for (size_t j = 0; j < nm->n_found; j++)
+		found[j] = nm->found[j].addr;
+	/* Only a pool's members are chosen; a server name gives all it has. */
+	if (nm->role == RESOLVE_ROLE_UPSTREAM &&
+	    p->upstreams[nm->index].kind == POLICY_UPSTREAM_POOL) {
+		k.max = p->upstreams[nm->index].max;
+		k.prev = prev ? prev->addrs : NULL;
+		k.n_prev = prev ? prev->n_kept : 0;
+		k.excluded = o ? o->excluded : NULL;
+		k.n_excluded = o ? o->n_excluded : 0;
+	}
+	free(nm->addrs);
+	nm->addrs = xcalloc(k.n_found + k.n_prev + 1, sizeof(*nm->addrs));
+	nm->n_kept = resolve_pool_choose(&k, nm->addrs);
+	/* A sticky member the answers lack keeps only the wanted families. */
+	for (size_t j = 0, m = 0; j <= nm->n_kept; j++) {
+		if (j == nm->n_kept) {
+			nm->n_kept = m;
+			break;
+		}
+		if (p->families & resolve_family_bit(nm->addrs[j].family))
+			nm->addrs[m++] = nm->addrs[j];
+	}
+	free(found);
+}
+
+void resolve_rechoose(struct resolved *r, const struct policy *p, const struct resolve_options *o)
+{
+	for (size_t i = 0; i < r->n_names; i++)
+		if (!r->names[i].kept_previous)
+			resolve_choose_name(p, o, &r->names[i]);
+	free_addrs(r->upstreams, r->n_upstreams);
+	free_addrs(r->peers, r->n_peers);
+	r->upstreams = r->peers = NULL;
+	r->n_upstreams = r->n_peers = 0;
+	resolve_build_sets(r, p);
 }
 
 void resolve_free(struct resolved *r)
@@ -284,6 +372,7 @@ void resolve_free(struct resolved *r)
 		free(r->names[i].name);
 		free(r->names[i].message);
 		free(r->names[i].addrs);
+		free(r->names[i].found);
 	}
 	free(r->names);
 	free(r);

@@ -102,6 +102,8 @@ static void fake_name(struct resolved *r, struct resolve_acc *acc, const char *n
 		resolve_acc_add(&acc[r->n_names], &nm->addrs[i], ttls[i]);
 	}
 	nm->n_found = nm->n_kept = n;
+	nm->found = xcalloc(n + 1, sizeof(*nm->found));
+	memcpy(nm->found, acc[r->n_names].v, acc[r->n_names].n * sizeof(*nm->found));
 	r->n_names++;
 }
 
@@ -122,7 +124,7 @@ START_TEST(dedup_keeps_every_origin)
 	r->names = xcalloc(2, sizeof(*r->names));
 	fake_name(r, acc, "a.test", 0, a_addrs, a_ttl, 2);
 	fake_name(r, acc, "b.test", 1, b_addrs, b_ttl, 2);
-	resolve_build_sets(r, p, acc);
+	resolve_build_sets(r, p);
 	ck_assert_uint_eq(r->n_upstreams, 3);
 	/* 192.0.2.1: from both names, smallest TTL, nts from b.test */
 	ck_assert_str_eq(str(&r->upstreams[0].addr), "192.0.2.1");
@@ -174,20 +176,28 @@ static void pool(struct policy_addr *v)
 	}
 }
 
+static size_t pick(const char *seed, const struct policy_addr *found, size_t n,
+		   const struct policy_addr *prev, size_t n_prev, unsigned max,
+		   struct policy_addr *out)
+{
+	struct resolve_pick k = { seed, "pool.test", found, n, prev, n_prev, NULL, 0, max };
+
+	return resolve_pool_choose(&k, out);
+}
+
 START_TEST(pick_respects_max_and_sorts)
 {
 	struct policy_addr found[POOL_N], out[POOL_N];
 	size_t n;
 
 	pool(found);
-	n = resolve_pool_pick("host", "pool.test", found, POOL_N, NULL, 0, 4, out);
+	n = pick("host", found, POOL_N, NULL, 0, 4, out);
 	ck_assert_uint_eq(n, 4);
 	for (size_t i = 1; i < n; i++)
 		ck_assert_int_lt(policy_addr_cmp(&out[i - 1], &out[i]), 0);
-	ck_assert_uint_eq(resolve_pool_pick("host", "pool.test", found, POOL_N, NULL, 0, 0, out),
-			  POOL_N);
-	ck_assert_uint_eq(resolve_pool_pick("host", "pool.test", found, 3, NULL, 0, 4, out), 3);
-	ck_assert_uint_eq(resolve_pool_pick("host", "pool.test", found, 0, NULL, 0, 4, out), 0);
+	ck_assert_uint_eq(pick("host", found, POOL_N, NULL, 0, 0, out), POOL_N);
+	ck_assert_uint_eq(pick("host", found, 3, NULL, 0, 4, out), 3);
+	ck_assert_uint_eq(pick("host", found, 0, NULL, 0, 4, out), 0);
 }
 END_TEST
 
@@ -199,8 +209,8 @@ START_TEST(pick_ignores_answer_order)
 	pool(found);
 	for (int i = 0; i < POOL_N; i++)
 		rev[i] = found[POOL_N - 1 - i];
-	ck_assert_uint_eq(resolve_pool_pick(NULL, "pool.test", found, POOL_N, NULL, 0, 4, a), 4);
-	ck_assert_uint_eq(resolve_pool_pick("", "pool.test", rev, POOL_N, NULL, 0, 4, b), 4);
+	ck_assert_uint_eq(pick(NULL, found, POOL_N, NULL, 0, 4, a), 4);
+	ck_assert_uint_eq(pick("", rev, POOL_N, NULL, 0, 4, b), 4);
 	ck_assert_mem_eq(a, b, 4 * sizeof(*a));
 }
 END_TEST
@@ -215,37 +225,95 @@ static bool has(const struct policy_addr *v, size_t n, const struct policy_addr 
 
 START_TEST(pick_keeps_previous)
 {
-	struct policy_addr found[POOL_N], first[POOL_N], out[POOL_N], prev[2];
+	struct policy_addr found[POOL_N], out[2 * POOL_N], prev[2];
 	size_t n;
 
 	pool(found);
-	/* Two addresses the hash would rank anywhere stay while they resolve. */
+	/* Two addresses the hash would rank anywhere stay. */
 	prev[0] = found[0];
 	prev[1] = found[11];
-	n = resolve_pool_pick("h", "pool.test", found, POOL_N, prev, 2, 4, out);
+	n = pick("h", found, POOL_N, prev, 2, 4, out);
 	ck_assert_uint_eq(n, 4);
 	ck_assert(has(out, n, &prev[0]));
 	ck_assert(has(out, n, &prev[1]));
 	/* With max below the previous count, only previous ones are kept. */
-	n = resolve_pool_pick("h", "pool.test", found, POOL_N, prev, 2, 1, out);
+	n = pick("h", found, POOL_N, prev, 2, 1, out);
 	ck_assert_uint_eq(n, 1);
 	ck_assert(has(prev, 2, &out[0]));
-	/* A previous address that is gone is replaced; the others stay. */
-	ck_assert_uint_eq(resolve_pool_pick("h", "pool.test", found, POOL_N, NULL, 0, 4, first), 4);
-	for (int drop = 0; drop < 4; drop++) {
-		struct policy_addr rest[POOL_N];
-		size_t m = 0;
+}
+END_TEST
 
-		for (int i = 0; i < POOL_N; i++)
-			if (policy_addr_cmp(&found[i], &first[drop]))
-				rest[m++] = found[i];
-		n = resolve_pool_pick("h", "pool.test", rest, m, first, 4, 4, out);
+/* A real pool answers a few random servers of thousands: members stay
+ * whether or not this answer holds them (chrony keeps its pool sources). */
+START_TEST(pick_is_sticky_across_rotating_answers)
+{
+	struct policy_addr all[20], members[8], out[32];
+	unsigned seed = 7;
+
+	for (int i = 0; i < 20; i++) {
+		char s[32];
+
+		snprintf(s, sizeof(s), "203.0.113.%d", i + 1);
+		all[i] = addr(s);
+	}
+	ck_assert_uint_eq(pick("h", all, 20, NULL, 0, 4, members), 4);
+	for (int round = 0; round < 10; round++) {
+		struct policy_addr answer[4];
+
+		for (int i = 0; i < 4; i++) {
+			seed = seed * 1103515245u + 12345u;
+			answer[i] = all[(seed >> 16) % 20];
+		}
+		ck_assert_uint_eq(pick("h", answer, 4, members, 4, 4, out), 4);
+		ck_assert_mem_eq(out, members, 4 * sizeof(*out));
+	}
+	/* Without a max nothing is sticky: every answer, only the answer. */
+	ck_assert_uint_eq(pick("h", all, 3, members, 4, 0, out), 3);
+}
+END_TEST
+
+/* An excluded (unhealthy) member is replaced from the answers; the others
+ * stay. */
+START_TEST(pick_replaces_only_the_excluded)
+{
+	struct policy_addr found[POOL_N], first[POOL_N], out[2 * POOL_N];
+	size_t n;
+
+	pool(found);
+	ck_assert_uint_eq(pick("h", found, POOL_N, NULL, 0, 4, first), 4);
+	for (int drop = 0; drop < 4; drop++) {
+		struct resolve_pick k = { "h", "pool.test", found, POOL_N, first, 4,
+					  &first[drop], 1, 4 };
+
+		n = resolve_pool_choose(&k, out);
 		ck_assert_uint_eq(n, 4);
-		for (int k = 0; k < 4; k++)
-			if (k != drop)
-				ck_assert(has(out, n, &first[k]));
+		for (int i = 0; i < 4; i++)
+			if (i != drop)
+				ck_assert(has(out, n, &first[i]));
 		ck_assert(!has(out, n, &first[drop]));
 	}
+}
+END_TEST
+
+/* max counts per family: 2 A and 6 AAAA records with max 4 keep both A. */
+START_TEST(pick_max_is_per_family)
+{
+	struct policy_addr found[8], out[16];
+	size_t n, v4 = 0;
+
+	found[0] = addr("198.51.100.1");
+	found[1] = addr("198.51.100.2");
+	for (int i = 0; i < 6; i++) {
+		char s[32];
+
+		snprintf(s, sizeof(s), "2001:db8::%d", i + 1);
+		found[2 + i] = addr(s);
+	}
+	n = pick("h", found, 8, NULL, 0, 4, out);
+	ck_assert_uint_eq(n, 6);
+	for (size_t i = 0; i < n; i++)
+		v4 += out[i].family == AF_INET;
+	ck_assert_uint_eq(v4, 2);
 }
 END_TEST
 
@@ -258,7 +326,7 @@ START_TEST(pick_is_stable_and_spreads)
 	size_t m = 0;
 
 	pool(found);
-	resolve_pool_pick("h", "pool.test", found, POOL_N, NULL, 0, 4, a);
+	pick("h", found, POOL_N, NULL, 0, 4, a);
 	for (int i = 0; i < POOL_N; i++) {
 		if (!dropped && !has(a, 4, &found[i])) {
 			dropped = true;
@@ -267,13 +335,13 @@ START_TEST(pick_is_stable_and_spreads)
 		rest[m++] = found[i];
 	}
 	ck_assert_uint_eq(m, POOL_N - 1);
-	resolve_pool_pick("h", "pool.test", rest, m, NULL, 0, 4, b);
+	pick("h", rest, m, NULL, 0, 4, b);
 	ck_assert_mem_eq(a, b, 4 * sizeof(*a));
 	for (int s = 0; s < 64; s++) {
 		char seed[16];
 
 		snprintf(seed, sizeof(seed), "host%d", s);
-		resolve_pool_pick(seed, "pool.test", found, POOL_N, NULL, 0, 4, a);
+		pick(seed, found, POOL_N, NULL, 0, 4, a);
 		for (int i = 0; i < POOL_N; i++)
 			if (has(a, 4, &found[i]))
 				seen[i] = true;
@@ -308,9 +376,8 @@ START_TEST(json_round_trip)
 
 	r->names = xcalloc(1, sizeof(*r->names));
 	fake_name(r, acc, "pool.test", 0, addrs, ttls, 2);
-	r->names[0].n_found = 5;
 	r->queries_sent = 6;
-	resolve_build_sets(r, p, acc);
+	resolve_build_sets(r, p);
 	j = resolve_to_json(r, p);
 	ck_assert_int_eq(json_integer_value(json_object_get(j, "queries")), 6);
 	a0 = json_array_get(json_object_get(j, "addresses"), 0);
@@ -346,6 +413,9 @@ static Suite *resolve_suite(void)
 	tcase_add_test(tc, pick_respects_max_and_sorts);
 	tcase_add_test(tc, pick_ignores_answer_order);
 	tcase_add_test(tc, pick_keeps_previous);
+	tcase_add_test(tc, pick_is_sticky_across_rotating_answers);
+	tcase_add_test(tc, pick_replaces_only_the_excluded);
+	tcase_add_test(tc, pick_max_is_per_family);
 	tcase_add_test(tc, pick_is_stable_and_spreads);
 	tcase_add_test(tc, status_names);
 	tcase_add_test(tc, json_round_trip);

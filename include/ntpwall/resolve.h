@@ -39,6 +39,12 @@ struct resolve_addr {
 	size_t n_origins;
 };
 
+/* One address a name gave, with the smallest TTL seen for it. */
+struct resolve_found {
+	struct policy_addr addr;
+	uint32_t ttl;
+};
+
 /* One name of the policy and what became of it. */
 struct resolve_name {
 	char *name;
@@ -47,6 +53,8 @@ struct resolve_name {
 	enum resolve_status status;
 	char *message;		/* NULL when status is RESOLVE_OK */
 	size_t n_found;		/* addresses the name gave (after family filter) */
+	struct resolve_found *found;	/* those addresses, sorted; NULL when loaded
+					 * from JSON */
 	size_t n_kept;		/* of those, kept (a pool's max) */
 	bool kept_previous;	/* failed; addrs are the previous result's */
 	struct loc loc;
@@ -78,6 +86,10 @@ struct resolve_options {
 	/* refresh: a name that fails keeps its addresses from previous (a
 	 * warning instead of an error; the name's status still says why). */
 	bool keep_failed;
+	/* Unhealthy pool members (failed probe, falseticker, reported
+	 * unusable by the daemon): never kept, never chosen. May be NULL. */
+	const struct policy_addr *excluded;
+	size_t n_excluded;
 };
 
 /* Resolve every name of p. *out is always set (caller frees with
@@ -87,6 +99,11 @@ struct resolve_options {
  * partial result may be used), another -errno when c-ares cannot start. */
 int resolve_policy(const struct policy *p, const struct resolve_options *opt,
 		   struct diags *d, struct resolved **out);
+/* Choose every pool's members again from r's answers with o (previous,
+ * excluded, seed), and rebuild r's address sets: the choice after a probe
+ * found some unhealthy, without asking DNS again. r came from
+ * resolve_policy() for p. */
+void resolve_rechoose(struct resolved *r, const struct policy *p, const struct resolve_options *o);
 /* Only the literal addresses of p, without any query; never fails. */
 struct resolved *resolve_literals(const struct policy *p);
 /* Free a result; NULL is fine. */
@@ -94,15 +111,28 @@ void resolve_free(struct resolved *r);
 /* "NXDOMAIN", "timeout", ... for a status. */
 const char *resolve_status_str(enum resolve_status s);
 
-/* The pool choice, a pure function: writes to out (room for n) at most max
- * (0 = all) of the n addresses in found, and returns how many. The addresses
- * of prev still in found are kept first; the rest are ranked by rendezvous
- * (highest random weight) hashing of seed, name and address, so a host keeps
- * its choice while the pool changes and hosts with other seeds spread over
- * the pool. out is sorted by address. */
-size_t resolve_pool_pick(const char *seed, const char *name, const struct policy_addr *found,
-			 size_t n, const struct policy_addr *prev, size_t n_prev, unsigned max,
-			 struct policy_addr *out);
+/* What one pool's choice starts from. */
+struct resolve_pick {
+	const char *seed;			/* spreads hosts over the pool; NULL "" */
+	const char *name;			/* the pool's name */
+	const struct policy_addr *found;	/* this run's answers */
+	size_t n_found;
+	const struct policy_addr *prev;		/* the members chosen last time */
+	size_t n_prev;
+	const struct policy_addr *excluded;	/* unhealthy: never kept, never chosen */
+	size_t n_excluded;
+	unsigned max;				/* per address family; 0: every answer */
+};
+
+/* The pool choice, a pure function, as chrony keeps pool sources: with a
+ * max, a previous member stays while it is not excluded, whether or not
+ * this run's answers hold it (real pools answer a few random servers of
+ * thousands); the places left, per family, go to the answers ranked by
+ * rendezvous (highest random weight) hashing of seed, name and address, so
+ * hosts with other seeds spread over the pool. Without a max every answer
+ * is taken and nothing is sticky. Writes to out (room for n_found + n_prev)
+ * and returns how many; out is sorted by address. */
+size_t resolve_pool_choose(const struct resolve_pick *k, struct policy_addr *out);
 
 struct json_t;
 
