@@ -1,11 +1,14 @@
-/* ntpwall lint POLICY...: load and check policies, as a CI job or a
+/* ntpwall lint POLICY|DIR...: load and check policies, as a CI job or a
  * pre-commit hook runs it. Opens no netlink socket and needs no root. */
 #include "cli.h"
 #include "ntpwall/lint.h"
 #include "ntpwall/policy.h"
 #include "ntpwall/util.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
 
 enum { OPT_FORMAT = 'f', OPT_STRICT = 256, OPT_RESOLVE, OPT_LIST_CODES };
 
@@ -85,6 +88,74 @@ static int lint_one(const char *path, const struct lint_args *a, struct diags *a
 	return ret;
 }
 
+/* The policies of a directory are its *.yaml and *.yml files, as a shell
+ * glob gives them: no hidden files, no subdirectories, not recursive. */
+static int policy_entry(const struct dirent *e)
+{
+	size_t len = strlen(e->d_name);
+
+	if (e->d_name[0] == '.')
+		return 0;
+	return (len > 5 && !strcmp(e->d_name + len - 5, ".yaml")) ||
+	       (len > 4 && !strcmp(e->d_name + len - 4, ".yml"));
+}
+
+static bool is_dir(const char *path)
+{
+	struct stat st;
+
+	return !stat(path, &st) && S_ISDIR(st.st_mode);
+}
+
+/* Byte order, not the locale's: CI runners and laptops list alike. */
+static int name_cmp(const struct dirent **a, const struct dirent **b)
+{
+	return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+/* Lint every policy of dir, in name order. Returns 0, -EINVAL when one has
+ * errors, another -errno when one or the directory cannot be read, or
+ * -ENOENT (with an NW100 error) when the directory holds no policy. */
+static int lint_dir(const char *dir, const struct lint_args *a, struct diags *all)
+{
+	const char *sep = dir[0] && dir[strlen(dir) - 1] == '/' ? "" : "/";
+	struct loc l = { dir, 0, 0 };
+	struct dirent **v = NULL;
+	size_t linted = 0;
+	int n, ret = 0;
+
+	n = scandir(dir, &v, policy_entry, name_cmp);
+	if (n < 0) {
+		ret = -errno;
+		diag_add(all, &l, DIAG_ERROR, NW100_IO, "cannot read: %s", strerror(-ret));
+		return ret;
+	}
+	for (int i = 0; i < n; i++) {
+		char *path = xasprintf("%s%s%s", dir, sep, v[i]->d_name);
+		int r;
+
+		/* A dangling link is linted: its NW100 says why it cannot be read. */
+		if (is_dir(path)) {
+			free(path);
+			continue;
+		}
+		r = lint_one(path, a, all);
+		if (r && (!ret || ret == -EINVAL))
+			ret = r;
+		linted++;
+		free(path);
+	}
+	for (int i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+	if (!linted) {
+		diag_add(all, &l, DIAG_ERROR, NW100_IO,
+			 "no policy in this directory: it has no *.yaml or *.yml file");
+		return -ENOENT;
+	}
+	return ret;
+}
+
 static int list_codes(void)
 {
 	const enum diag_code *codes;
@@ -112,7 +183,7 @@ int cmd_lint_main(int argc, char **argv)
 	bool io_error = false;
 	int first, rc;
 
-	first = cli_parse(argc, argv, "ntpwall lint POLICY... [--format text|json|github|sarif] [--strict] [--resolve]",
+	first = cli_parse(argc, argv, "ntpwall lint POLICY|DIR... [--format text|json|github|sarif] [--strict] [--resolve]",
 			  lint_opts, lint_opt, &a);
 	if (first == -2)
 		return EXIT_OK;
@@ -121,12 +192,12 @@ int cmd_lint_main(int argc, char **argv)
 	if (a.list_codes)
 		return list_codes();
 	if (first >= argc) {
-		cli_error("lint: no policy given (usage: ntpwall lint POLICY...)");
+		cli_error("lint: no policy given (usage: ntpwall lint POLICY|DIR...)");
 		return EXIT_USAGE;
 	}
 	diag_init(&all, 0);
 	for (int i = first; i < argc; i++) {
-		int ret = lint_one(argv[i], &a, &all);
+		int ret = is_dir(argv[i]) ? lint_dir(argv[i], &a, &all) : lint_one(argv[i], &a, &all);
 
 		if (ret && ret != -EINVAL)
 			io_error = true;
