@@ -286,5 +286,6 @@ void resolve_free(struct resolved *r)
 		free(r->names[i].addrs);
 	}
 	free(r->names);
+	free(r->resolvers);
 	free(r);
 }

@@ -15,7 +15,8 @@ enum { OPT_FORMAT = 'f', OPT_STRICT = 256, OPT_RESOLVE, OPT_LIST_CODES };
 static const struct cli_option lint_opts[] = {
 	{ "format", OPT_FORMAT, "FMT", "text (default), json, github or sarif" },
 	{ "strict", OPT_STRICT, NULL, "fail on warnings too" },
-	{ "resolve", OPT_RESOLVE, NULL, "also resolve names and check what they give" },
+	{ "resolve", OPT_RESOLVE, NULL,
+	  "also resolve names and check them (exit 2 if no DNS server answers)" },
 	{ "list-codes", OPT_LIST_CODES, NULL, "list every finding code and exit" },
 	{ "help", 'h', NULL, "show this help" },
 	{ 0 }
@@ -26,6 +27,8 @@ struct lint_args {
 	bool strict;
 	bool resolve;
 	bool list_codes;
+	char *no_dns;		/* --resolve found no DNS server answering: the
+				 * resolvers asked; later files are not resolved */
 };
 
 static int lint_opt(int key, const char *arg, void *data)
@@ -59,21 +62,24 @@ static int lint_opt(int key, const char *arg, void *data)
  * consequences of the first. */
 #define LINT_MAX_ERRORS 10
 
-static int lint_one(const char *path, const struct lint_args *a, struct diags *all)
+static int lint_one(const char *path, struct lint_args *a, struct diags *all)
 {
 	struct diags d;
 	struct policy *p = NULL;
+	bool resolved = false;
 	int ret;
 
 	diag_init(&d, LINT_MAX_ERRORS);
 	ret = policy_load(path, &d, &p);
-	/* Before lint_policy_resolved(), so that waivers of NW210/NW211 count as used. */
-	if (!ret && a->resolve) {
-		(void)lint_resolve(p, &d, NULL);	/* failures are NW140 errors in d */
+	/* Before lint_policy_resolved(), so that waivers of NW210/NW211 count as
+	 * used. Failed names are NW140 errors in d. Without DNS, each further
+	 * file would wait out the resolvers again for nothing. */
+	if (!ret && a->resolve && !a->no_dns)
+		resolved = lint_resolve(p, &d, NULL, &a->no_dns) != -EHOSTUNREACH;
+	if (!ret && resolved)
 		lint_policy_resolved(p, &d);
-	} else if (!ret) {
+	else if (!ret)
 		lint_policy(p, &d);
-	}
 	diag_sort(&d);
 	/* After the sort: the note closes the file's findings. Not an error. */
 	if (d.suppressed) {
@@ -116,7 +122,7 @@ static int name_cmp(const struct dirent **a, const struct dirent **b)
 /* Lint every policy of dir, in name order. Returns 0, -EINVAL when one has
  * errors, another -errno when one or the directory cannot be read, or
  * -ENOENT (with an NW100 error) when the directory holds no policy. */
-static int lint_dir(const char *dir, const struct lint_args *a, struct diags *all)
+static int lint_dir(const char *dir, struct lint_args *a, struct diags *all)
 {
 	const char *sep = dir[0] && dir[strlen(dir) - 1] == '/' ? "" : "/";
 	struct loc l = { dir, 0, 0 };
@@ -178,7 +184,7 @@ static void print_summary(const struct diags *all)
 
 int cmd_lint_main(int argc, char **argv)
 {
-	struct lint_args a = { REPORT_TEXT, false, false, false };
+	struct lint_args a = { REPORT_TEXT, false, false, false, NULL };
 	struct diags all;
 	bool io_error = false;
 	int first, rc;
@@ -206,12 +212,16 @@ int cmd_lint_main(int argc, char **argv)
 	fflush(stdout);
 	if (a.format == REPORT_TEXT && all.n)
 		print_summary(&all);
-	if (io_error)
+	if (a.no_dns)
+		cli_error("lint --resolve: no DNS server answered (resolvers: %s): cannot check names",
+			  a.no_dns);
+	if (io_error || a.no_dns)
 		rc = EXIT_USAGE;
 	else if (all.errors || (a.strict && all.warnings))
 		rc = EXIT_FINDINGS;
 	else
 		rc = EXIT_OK;
 	diag_free(&all);
+	free(a.no_dns);
 	return rc;
 }
