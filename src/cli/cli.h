@@ -45,6 +45,7 @@ enum report_format {
 	REPORT_JSON,
 	REPORT_GITHUB,
 	REPORT_SARIF,
+	REPORT_CODECLIMATE,	/* GitLab Code Quality */
 };
 
 /* Parse "text", "json", ... allowing only formats up to max; -1 if bad. */

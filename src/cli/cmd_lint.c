@@ -13,7 +13,7 @@
 enum { OPT_FORMAT = 'f', OPT_STRICT = 256, OPT_RESOLVE, OPT_LIST_CODES };
 
 static const struct cli_option lint_opts[] = {
-	{ "format", OPT_FORMAT, "FMT", "text (default), json, github or sarif" },
+	{ "format", OPT_FORMAT, "FMT", "text (default), json, github, sarif or codeclimate" },
 	{ "strict", OPT_STRICT, NULL, "fail on warnings too" },
 	{ "resolve", OPT_RESOLVE, NULL,
 	  "also resolve names and check them (exit 2 if no DNS server answers)" },
@@ -38,9 +38,9 @@ static int lint_opt(int key, const char *arg, void *data)
 
 	switch (key) {
 	case OPT_FORMAT:
-		f = report_format_parse(arg, REPORT_SARIF);
+		f = report_format_parse(arg, REPORT_CODECLIMATE);
 		if (f < 0) {
-			cli_error("--format %s: expected text, json, github or sarif", arg);
+			cli_error("--format %s: expected text, json, github, sarif or codeclimate", arg);
 			return -1;
 		}
 		a->format = f;
@@ -189,7 +189,7 @@ int cmd_lint_main(int argc, char **argv)
 	bool io_error = false;
 	int first, rc;
 
-	first = cli_parse(argc, argv, "ntpwall lint POLICY|DIR... [--format text|json|github|sarif] [--strict] [--resolve]",
+	first = cli_parse(argc, argv, "ntpwall lint POLICY|DIR... [--format text|json|github|sarif|codeclimate] [--strict] [--resolve]",
 			  lint_opts, lint_opt, &a);
 	if (first == -2)
 		return EXIT_OK;
