@@ -9,17 +9,8 @@ tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT INT TERM
 fail=0
 
-# A pkg-config search path with every .pc file but check.pc.
-mkdir "$tmp/pc"
-IFS=:
-for d in $(pkg-config --variable pc_path pkg-config); do
-	for f in "$d"/*.pc; do
-		[ -e "$f" ] && [ "${f##*/}" != check.pc ] && [ ! -e "$tmp/pc/${f##*/}" ] &&
-			ln -s "$f" "$tmp/pc/"
-	done
-done
-unset IFS
-export PKG_CONFIG_LIBDIR="$tmp/pc" PKG_CONFIG_PATH=
+. "$SRCDIR/tests/ci/lib.sh"
+ci_hide_check "$tmp/pc"
 pkg-config --exists check && { echo "FAIL: check.pc is still visible"; exit 1; }
 pkg-config --exists yaml-0.1 jansson libcares libmnl libnftnl libip4tc libip6tc ||
 	{ echo "FAIL: the build dependencies are not visible through $tmp/pc"; exit 1; }
