@@ -5,7 +5,8 @@
 # installed). Each file is also broken on purpose once, to show that the
 # validator checks that kind of file. Then what no schema knows: the
 # workflow gives the action only inputs action.yml declares, and uploads the
-# SARIF file the action writes.
+# SARIF file the action writes; and README's CI section shows the shipped
+# files as they are.
 # Usage: validate.sh PATH-TO-yaml_get
 set -u
 yaml_get=${1:?usage: validate.sh YAML_GET}
@@ -66,5 +67,25 @@ else
 		bad "github-lint.yml does not upload the SARIF file the action writes"
 	fi
 fi
+
+# README's snippets, as shipped: the workflow's steps, the GitLab job's
+# script and artifacts, the hook's files pattern.
+readme=$SRCDIR/README.md
+snippet() {
+	sed -n "/^$2\$/,\$p" "$1" | while IFS= read -r line; do
+		grep -Fxq -- "$line" "$readme" || echo "$line"
+	done >"$tmp/missing"
+	if [ -s "$tmp/missing" ]; then
+		bad "README.md does not show these lines of ${1#"$SRCDIR"/} as shipped:"
+		cat "$tmp/missing"
+	else
+		ok "README.md shows ${1#"$SRCDIR"/} from '$2' on as shipped"
+	fi
+}
+snippet "$workflow" '    steps:'
+snippet "$SRCDIR/contrib/ci/gitlab-lint.yml" '  script:'
+files=$("$yaml_get" "$SRCDIR/.pre-commit-hooks.yaml" 0 files)
+grep -Fq "\`files: $files\`" "$readme" && ok "README.md names the hook's files pattern" ||
+	bad "README.md does not name the hook's files pattern $files"
 
 exit $fail
