@@ -133,11 +133,21 @@ void diag_hint(struct diags *d, const char *fmt, ...)
 void diag_move(struct diags *dst, struct diags *src)
 {
 	for (size_t i = 0; i < src->n; i++) {
+		struct diag *g = &src->v[i];
+
+		if (g->severity == DIAG_ERROR && dst->max_errors && dst->errors >= dst->max_errors) {
+			dst->truncated = true;
+			dst->suppressed++;
+			free((char *)g->loc.file);
+			free(g->msg);
+			free(g->hint);
+			continue;
+		}
+		dst->errors += g->severity == DIAG_ERROR;
+		dst->warnings += g->severity == DIAG_WARNING;
 		xgrow((void **)&dst->v, &dst->cap, dst->n, sizeof(*dst->v));
-		dst->v[dst->n++] = src->v[i];
+		dst->v[dst->n++] = *g;
 	}
-	dst->errors += src->errors;
-	dst->warnings += src->warnings;
 	dst->truncated |= src->truncated;
 	dst->suppressed += src->suppressed;
 	free(src->v);

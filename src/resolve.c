@@ -114,11 +114,33 @@ static bool try_again(struct query *q, int status)
 	return true;
 }
 
+/* Statuses that only a DNS server's reply gives: the others (timeout,
+ * connection refused, cancelled) mean that no resolver answered. */
+static bool is_reply(int status)
+{
+	switch (status) {
+	case ARES_SUCCESS:
+	case ARES_ENODATA:
+	case ARES_ENOTFOUND:
+	case ARES_ESERVFAIL:
+	case ARES_EREFUSED:
+	case ARES_EFORMERR:
+	case ARES_ENOTIMP:
+	case ARES_EBADRESP:
+		return true;
+	default:
+		return false;
+	}
+}
+
 static void on_answer(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
 {
 	struct query *q = arg;
 	struct engine *e = q->e;
 	struct family_state *f = &e->fam[q->name][q->family == AF_INET6];
+
+	if (is_reply(status))
+		e->r->replies++;
 
 	/* c-ares moved on to the next resolver after each timeout but the
 	 * last, when the query ended with one. */
@@ -271,16 +293,31 @@ static int set_policy_servers(ares_channel ch, const struct policy *p)
 	return st;
 }
 
-static size_t count_servers(ares_channel ch)
+/* Counts the channel's resolvers (at least 1: c-ares falls back to
+ * 127.0.0.1) and lists them into *desc as "ADDR:PORT,...". */
+static size_t list_servers(ares_channel ch, char **desc)
 {
 	struct ares_addr_port_node *list = NULL;
+	char *s = xstrdup("");
 	size_t n = 0;
 
-	if (ares_get_servers_ports(ch, &list) != ARES_SUCCESS)
+	if (ares_get_servers_ports(ch, &list) != ARES_SUCCESS) {
+		*desc = s;
 		return 1;
-	for (struct ares_addr_port_node *s = list; s; s = s->next)
-		n++;
+	}
+	for (struct ares_addr_port_node *v = list; v; v = v->next, n++) {
+		char addr[INET6_ADDRSTRLEN] = "?";
+		char *more;
+
+		inet_ntop(v->family, &v->addr, addr, sizeof(addr));
+		/* Port 0: the channel's default, 53. */
+		more = xasprintf(v->family == AF_INET6 ? "%s%s[%s]:%d" : "%s%s%s:%d", s,
+				 n ? "," : "", addr, v->udp_port ? v->udp_port : NAMESERVER_PORT);
+		free(s);
+		s = more;
+	}
 	ares_free_data(list);
+	*desc = s;
 	return n ? n : 1;
 }
 
@@ -542,7 +579,7 @@ int resolve_policy(const struct policy *p, const struct resolve_options *opt,
 	ret = engine_init(&e, p, opt, d);
 	if (!ret) {
 		send_all(&e, p);
-		ret = run(&e, budget_ms(p, count_servers(e.ch)));
+		ret = run(&e, budget_ms(p, list_servers(e.ch, &e.r->resolvers)));
 		if (ret)
 			diag_add(d, &p->loc, DIAG_ERROR, NW140_RESOLVE, "the resolver failed: %s",
 				 strerror(-ret));

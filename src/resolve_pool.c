@@ -375,5 +375,6 @@ void resolve_free(struct resolved *r)
 		free(r->names[i].found);
 	}
 	free(r->names);
+	free(r->resolvers);
 	free(r);
 }

@@ -193,16 +193,20 @@ out:
 	return err;
 }
 
-void util_hash_hex(const void *data, size_t len, char out[17])
+uint64_t util_hash(uint64_t h, const void *data, size_t len)
 {
 	const unsigned char *p = data;
-	uint64_t h = 0xcbf29ce484222325ULL;
 
 	for (size_t i = 0; i < len; i++) {
 		h ^= p[i];
 		h *= 0x100000001b3ULL;
 	}
-	snprintf(out, 17, "%016llx", (unsigned long long)h);
+	return h;
+}
+
+void util_hash_hex(const void *data, size_t len, char out[17])
+{
+	snprintf(out, 17, "%016llx", (unsigned long long)util_hash(UTIL_HASH_INIT, data, len));
 }
 
 void xsort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *))

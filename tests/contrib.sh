@@ -95,7 +95,7 @@ for o in $(help_options); do
 	ok
 done
 for f in /var/lib/ntpwall/lock NTPWALL_KEEP "nft (8)" "chronyd (8)" "ntpd (8)" \
-	"\-\-format github" "\-\-confirm 120"; do
+	"\-\-format github" "\-\-format codeclimate" "\-\-confirm 120"; do
 	grep -qF -- "$f" "$man" || fail "man page: does not mention '$f'"
 	ok
 done
@@ -141,8 +141,9 @@ expect "ntpwall re" "resolve refresh remove"
 expect "ntpwall --st" "--state-dir"
 expect "ntpwall --state-dir ''" "st sub"
 expect "ntpwall -v co" "compile confirm"
-expect "ntpwall lint --format ''" "text json github sarif"
+expect "ntpwall lint --format ''" "text json github sarif codeclimate"
 expect "ntpwall lint -f g" "github"
+expect "ntpwall lint --format=c" "--format=codeclimate"
 expect "ntpwall probe --format ''" "text json"
 expect "ntpwall status --format=j" "--format=json"
 expect "ntpwall status --format = ''" "text json"

@@ -94,6 +94,37 @@ run 1 "$bad" "$warn" && {
 	[ "$last_bad" -lt "$first" ] || say_fail "findings not grouped by file in order"
 }
 
+# --- a directory stands for its *.yaml and *.yml files, sorted by name, as
+# the shell's DIR/*.yaml DIR/*.yml would give them: no hidden files, no
+# subdirectories, no other suffixes.
+d=$tmp/dir
+mkdir -p "$d/sub" "$d/dir.yaml"
+cp "$warn" "$d/a.yaml"
+cp "$bad" "$d/b.yml"
+cp "$good" "$d/c.yaml"
+for f in .hidden.yaml sub/x.yaml notes.txt policy.yaml~; do cp "$bad" "$d/$f"; done
+for arg in "$d" "$d/"; do
+	run 1 "$arg" && {
+		has "$tmp/out" "$d/a.yaml:5:5: warning: 3 upstreams: RFC 8633 asks for at least four so that one bad clock is outvoted (waive NW201 with a reason if this is deliberate) [NW201]"
+		has "$tmp/out" "$d/b.yml:3:1: error: unknown key 'upstream' [NW110]"
+		has "$tmp/err" "ntpwall: lint: 2 errors, 1 warning"
+		[ "$(grep -c '^/.*: \(error\|warning\): ' "$tmp/out")" -eq 3 ] ||
+			say_fail "lint $arg: hidden files, subdirectories or other suffixes were linted"
+		[ "$(grep -n "^$d/a.yaml:" "$tmp/out" | cut -d: -f1)" -lt \
+		  "$(grep -n "^$d/b.yml:" "$tmp/out" | head -1 | cut -d: -f1)" ] ||
+			say_fail "lint $arg: files not in name order"
+	}
+done
+run 0 --strict "$SRCDIR/policies/"
+run 1 --strict "$good" "$d" && has "$tmp/out" "$d/b.yml:3:1: error: unknown key 'upstream' [NW110]"
+# A directory without policies is an error that names it: exit 2, in every format.
+mkdir "$tmp/empty"
+touch "$tmp/empty/README"
+run 2 "$tmp/empty" &&
+	has "$tmp/out" "$tmp/empty: error: no policy in this directory: it has no *.yaml or *.yml file [NW100]"
+run 2 --format github "$good" "$tmp/empty" &&
+	has "$tmp/out" "::error file=$tmp/empty,title=NW100::no policy in this directory: it has no *.yaml or *.yml file"
+
 # --- json: documented shape, checked with jansson
 json() {
 	if "$check" json "$tmp/out" >"$tmp/list" 2>"$tmp/why"; then

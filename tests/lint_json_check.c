@@ -1,10 +1,13 @@
 /* Checks the machine output of `ntpwall lint` against its documented shape,
  * so the CLI test needs neither jq nor python:
- *   lint_json_check json  FILE   --format json  (README "lint")
- *   lint_json_check sarif FILE   --format sarif (SARIF 2.1.0 subset)
+ *   lint_json_check json  FILE         --format json  (README "lint")
+ *   lint_json_check sarif FILE         --format sarif (SARIF 2.1.0 subset)
+ *   lint_json_check codeclimate FILE   --format codeclimate (GitLab Code
+ *                                      Quality, a Code Climate subset)
  * On success prints one "file:line:column:severity:code" line per finding
- * (for the shell test to grep) and exits 0; otherwise says what is wrong on
- * stderr and exits 1. FILE "-" is standard input. */
+ * ("path:begin:severity:check_name:fingerprint" for codeclimate) for the
+ * shell test to grep, and exits 0; otherwise says what is wrong on stderr
+ * and exits 1. FILE "-" is standard input. */
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -203,14 +206,94 @@ static int check_sarif(json_t *root)
 	return check_invocations(json_object_get(run, "invocations"));
 }
 
+/* One of the Code Climate spec's categories. */
+static bool is_category(const char *s)
+{
+	static const char *const cats[] = { "Bug Risk", "Clarity", "Compatibility", "Complexity",
+					    "Duplication", "Performance", "Security", "Style" };
+
+	for (size_t i = 0; i < sizeof(cats) / sizeof(cats[0]); i++)
+		if (!strcmp(s, cats[i]))
+			return true;
+	return false;
+}
+
+static bool is_fingerprint(const char *s)
+{
+	if (strlen(s) != 16)
+		return false;
+	for (; *s; s++)
+		if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f')))
+			return false;
+	return true;
+}
+
+/* One issue: exactly the keys README documents. The severity follows the
+ * code: NW1xx are errors ("critical"), NW2xx warnings ("minor"). */
+static int check_issue(json_t *x, size_t i)
+{
+	const char *code = str(json_object_get(x, "check_name"));
+	const char *sev = str(json_object_get(x, "severity"));
+	json_t *cats = json_object_get(x, "categories");
+	json_t *loc = json_object_get(x, "location");
+	json_t *lines = json_object_get(loc, "lines");
+	json_t *begin = json_object_get(lines, "begin");
+	json_t *c;
+	size_t k;
+
+	if (!json_is_object(x) || json_object_size(x) != 7)
+		return fail("issue must have exactly type, check_name, description, categories, severity, fingerprint, location", i);
+	if (strcmp(str(json_object_get(x, "type")), "issue"))
+		return fail("type must be \"issue\"", i);
+	if (!is_code(code))
+		return fail("check_name must be a code", i);
+	if (!*str(json_object_get(x, "description")))
+		return fail("description must be a non-empty string", i);
+	if (!json_is_array(cats) || !json_array_size(cats))
+		return fail("categories must be a non-empty list", i);
+	json_array_foreach(cats, k, c)
+		if (!is_category(str(c)))
+			return fail("a category is not one of the Code Climate spec's", i);
+	if (strcmp(sev, code[2] == '1' ? "critical" : "minor"))
+		return fail("severity must be critical for an error (NW1xx), minor for a warning (NW2xx)", i);
+	if (!is_fingerprint(str(json_object_get(x, "fingerprint"))))
+		return fail("fingerprint must be 16 lowercase hex digits", i);
+	if (json_object_size(loc) != 2 || !*str(json_object_get(loc, "path")) ||
+	    json_object_size(lines) != 1 || !json_is_integer(begin) || json_integer_value(begin) < 1)
+		return fail("location must be {path, lines: {begin >= 1}}", i);
+	printf("%s:%lld:%s:%s:%s\n", str(json_object_get(loc, "path")), json_integer_value(begin),
+	       sev, code, str(json_object_get(x, "fingerprint")));
+	return 0;
+}
+
+/* GitLab tells findings apart by fingerprint: two issues must never share one. */
+static int check_codeclimate(json_t *root)
+{
+	json_t *x, *y;
+	size_t i, j;
+
+	if (!json_is_array(root))
+		return fail("top level must be a list of issues", 0);
+	json_array_foreach(root, i, x) {
+		if (check_issue(x, i))
+			return 1;
+		json_array_foreach(root, j, y)
+			if (j < i && !strcmp(str(json_object_get(x, "fingerprint")),
+					     str(json_object_get(y, "fingerprint"))))
+				return fail("two issues share a fingerprint", i);
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	json_error_t err;
 	json_t *root;
 	int ret;
 
-	if (argc != 3 || (strcmp(argv[1], "json") && strcmp(argv[1], "sarif"))) {
-		fprintf(stderr, "usage: lint_json_check json|sarif FILE\n");
+	if (argc != 3 || (strcmp(argv[1], "json") && strcmp(argv[1], "sarif") &&
+			  strcmp(argv[1], "codeclimate"))) {
+		fprintf(stderr, "usage: lint_json_check json|sarif|codeclimate FILE\n");
 		return 2;
 	}
 	if (!strcmp(argv[2], "-"))
@@ -222,7 +305,12 @@ int main(int argc, char **argv)
 			err.text, err.line, err.column);
 		return 1;
 	}
-	ret = !strcmp(argv[1], "json") ? check_json(root) : check_sarif(root);
+	if (!strcmp(argv[1], "json"))
+		ret = check_json(root);
+	else if (!strcmp(argv[1], "sarif"))
+		ret = check_sarif(root);
+	else
+		ret = check_codeclimate(root);
 	json_decref(root);
 	return ret;
 }

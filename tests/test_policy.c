@@ -693,6 +693,35 @@ START_TEST(diag_cap_and_notes)
 }
 END_TEST
 
+/* Moving into a capped list keeps its cap: what a stage collected apart
+ * (lint --resolve) counts against the file's ten errors like the rest. */
+START_TEST(diag_move_keeps_cap)
+{
+	struct loc l = { "t.yaml", 1, 1 };
+	struct diags dst, src;
+
+	diag_init(&dst, 3);
+	diag_init(&src, 0);
+	diag_add(&dst, &l, DIAG_ERROR, NW110_UNKNOWN_KEY, "first");
+	for (int i = 0; i < 4; i++)
+		diag_add(&src, &l, DIAG_ERROR, NW140_RESOLVE, "r%d", i);
+	diag_add(&src, &l, DIAG_WARNING, NW201_FEW_UPSTREAMS, "w");
+	diag_move(&dst, &src);
+	ck_assert_uint_eq(dst.n, 4);
+	ck_assert_uint_eq(dst.errors, 3);
+	ck_assert_uint_eq(dst.warnings, 1);
+	ck_assert_uint_eq(dst.suppressed, 2);
+	ck_assert(dst.truncated);
+	ck_assert_str_eq(dst.v[1].msg, "r0");
+	ck_assert_str_eq(dst.v[2].msg, "r1");
+	ck_assert_str_eq(dst.v[3].msg, "w");
+	ck_assert_uint_eq(src.n, 0);
+	ck_assert_uint_eq(src.errors, 0);
+	diag_free(&dst);
+	diag_free(&src);
+}
+END_TEST
+
 static Suite *policy_suite(void)
 {
 	Suite *s = suite_create("policy");
@@ -720,6 +749,7 @@ static Suite *policy_suite(void)
 	tcase_add_checked_fixture(diag, setup, teardown);
 	tcase_add_test(diag, diag_sort_stable);
 	tcase_add_test(diag, diag_cap_and_notes);
+	tcase_add_test(diag, diag_move_keeps_cap);
 	suite_add_tcase(s, load);
 	suite_add_tcase(s, diag);
 	suite_add_tcase(s, lint);

@@ -78,7 +78,7 @@ _ntpwall_values()
 	case $opt in
 	--format | -f)
 		case $cmd in
-		lint) _ntpwall_words 'text json github sarif' "$cur" ;;
+		lint) _ntpwall_words 'text json github sarif codeclimate' "$cur" ;;
 		*) _ntpwall_words 'text json' "$cur" ;;
 		esac ;;
 	--target | -t) _ntpwall_words 'nft iptables ip6tables chrony ntpd' "$cur" ;;

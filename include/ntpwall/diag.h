@@ -100,7 +100,8 @@ int diag_add(struct diags *d, const struct loc *loc, enum diag_severity sev,
 	__attribute__((format(printf, 5, 6)));
 /* Attach a hint to the last recorded diagnostic (no-op if it was dropped). */
 void diag_hint(struct diags *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Move every diagnostic of src to the end of dst; src is left empty. */
+/* Move every diagnostic of src to the end of dst, keeping dst's cap: errors
+ * past it are dropped and counted as suppressed. src is left empty. */
 void diag_move(struct diags *dst, struct diags *src);
 /* Sort by file, line, column, keeping insertion order among equals. */
 void diag_sort(struct diags *d);

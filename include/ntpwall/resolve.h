@@ -71,6 +71,10 @@ struct resolved {
 	size_t queries_sent;		/* DNS queries put on the wire */
 	size_t retries;			/* of those, re-sent after a timeout,
 					 * SERVFAIL or REFUSED */
+	size_t replies;			/* DNS answers received, any rcode; 0
+					 * with names: no resolver answered */
+	char *resolvers;		/* the resolvers asked, "ADDR:PORT,..."
+					 * ("[V6]:PORT"); NULL without names */
 };
 
 struct resolve_options {

@@ -36,6 +36,10 @@ unsigned str_edit_distance(const char *a, const char *b);
  * caller frees. Returns 0, -errno, or -EFBIG when the file is larger. */
 int util_read_file(const char *path, size_t max, char **buf, size_t *len);
 
+/* FNV-1a 64-bit hash, fed piece by piece: start from UTIL_HASH_INIT and
+ * pass each result to the next call. Not cryptographic. */
+#define UTIL_HASH_INIT 0xcbf29ce484222325ULL
+uint64_t util_hash(uint64_t h, const void *data, size_t len);
 /* FNV-1a based 64-bit hash of a byte string, hex-printed into out[17]. */
 void util_hash_hex(const void *data, size_t len, char out[17]);
 

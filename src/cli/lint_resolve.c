@@ -5,6 +5,7 @@
 #include "cli.h"
 #include "ntpwall/lint.h"
 #include "ntpwall/resolve.h"
+#include "ntpwall/util.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -71,12 +72,23 @@ static void check_distinct(struct policy *p, const struct resolved *r, struct di
 		  buf[0] ? " comes from more than one)" : "");
 }
 
-int lint_resolve(struct policy *p, struct diags *d, const char *servers)
+int lint_resolve(struct policy *p, struct diags *d, const char *servers, char **resolvers)
 {
 	struct resolve_options opt = { .servers = servers };
 	struct resolved *r = NULL;
-	int ret = resolve_policy(p, &opt, d, &r);
+	struct diags rd;
+	int ret;
 
+	/* Apart, so that a resolver's silence blames no name of the policy. */
+	diag_init(&rd, 0);
+	ret = resolve_policy(p, &opt, &rd, &r);
+	if (ret == -EINVAL && r->n_names && !r->replies) {
+		*resolvers = xstrdup(r->resolvers ? r->resolvers : "");
+		diag_free(&rd);
+		resolve_free(r);
+		return -EHOSTUNREACH;
+	}
+	diag_move(d, &rd);
 	if (!ret || ret == -EINVAL) {
 		check_pool_names(p, r, d);
 		/* With a failed name the missing family is already explained. */

@@ -1,13 +1,13 @@
 /* Printing diagnostics: text with the source line and a caret (gcc style),
- * JSON, GitHub workflow annotations and SARIF 2.1.0, all JSON through
- * jansson. */
+ * JSON, GitHub workflow annotations, SARIF 2.1.0 and GitLab Code Quality
+ * (Code Climate issues), all JSON through jansson. */
 #include "cli.h"
 #include "ntpwall/util.h"
 
 #include <jansson.h>
 #include <string.h>
 
-static const char *const format_names[] = { "text", "json", "github", "sarif" };
+static const char *const format_names[] = { "text", "json", "github", "sarif", "codeclimate" };
 
 int report_format_parse(const char *s, enum report_format max)
 {
@@ -273,6 +273,142 @@ static json_t *report_sarif(const struct diags *d)
 			 "results", results, "invocations", sarif_invocations(d));
 }
 
+/* Code Climate categories; a code not listed here is a "Bug Risk". */
+static const struct {
+	enum diag_code code;
+	const char *category;
+} cc_categories[] = {
+	{ NW202_POOL_NO_MAX, "Security" },
+	{ NW203_NOQUERY_OFF, "Security" },
+	{ NW204_NO_RATE_LIMIT, "Security" },
+	{ NW206_OLD_VERSION, "Security" },
+	{ NW207_NTS_LITERAL, "Security" },
+	{ NW210_NAME_IS_POOL, "Security" },
+	{ NW208_WAIVE_UNUSED, "Clarity" },
+};
+
+static const char *cc_category(enum diag_code code)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(cc_categories); i++)
+		if (cc_categories[i].code == code)
+			return cc_categories[i].category;
+	return "Bug Risk";
+}
+
+/* GitLab links paths from the repository root: "./policies/x.yaml" is
+ * "policies/x.yaml". */
+static const char *cc_path(const char *file)
+{
+	if (!file)
+		return "";
+	while (file[0] == '.' && file[1] == '/')
+		for (file++; *file == '/'; file++)
+			;
+	return file;
+}
+
+/* The message with every number that follows "line " or "column " left
+ * out: those move when lines are added above. NUL-terminated, as each part. */
+static uint64_t cc_hash_message(uint64_t h, const char *msg)
+{
+	for (const char *p = msg; *p; ) {
+		size_t digits = 0;
+
+		if ((p - msg >= 5 && !strncmp(p - 5, "line ", 5)) ||
+		    (p - msg >= 7 && !strncmp(p - 7, "column ", 7)))
+			digits = strspn(p, "0123456789");
+		if (digits) {
+			h = util_hash(h, "#", 1);
+			p += digits;
+		} else {
+			h = util_hash(h, p++, 1);
+		}
+	}
+	return util_hash(h, "", 1);
+}
+
+/* What a finding is, wherever it sits in the file: path, code, message and
+ * the offending line's text without surrounding blanks; no line number. */
+static uint64_t cc_key(struct source *src, const struct diag *g)
+{
+	const char *path = cc_path(g->loc.file), *text = NULL;
+	uint64_t h = UTIL_HASH_INIT;
+	size_t len = 0;
+
+	h = util_hash(h, path, strlen(path) + 1);
+	h = util_hash(h, diag_code_name(g->code), strlen(diag_code_name(g->code)) + 1);
+	h = cc_hash_message(h, g->msg);
+	if (g->loc.file && g->loc.line)
+		text = source_line(src, g->loc.file, g->loc.line, &len);
+	for (; text && len && (*text == ' ' || *text == '\t'); text++, len--)
+		;
+	while (text && len && (text[len - 1] == ' ' || text[len - 1] == '\t'))
+		len--;
+	return util_hash(h, text ? text : "", len);
+}
+
+struct cc_ref {
+	uint64_t key;
+	size_t i;	/* index into the diags */
+};
+
+static int cc_ref_cmp(const void *pa, const void *pb)
+{
+	const struct cc_ref *a = pa, *b = pb;
+
+	if (a->key != b->key)
+		return a->key < b->key ? -1 : 1;
+	return a->i < b->i ? -1 : a->i > b->i;
+}
+
+static json_t *cc_issue(const struct diag *g, uint64_t fingerprint)
+{
+	char fp[17], *desc;
+	json_t *o;
+
+	snprintf(fp, sizeof(fp), "%016llx", (unsigned long long)fingerprint);
+	desc = g->hint ? xasprintf("%s (%s)", g->msg, g->hint) : xstrdup(g->msg);
+	o = json_pack("{s:s, s:s, s:s, s:[s], s:s, s:s, s:{s:s, s:{s:i}}}",
+		      "type", "issue", "check_name", diag_code_name(g->code), "description", desc,
+		      "categories", cc_category(g->code),
+		      "severity", g->severity == DIAG_ERROR ? "critical" : "minor",
+		      "fingerprint", fp,
+		      "location", "path", cc_path(g->loc.file),
+		      "lines", "begin", (int)(g->loc.line ? g->loc.line : 1));
+	free(desc);
+	return o;
+}
+
+/* Identical findings of a file (same key) are told apart by their rank
+ * among themselves, which inserting lines elsewhere does not change. */
+static json_t *report_codeclimate(const struct diags *d)
+{
+	struct cc_ref *refs = xcalloc(d->n + 1, sizeof(*refs));
+	uint64_t *fps = xcalloc(d->n + 1, sizeof(*fps));
+	struct source src = { 0 };
+	json_t *list = json_array();
+	size_t n = 0, rank = 0;
+
+	for (size_t i = 0; i < d->n; i++)
+		if (d->v[i].severity != DIAG_NOTE)
+			refs[n++] = (struct cc_ref){ cc_key(&src, &d->v[i]), i };
+	source_free(&src);
+	xsort(refs, n, sizeof(*refs), cc_ref_cmp);
+	for (size_t k = 0; k < n; k++) {
+		char buf[24];
+
+		rank = k && refs[k - 1].key == refs[k].key ? rank + 1 : 0;
+		snprintf(buf, sizeof(buf), "%zu", rank);
+		fps[refs[k].i] = util_hash(refs[k].key, buf, strlen(buf) + 1);
+	}
+	for (size_t i = 0; i < d->n; i++)
+		if (d->v[i].severity != DIAG_NOTE)
+			json_array_append_new(list, cc_issue(&d->v[i], fps[i]));
+	free(refs);
+	free(fps);
+	return list;
+}
+
 void report_diags(FILE *f, const struct diags *d, enum report_format fmt)
 {
 	json_t *j = NULL;
@@ -289,6 +425,9 @@ void report_diags(FILE *f, const struct diags *d, enum report_format fmt)
 		break;
 	case REPORT_SARIF:
 		j = report_sarif(d);
+		break;
+	case REPORT_CODECLIMATE:
+		j = report_codeclimate(d);
 		break;
 	}
 	json_dumpf(j, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
