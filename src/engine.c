@@ -58,7 +58,7 @@ void engine_init(struct engine *e, const struct engine_config *cfg, struct diags
 	if (!e->cfg.net)
 		e->cfg.net = &engine_net_direct;
 	if (!e->cfg.daemon)
-		e->cfg.daemon = &daemon_none;
+		e->cfg.daemon = &daemon_system;
 	e->d = d;
 }
 

@@ -52,6 +52,7 @@ static int record_live(struct engine *e, const struct engine_wanted *w, bool unm
 	if (!ret) {
 		r->outcome = unmanaged ? ENGINE_ADOPTED : ENGINE_RECORDED;
 		r->generation = g->number;
+		eng_publish_choice(e, g);
 	}
 	state_gen_free(g);
 	return ret;
@@ -63,15 +64,27 @@ static int unchanged(struct engine *e, const struct engine_wanted *w,
 {
 	struct ruleset_delta d = { 0 };
 	struct state_gen *latest = NULL;
+	struct daemon_state ds;
 	bool recorded, replace;
 	int ret;
 
 	if (!unmanaged && (ret = engine_latest(e, &latest)) < 0)
 		return ret;
 	recorded = latest && latest->rs && ir_ruleset_equal(latest->rs, e->live);
+	/* The daemon is told again (only when its file differs): after a
+	 * crash between the daemon and the record, or a new daemon key. */
+	daemon_state_for(w->policy, w->resolved, w->rs, &ds);
+	ret = eng_daemon_check(e, &ds);
+	if (!ret)
+		ret = eng_daemon_sync(e, &ds, r);
+	daemon_state_free(&ds);
+	if (!ret && (unmanaged || !recorded))
+		ret = record_live(e, w, unmanaged, r);
+	else if (!ret)
+		eng_publish_choice(e, latest);
 	state_gen_free(latest);
-	if (unmanaged || !recorded)
-		return record_live(e, w, unmanaged, r);
+	if (ret || unmanaged || !recorded)
+		return ret;
 	r->outcome = ENGINE_UNCHANGED;
 	ret = eng_update(e, w->rs, renew_ms(w), &d, &replace);
 	/* Only after a retry: someone changed more than elements meanwhile. */
@@ -93,16 +106,24 @@ static int unchanged(struct engine *e, const struct engine_wanted *w,
 static int undo_commit(struct engine *e, const struct engine_wanted *w,
 		       const struct ir_ruleset *before, const char *old)
 {
+	struct engine_result r = { 0 };
 	struct state_gen *latest = NULL;
+	struct daemon_state ds;
 	int ret = engine_read(e, w->rs->table);
 
-	if (!ret && old && strcmp(old, w->rs->table))
+	if (!ret)
 		ret = engine_latest(e, &latest);
 	/* A rename goes back under the old name, in one transaction. */
-	if (!ret && latest && latest->rs)
+	if (!ret && old && strcmp(old, w->rs->table) && latest && latest->rs)
 		ret = eng_make_live(e, latest->rs, latest->rs->table, w->rs->table, 0, NULL);
 	else if (!ret)
 		ret = eng_make_live(e, before, w->rs->table, NULL, 0, NULL);
+	/* The daemon may have been told already: back to the latest's. */
+	eng_gen_daemon(latest, &ds);
+	if (!ret)
+		(void)eng_daemon_sync(e, &ds, &r);
+	daemon_state_free(&ds);
+	engine_result_free(&r);
 	state_gen_free(latest);
 	if (ret)
 		return eng_fail(e, ret, NW502_STATE,
@@ -110,54 +131,6 @@ static int undo_commit(struct engine *e, const struct engine_wanted *w,
 				"rules no generation records; run 'ntpwall apply' again once the "
 				"state directory has room", w->rs->table);
 	return eng_fail(e, -EIO, NW502_STATE, "the change was undone; nothing changed");
-}
-
-/* Make w live with its generation (and, with confirm, the pending record)
- * written ahead: a full state disk fails before the kernel is touched, and
- * a record that still cannot be published undoes the commit. */
-static int commit_recorded(struct engine *e, const struct engine_wanted *w,
-			   const struct engine_apply_opts *o, struct engine_result *r)
-{
-	struct state_prepared pg = { 0 }, pp = { 0 };
-	struct state_gen *g = eng_gen_for(w, "apply");
-	struct ir_ruleset *before = e->live ? ir_ruleset_clone(e->live) : NULL;
-	char *old = engine_managed_table(e, NULL);
-	int ret;
-
-	ret = eng_prepare(e, g, &pg);
-	if (!ret && o->confirm) {
-		struct state_pending p = { g->number, r->previous, (int64_t)time(NULL) + o->confirm };
-
-		ret = state_pending_prepare(e->st, &p, &pp);
-		if (ret)
-			eng_fail(e, ret, NW502_STATE,
-				 "state directory %s: writing the pending confirmation: %s; "
-				 "nothing changed", e->cfg.state_dir, strerror(-ret));
-		r->deadline = p.deadline;
-	}
-	if (!ret)
-		ret = eng_make_live(e, w->rs, w->rs->table, old, renew_ms(w), r);
-	if (ret)
-		goto out;
-	if (o->confirm)
-		ret = eng_publish(e, &pp);
-	if (!ret)
-		ret = eng_publish(e, &pg);
-	if (ret) {
-		if (o->confirm)
-			(void)state_pending_clear(e->st);
-		ret = undo_commit(e, w, before, old);
-		goto out;
-	}
-	r->outcome = ENGINE_CHANGED;
-	r->generation = g->number;
-out:
-	state_discard(e->st, &pp);
-	state_discard(e->st, &pg);
-	ir_ruleset_free(before);
-	state_gen_free(g);
-	free(old);
-	return ret;
 }
 
 /* Back to r->previous after a failed probe: ENGINE_REVERTED. */
@@ -169,6 +142,7 @@ static int revert(struct engine *e, struct engine_result *r)
 	r->outcome = ENGINE_REVERTED;
 	r->generation = rr.generation;
 	r->unrecorded = rr.unrecorded;
+	r->daemon_failed |= rr.daemon_failed;
 	engine_result_free(&rr);
 	return ret;
 }
@@ -187,10 +161,127 @@ static int probe_upstreams(struct engine *e, const struct engine_wanted *w,
 	return ret;
 }
 
+/* One apply's records and what it makes live. */
+struct apply_step {
+	struct state_prepared pg, pp;	/* the generation, the pending record */
+	struct state_gen *g;
+	struct daemon_state ds;
+	struct ir_ruleset *before;	/* the live table, to undo */
+	struct ir_ruleset *sup;		/* old and new addresses: the wall while the daemon moves */
+	char *old;			/* the managed table (a rename deletes it) */
+};
+
+/* The generation (and, with confirm, the pending record) written ahead: a
+ * full state disk fails here, before the kernel is touched. */
+static int prepare(struct engine *e, const struct engine_wanted *w,
+		   const struct engine_apply_opts *o, struct apply_step *s, struct engine_result *r)
+{
+	struct state_pending p;
+	int ret;
+
+	s->g = eng_gen_for(w, "apply");
+	daemon_state_for(w->policy, w->resolved, w->rs, &s->ds);
+	s->before = e->live ? ir_ruleset_clone(e->live) : NULL;
+	s->old = engine_managed_table(e, NULL);
+	ret = eng_prepare(e, s->g, &s->pg);
+	if (ret || !o->confirm)
+		return ret;
+	p = (struct state_pending){ s->g->number, r->previous, (int64_t)time(NULL) + o->confirm };
+	r->deadline = p.deadline;
+	ret = state_pending_prepare(e->st, &p, &s->pp);
+	if (ret)
+		eng_fail(e, ret, NW502_STATE, "state directory %s: writing the pending "
+			 "confirmation: %s; nothing changed", e->cfg.state_dir, strerror(-ret));
+	return ret;
+}
+
+/* Publish the records; if that fails after the commit, undo the commit. */
+static int publish(struct engine *e, const struct engine_wanted *w,
+		   const struct engine_apply_opts *o, struct apply_step *s, struct engine_result *r)
+{
+	int ret = o->confirm ? eng_publish(e, &s->pp) : 0;
+
+	if (!ret)
+		ret = eng_publish(e, &s->pg);
+	if (ret) {
+		if (o->confirm)
+			(void)state_pending_clear(e->st);
+		return undo_commit(e, w, s->before, s->old);
+	}
+	r->outcome = ENGINE_CHANGED;
+	r->generation = s->g->number;
+	eng_publish_choice(e, s->g);
+	return 0;
+}
+
+static void step_free(struct engine *e, struct apply_step *s)
+{
+	state_discard(e->st, &s->pp);
+	state_discard(e->st, &s->pg);
+	state_gen_free(s->g);
+	daemon_state_free(&s->ds);
+	ir_ruleset_free(s->before);
+	ir_ruleset_free(s->sup);
+	free(s->old);
+}
+
+/* The first transaction: the policy's rules, with the old addresses still
+ * in while a daemon is moved; then the probe. *bad: no upstream is good. */
+static int first_step(struct engine *e, const struct engine_wanted *w,
+		      const struct engine_apply_opts *o, struct apply_step *s,
+		      struct engine_result *r, bool *bad)
+{
+	size_t good = 0;
+	int ret;
+
+	*bad = false;
+	ret = eng_daemon_check(e, &s->ds);
+	if (ret)
+		return ret;
+	if (s->ds.kind != DAEMON_NONE)
+		s->sup = eng_superset(w->rs, e->live);
+	ret = eng_make_live(e, s->sup ? s->sup : w->rs, w->rs->table, s->old, renew_ms(w), r);
+	if (!ret && o->probe)
+		*bad = probe_upstreams(e, w, r, &good) < 0 || !good;
+	return ret;
+}
+
+/* Make w live, the daemon in step, records written ahead. */
+static int commit(struct engine *e, const struct engine_wanted *w,
+		  const struct engine_apply_opts *o, struct engine_result *r)
+{
+	struct apply_step s = { 0 };
+	struct engine_result second = { 0 };
+	bool bad;
+	int ret;
+
+	ret = prepare(e, w, o, &s, r);
+	if (!ret)
+		ret = first_step(e, w, o, &s, r, &bad);
+	if (!ret && bad) {
+		/* What was live is recorded, then taken back. */
+		diag_add(e->d, NULL, DIAG_ERROR, NW506_PROBE,
+			 "probe: no upstream answered through the new rules; reverting");
+		if (!eng_publish(e, &s.pg))
+			r->generation = s.g->number;
+		step_free(e, &s);
+		return revert(e, r);
+	}
+	if (!ret)
+		ret = eng_daemon_sync(e, &s.ds, r);
+	if (!ret && s.sup) {
+		ret = eng_make_live(e, w->rs, w->rs->table, NULL, renew_ms(w), &second);
+		r->deleted += second.deleted;
+	}
+	if (!ret)
+		ret = publish(e, w, o, &s, r);
+	step_free(e, &s);
+	return ret;
+}
+
 static int changed(struct engine *e, const struct engine_wanted *w,
 		   const struct engine_apply_opts *o, bool unmanaged, struct engine_result *r)
 {
-	size_t good = 0;
 	int ret;
 
 	/* Something to go back to: the live table, recorded first unless the
@@ -200,16 +291,9 @@ static int changed(struct engine *e, const struct engine_wanted *w,
 		if (ret)
 			return ret;
 	}
-	ret = commit_recorded(e, w, o, r);
-	if (ret)
+	ret = commit(e, w, o, r);
+	if (ret || r->outcome == ENGINE_REVERTED)
 		return ret;
-	if (o->probe && (probe_upstreams(e, w, r, &good) < 0 || !good)) {
-		eng_fail(e, 0, NW506_PROBE,
-			 "probe: no upstream answered through the new rules; reverting");
-		if (o->confirm)
-			(void)state_pending_clear(e->st);
-		return revert(e, r);
-	}
 	if (o->confirm)
 		return eng_start_confirm(e, r);
 	eng_settle_pending(e);

@@ -56,4 +56,35 @@ int eng_start_confirm(struct engine *e, struct engine_result *r);
  * remove the record and stop its watchdog. */
 void eng_settle_pending(struct engine *e);
 
+/* The latest generation's resolved names (the pool members to keep), or
+ * NULL. */
+struct resolved *eng_previous_resolved(struct engine *e);
+/* Choose w's pool members again without the excluded addresses (from the
+ * answers w already has) and compile w anew. */
+int eng_rechoose(struct engine *e, struct engine_wanted *w, const struct policy_addr *excluded,
+		 size_t n);
+/* refresh: judge w's pool members the wall trusts now (the daemon's view
+ * over daemon.replace_after refreshes; with probing, the prober) and
+ * choose replacements for the unhealthy ones (r->replaced). */
+int eng_judge_members(struct engine *e, struct engine_wanted *w, bool probing,
+		      struct engine_result *r);
+/* The daemon state generation g recorded (kind NONE: leave the daemon). */
+void eng_gen_daemon(const struct state_gen *g, struct daemon_state *ds);
+/* The daemon's file is ours or absent (before the wall changes). */
+int eng_daemon_check(struct engine *e, const struct daemon_state *ds);
+/* Tell the daemon ds: r->daemon_told when its file changed; a daemon
+ * that could not be told is r->daemon_failed and a warning, not an error. */
+int eng_daemon_sync(struct engine *e, const struct daemon_state *ds, struct engine_result *r);
+/* want with every upstream and peer element of live added: the wall while
+ * the daemon moves. NULL when nothing would be added. */
+struct ir_ruleset *eng_superset(const struct ir_ruleset *want, const struct ir_ruleset *live);
+/* eng_make_live() in lockstep with the daemon ds: superset, daemon,
+ * target (NULL: the daemon first, then the table goes). */
+int eng_make_live_in_step(struct engine *e, const struct ir_ruleset *target, const char *table,
+			  const char *old_table, uint64_t renew_ms, const struct daemon_state *ds,
+			  struct engine_result *r);
+/* Publish generation g's choice in cfg.run_dir/upstreams.json (a warning
+ * when it cannot be written). */
+void eng_publish_choice(struct engine *e, const struct state_gen *g);
+
 #endif

@@ -30,8 +30,7 @@ const struct engine_net engine_net_direct = {
 	.probe = direct_probe,
 };
 
-/* The latest generation's resolved names (pool choices to keep), or NULL. */
-static struct resolved *previous_resolved(struct engine *e)
+struct resolved *eng_previous_resolved(struct engine *e)
 {
 	struct state_gen *g = NULL;
 	struct resolved *r = NULL;
@@ -61,7 +60,7 @@ int engine_resolve(struct engine *e, const struct policy *p, bool keep_failed,
 	int ret;
 
 	if (has_pool(p) || keep_failed)
-		opt.previous = previous_resolved(e);
+		opt.previous = eng_previous_resolved(e);
 	ret = e->cfg.net->resolve(e->cfg.net, p, &opt, e->d, out);
 	resolve_free((struct resolved *)opt.previous);
 	return ret;
@@ -130,6 +129,14 @@ struct state_gen *eng_gen_for(const struct engine_wanted *w, const char *action)
 	g->policy_hash = xstrdup(w->policy->hash);
 	g->resolved = resolved_names(w);
 	g->rs = ir_ruleset_clone(w->rs);
+	if (w->policy) {
+		struct daemon_state ds;
+
+		daemon_state_for(w->policy, w->resolved, w->rs, &ds);
+		if (ds.kind != DAEMON_NONE)
+			g->daemon = daemon_state_json(&ds);
+		daemon_state_free(&ds);
+	}
 	return g;
 }
 
@@ -155,5 +162,20 @@ int eng_probe(struct engine *e, const struct policy *p, const struct policy_addr
 		*good += r->probe->v[i].status == PROBE_OK;
 	free(names);
 	free(t);
+	return ret;
+}
+
+int eng_rechoose(struct engine *e, struct engine_wanted *w, const struct policy_addr *excluded,
+		 size_t n)
+{
+	struct resolve_options o = { .seed = e->cfg.seed, .excluded = excluded, .n_excluded = n };
+	int ret;
+
+	o.previous = eng_previous_resolved(e);
+	resolve_rechoose(w->resolved, w->policy, &o);
+	resolve_free((struct resolved *)o.previous);
+	ir_ruleset_free(w->rs);
+	w->rs = NULL;
+	ret = compile_policy(w->policy, w->resolved, e->d, &w->rs);
 	return ret;
 }

@@ -95,21 +95,6 @@ static void probe_new(struct engine *e, const struct ruleset_delta *d, struct en
 	free(a);
 }
 
-/* Update in place; *d says what was sent. Refuses a structural change. */
-static int update(struct engine *e, const struct engine_wanted *w, struct ruleset_delta *d)
-{
-	bool replace;
-	int ret;
-
-	ret = eng_update(e, w->rs, DELTA_RENEW_ALL, d, &replace);
-	if (!ret && replace)
-		ret = eng_fail(e, -EPROTO, NW501_KERNEL,
-			       "refresh: the policy's rules differ from table inet %s's, not only "
-			       "its addresses: run 'ntpwall diff' and 'ntpwall apply'; nothing "
-			       "changed", w->rs->table);
-	return ret;
-}
-
 static size_t names_kept_previous(const struct resolved *r)
 {
 	size_t n = 0;
@@ -119,10 +104,88 @@ static size_t names_kept_previous(const struct resolved *r)
 	return n;
 }
 
-/* Take the addresses the probe refused out of the kernel again, and
- * prepare the record anew for what is left. */
-static int take_out_refused(struct engine *e, struct engine_wanted *w, struct state_gen **g,
-			    struct state_prepared *pp)
+/* The table is gone (nftables.service's `flush ruleset`): restore the
+ * latest generation's rules with this refresh's addresses, the daemon in
+ * step, and say so. */
+static int restore_missing(struct engine *e, struct engine_wanted *w, struct engine_result *r)
+{
+	struct state_gen *latest = NULL, *g = NULL;
+	struct state_prepared pp = { 0 };
+	struct daemon_state ds;
+	int ret;
+
+	ret = engine_latest(e, &latest);
+	if (!ret && (!latest || !latest->rs || strcmp(latest->rs->table, w->rs->table)))
+		ret = eng_fail(e, -ENOENT, NW501_KERNEL,
+			       "refresh: table inet %s does not exist: run 'ntpwall apply' first",
+			       w->rs->table);
+	if (!ret && !ir_ruleset_same_shape(latest->rs, w->rs))
+		ret = eng_fail(e, -EPROTO, NW501_KERNEL,
+			       "refresh: table inet %s is gone and the policy's rules differ from "
+			       "the latest generation's: run 'ntpwall restore' or 'ntpwall apply'",
+			       w->rs->table);
+	if (ret)
+		goto out;
+	g = eng_gen_for(w, "refresh");
+	daemon_state_for(w->policy, w->resolved, w->rs, &ds);
+	ret = eng_prepare(e, g, &pp);
+	if (!ret)
+		ret = eng_make_live_in_step(e, w->rs, w->rs->table, NULL, 0, &ds, r);
+	if (!ret)
+		ret = eng_publish(e, &pp);
+	if (!ret) {
+		r->outcome = ENGINE_CHANGED;
+		r->restored = true;
+		r->generation = g->number;
+		eng_publish_choice(e, g);
+	}
+	daemon_state_free(&ds);
+out:
+	state_discard(e->st, &pp);
+	state_gen_free(g);
+	state_gen_free(latest);
+	return ret;
+}
+
+/* The record and the daemon state for w as it is now. */
+static int prepare_for(struct engine *e, struct engine_wanted *w, struct state_gen **g,
+		       struct state_prepared *pp, struct daemon_state *ds)
+{
+	state_discard(e->st, pp);
+	state_gen_free(*g);
+	daemon_state_free(ds);
+	*g = eng_gen_for(w, "refresh");
+	daemon_state_for(w->policy, w->resolved, w->rs, ds);
+	return eng_prepare(e, *g, pp);
+}
+
+/* The first transaction: the new addresses in (the old ones too while a
+ * daemon moves), every DNS element renewed; then the new upstream
+ * addresses probed and the refused ones dropped from w. */
+static int first_step(struct engine *e, struct engine_wanted *w, bool probing,
+		      const struct daemon_state *ds, struct ruleset_delta *d, struct engine_result *r,
+		      bool *more)
+{
+	struct ir_ruleset *sup = ds->kind != DAEMON_NONE ? eng_superset(w->rs, e->live) : NULL;
+	bool replace;
+	int ret;
+
+	ret = eng_update(e, sup ? sup : w->rs, DELTA_RENEW_ALL, d, &replace);
+	if (!ret && replace)
+		ret = eng_fail(e, -EPROTO, NW501_KERNEL,
+			       "refresh: the policy's rules differ from table inet %s's, not only "
+			       "its addresses: run 'ntpwall diff' and 'ntpwall apply'; nothing "
+			       "changed", w->rs->table);
+	*more = sup != NULL;
+	ir_ruleset_free(sup);
+	if (!ret && probing && d->added)
+		probe_new(e, d, w, r);
+	*more |= r->refused > 0;
+	return ret;
+}
+
+/* The second transaction: what is not wanted any more leaves. */
+static int second_step(struct engine *e, const struct engine_wanted *w, struct engine_result *r)
 {
 	struct ruleset_delta d = { 0 };
 	bool replace;
@@ -130,58 +193,65 @@ static int take_out_refused(struct engine *e, struct engine_wanted *w, struct st
 
 	if (!ret)
 		ret = eng_update(e, w->rs, 0, &d, &replace);
+	/* The refused addresses went in and out: no change. */
+	r->deleted += d.deleted - (d.deleted < r->refused ? d.deleted : r->refused);
 	ruleset_delta_free(&d);
-	state_discard(e->st, pp);
-	state_gen_free(*g);
-	*g = eng_gen_for(w, "refresh");
-	return ret ? ret : eng_prepare(e, *g, pp);
+	return ret;
 }
 
 int engine_refresh(struct engine *e, struct engine_wanted *w, bool probe,
 		   struct engine_result *r)
 {
+	bool probing = probe || w->policy->refresh.probe, more = false;
 	struct ruleset_delta d = { 0 };
 	struct state_prepared pp = { 0 };
+	struct daemon_state ds = { 0 };
 	struct state_gen *g = NULL;
 	int ret;
 
 	memset(r, 0, sizeof(*r));
 	r->table = xstrdup(w->rs->table);
-	if (!e->live)
-		return eng_fail(e, -ENOENT, NW501_KERNEL,
-				"refresh: table inet %s does not exist: run 'ntpwall apply' first",
-				w->rs->table);
+	/* No table: restored from the latest generation, if there is one;
+	 * without a state directory there is none, and none is made. */
+	if (!e->live && !e->st)
+		return eng_fail(e, -ENOENT, NW501_KERNEL, "refresh: table inet %s does not exist: "
+				"run 'ntpwall apply' first", w->rs->table);
 	ret = engine_state_open(e, ENGINE_STATE_CREATE);
-	if (ret)
-		return ret;
-	/* Written ahead: a full disk stops the refresh before the kernel. */
-	g = eng_gen_for(w, "refresh");
-	ret = eng_prepare(e, g, &pp);
+	if (!ret && !e->live)
+		return restore_missing(e, w, r);
 	if (!ret)
-		ret = update(e, w, &d);
-	if (ret)
-		goto out;
-	if ((probe || w->policy->refresh.probe) && d.added) {
-		probe_new(e, &d, w, r);
-		if (r->refused && (ret = take_out_refused(e, w, &g, &pp)))
-			goto out;
-	}
+		ret = eng_judge_members(e, w, probing, r);
+	/* Written ahead: a full disk stops the refresh before the kernel. */
+	if (!ret)
+		ret = prepare_for(e, w, &g, &pp, &ds);
+	if (!ret)
+		ret = eng_daemon_check(e, &ds);
+	if (!ret)
+		ret = first_step(e, w, probing, &ds, &d, r, &more);
+	if (!ret && r->refused)
+		ret = prepare_for(e, w, &g, &pp, &ds);
+	if (!ret)
+		ret = eng_daemon_sync(e, &ds, r);
 	r->in_place = true;
 	r->added = d.added - r->refused;
 	r->deleted = d.deleted;
 	r->renewed = d.renewed;
+	if (!ret && more)
+		ret = second_step(e, w, r);
 	r->kept_previous = names_kept_previous(w->resolved);
 	r->outcome = ENGINE_UNCHANGED;
-	if (d.added > r->refused || d.deleted) {
+	if (!ret && (r->added || r->deleted || r->daemon_told)) {
 		ret = eng_publish(e, &pp);
 		if (!ret) {
 			r->outcome = ENGINE_CHANGED;
 			r->generation = g->number;
 		}
 	}
-out:
+	if (!ret)
+		eng_publish_choice(e, r->generation ? g : NULL);
 	state_discard(e->st, &pp);
 	state_gen_free(g);
+	daemon_state_free(&ds);
 	ruleset_delta_free(&d);
 	return ret;
 }

@@ -43,13 +43,19 @@ static int restore_live(struct engine *e, struct state_gen *g, const char *manag
 			struct state_prepared *pp, int prepared, struct engine_result *r)
 {
 	const char *table = g->rs ? g->rs->table : managed ? managed : "ntpwall";
+	struct daemon_state ds;
 	int ret = engine_open(e, g->backend);
 
+	eng_gen_daemon(g, &ds);
 	if (!ret)
 		ret = engine_read(e, table);
-	/* A removal of an absent table is a no-op but still a new generation. */
+	/* A removal of an absent table is a no-op but still a new generation
+	 * (and the daemon is still told). */
 	if (!ret && (g->rs || e->live))
-		ret = eng_make_live(e, g->rs, table, managed, 0, r);
+		ret = eng_make_live_in_step(e, g->rs, table, managed, 0, &ds, r);
+	else if (!ret)
+		ret = eng_daemon_sync(e, &ds, r);
+	daemon_state_free(&ds);
 	if (ret)
 		return ret;
 	r->table = xstrdup(table);
@@ -61,8 +67,10 @@ static int restore_live(struct engine *e, struct state_gen *g, const char *manag
 	}
 	ret = eng_publish(e, pp);
 	r->unrecorded = ret < 0;
-	if (!ret)
+	if (!ret) {
 		r->generation = g->number;
+		eng_publish_choice(e, g);
+	}
 	return ret;
 }
 
@@ -123,6 +131,7 @@ int engine_remove(struct engine *e, const char *table, struct engine_result *r)
 {
 	struct state_gen *latest = NULL, *g = NULL;
 	struct state_prepared pp = { 0 };
+	struct daemon_state ds = { 0 };
 	char *managed = NULL;
 	int ret;
 
@@ -153,12 +162,16 @@ int engine_remove(struct engine *e, const char *table, struct engine_result *r)
 	g = state_gen_new("remove", e->ops->name);
 	if (latest && latest->policy_path)
 		g->policy_path = xstrdup(latest->policy_path);
+	/* The daemon's file goes too, before the wall: it lets go of the
+	 * servers first. The removal records that, so rollback brings it back. */
+	eng_gen_daemon(latest, &ds);
+	free(ds.content);
+	ds.content = NULL;
+	if (ds.kind != DAEMON_NONE)
+		g->daemon = daemon_state_json(&ds);
 	ret = eng_prepare(e, g, &pp);
-	/* The daemon lets go of the servers before the wall drops them. */
 	if (!ret)
-		ret = e->cfg.daemon->sync(e->cfg.daemon, NULL, e->d);
-	if (!ret)
-		ret = eng_commit(e, NULL, managed, NULL);
+		ret = eng_make_live_in_step(e, NULL, managed, NULL, 0, &ds, r);
 	if (!ret)
 		ret = eng_publish(e, &pp);
 	if (!ret) {
@@ -169,8 +182,44 @@ int engine_remove(struct engine *e, const char *table, struct engine_result *r)
 out:
 	if (e->st)
 		state_discard(e->st, &pp);
+	daemon_state_free(&ds);
 	state_gen_free(g);
 	state_gen_free(latest);
 	free(managed);
+	return ret;
+}
+
+int engine_restore_latest(struct engine *e, struct engine_result *r)
+{
+	struct state_gen *g = NULL;
+	struct daemon_state ds;
+	int ret;
+
+	memset(r, 0, sizeof(*r));
+	ret = engine_latest(e, &g);
+	if (ret)
+		return ret;
+	if (!g || !g->rs) {
+		/* Nothing applied, or removed last: nothing to restore. */
+		r->outcome = ENGINE_ABSENT;
+		state_gen_free(g);
+		return 0;
+	}
+	r->table = xstrdup(g->rs->table);
+	eng_gen_daemon(g, &ds);
+	ret = engine_open(e, g->backend);
+	if (!ret)
+		ret = engine_read(e, g->rs->table);
+	r->outcome = e->live && ir_ruleset_equal(e->live, g->rs) ? ENGINE_UNCHANGED : ENGINE_CHANGED;
+	/* As recorded, without DNS: at boot it is usually not up yet; the
+	 * refresh timer renews the names later. */
+	if (!ret)
+		ret = eng_make_live_in_step(e, g->rs, g->rs->table, NULL, 0, &ds, r);
+	if (!ret) {
+		r->generation = g->number;
+		eng_publish_choice(e, g);
+	}
+	daemon_state_free(&ds);
+	state_gen_free(g);
 	return ret;
 }

@@ -4,6 +4,7 @@
 #include "ntpwall/util.h"
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -105,6 +106,27 @@ static void check_prefix_families(struct policy *p, struct diags *d,
 				  family_word(l->v[i].addr.family), family_word(l->v[i].addr.family));
 }
 
+/* A daemon key whose file is not set is never used. */
+static void check_daemon_keys(struct policy *p, struct diags *d)
+{
+	static const struct {
+		size_t key, file;
+		const char *name, *file_name;
+	} deps[] = {
+#define D(k, f) { offsetof(struct policy_daemon, k), offsetof(struct policy_daemon, f), #k, #f }
+		D(chronyc, chrony_sources), D(chrony_options, chrony_sources),
+		D(timesyncd_restart, timesyncd_conf), D(ntpd_restart, ntpd_conf),
+#undef D
+	};
+	const char *base = (const char *)&p->daemon;
+
+	for (size_t i = 0; i < sizeof(deps) / sizeof(deps[0]); i++)
+		if (*(char *const *)(base + deps[i].key) && !*(char *const *)(base + deps[i].file))
+			lint_warn(p, d, &p->daemon.loc, NW205_NEVER_MATCHES,
+				  "daemon.%s has no effect without daemon.%s", deps[i].name,
+				  deps[i].file_name);
+}
+
 static void check_never_matches(struct policy *p, struct diags *d)
 {
 	const struct policy_restrict *r = &p->restrict_;
@@ -128,6 +150,7 @@ static void check_never_matches(struct policy *p, struct diags *d)
 	if (p->log_prefix && p->otherwise != POLICY_OTHERWISE_LOG)
 		lint_warn(p, d, &p->log_prefix_loc, NW205_NEVER_MATCHES,
 			  "'log_prefix' is set but 'otherwise' is not log");
+	check_daemon_keys(p, d);
 }
 
 static void check_restrict(struct policy *p, struct diags *d)

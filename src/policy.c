@@ -515,11 +515,51 @@ static const struct key_spec resolve_keys[] = {
 	{ NULL }
 };
 
+/* A command line or option string: it is split at spaces (commands) or
+ * written into the daemon's file (options), so no control character may
+ * start another line there. */
+static int p_cmdline(struct policy_ctx *c, const struct ynode *v, void *dst, const struct key_spec *k)
+{
+	if (policy_want_str(c, v, "a command line"))
+		return -EINVAL;
+	for (const unsigned char *s = (const unsigned char *)v->value; *s; s++)
+		if (*s < 0x20 || *s == 0x7f)
+			return policy_err(c, v, NW128_NAME, "'%s' holds a control character", k->name);
+	if (!v->value[strspn(v->value, " ")])
+		return policy_err(c, v, NW128_NAME, "'%s' is empty", k->name);
+	return policy_p_string(c, v, dst, k);
+}
+
 static const struct key_spec daemon_keys[] = {
 	{ "chrony_sources", policy_p_path, F(struct policy_daemon, chrony_sources), 0, 4095 },
+	{ "chronyc", p_cmdline, F(struct policy_daemon, chronyc), 0, 1024 },
+	{ "chrony_options", p_cmdline, F(struct policy_daemon, chrony_options), 0, 1024 },
+	{ "timesyncd_conf", policy_p_path, F(struct policy_daemon, timesyncd_conf), 0, 4095 },
+	{ "timesyncd_restart", p_cmdline, F(struct policy_daemon, timesyncd_restart), 0, 1024 },
 	{ "ntpd_conf", policy_p_path, F(struct policy_daemon, ntpd_conf), 0, 4095 },
+	{ "ntpd_restart", p_cmdline, F(struct policy_daemon, ntpd_restart), 0, 1024 },
+	{ "replace_after", policy_p_uint, F(struct policy_daemon, replace_after), 1, 100 },
 	{ NULL }
 };
+
+static int p_daemon(struct policy_ctx *c, const struct ynode *v, void *dst, const struct key_spec *k)
+{
+	c->p->daemon.loc = policy_node_loc(c, c->key);
+	return policy_p_section(c, v, dst, k);
+}
+
+/* One daemon is kept in step: two files would tell two daemons. */
+static int check_daemon(struct policy_ctx *c)
+{
+	const struct policy_daemon *dm = &c->p->daemon;
+	int n = !!dm->chrony_sources + !!dm->timesyncd_conf + !!dm->ntpd_conf;
+
+	if (n <= 1)
+		return 0;
+	return diag_add(c->d, &dm->loc, DIAG_ERROR, NW114_CONFLICT,
+			"'daemon' names more than one of chrony_sources, timesyncd_conf and "
+			"ntpd_conf: ntpwall keeps one time daemon in step");
+}
 
 static const struct key_spec top_keys[] = {
 	{ "version", p_version, F(struct policy, version) },
@@ -537,7 +577,7 @@ static const struct key_spec top_keys[] = {
 	{ "log_prefix", p_log_prefix, F(struct policy, log_prefix), 0, POLICY_LOG_PREFIX_MAX },
 	{ "refresh", policy_p_section, F(struct policy, refresh), .sub = refresh_keys },
 	{ "probe", policy_p_section, F(struct policy, probe), .sub = probe_keys },
-	{ "daemon", policy_p_section, F(struct policy, daemon), .sub = daemon_keys },
+	{ "daemon", p_daemon, F(struct policy, daemon), .sub = daemon_keys },
 	{ "waive", p_waive, 0 },
 	{ NULL }
 };
@@ -554,6 +594,7 @@ static void set_defaults(struct policy *p)
 	p->restrict_.versions = POLICY_VERSIONS_ALL;
 	p->otherwise = POLICY_OTHERWISE_DROP;
 	p->refresh = (struct policy_refresh){ .expire_ms = HOUR_MS, .probe = false };
+	p->daemon.replace_after = 3;
 	p->probe = (struct policy_probe){
 		.timeout_ms = 1000, .samples = 4, .interval_ms = 2000,
 		.warn_offset_ms = 128, .crit_offset_ms = 1000,
@@ -680,6 +721,8 @@ int policy_load_buffer(const char *name, const char *buf, size_t len, struct dia
 		ret = -EINVAL;
 	if (check_log_prefix(&c))
 		ret = -EINVAL;
+	if (check_daemon(&c))
+		ret = -EINVAL;
 out:
 	policy_tree_free(&c);
 	if (ret) {
@@ -737,7 +780,12 @@ void policy_free(struct policy *p)
 	free(p->restrict_.query_from.v);
 	free(p->log_prefix);
 	free(p->daemon.chrony_sources);
+	free(p->daemon.chronyc);
+	free(p->daemon.chrony_options);
+	free(p->daemon.timesyncd_conf);
+	free(p->daemon.timesyncd_restart);
 	free(p->daemon.ntpd_conf);
+	free(p->daemon.ntpd_restart);
 	for (size_t i = 0; i < p->n_waivers; i++)
 		free(p->waivers[i].reason);
 	free(p->waivers);

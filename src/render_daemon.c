@@ -42,10 +42,21 @@ static void header(FILE *f, const struct render_opts *o, const char *what)
 	fputs("# Generated: the addresses are the ones the firewall allows; edit the policy.\n", f);
 }
 
+/* " OPTIONS" for a chrony server line, or "". */
+static const char *opt_sep(const struct render_opts *o)
+{
+	return o->chrony_options && o->chrony_options[0] ? " " : "";
+}
+
+static const char *opt_text(const struct render_opts *o)
+{
+	return o->chrony_options ? o->chrony_options : "";
+}
+
 /* NTS checks the server's certificate against the name it was asked by,
  * so NTS upstreams are written by name (RFC 8915 s8.1). */
 static void nts_lines(FILE *f, const struct policy *p, const char *server_fmt,
-		      const char *pool_fmt)
+		      const char *pool_fmt, const struct render_opts *o)
 {
 	for (size_t i = 0; i < p->n_upstreams; i++) {
 		const struct policy_upstream *u = &p->upstreams[i];
@@ -54,9 +65,10 @@ static void nts_lines(FILE *f, const struct policy *p, const char *server_fmt,
 			continue;
 		/* chrony takes maxsources 1..16 (default 4). */
 		if (u->kind == POLICY_UPSTREAM_POOL)
-			fprintf(f, pool_fmt, u->host.name, !u->max ? 4 : u->max > 16 ? 16 : u->max);
+			fprintf(f, pool_fmt, u->host.name, !u->max ? 4 : u->max > 16 ? 16 : u->max,
+				opt_sep(o), opt_text(o));
 		else
-			fprintf(f, server_fmt, u->host.name);
+			fprintf(f, server_fmt, u->host.name, opt_sep(o), opt_text(o));
 	}
 }
 
@@ -109,8 +121,9 @@ int render_chrony(const struct ir_ruleset *rs, const struct render_opts *o, FILE
 	header(f, o, "chrony sources");
 	for (size_t i = 0; i < r->n_upstreams; i++)
 		if (plain_origin(p, &r->upstreams[i]))
-			fprintf(f, "server %s iburst\n", astr(&r->upstreams[i].addr, buf));
-	nts_lines(f, p, "server %s iburst nts\n", "pool %s iburst nts maxsources %u\n");
+			fprintf(f, "server %s iburst%s%s\n", astr(&r->upstreams[i].addr, buf),
+				opt_sep(o), opt_text(o));
+	nts_lines(f, p, "server %s iburst nts%s%s\n", "pool %s iburst nts maxsources %u%s%s\n", o);
 	for (size_t i = 0; i < r->n_peers; i++)
 		fprintf(f, "peer %s\n", astr(&r->peers[i].addr, buf));
 	chrony_serve(f, p);
@@ -184,7 +197,8 @@ static void ntpd_sources(FILE *f, const struct policy *p, const struct resolved 
 			break;
 		}
 	}
-	nts_lines(f, p, "server %s iburst nts\n", "pool %s iburst nts # at most %u of them\n");
+	nts_lines(f, p, "server %s iburst nts%s%s\n", "pool %s iburst nts # at most %u of them%s%s\n",
+		  &(struct render_opts){ 0 });
 	if (r->n_peers)
 		fputs("\n# peers: symmetric mode\n", f);
 	for (size_t i = 0; i < r->n_peers; i++) {
@@ -246,5 +260,22 @@ int render_ntpd(const struct ir_ruleset *rs, const struct render_opts *o, FILE *
 		      "# drops it first)\n", f);
 		ntpd_restrict_list(f, &rx->ignore, NULL, "ignore");
 	}
+	return ferror(f) ? -EIO : 0;
+}
+
+int render_timesyncd(const struct ir_ruleset *rs, const struct render_opts *o, FILE *f)
+{
+	const struct resolved *r = o->resolved;
+	char buf[INET6_ADDRSTRLEN];
+
+	if (!o->policy || !r)
+		return -EINVAL;
+	header(f, o, "systemd-timesyncd drop-in");
+	fputs("# Servers that systemd-networkd learns per link (DHCP) are asked too: set\n"
+	      "# UseNTP=no in the .network files, or the wall drops their replies.\n"
+	      "[Time]\nNTP=", f);
+	for (size_t i = 0; i < r->n_upstreams; i++)
+		fprintf(f, "%s%s", i ? " " : "", astr(&r->upstreams[i].addr, buf));
+	fputs("\nFallbackNTP=\n", f);
 	return ferror(f) ? -EIO : 0;
 }

@@ -381,6 +381,33 @@ static struct resolved *new_result(const struct policy *p)
 	return r;
 }
 
+int resolve_from_choice(const struct policy *p, const struct resolved *choice,
+			struct resolved **out)
+{
+	struct resolved *r = new_result(p);
+
+	*out = NULL;
+	for (size_t i = 0; i < r->n_names; i++) {
+		struct resolve_name *nm = &r->names[i];
+		const struct resolve_name *c = NULL;
+
+		for (size_t j = 0; j < choice->n_names && !c; j++)
+			if (choice->names[j].role == nm->role && !strcmp(choice->names[j].name, nm->name))
+				c = &choice->names[j];
+		if (!c) {
+			resolve_free(r);
+			return -ENOENT;
+		}
+		nm->addrs = xcalloc(c->n_kept + 1, sizeof(*nm->addrs));
+		if (c->n_kept)
+			memcpy(nm->addrs, c->addrs, c->n_kept * sizeof(*nm->addrs));
+		nm->n_kept = nm->n_found = c->n_kept;
+	}
+	resolve_build_sets(r, p);
+	*out = r;
+	return 0;
+}
+
 static enum resolve_status status_of(int ares_status)
 {
 	switch (ares_status) {

@@ -302,6 +302,7 @@ void state_gen_free(struct state_gen *g)
 	free(g->policy_hash);
 	free(g->version);
 	json_decref(g->resolved);
+	json_decref(g->daemon);
 	ir_ruleset_free(g->rs);
 	free(g);
 }
@@ -324,6 +325,8 @@ static json_t *gen_json(const struct state_gen *g)
 	if (g->source)
 		json_object_set_new(o, "source", json_integer((json_int_t)g->source));
 	json_object_set(o, "resolved", g->resolved ? g->resolved : json_null());
+	if (g->daemon)
+		json_object_set(o, "daemon", g->daemon);
 	json_object_set_new(o, "ruleset", g->rs ? ir_json_dump(g->rs, false) : json_null());
 	return o;
 }
@@ -393,7 +396,7 @@ int state_load(struct state *st, unsigned long n, struct state_gen **out, char *
 {
 	char name[40];	/* "gen-" + 20 digits + ".json" */
 	const char *action, *created, *backend, *ver, *path, *hash;
-	json_t *j, *rs = NULL, *resolved = NULL, *pol = NULL;
+	json_t *j, *rs = NULL, *resolved = NULL, *pol = NULL, *daemon = NULL;
 	json_int_t num, source = 0;
 	struct state_gen *g;
 	int version, ret;
@@ -406,10 +409,11 @@ int state_load(struct state *st, unsigned long n, struct state_gen **out, char *
 			*err = xasprintf("%s: not valid JSON", name);
 		return ret;
 	}
-	if (json_unpack(j, "{s:i, s:I, s:s, s:s, s:s, s:s, s:o, s?:I, s?:o, s:o}",
+	if (json_unpack(j, "{s:i, s:I, s:s, s:s, s:s, s:s, s:o, s?:I, s?:o, s:o, s?:o}",
 			"version", &version, "generation", &num, "action", &action,
 			"created", &created, "backend", &backend, "ntpwall_version", &ver,
-			"policy", &pol, "source", &source, "resolved", &resolved, "ruleset", &rs) ||
+			"policy", &pol, "source", &source, "resolved", &resolved, "ruleset", &rs,
+			"daemon", &daemon) ||
 	    version != STATE_GEN_VERSION || (unsigned long)num != n) {
 		if (err)
 			*err = xasprintf("%s: not an ntpwall generation", name);
@@ -428,6 +432,8 @@ int state_load(struct state *st, unsigned long n, struct state_gen **out, char *
 	g->source = (unsigned long)source;
 	if (resolved && !json_is_null(resolved))
 		g->resolved = json_incref(resolved);
+	if (daemon && !json_is_null(daemon))
+		g->daemon = json_incref(daemon);
 	ret = 0;
 	if (!json_is_null(rs))
 		ret = ir_json_load(rs, &g->rs, err);
@@ -494,4 +500,17 @@ int state_pending_clear(struct state *st)
 	if (unlinkat(st->dir_fd, PENDING, 0) < 0)
 		return errno == ENOENT ? 0 : -errno;
 	return fsync(st->dir_fd) < 0 ? -errno : 0;
+}
+
+int state_json_write(struct state *st, const char *name, json_t *j)
+{
+	return write_atomic(st, name, j);
+}
+
+int state_json_read(struct state *st, const char *name, json_t **out)
+{
+	int ret;
+
+	*out = read_json(st, name, &ret);
+	return *out ? 0 : ret;
 }

@@ -137,7 +137,7 @@ touch "$tmp/work/a.yaml" "$tmp/work/b.yml" "$tmp/work/c.txt" "$tmp/work/sub/d.ya
 
 # A trailing "''" is the empty word being completed.
 expect "ntpwall ''" "$commands"
-expect "ntpwall re" "resolve refresh remove"
+expect "ntpwall re" "resolve refresh restore remove"
 expect "ntpwall --st" "--state-dir"
 expect "ntpwall --state-dir ''" "st sub"
 expect "ntpwall -v co" "compile confirm"

@@ -163,7 +163,8 @@ static const char full[] =
 	"refresh: {expire: 5m, probe: true}\n"
 	"probe: {timeout: 250ms, samples: 8, interval: 0ms, warn_offset: 64ms,\n"
 	"        crit_offset: 2s, max_stratum: 3, max_root_distance: 0.5s}\n"
-	"daemon: {chrony_sources: /etc/chrony/sources.d/nw.sources, ntpd_conf: /etc/ntpsec/nw.conf}\n"
+	"daemon: {chrony_sources: /etc/chrony/sources.d/nw.sources, chronyc: \"chronyc -h /run/chrony/chronyd.sock\",\n"
+	"         chrony_options: \"minpoll 4 maxpoll 6\", replace_after: 5}\n"
 	"waive:\n"						/* 35 */
 	"  NW203: \"monitoring needs ntpq\"\n";
 
@@ -235,7 +236,10 @@ START_TEST(full_schema)
 	ck_assert_uint_eq(p->probe.max_stratum, 3);
 	ck_assert_uint_eq(p->probe.max_root_distance_ms, 500);
 	ck_assert_str_eq(p->daemon.chrony_sources, "/etc/chrony/sources.d/nw.sources");
-	ck_assert_str_eq(p->daemon.ntpd_conf, "/etc/ntpsec/nw.conf");
+	ck_assert_str_eq(p->daemon.chronyc, "chronyc -h /run/chrony/chronyd.sock");
+	ck_assert_str_eq(p->daemon.chrony_options, "minpoll 4 maxpoll 6");
+	ck_assert_uint_eq(p->daemon.replace_after, 5);
+	ck_assert_ptr_null(p->daemon.ntpd_conf);
 	ck_assert_uint_eq(p->n_waivers, 1);
 	ck_assert_int_eq(p->waivers[0].code, NW203_NOQUERY_OFF);
 	ck_assert_str_eq(p->waivers[0].reason, "monitoring needs ntpq");
@@ -268,7 +272,7 @@ START_TEST(locations)
 	ck_assert_uint_eq(p->restrict_.noquery_loc.column, 12);
 	ck_assert_uint_eq(p->restrict_.version_loc.line, 26);
 	ck_assert_uint_eq(p->restrict_.version_loc.column, 12);
-	ck_assert_uint_eq(p->waivers[0].loc.line, 36);
+	ck_assert_uint_eq(p->waivers[0].loc.line, 37);
 	ck_assert_uint_eq(p->waivers[0].loc.column, 3);
 	policy_free(p);
 
@@ -477,6 +481,9 @@ START_TEST(schema_errors)
 	ERR(MIN "waive: {NW101: x}\n", NW127_ENUM, 5, 9);
 	ERR(MIN "waive: {NW201: x, NW201: y}\n", NW113_DUPLICATE_KEY, 5, 19);
 	ERR(MIN "daemon: {ntpd_conf: ntp.conf}\n", NW128_NAME, 5, 21);
+	ERR(MIN "daemon: {ntpd_conf: /a.conf, chrony_sources: /b.sources}\n", NW114_CONFLICT, 5, 1);
+	ERR(MIN "daemon: {chrony_options: \"minpoll 4\\nserver 192.0.2.9\"}\n", NW128_NAME, 5, 26);
+	ERR(MIN "daemon: {chronyc: \"  \"}\n", NW128_NAME, 5, 19);
 	ERR(MIN "backend: nftables\n", NW127_ENUM, 5, 10);
 	ERR(MIN "otherwise: [drop]\n", NW111_TYPE, 5, 12);
 	ERR(MIN "restrict: {noquery: on}\n", NW126_BOOL, 5, 21);

@@ -5,8 +5,8 @@
 # a POLICY is expected. Needs nothing from the bash-completion package.
 # tests/contrib.sh checks the lists below against `ntpwall --help`.
 
-_ntpwall_commands='lint resolve compile probe diff apply confirm refresh rollback status remove'
-_ntpwall_global_opts='--state-dir --verbose -v --quiet -q --version --help -h'
+_ntpwall_commands='lint resolve compile probe diff apply confirm refresh rollback restore status remove'
+_ntpwall_global_opts='--state-dir --run-dir --verbose -v --quiet -q --version --help -h'
 
 # The options of one command, as its --help lists them.
 _ntpwall_cmd_opts()
@@ -17,7 +17,7 @@ _ntpwall_cmd_opts()
 	compile) echo '--target -t --literal-only --server --seed --listing --help -h' ;;
 	probe) echo '--format -f --warn-offset --crit-offset --timeout --samples --interval' \
 		'--nagios --port --max-inflight --help -h' ;;
-	diff | confirm) echo '--help -h' ;;
+	diff | confirm | restore) echo '--help -h' ;;
 	apply) echo '--dry-run --probe --confirm --keep --replace-unmanaged --help -h' ;;
 	refresh) echo '--probe --keep --help -h' ;;
 	rollback) echo '--to --keep --help -h' ;;
@@ -30,7 +30,7 @@ _ntpwall_cmd_opts()
 _ntpwall_takes_arg()
 {
 	case $1 in
-	--state-dir | --format | -f | --target | -t | --server | --previous | --seed | \
+	--state-dir | --run-dir | --format | -f | --target | -t | --server | --previous | --seed | \
 		--warn-offset | --crit-offset | --timeout | --samples | --interval | --port | \
 		--max-inflight | --confirm | --keep | --to | --table)
 		return 0 ;;
@@ -82,7 +82,7 @@ _ntpwall_values()
 		*) _ntpwall_words 'text json' "$cur" ;;
 		esac ;;
 	--target | -t) _ntpwall_words 'nft iptables ip6tables chrony ntpd' "$cur" ;;
-	--state-dir)
+	--state-dir | --run-dir)
 		compopt -o filenames 2>/dev/null
 		mapfile -t -O "${#COMPREPLY[@]}" COMPREPLY < <(compgen -d -- "$cur") ;;
 	--previous)
@@ -114,10 +114,13 @@ _ntpwall()
 	fi
 
 	# The command is the first word that is neither an option nor the value
-	# of --state-dir (the only global option with a value).
+	# of --state-dir or --run-dir (the global options with a value).
 	for ((i = 1; i < COMP_CWORD; i++)); do
 		w=${COMP_WORDS[i]}
-		if [[ $w == --state-dir ]]; then
+		if [[ $w == --run-dir ]]; then
+			[[ ${COMP_WORDS[i + 1]} == = ]] && ((i++))
+			((i++))
+		elif [[ $w == --state-dir ]]; then
 			[[ ${COMP_WORDS[i + 1]} == = ]] && ((i++))
 			((i + 1 < COMP_CWORD)) && state_dir=${COMP_WORDS[i + 1]}
 			((i++))
@@ -130,7 +133,7 @@ _ntpwall()
 	done
 
 	if [[ -z $cmd ]]; then
-		if [[ $prev == --state-dir ]]; then
+		if [[ $prev == --state-dir || $prev == --run-dir ]]; then
 			_ntpwall_values '' "$prev" "$cur" "$state_dir"
 		elif [[ $cur == -* ]]; then
 			_ntpwall_words "$_ntpwall_global_opts" "$cur"

@@ -1,23 +1,82 @@
-/* Time daemons kept in lockstep with the wall: after the wall admits new
- * servers and before it drops old ones, the daemon is pointed at exactly
- * the servers the wall allows. Each daemon fills in a struct daemon_ops;
- * the engine calls it and never knows which daemon it is. */
+/* Time daemons kept in lockstep with the wall. A daemon's state is one
+ * file ntpwall owns (chrony sourcedir file, timesyncd drop-in, ntpd
+ * include) and the command that makes the daemon read it. The engine
+ * writes it after new servers enter the wall and before old ones leave,
+ * so the daemon never polls a server the wall blocks; each generation
+ * records the state it made live, so rollback tells the daemon too. */
 #ifndef NTPWALL_DAEMON_H
 #define NTPWALL_DAEMON_H
 
 #include "ntpwall/diag.h"
 #include "ntpwall/ir.h"
+#include "ntpwall/policy.h"
+#include "ntpwall/resolve.h"
 
-struct daemon_ops {
-	const char *name;
-	/* Point the daemon at the upstreams and peers of rs (NULL: none, the
-	 * wall is being removed): its file written atomically, then the
-	 * daemon told. 0, or -errno with a diagnostic. */
-	int (*sync)(const struct daemon_ops *ops, const struct ir_ruleset *rs, struct diags *d);
-	void *ctx;
+#include <stdbool.h>
+#include <stddef.h>
+
+struct json_t;
+
+enum daemon_kind {
+	DAEMON_NONE,
+	DAEMON_CHRONY,
+	DAEMON_TIMESYNCD,
+	DAEMON_NTPD,
 };
 
-/* No daemon to keep in step: sync does nothing. */
-extern const struct daemon_ops daemon_none;
+/* What the daemon should be told: its file's whole content (NULL: no
+ * file, the wall is gone) and the command that makes it read the file,
+ * split at spaces, run without a shell (NULL: none). */
+struct daemon_state {
+	enum daemon_kind kind;
+	char *path;
+	char *command;
+	char *client;		/* chrony: the chronyc command line (its sources) */
+	char *content;
+};
+
+/* A source as the daemon sees it (chrony). */
+struct daemon_source {
+	struct policy_addr addr;
+	char state;		/* chrony: '*', '+', '-', '?', 'x', '~' */
+	unsigned reach;		/* the 8-bit reachability register */
+	bool usable;		/* not '?' or 'x', and answered at least once */
+};
+
+/* The daemon part of policy p with r resolved into rs: kind NONE when p
+ * names no daemon file. Never fails. */
+void daemon_state_for(const struct policy *p, const struct resolved *r,
+		      const struct ir_ruleset *rs, struct daemon_state *out);
+void daemon_state_free(struct daemon_state *s);
+/* The state as a generation records it (a new reference), and back:
+ * -EINVAL on a bad shape. JSON null is kind NONE. */
+struct json_t *daemon_state_json(const struct daemon_state *s);
+int daemon_state_from_json(const struct json_t *j, struct daemon_state *out);
+/* kind's word: "none", "chrony", "timesyncd", "ntpd". */
+const char *daemon_kind_name(enum daemon_kind k);
+
+/* How the engine reaches the daemon; daemon_system is the real one, tests
+ * put a recording stand-in in its place. */
+struct daemon_ops {
+	/* 0 when s->path is absent or holds a file ntpwall wrote; -EEXIST
+	 * (with a message) when it holds someone else's: checked before the
+	 * wall changes. */
+	int (*check)(const struct daemon_state *s, struct diags *d);
+	/* Make s->path hold s->content (NULL: delete it), atomically (a
+	 * temporary in the same directory, fsync, rename, mode 0644), and run
+	 * s->command, both only when the content differs: *changed says
+	 * whether it did. -EEXIST (nothing written) when the path holds a
+	 * file ntpwall did not write; -ESRCH when the file is written but the
+	 * command failed (the daemon was not told); messages in d. */
+	int (*sync)(const struct daemon_state *s, bool *changed, struct diags *d);
+	/* The daemon's own view of its sources (chrony; others: none, 0). */
+	int (*sources)(const struct daemon_state *s, struct daemon_source **out, size_t *n,
+		       struct diags *d);
+};
+
+extern const struct daemon_ops daemon_system;
+
+/* Parse `chronyc -c -n sources` output (pure; tests feed it text). */
+int daemon_chrony_parse_sources(const char *text, struct daemon_source **out, size_t *n);
 
 #endif

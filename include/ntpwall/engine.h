@@ -41,7 +41,9 @@ struct engine_config {
 	const char *seed;			/* spreads pool choices; NULL: none */
 	const struct backend_ops *backend;	/* NULL: by name (policy, generation) */
 	const struct engine_net *net;		/* NULL: engine_net_direct */
-	const struct daemon_ops *daemon;	/* NULL: daemon_none */
+	const struct daemon_ops *daemon;	/* NULL: daemon_system */
+	const char *run_dir;			/* where upstreams.json is published;
+						 * NULL: not published */
 };
 
 /* One engine run: a state directory, a backend connection and what the
@@ -80,8 +82,12 @@ struct engine_result {
 	bool in_place;			/* set elements changed, rules kept */
 	size_t added, deleted, renewed;	/* elements */
 	size_t refused;			/* refresh: new addresses the probe refused */
+	size_t replaced;		/* refresh: unhealthy pool members replaced */
 	size_t kept_previous;		/* refresh: names that failed and kept addresses */
 	bool unrecorded;		/* a revert went ahead without its record */
+	bool daemon_failed;		/* the wall changed; the daemon was not told */
+	bool daemon_told;		/* its file changed and it was told */
+	bool restored;			/* refresh found no table and restored it */
 	struct probe_results *probe;	/* when probed; freed by engine_result_free */
 	int64_t deadline;		/* ENGINE_PENDING: Unix time */
 	pid_t watchdog;			/* ENGINE_PENDING: its pid */
@@ -135,6 +141,10 @@ void engine_wanted_free(struct engine_wanted *w);
  * resolve_policy(). */
 int engine_resolve(struct engine *e, const struct policy *p, bool keep_failed,
 		   struct resolved **out);
+/* p's addresses as the wall trusts them now, from the choice published
+ * in cfg.run_dir (no DNS): -ENOENT when none is published or it lacks one
+ * of p's names (then resolve as a first apply would). */
+int engine_current_choice(struct engine *e, const struct policy *p, struct resolved **out);
 /* "nft" or "iptables". */
 const char *engine_backend_name(const struct policy *p);
 
@@ -171,6 +181,11 @@ int engine_refresh(struct engine *e, struct engine_wanted *w, bool probe,
  * promise: then r->unrecorded). Needs the lock. */
 int engine_restore(struct engine *e, unsigned long src, const char *action, bool force,
 		   struct engine_result *r);
+/* The boot unit and nftables reloads: make the latest generation live
+ * again exactly as recorded, without DNS, the daemon in step; nothing is
+ * recorded (ENGINE_ABSENT when nothing was applied or the latest removed
+ * it). Needs the lock. */
+int engine_restore_latest(struct engine *e, struct engine_result *r);
 /* rollback: the generation before the latest, or to (non-zero). */
 int engine_rollback(struct engine *e, unsigned long to, struct engine_result *r);
 /* Delete the managed table (table, if not NULL, must be it) and record a

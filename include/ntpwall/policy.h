@@ -141,9 +141,20 @@ struct policy_resolve {
 	unsigned pool_queries;	/* times a pool name is asked; answers rotate */
 };
 
+/* The time daemon kept in lockstep with the wall: at most one of the
+ * three files; NULL: not written. Commands are split at spaces and run
+ * without a shell. */
 struct policy_daemon {
-	char *chrony_sources;	/* NULL: not written */
-	char *ntpd_conf;	/* NULL: not written */
+	char *chrony_sources;	/* chrony sourcedir file */
+	char *chronyc;		/* reaches chronyd; NULL: "chronyc" */
+	char *chrony_options;	/* appended to every server line; NULL none */
+	char *timesyncd_conf;	/* systemd-timesyncd drop-in */
+	char *timesyncd_restart;	/* NULL: "systemctl try-restart systemd-timesyncd" */
+	char *ntpd_conf;	/* ntpd/ntpsec include */
+	char *ntpd_restart;	/* NULL: none */
+	unsigned replace_after;	/* refreshes in a row the daemon reports a pool
+				 * member unusable before it is replaced */
+	struct loc loc;		/* the `daemon` key */
 };
 
 /* A `waive: {NW201: "why"}` entry: a warning the operator accepts. */

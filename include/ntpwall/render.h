@@ -21,6 +21,8 @@ struct render_opts {
 	bool listing;
 	/* nft listing: include counter values and element expiry (status). */
 	bool with_counters;
+	/* chrony: appended to every server line (daemon.chrony_options). */
+	const char *chrony_options;
 };
 
 /* Write an `nft -f` script that atomically replaces table inet <table>:
@@ -39,5 +41,9 @@ int render_chrony(const struct ir_ruleset *rs, const struct render_opts *o, FILE
 /* ntpd configuration: server/peer lines and restrict lines mirroring the
  * policy's restrict section (needs o->policy and o->resolved). */
 int render_ntpd(const struct ir_ruleset *rs, const struct render_opts *o, FILE *f);
+/* systemd-timesyncd drop-in: [Time] with NTP= the upstream addresses and an
+ * empty FallbackNTP= (needs o->policy and o->resolved). timesyncd has no
+ * NTS and no peers: NTS upstreams are listed by address. */
+int render_timesyncd(const struct ir_ruleset *rs, const struct render_opts *o, FILE *f);
 
 #endif

@@ -108,6 +108,11 @@ int resolve_policy(const struct policy *p, const struct resolve_options *opt,
  * found some unhealthy, without asking DNS again. r came from
  * resolve_policy() for p. */
 void resolve_rechoose(struct resolved *r, const struct policy *p, const struct resolve_options *o);
+/* p's names with the addresses choice gives them (the wall's current
+ * choice, from resolve_from_json), without any query; -ENOENT when choice
+ * lacks one of p's names. */
+int resolve_from_choice(const struct policy *p, const struct resolved *choice,
+			struct resolved **out);
 /* Only the literal addresses of p, without any query; never fails. */
 struct resolved *resolve_literals(const struct policy *p);
 /* Free a result; NULL is fine. */

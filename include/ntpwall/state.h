@@ -34,6 +34,8 @@ struct state_gen {
 	char *policy_hash;	/* may be NULL */
 	unsigned long source;	/* rollback/revert: the generation made live again */
 	struct json_t *resolved;	/* names with TTLs (resolve_to_json); may be NULL */
+	struct json_t *daemon;		/* the time daemon's state (daemon_state_json);
+					 * NULL: the daemon is not touched */
 	char *version;		/* ntpwall version that wrote it */
 	struct ir_ruleset *rs;
 };
@@ -100,5 +102,10 @@ struct state_gen *state_gen_new(const char *action, const char *backend);
 int state_pending_write(struct state *st, const struct state_pending *p);
 int state_pending_read(struct state *st, struct state_pending *p);
 int state_pending_clear(struct state *st);
+
+/* A small JSON file of the state directory other than a generation (the
+ * pool members' health): written atomically, read back (-ENOENT if none). */
+int state_json_write(struct state *st, const char *name, struct json_t *j);
+int state_json_read(struct state *st, const char *name, struct json_t **out);
 
 #endif

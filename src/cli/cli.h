@@ -13,6 +13,7 @@ enum {
 	EXIT_OK = 0,
 	EXIT_FINDINGS = 1,	/* lint: errors; diff: differs */
 	EXIT_USAGE = 2,		/* usage, I/O, internal errors */
+	EXIT_DAEMON = 3,	/* the wall changed, the time daemon was not told */
 	EXIT_PROBE_WARN = 1,
 	EXIT_PROBE_CRIT = 2,
 	EXIT_PROBE_UNKNOWN = 3,
@@ -20,6 +21,7 @@ enum {
 
 /* Global options, set by main.c. */
 extern const char *arg_state_dir;
+extern const char *arg_run_dir;		/* NULL: see cli_run_dir() */
 extern int arg_verbose;	/* -1 quiet, 0 normal, 1+ verbose */
 
 struct cli_option {
@@ -80,5 +82,9 @@ int cmd_rollback_main(int argc, char **argv);
 int cmd_refresh_main(int argc, char **argv);
 int cmd_status_main(int argc, char **argv);
 int cmd_remove_main(int argc, char **argv);
+int cmd_restore_main(int argc, char **argv);
+/* Where the trusted servers are published: --run-dir, /run/ntpwall for
+ * the default state directory, else STATE-DIR-run. */
+const char *cli_run_dir(void);
 
 #endif

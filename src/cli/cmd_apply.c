@@ -164,7 +164,9 @@ static int report(struct cli_run *c, const struct engine_result *r, int ret,
 	}
 	if (ret)
 		return EXIT_USAGE;
-	return r->outcome == ENGINE_PENDING ? pending(c, r, a->o.confirm) : EXIT_OK;
+	if (r->outcome == ENGINE_PENDING)
+		return pending(c, r, a->o.confirm);
+	return cli_exit_for(ret, r);
 }
 
 static int dry_run(const struct engine *e, const struct engine_wanted *w, const char *path)

@@ -4,6 +4,7 @@
  * (like `pfctl -n`); sends DNS queries only for names, none with
  * --literal-only. */
 #include "cli.h"
+#include "engine_cli.h"
 #include "ntpwall/compile.h"
 #include "ntpwall/policy.h"
 #include "ntpwall/render.h"
@@ -19,8 +20,10 @@ enum { OPT_TARGET = 't', OPT_LITERAL = 256, OPT_SERVER, OPT_SEED, OPT_LISTING };
 static const struct cli_option compile_opts[] = {
 	{ "target", OPT_TARGET, "TARGET", "nft (default), iptables, ip6tables, chrony or ntpd" },
 	{ "literal-only", OPT_LITERAL, NULL, "no DNS: names add no address (their sets stay empty)" },
-	{ "server", OPT_SERVER, "ADDR[:PORT]", "ask this resolver instead of the policy's" },
-	{ "seed", OPT_SEED, "STRING", "pool choice seed (default /etc/machine-id)" },
+	{ "server", OPT_SERVER, "ADDR[:PORT]", "ask this resolver instead of the policy's "
+	  "(only when no wall is published)" },
+	{ "seed", OPT_SEED, "STRING", "pool choice seed (default /etc/machine-id; only when "
+	  "no wall is published)" },
 	{ "listing", OPT_LISTING, NULL, "nft: print the table as 'nft list' does, for review" },
 	{ "help", 'h', NULL, "show this help" },
 	{ 0 }
@@ -79,6 +82,10 @@ static int resolve(const struct policy *p, const struct compile_args *a, struct 
 		*r = resolve_literals(p);
 		return 0;
 	}
+	/* What the wall trusts now, when a wall runs this policy: then the
+	 * daemon configuration lists exactly the wall's servers. */
+	if (cli_current_choice(p, r) == 0)
+		return 0;
 	if (!opt.seed)
 		opt.seed = seed = cli_machine_seed();
 	ret = resolve_policy(p, &opt, d, r);

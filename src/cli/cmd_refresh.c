@@ -57,12 +57,16 @@ static int refresh(struct cli_run *c, const struct refresh_args *a, const char *
 		ret = engine_refresh(e, &w, a->probe, &r);
 	cli_run_report(c);
 	if (!ret && arg_verbose >= 0) {
+		if (r.restored)
+			printf("refresh: table inet %s was gone (flushed?): restored from the latest "
+			       "generation with fresh DNS\n", r.table);
 		printf("refresh: %zu added, %zu removed, %zu renewed%s\n", r.added, r.deleted,
 		       r.renewed, r.refused ? " (new addresses refused by the probe)" : "");
 		if (r.generation)
 			printf("generation %lu (refresh)\n", r.generation);
 	}
-	rc = ret ? EXIT_USAGE : r.refused || r.kept_previous ? EXIT_FINDINGS : EXIT_OK;
+	rc = ret ? EXIT_USAGE : r.daemon_failed ? EXIT_DAEMON :
+	     r.refused || r.kept_previous ? EXIT_FINDINGS : EXIT_OK;
 	engine_result_free(&r);
 	engine_wanted_free(&w);
 	return rc;

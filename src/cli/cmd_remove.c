@@ -66,6 +66,7 @@ int cmd_remove_main(int argc, char **argv)
 		else
 			printf("generation %lu (remove)\n", r.generation);
 	}
+	ret = cli_exit_for(ret, &r);
 	engine_result_free(&r);
-	return ret ? EXIT_USAGE : EXIT_OK;
+	return ret;
 }

@@ -60,6 +60,7 @@ int cmd_rollback_main(int argc, char **argv)
 	cli_run_fini(&c);
 	if (!ret && arg_verbose >= 0)
 		printf("generation %lu (rollback)\n", r.generation);
+	ret = cli_exit_for(ret, &r);
 	engine_result_free(&r);
-	return ret ? EXIT_USAGE : EXIT_OK;
+	return ret;
 }

@@ -33,7 +33,7 @@ int cli_parse_keep(const char *s, unsigned *keep)
 
 void cli_run_init(struct cli_run *c, unsigned keep)
 {
-	struct engine_config cfg = { .state_dir = arg_state_dir };
+	struct engine_config cfg = { .state_dir = arg_state_dir, .run_dir = cli_run_dir() };
 
 	memset(c, 0, sizeof(*c));
 	c->seed = cli_machine_seed();
@@ -70,4 +70,22 @@ void cli_run_fini(struct cli_run *c)
 	engine_fini(&c->e);
 	diag_free(&c->d);
 	free(c->seed);
+}
+
+int cli_exit_for(int ret, const struct engine_result *r)
+{
+	if (ret)
+		return EXIT_USAGE;
+	return r->daemon_failed ? EXIT_DAEMON : EXIT_OK;
+}
+
+int cli_current_choice(const struct policy *p, struct resolved **out)
+{
+	struct cli_run c;
+	int ret;
+
+	cli_run_init(&c, 0);
+	ret = engine_current_choice(&c.e, p, out);
+	cli_run_fini(&c);
+	return ret;
 }

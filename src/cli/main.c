@@ -8,7 +8,11 @@
 #include <stdarg.h>
 #include <string.h>
 
-const char *arg_state_dir = "/var/lib/ntpwall";
+#define DEFAULT_STATE_DIR "/var/lib/ntpwall"
+#define DEFAULT_RUN_DIR "/run/ntpwall"
+
+const char *arg_state_dir = DEFAULT_STATE_DIR;
+const char *arg_run_dir;
 int arg_verbose;
 
 struct command {
@@ -31,14 +35,17 @@ static const struct command commands[] = {
 	{ "confirm", cmd_confirm_main, "keep the rules of a pending apply --confirm" },
 	{ "refresh", cmd_refresh_main, "re-resolve names, update the sets in place (cron)" },
 	{ "rollback", cmd_rollback_main, "make an earlier generation live again" },
+	{ "restore", cmd_restore_main, "make the latest generation live again, without DNS (boot)" },
 	{ "status", cmd_status_main, "generation, sets with expiry, rule counters" },
 	{ "remove", cmd_remove_main, "delete ntpwall's table (and nothing else)" },
 };
 
-enum { OPT_STATE_DIR = 256, OPT_VERSION };
+enum { OPT_STATE_DIR = 256, OPT_RUN_DIR, OPT_VERSION };
 
 static const struct cli_option global_opts[] = {
 	{ "state-dir", OPT_STATE_DIR, "DIR", "state directory (default /var/lib/ntpwall)" },
+	{ "run-dir", OPT_RUN_DIR, "DIR", "where the trusted servers are published (default "
+	  "/run/ntpwall, or STATE-DIR-run with --state-dir)" },
 	{ "verbose", 'v', NULL, "say more" },
 	{ "quiet", 'q', NULL, "say only errors" },
 	{ "version", OPT_VERSION, NULL, "print the version and exit" },
@@ -118,6 +125,21 @@ static int parse_opts(int argc, char **argv, const char *usage, const struct cli
 	return optind;
 }
 
+const char *cli_run_dir(void)
+{
+	static char *derived;
+
+	if (arg_run_dir)
+		return arg_run_dir;
+	/* A state directory of its own (tests, a second instance) publishes
+	 * beside itself, never into the system's /run/ntpwall. */
+	if (!strcmp(arg_state_dir, DEFAULT_STATE_DIR))
+		return DEFAULT_RUN_DIR;
+	if (!derived)
+		derived = xasprintf("%s-run", arg_state_dir);
+	return derived;
+}
+
 char *cli_machine_seed(void)
 {
 	char *buf = NULL;
@@ -140,6 +162,9 @@ static int global_opt(int key, const char *arg, void *data)
 	switch (key) {
 	case OPT_STATE_DIR:
 		arg_state_dir = arg;
+		break;
+	case OPT_RUN_DIR:
+		arg_run_dir = arg;
 		break;
 	case 'v':
 		arg_verbose++;

@@ -55,7 +55,94 @@ static int direct_resolve(const struct engine_net *n, const struct policy *p,
 	return engine_net_direct.resolve(n, p, o, d, out);
 }
 
+/* pool.test answers every one of these; the choice is the engine's. */
+static const char *const pool_answers[] = {
+	"203.0.113.1", "203.0.113.2", "203.0.113.3", "203.0.113.4",
+	"203.0.113.5", "203.0.113.6", "203.0.113.7", "203.0.113.8",
+};
+
+static int pool_resolve(const struct engine_net *n, const struct policy *p,
+			const struct resolve_options *o, struct diags *d, struct resolved **out)
+{
+	struct resolved *r = xcalloc(1, sizeof(*r));
+	struct resolve_name *nm;
+
+	r->names = xcalloc(1, sizeof(*r->names));
+	nm = &r->names[r->n_names++];
+	nm->name = xstrdup("pool.test");
+	nm->role = RESOLVE_ROLE_UPSTREAM;
+	nm->n_found = ARRAY_SIZE(pool_answers);
+	nm->found = xcalloc(nm->n_found, sizeof(*nm->found));
+	for (size_t i = 0; i < nm->n_found; i++) {
+		ck_assert_ptr_null(policy_parse_addr(pool_answers[i], &nm->found[i].addr));
+		nm->found[i].ttl = 130;
+	}
+	resolve_rechoose(r, p, o);
+	*out = r;
+	return 0;
+}
+
 static const struct engine_net fake_net = { direct_resolve, fake_probe, NULL };
+static const struct engine_net pool_net = { pool_resolve, fake_probe, NULL };
+static const struct engine_net *net = &fake_net;
+
+/* A recording daemon: what the kernel's upstreams4 held when it was told,
+ * and its verdicts on sources. */
+struct rec_daemon {
+	int syncs;
+	char *content;			/* last content told */
+	struct ir_ruleset *wall;	/* the kernel table when told */
+	bool foreign;			/* check: the file is someone else's */
+	bool down;			/* sync: the command fails */
+	const char *unusable;		/* sources: this address is '?' */
+};
+
+static struct rec_daemon rec;
+
+static int rec_check(const struct daemon_state *s, struct diags *d)
+{
+	if (!rec.foreign)
+		return 0;
+	diag_add(d, NULL, DIAG_ERROR, NW505_DAEMON, "%s is someone else's", s->path);
+	return -EEXIST;
+}
+
+static int rec_sync(const struct daemon_state *s, bool *changed, struct diags *d)
+{
+	*changed = !rec.content || !s->content || strcmp(rec.content, s->content);
+	if (!*changed)
+		return 0;
+	rec.syncs++;
+	free(rec.content);
+	rec.content = s->content ? xstrdup(s->content) : NULL;
+	ir_ruleset_free(rec.wall);
+	rec.wall = mem_table("t");
+	return rec.down ? -ESRCH : 0;
+}
+
+static int rec_sources(const struct daemon_state *s, struct daemon_source **out, size_t *n,
+		       struct diags *d)
+{
+	/* Every address the content names, usable but for rec.unusable. */
+	const char *p = rec.content;
+
+	*out = xcalloc(16, sizeof(**out));
+	*n = 0;
+	while (p && (p = strstr(p, "server ")) && *n < 16) {
+		char addr[64];
+
+		p += 7;
+		if (sscanf(p, "%63s", addr) != 1 || policy_parse_addr(addr, &(*out)[*n].addr))
+			continue;
+		(*out)[*n].usable = !rec.unusable || strcmp(addr, rec.unusable);
+		(*out)[*n].state = (*out)[*n].usable ? '+' : '?';
+		(*out)[*n].reach = (*out)[*n].usable ? 0377 : 0;
+		(*n)++;
+	}
+	return 0;
+}
+
+static const struct daemon_ops rec_ops = { rec_check, rec_sync, rec_sources };
 
 static const char *const POLICY_A =
 	"version: 1\ntable: t\nupstreams:\n  - server: 192.0.2.1\n  - server: 192.0.2.2\n"
@@ -92,6 +179,8 @@ static void setup(void)
 	snprintf(state_dir, sizeof(state_dir), "%s/state", dir);
 	mem_reset();
 	memset(probe_ok, 0, sizeof(probe_ok));
+	memset(&rec, 0, sizeof(rec));
+	net = &fake_net;
 }
 
 static void rm_rf(const char *path)
@@ -105,6 +194,8 @@ static void rm_rf(const char *path)
 static void teardown(void)
 {
 	rm_rf(dir);
+	free(rec.content);
+	ir_ruleset_free(rec.wall);
 }
 
 struct run {
@@ -117,7 +208,7 @@ struct run {
 static void run_init(struct run *x)
 {
 	struct engine_config cfg = {
-		.state_dir = state_dir, .backend = &backend_mem_ops, .net = &fake_net,
+		.state_dir = state_dir, .backend = &backend_mem_ops, .net = net, .daemon = &rec_ops,
 	};
 
 	memset(x, 0, sizeof(*x));
@@ -735,6 +826,194 @@ START_TEST(remove_and_rollback)
 }
 END_TEST
 
+static bool set_has(const struct ir_ruleset *rs, const char *a)
+{
+	struct policy_addr x;
+
+	ck_assert_ptr_null(policy_parse_addr(a, &x));
+	return rs && ir_set_find_elem(ir_set_find(rs, "upstreams4"), &x, 32);
+}
+
+static char *daemon_policy(const char *name, const char *extra)
+{
+	char *text = xasprintf("%sdaemon: {chrony_sources: %s/ntpwall.sources%s}\n", POLICY_A, dir,
+			       extra);
+	char *path = policy(name, text);
+
+	free(text);
+	return path;
+}
+
+/* The daemon is told while the wall holds old and new addresses, and the
+ * old ones leave after: it never polls a server the wall blocks. */
+START_TEST(daemon_told_between_add_and_remove)
+{
+	char *a = daemon_policy("a", ""), *b;
+	struct ir_ruleset *live;
+	char *text;
+
+	ck_assert_int_eq(apply(a, NULL), 0);
+	ck_assert_int_eq(rec.syncs, 1);
+	ck_assert_ptr_nonnull(strstr(rec.content, "server 192.0.2.3 iburst"));
+	ck_assert(set_has(rec.wall, "192.0.2.3"));
+	text = xasprintf("%s", POLICY_A);
+	b = policy_edit("b", "192.0.2.3", "192.0.2.4");
+	free(text);
+	text = xasprintf("cat >> '%s' <<'E'\ndaemon: {chrony_sources: %s/ntpwall.sources}\nE\n", b,
+			 dir);
+	ck_assert_int_eq(system(text), 0);
+	free(text);
+	ck_assert_int_eq(apply(b, NULL), 0);
+	ck_assert_int_eq(rec.syncs, 2);
+	ck_assert_ptr_nonnull(strstr(rec.content, "server 192.0.2.4 iburst"));
+	ck_assert_ptr_null(strstr(rec.content, "192.0.2.3"));
+	/* When the daemon was told, the wall held both. */
+	ck_assert(set_has(rec.wall, "192.0.2.3") && set_has(rec.wall, "192.0.2.4"));
+	live = mem_table("t");
+	ck_assert(!set_has(live, "192.0.2.3") && set_has(live, "192.0.2.4"));
+	ir_ruleset_free(live);
+	/* Rollback tells the daemon the generation's own sources, in step. */
+	ck_assert_int_eq(simple(OP_ROLLBACK, 0), 0);
+	ck_assert_ptr_nonnull(strstr(rec.content, "server 192.0.2.3 iburst"));
+	ck_assert(set_has(rec.wall, "192.0.2.3") && set_has(rec.wall, "192.0.2.4"));
+	/* Nothing changed: the daemon is not told again. */
+	ck_assert_int_eq(apply(a, NULL), 0);
+	ck_assert_int_eq(rec.syncs, 3);
+	/* Remove: the daemon's file goes first, then the table. */
+	ck_assert_int_eq(simple(OP_REMOVE, 0), 0);
+	ck_assert_ptr_null(rec.content);
+	ck_assert(set_has(rec.wall, "192.0.2.3"));
+	ck_assert_ptr_null(mem_table("t"));
+	free(a);
+	free(b);
+}
+END_TEST
+
+START_TEST(daemon_file_not_ours_or_daemon_down)
+{
+	char *a = daemon_policy("a", "");
+	struct engine_apply_opts o = { 0 };
+	struct engine_result r;
+
+	rec.foreign = true;
+	ck_assert_int_eq(apply(a, NULL), -EEXIST);	/* refused before the wall */
+	ck_assert_ptr_null(mem_table("t"));
+	ck_assert_int_eq(rec.syncs, 0);
+	rec.foreign = false;
+	rec.down = true;
+	ck_assert_int_eq(apply_opts(a, &o, &r), 0);	/* the wall goes on */
+	ck_assert(r.daemon_failed);
+	ck_assert(live_is(a));
+	engine_result_free(&r);
+	free(a);
+}
+END_TEST
+
+static int member_count(const struct ir_ruleset *rs)
+{
+	int n = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(pool_answers); i++)
+		n += set_has(rs, pool_answers[i]);
+	return n;
+}
+
+/* A pool member the daemon reports unusable stays until the K-th refresh
+ * in a row (a source just added is unreachable too), then is replaced;
+ * the others never move. */
+START_TEST(pool_member_replaced_after_k_daemon_reports)
+{
+	char *p = policy("p", "version: 1\ntable: t\nupstreams:\n  - pool: pool.test\n    max: 3\n"
+			 "daemon: {chrony_sources: /tmp/x.sources, replace_after: 2}\n");
+	struct ir_ruleset *first, *live;
+	struct engine_result r;
+	const char *victim = NULL;
+
+	net = &pool_net;
+	ck_assert_int_eq(apply(p, NULL), 0);
+	first = mem_table("t");
+	ck_assert_int_eq(member_count(first), 3);
+	for (size_t i = 0; i < ARRAY_SIZE(pool_answers) && !victim; i++)
+		if (set_has(first, pool_answers[i]))
+			victim = pool_answers[i];
+	for (int i = 0; i < 3; i++) {		/* healthy: nothing moves */
+		ck_assert_int_eq(refresh(p, false, &r), 0);
+		engine_result_free(&r);
+		live = mem_table("t");
+		ck_assert(ir_ruleset_equal(live, first));
+		ir_ruleset_free(live);
+	}
+	rec.unusable = victim;
+	ck_assert_int_eq(refresh(p, false, &r), 0);	/* strike 1 of 2 */
+	ck_assert_uint_eq(r.replaced, 0);
+	engine_result_free(&r);
+	live = mem_table("t");
+	ck_assert(set_has(live, victim));
+	ir_ruleset_free(live);
+	ck_assert_int_eq(refresh(p, false, &r), 0);	/* strike 2: replaced */
+	ck_assert_uint_eq(r.replaced, 1);
+	engine_result_free(&r);
+	live = mem_table("t");
+	ck_assert(!set_has(live, victim));
+	ck_assert_int_eq(member_count(live), 3);
+	for (size_t i = 0; i < ARRAY_SIZE(pool_answers); i++)	/* the others stayed */
+		if (set_has(first, pool_answers[i]) && strcmp(pool_answers[i], victim))
+			ck_assert(set_has(live, pool_answers[i]));
+	ck_assert_ptr_null(strstr(rec.content, victim));
+	ck_assert(set_has(rec.wall, victim));	/* still in the wall when told */
+	ir_ruleset_free(live);
+	ir_ruleset_free(first);
+	free(p);
+}
+END_TEST
+
+/* refresh --probe probes the current members too: a dead one goes. */
+START_TEST(refresh_probe_replaces_a_dead_member)
+{
+	char *p = policy("p", "version: 1\ntable: t\nupstreams:\n  - pool: pool.test\n    max: 3\n");
+	struct ir_ruleset *first, *live;
+	struct engine_result r;
+	size_t k = 0;
+
+	net = &pool_net;
+	ck_assert_int_eq(apply(p, NULL), 0);
+	first = mem_table("t");
+	/* Every answer is good but one of the members. */
+	for (size_t i = 0, skipped = 0; i < ARRAY_SIZE(pool_answers); i++) {
+		if (!skipped && set_has(first, pool_answers[i])) {
+			skipped = 1;
+			continue;
+		}
+		probe_ok[k++] = pool_answers[i];
+	}
+	ck_assert_int_eq(refresh(p, true, &r), 0);
+	ck_assert_uint_eq(r.replaced, 1);
+	engine_result_free(&r);
+	live = mem_table("t");
+	ck_assert_int_eq(member_count(live), 3);
+	ck_assert(!ir_ruleset_equal(live, first));
+	ir_ruleset_free(live);
+	ir_ruleset_free(first);
+	free(p);
+}
+END_TEST
+
+/* The table is gone (flushed): refresh restores it. */
+START_TEST(refresh_restores_a_flushed_table)
+{
+	char *a = policy("a", POLICY_A);
+	struct engine_result r;
+
+	ck_assert_int_eq(apply(a, NULL), 0);
+	mem_delete("t");
+	ck_assert_int_eq(refresh(a, false, &r), 0);
+	ck_assert(r.restored);
+	engine_result_free(&r);
+	ck_assert(live_is(a));
+	free(a);
+}
+END_TEST
+
 START_TEST(backend_that_cannot_open)
 {
 	char *a = policy("a", POLICY_A);
@@ -771,6 +1050,11 @@ int main(void)
 	tcase_add_test(tc, refresh_in_place_probe_and_records);
 	tcase_add_test(tc, remove_and_rollback);
 	tcase_add_test(tc, backend_that_cannot_open);
+	tcase_add_test(tc, daemon_told_between_add_and_remove);
+	tcase_add_test(tc, daemon_file_not_ours_or_daemon_down);
+	tcase_add_test(tc, pool_member_replaced_after_k_daemon_reports);
+	tcase_add_test(tc, refresh_probe_replaces_a_dead_member);
+	tcase_add_test(tc, refresh_restores_a_flushed_table);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

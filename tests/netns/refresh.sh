@@ -40,7 +40,9 @@ ok() { echo "ok: $*"; }
 nw() { "$NTPWALL" --state-dir "$S" "$@"; }
 
 ip link set lo up
-for a in 192.0.2.53 198.51.100.12 198.51.100.13; do ip addr add $a/32 dev lo; done
+for a in 192.0.2.53 198.51.100.12 198.51.100.13 198.51.100.2{1,2,3,4,5}; do
+	ip addr add $a/32 dev lo
+done
 
 # DNS: names under .test from $T/hosts (re-read on change), the rest NXDOMAIN.
 mkdir "$T/hosts"
@@ -68,8 +70,9 @@ for _ in $(seq 50); do
 done
 HOSTS_READS=2
 
-# A fake server that answers NTP on .12; nothing listens on .13.
-"$FAKE" 198.51.100.12:ok >"$T/fake.out" 2>&1 &
+# A fake server that answers NTP on .12 and the pool's addresses (refresh
+# --probe probes the pool's current members too); nothing listens on .13.
+"$FAKE" 198.51.100.12:ok 198.51.100.2{1,2,3,4,5}:ok >"$T/fake.out" 2>&1 &
 pids="$pids $!"
 
 cat >"$T/p.yaml" <<'EOF'
