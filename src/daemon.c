@@ -54,6 +54,7 @@ void daemon_state_for(const struct policy *p, const struct resolved *r,
 		out->kind = DAEMON_CHRONY;
 		out->path = xstrdup(dm->chrony_sources);
 		out->client = xstrdup(dm->chronyc ? dm->chronyc : "chronyc");
+		out->conf = xstrdup(dm->chrony_conf ? dm->chrony_conf : "/etc/chrony/chrony.conf");
 		out->command = xasprintf("%s reload sources", out->client);
 		out->content = render(render_chrony, rs, &o);
 	} else if (dm->timesyncd_conf) {
@@ -75,6 +76,7 @@ void daemon_state_free(struct daemon_state *s)
 	free(s->path);
 	free(s->command);
 	free(s->client);
+	free(s->conf);
 	free(s->content);
 	memset(s, 0, sizeof(*s));
 }
@@ -88,9 +90,10 @@ json_t *daemon_state_json(const struct daemon_state *s)
 {
 	if (s->kind == DAEMON_NONE)
 		return json_null();
-	return json_pack("{s:s, s:s, s:o, s:o, s:o}", "kind", daemon_kind_name(s->kind),
+	return json_pack("{s:s, s:s, s:o, s:o, s:o, s:o}", "kind", daemon_kind_name(s->kind),
 			 "path", s->path, "command", str_or_null(s->command), "client",
-			 str_or_null(s->client), "content", str_or_null(s->content));
+			 str_or_null(s->client), "conf", str_or_null(s->conf), "content",
+			 str_or_null(s->content));
 }
 
 static char *dup_or_null(const char *s)
@@ -100,13 +103,14 @@ static char *dup_or_null(const char *s)
 
 int daemon_state_from_json(const json_t *j, struct daemon_state *out)
 {
-	const char *kind, *path, *command = NULL, *client = NULL, *content = NULL;
+	const char *kind, *path, *command = NULL, *client = NULL, *conf = NULL, *content = NULL;
 
 	memset(out, 0, sizeof(*out));
 	if (!j || json_is_null(j))
 		return 0;
-	if (json_unpack((json_t *)j, "{s:s, s:s, s?:s, s?:s, s?:s}", "kind", &kind, "path", &path,
-			"command", &command, "client", &client, "content", &content))
+	if (json_unpack((json_t *)j, "{s:s, s:s, s?:s, s?:s, s?:s, s?:s}", "kind", &kind, "path",
+			&path, "command", &command, "client", &client, "conf", &conf, "content",
+			&content))
 		return -EINVAL;
 	for (size_t k = 1; k < ARRAY_SIZE(kind_names); k++)
 		if (!strcmp(kind, kind_names[k]))
@@ -116,6 +120,7 @@ int daemon_state_from_json(const json_t *j, struct daemon_state *out)
 	out->path = xstrdup(path);
 	out->command = dup_or_null(command);
 	out->client = dup_or_null(client);
+	out->conf = dup_or_null(conf);
 	out->content = dup_or_null(content);
 	return 0;
 }

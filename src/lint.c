@@ -115,6 +115,7 @@ static void check_daemon_keys(struct policy *p, struct diags *d)
 	} deps[] = {
 #define D(k, f) { offsetof(struct policy_daemon, k), offsetof(struct policy_daemon, f), #k, #f }
 		D(chronyc, chrony_sources), D(chrony_options, chrony_sources),
+		D(chrony_conf, chrony_sources),
 		D(timesyncd_restart, timesyncd_conf), D(ntpd_restart, ntpd_conf),
 #undef D
 	};

@@ -534,6 +534,7 @@ static const struct key_spec daemon_keys[] = {
 	{ "chrony_sources", policy_p_path, F(struct policy_daemon, chrony_sources), 0, 4095 },
 	{ "chronyc", p_cmdline, F(struct policy_daemon, chronyc), 0, 1024 },
 	{ "chrony_options", p_cmdline, F(struct policy_daemon, chrony_options), 0, 1024 },
+	{ "chrony_conf", policy_p_path, F(struct policy_daemon, chrony_conf), 0, 4095 },
 	{ "timesyncd_conf", policy_p_path, F(struct policy_daemon, timesyncd_conf), 0, 4095 },
 	{ "timesyncd_restart", p_cmdline, F(struct policy_daemon, timesyncd_restart), 0, 1024 },
 	{ "ntpd_conf", policy_p_path, F(struct policy_daemon, ntpd_conf), 0, 4095 },
@@ -782,6 +783,7 @@ void policy_free(struct policy *p)
 	free(p->daemon.chrony_sources);
 	free(p->daemon.chronyc);
 	free(p->daemon.chrony_options);
+	free(p->daemon.chrony_conf);
 	free(p->daemon.timesyncd_conf);
 	free(p->daemon.timesyncd_restart);
 	free(p->daemon.ntpd_conf);

@@ -32,6 +32,7 @@ struct daemon_state {
 	char *path;
 	char *command;
 	char *client;		/* chrony: the chronyc command line (its sources) */
+	char *conf;		/* chrony: its main configuration (the agreement check) */
 	char *content;
 };
 
@@ -75,6 +76,22 @@ struct daemon_ops {
 };
 
 extern const struct daemon_ops daemon_system;
+
+/* A server, pool or peer line of the daemon's configuration. */
+struct daemon_conf_line {
+	char *file;
+	unsigned line;
+	char *text;		/* the whole line */
+	char *kind;		/* "server", "pool", "peer" */
+	char *host;		/* address or name */
+};
+
+/* Every server, pool and peer line chrony reads from conf and what it
+ * pulls in (include, confdir, sourcedir), except the file own (ntpwall's).
+ * A missing conf is no line and 0. */
+int daemon_chrony_conf(const char *conf, const char *own, struct daemon_conf_line **out,
+		       size_t *n, struct diags *d);
+void daemon_conf_lines_free(struct daemon_conf_line *v, size_t n);
 
 /* Parse `chronyc -c -n sources` output (pure; tests feed it text). */
 int daemon_chrony_parse_sources(const char *text, struct daemon_source **out, size_t *n);

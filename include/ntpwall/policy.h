@@ -148,6 +148,7 @@ struct policy_daemon {
 	char *chrony_sources;	/* chrony sourcedir file */
 	char *chronyc;		/* reaches chronyd; NULL: "chronyc" */
 	char *chrony_options;	/* appended to every server line; NULL none */
+	char *chrony_conf;	/* checked for other sources; NULL: /etc/chrony/chrony.conf */
 	char *timesyncd_conf;	/* systemd-timesyncd drop-in */
 	char *timesyncd_restart;	/* NULL: "systemctl try-restart systemd-timesyncd" */
 	char *ntpd_conf;	/* ntpd/ntpsec include */
