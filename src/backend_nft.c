@@ -17,12 +17,12 @@
 #include <sys/socket.h>
 #include <time.h>
 
-uint32_t nft_next_seq(struct backend *b)
+uint32_t bnft_next_seq(struct backend *b)
 {
 	return b->seq++;
 }
 
-static int nft_open(struct backend **out)
+static int bnft_open(struct backend **out)
 {
 	struct backend *b = xcalloc(1, sizeof(*b));
 	int one = 1, ret;
@@ -46,13 +46,13 @@ static int nft_open(struct backend **out)
 	(void)mnl_socket_setsockopt(b->nl, NETLINK_CAP_ACK, &one, sizeof(one));
 	b->portid = mnl_socket_get_portid(b->nl);
 	b->seq = (uint32_t)time(NULL);
-	b->buf_len = NFT_RECV_BUF;
+	b->buf_len = BNFT_RECV_BUF;
 	b->buf = xmalloc(b->buf_len);
 	*out = b;
 	return 0;
 }
 
-static void nft_close(struct backend *b)
+static void bnft_close(struct backend *b)
 {
 	if (!b)
 		return;
@@ -61,7 +61,7 @@ static void nft_close(struct backend *b)
 	free(b);
 }
 
-int nft_talk(struct backend *b, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
+int bnft_talk(struct backend *b, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
 {
 	uint32_t seq = nlh->nlmsg_seq;
 	ssize_t n;
@@ -90,17 +90,17 @@ static int gen_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-int nft_generation(struct backend *b, struct backend_gen *gen)
+int bnft_generation(struct backend *b, struct backend_gen *gen)
 {
 	char buf[256];	/* nlmsghdr + nfgenmsg */
 	struct nlmsghdr *nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETGEN, AF_UNSPEC, NLM_F_ACK,
-						     nft_next_seq(b));
+						     bnft_next_seq(b));
 
 	gen->genid = 0;
-	return nft_talk(b, nlh, gen_cb, &gen->genid);
+	return bnft_talk(b, nlh, gen_cb, &gen->genid);
 }
 
-static struct nft_msg *msg_by_seq(struct nft_tx *tx, uint32_t seq)
+static struct bnft_msg *msg_by_seq(struct bnft_tx *tx, uint32_t seq)
 {
 	for (size_t i = 0; i < tx->n; i++)
 		if (tx->msgs[i].seq == seq)
@@ -110,7 +110,7 @@ static struct nft_msg *msg_by_seq(struct nft_tx *tx, uint32_t seq)
 
 static int extack_cb(const struct nlattr *attr, void *data)
 {
-	struct nft_msg *m = data;
+	struct bnft_msg *m = data;
 
 	switch (mnl_attr_get_type(attr)) {
 	case NLMSGERR_ATTR_MSG:
@@ -129,7 +129,7 @@ static int extack_cb(const struct nlattr *attr, void *data)
 static int ack_cb(const struct nlmsghdr *nlh, void *data)
 {
 	const struct nlmsgerr *err = mnl_nlmsg_get_payload(nlh);
-	struct nft_msg *m;
+	struct bnft_msg *m;
 	size_t hlen = sizeof(*err);
 
 	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*err)))
@@ -164,7 +164,7 @@ static void size_buffers(struct backend *b, size_t len, size_t n)
 /* Send the whole batch in one sendmsg() and drain the replies. The batch
  * runs synchronously inside sendmsg, so every reply is queued by then and
  * the drain never blocks. */
-static int tx_send(struct backend *b, struct nft_tx *tx)
+static int tx_send(struct backend *b, struct bnft_tx *tx)
 {
 	mnl_cb_t ctl[NLMSG_MIN_TYPE] = { [NLMSG_ERROR] = ack_cb };
 	struct sockaddr_nl snl = { .nl_family = AF_NETLINK };
@@ -231,7 +231,7 @@ static bool elem_at(const struct nlmsghdr *nlh, uint32_t offs, char *out, size_t
 
 /* "what: why (kernel message)" for one failed message, at the rule's or
  * set's policy location when there is one. */
-static void report(const struct nft_tx *tx, const struct nft_msg *m, struct diags *d)
+static void report(const struct bnft_tx *tx, const struct bnft_msg *m, struct diags *d)
 {
 	const struct ir_ruleset *rs = tx->rs;
 	char addr[64] = "";
@@ -241,52 +241,52 @@ static void report(const struct nft_tx *tx, const struct nft_msg *m, struct diag
 	const struct ir_rule *r;
 
 	switch (m->kind) {
-	case NFT_OBJ_BEGIN:
+	case BNFT_OBJ_BEGIN:
 		diag_add(d, NULL, DIAG_ERROR, NW501_KERNEL, "transaction: %s%s%s", why, sep, ext);
 		break;
-	case NFT_OBJ_TABLE:
+	case BNFT_OBJ_TABLE:
 		diag_add(d, NULL, DIAG_ERROR, NW501_KERNEL, "table inet %s: %s%s%s", tx->table, why,
 			 sep, ext);
 		break;
-	case NFT_OBJ_SET:
-	case NFT_OBJ_ELEMS:
-		if (m->kind == NFT_OBJ_ELEMS && m->nlh && m->offs &&
+	case BNFT_OBJ_SET:
+	case BNFT_OBJ_ELEMS:
+		if (m->kind == BNFT_OBJ_ELEMS && m->nlh && m->offs &&
 		    elem_at(m->nlh, m->offs, addr, sizeof(addr)))
 			diag_add(d, &rs->sets[m->set].loc, DIAG_ERROR, NW501_KERNEL,
 				 "set %s element %s: %s%s%s", rs->sets[m->set].name, addr, why, sep,
 				 ext);
 		else
 			diag_add(d, &rs->sets[m->set].loc, DIAG_ERROR, NW501_KERNEL, "set %s%s: %s%s%s",
-				 rs->sets[m->set].name, m->kind == NFT_OBJ_ELEMS ? " elements" : "",
+				 rs->sets[m->set].name, m->kind == BNFT_OBJ_ELEMS ? " elements" : "",
 				 why, sep, ext);
 		break;
-	case NFT_OBJ_CHAIN:
+	case BNFT_OBJ_CHAIN:
 		diag_add(d, NULL, DIAG_ERROR, NW501_KERNEL, "chain %s: %s%s%s",
 			 rs->chains[m->chain].name, why, sep, ext);
 		break;
-	case NFT_OBJ_RULE:
-	case NFT_OBJ_ANON:
+	case BNFT_OBJ_RULE:
+	case BNFT_OBJ_ANON:
 		r = &rs->chains[m->chain].rules[m->rule];
 		diag_add(d, &r->loc, DIAG_ERROR, NW501_KERNEL, "chain %s rule %zu%s%s%s%s: %s%s%s",
 			 rs->chains[m->chain].name, m->rule + 1, r->comment ? " (" : "",
 			 r->comment ? r->comment : "", r->comment ? ")" : "",
-			 m->kind == NFT_OBJ_ANON ? " anonymous set" : "", why, sep, ext);
+			 m->kind == BNFT_OBJ_ANON ? " anonymous set" : "", why, sep, ext);
 		break;
 	}
 }
 
 /* The outcome: 0 when committed; -ERESTART for a stale genid; else the
  * first error (-EINVAL when it was about our content), every error in d. */
-static int tx_result(struct nft_tx *tx, struct diags *d)
+static int tx_result(struct bnft_tx *tx, struct diags *d)
 {
 	int first = 0;
 
 	for (size_t i = 0; i < tx->n; i++) {
-		const struct nft_msg *m = &tx->msgs[i];
+		const struct bnft_msg *m = &tx->msgs[i];
 
 		if (!m->err)
 			continue;
-		if (m->kind == NFT_OBJ_BEGIN && m->err == -ERESTART)
+		if (m->kind == BNFT_OBJ_BEGIN && m->err == -ERESTART)
 			return -ERESTART;
 		/* A generation change found at commit comes on the first message. */
 		if (i == 1 && m->err == -ERESTART)
@@ -307,7 +307,7 @@ static int tx_result(struct nft_tx *tx, struct diags *d)
 }
 
 /* Send a built transaction and collect its outcome; frees tx. */
-static int send_tx(struct backend *b, struct nft_tx *tx, int built, struct diags *d)
+static int send_tx(struct backend *b, struct bnft_tx *tx, int built, struct diags *d)
 {
 	int ret = built;
 
@@ -318,7 +318,7 @@ static int send_tx(struct backend *b, struct nft_tx *tx, int built, struct diags
 		else
 			diag_add(d, NULL, DIAG_ERROR, NW501_KERNEL, "building the transaction: %s",
 				 strerror(-ret));
-		nft_tx_free(tx);
+		bnft_tx_free(tx);
 		return ret;
 	}
 	ret = tx_send(b, tx);
@@ -327,48 +327,48 @@ static int send_tx(struct backend *b, struct nft_tx *tx, int built, struct diags
 			 strerror(-ret));
 	else
 		ret = tx_result(tx, d);
-	nft_tx_free(tx);
+	bnft_tx_free(tx);
 	return ret;
 }
 
 static int run_tx(struct backend *b, const struct ir_ruleset *rs, const char *table,
 		  const char *old_table, const struct backend_gen *expect, struct diags *d)
 {
-	struct nft_tx tx;
-	int built = nft_tx_build(b, &tx, rs, table, old_table, expect);
+	struct bnft_tx tx;
+	int built = bnft_tx_build(b, &tx, rs, table, old_table, expect);
 
 	return send_tx(b, &tx, built, d);
 }
 
-static int nft_apply(struct backend *b, const struct ir_ruleset *rs, const char *old_table,
-		     const struct backend_gen *expect, struct diags *d)
+static int bnft_apply(struct backend *b, const struct ir_ruleset *rs, const char *old_table,
+		      const struct backend_gen *expect, struct diags *d)
 {
 	return run_tx(b, rs, rs->table, old_table, expect, d);
 }
 
-static int nft_update(struct backend *b, const struct ir_ruleset *rs,
-		      const struct ruleset_delta *delta, const struct backend_gen *expect,
-		      struct diags *d)
+static int bnft_update(struct backend *b, const struct ir_ruleset *rs,
+		       const struct ruleset_delta *delta, const struct backend_gen *expect,
+		       struct diags *d)
 {
-	struct nft_tx tx;
-	int built = nft_tx_build_update(b, &tx, rs, delta, expect);
+	struct bnft_tx tx;
+	int built = bnft_tx_build_update(b, &tx, rs, delta, expect);
 
 	return send_tx(b, &tx, built, d);
 }
 
-static int nft_remove(struct backend *b, const char *table, const struct backend_gen *expect,
-		      struct diags *d)
+static int bnft_remove(struct backend *b, const char *table, const struct backend_gen *expect,
+		       struct diags *d)
 {
 	return run_tx(b, NULL, table, NULL, expect, d);
 }
 
 const struct backend_ops backend_nft_ops = {
 	.name = "nft",
-	.open = nft_open,
-	.close = nft_close,
-	.generation = nft_generation,
-	.read = nft_read,
-	.apply = nft_apply,
-	.update = nft_update,
-	.remove = nft_remove,
+	.open = bnft_open,
+	.close = bnft_close,
+	.generation = bnft_generation,
+	.read = bnft_read,
+	.apply = bnft_apply,
+	.update = bnft_update,
+	.remove = bnft_remove,
 };

@@ -39,7 +39,7 @@ static int lower_comment(const char *comment, struct nftnl_rule *nr)
 
 	if (!comment)
 		return 0;
-	if (strlen(comment) > NFT_COMMENT_MAX)
+	if (strlen(comment) > BNFT_COMMENT_MAX)
 		return -ENAMETOOLONG;
 	ud = nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN);
 	if (!nftnl_udata_put_strz(ud, NFTNL_UDATA_RULE_COMMENT, comment)) {
@@ -52,13 +52,13 @@ static int lower_comment(const char *comment, struct nftnl_rule *nr)
 	return 0;
 }
 
-int nft_rule_lower(struct nft_lower_ctx *c, const struct ir_rule *r, struct nftnl_rule *nr)
+int bnft_rule_lower(struct bnft_lower_ctx *c, const struct ir_rule *r, struct nftnl_rule *nr)
 {
 	int ret;
 
 	c->n_anon = 0;
 	for (size_t i = 0; i < r->n_matches; i++) {
-		ret = nft_match_lower(c, &r->matches[i], nr);
+		ret = bnft_match_lower(c, &r->matches[i], nr);
 		if (ret < 0)
 			return ret;
 	}
@@ -177,22 +177,22 @@ static int comment_cb(const struct nftnl_udata *attr, void *data)
 	return MNL_CB_OK;
 }
 
-static size_t raise_match(const struct nft_raise_ctx *c, const struct nft_cursor *cur,
+static size_t raise_match(const struct bnft_raise_ctx *c, const struct bnft_cursor *cur,
 			  struct ir_rule *out)
 {
-	struct ir_match m[NFT_RAISE_MAX];
-	size_t n, k = nft_match_raise(c, cur, m, &n);
+	struct ir_match m[BNFT_RAISE_MAX];
+	size_t n, k = bnft_match_raise(c, cur, m, &n);
 
 	for (size_t i = 0; i < n; i++)
 		*ir_rule_add_match(out, m[i].type) = m[i];
 	return k;
 }
 
-int nft_rule_raise(const struct nft_raise_ctx *c, const struct nftnl_rule *nr,
-		   struct ir_rule *out)
+int bnft_rule_raise(const struct bnft_raise_ctx *c, const struct nftnl_rule *nr,
+		    struct ir_rule *out)
 {
 	struct nftnl_expr_iter *it = nftnl_expr_iter_create(nr);
-	struct nft_cursor cur = { 0 };
+	struct bnft_cursor cur = { 0 };
 	size_t cap = 0;
 	bool stmts = false;
 	struct nftnl_expr *e;
@@ -212,8 +212,8 @@ int nft_rule_raise(const struct nft_raise_ctx *c, const struct nftnl_rule *nr,
 			continue;
 		}
 		/* Anything after a verdict, or a statement twice, is not ours. */
-		if (out->verdict || !raise_stmt(nft_at(&cur, 0), out))
-			add_unknown(out, nft_at(&cur, 0));
+		if (out->verdict || !raise_stmt(bnft_at(&cur, 0), out))
+			add_unknown(out, bnft_at(&cur, 0));
 		stmts = true;
 		cur.i++;
 	}
