@@ -335,7 +335,7 @@ static int run_tx(struct backend *b, const struct ir_ruleset *rs, const char *ta
 		  const char *old_table, const struct backend_gen *expect, struct diags *d)
 {
 	struct bnft_tx tx;
-	int built = bnft_tx_build(b, &tx, rs, table, old_table, expect);
+	int built = bnft_tx_build(&tx, &b->seq, rs, table, old_table, expect);
 
 	return send_tx(b, &tx, built, d);
 }
@@ -351,7 +351,7 @@ static int bnft_update(struct backend *b, const struct ir_ruleset *rs,
 		       struct diags *d)
 {
 	struct bnft_tx tx;
-	int built = bnft_tx_build_update(b, &tx, rs, delta, expect);
+	int built = bnft_tx_build_update(&tx, &b->seq, rs, delta, expect);
 
 	return send_tx(b, &tx, built, d);
 }

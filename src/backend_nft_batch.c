@@ -28,7 +28,7 @@
  * message's other attributes. */
 #define ELEM_NEST_MAX 60000u
 
-static struct bnft_msg *msg_add(struct backend *b, struct bnft_tx *tx, enum bnft_msg_kind kind)
+static struct bnft_msg *msg_add(struct bnft_tx *tx, enum bnft_msg_kind kind)
 {
 	struct bnft_msg *m;
 
@@ -36,7 +36,7 @@ static struct bnft_msg *msg_add(struct backend *b, struct bnft_tx *tx, enum bnft
 	m = &tx->msgs[tx->n++];
 	memset(m, 0, sizeof(*m));
 	m->kind = kind;
-	m->seq = bnft_next_seq(b);
+	m->seq = tx->next_seq++;
 	return m;
 }
 
@@ -64,7 +64,7 @@ static void msg_end(struct bnft_tx *tx, struct bnft_msg *m)
 /* NEWTABLE, DELTABLE (, NEWTABLE): the first makes sure the DELTABLE has
  * a table to delete (an absent one is ENOENT), so replace and remove work
  * whether or not the table exists. */
-static void table_msgs(struct backend *b, struct bnft_tx *tx, const char *name, bool create)
+static void table_msgs(struct bnft_tx *tx, const char *name, bool create)
 {
 	static const uint16_t types[] = { NFT_MSG_NEWTABLE, NFT_MSG_DELTABLE, NFT_MSG_NEWTABLE };
 	struct nftnl_table *t = nftnl_table_alloc();
@@ -75,7 +75,7 @@ static void table_msgs(struct backend *b, struct bnft_tx *tx, const char *name, 
 	 * process's socket (netlink-notes §6). */
 	nftnl_table_set_u32(t, NFTNL_TABLE_FLAGS, 0);
 	for (size_t i = 0; i < n; i++) {
-		struct bnft_msg *m = msg_add(b, tx, BNFT_OBJ_TABLE);
+		struct bnft_msg *m = msg_add(tx, BNFT_OBJ_TABLE);
 		struct nlmsghdr *nlh = msg_hdr(tx, m, types[i],
 					       types[i] == NFT_MSG_NEWTABLE ? NLM_F_CREATE : 0);
 
@@ -98,10 +98,10 @@ static uint32_t set_flags(uint32_t f)
 	return k;
 }
 
-static void set_msg(struct backend *b, struct bnft_tx *tx, const struct ir_set *s, size_t idx)
+static void set_msg(struct bnft_tx *tx, const struct ir_set *s, size_t idx)
 {
 	struct nftnl_set *ns = nftnl_set_alloc();
-	struct bnft_msg *m = msg_add(b, tx, BNFT_OBJ_SET);
+	struct bnft_msg *m = msg_add(tx, BNFT_OBJ_SET);
 	struct nlmsghdr *nlh;
 
 	m->set = idx;
@@ -200,11 +200,11 @@ static struct nftnl_set *chunk_new(const char *table, const char *set, uint32_t 
 	return c;
 }
 
-static void chunk_flush_type(struct backend *b, struct bnft_tx *tx, struct nftnl_set *c,
+static void chunk_flush_type(struct bnft_tx *tx, struct nftnl_set *c,
 			     uint16_t type, enum bnft_msg_kind kind, size_t set, size_t chain,
 			     size_t rule)
 {
-	struct bnft_msg *m = msg_add(b, tx, kind);
+	struct bnft_msg *m = msg_add(tx, kind);
 	struct nlmsghdr *nlh = msg_hdr(tx, m, type,
 				       type == NFT_MSG_NEWSETELEM ? NLM_F_CREATE : 0);
 
@@ -216,10 +216,10 @@ static void chunk_flush_type(struct backend *b, struct bnft_tx *tx, struct nftnl
 	nftnl_set_free(c);
 }
 
-static void chunk_flush(struct backend *b, struct bnft_tx *tx, struct nftnl_set *c,
+static void chunk_flush(struct bnft_tx *tx, struct nftnl_set *c,
 			enum bnft_msg_kind kind, size_t set, size_t chain, size_t rule)
 {
-	chunk_flush_type(b, tx, c, NFT_MSG_NEWSETELEM, kind, set, chain, rule);
+	chunk_flush_type(tx, c, NFT_MSG_NEWSETELEM, kind, set, chain, rule);
 }
 
 /* Elements of set s (index idx in tx->rs) in messages of type (NEW or DEL
@@ -234,7 +234,7 @@ struct elem_batch {
 	size_t n;
 };
 
-static void elem_msgs_of(struct backend *b, struct bnft_tx *tx, const struct elem_batch *eb)
+static void elem_msgs_of(struct bnft_tx *tx, const struct elem_batch *eb)
 {
 	const struct ir_set *s = eb->s;
 	unsigned klen = s->key == IR_KEY_IPV4 ? 4 : 16;
@@ -248,7 +248,7 @@ static void elem_msgs_of(struct backend *b, struct bnft_tx *tx, const struct ele
 		size_t sz = elem_size(el, klen, interval);
 
 		if (c && used + sz > ELEM_NEST_MAX) {
-			chunk_flush_type(b, tx, c, eb->type, BNFT_OBJ_ELEMS, eb->idx, 0, 0);
+			chunk_flush_type(tx, c, eb->type, BNFT_OBJ_ELEMS, eb->idx, 0, 0);
 			c = NULL;
 		}
 		if (!c) {
@@ -259,17 +259,17 @@ static void elem_msgs_of(struct backend *b, struct bnft_tx *tx, const struct ele
 		used += sz;
 	}
 	if (c)
-		chunk_flush_type(b, tx, c, eb->type, BNFT_OBJ_ELEMS, eb->idx, 0, 0);
+		chunk_flush_type(tx, c, eb->type, BNFT_OBJ_ELEMS, eb->idx, 0, 0);
 }
 
-static void elem_msgs(struct backend *b, struct bnft_tx *tx, const struct ir_set *s, size_t idx)
+static void elem_msgs(struct bnft_tx *tx, const struct ir_set *s, size_t idx)
 {
 	struct elem_batch eb = { s, idx, bnft_set_id(idx), NFT_MSG_NEWSETELEM, NULL, 0 };
 
-	elem_msgs_of(b, tx, &eb);
+	elem_msgs_of(tx, &eb);
 }
 
-static void chain_msg(struct backend *b, struct bnft_tx *tx, const struct ir_chain *ch, size_t idx)
+static void chain_msg(struct bnft_tx *tx, const struct ir_chain *ch, size_t idx)
 {
 	static const uint32_t hooks[] = {
 		[IR_HOOK_PREROUTING] = NF_INET_PRE_ROUTING,
@@ -280,7 +280,7 @@ static void chain_msg(struct backend *b, struct bnft_tx *tx, const struct ir_cha
 		[IR_HOOK_INGRESS] = NF_INET_INGRESS,
 	};
 	struct nftnl_chain *c = nftnl_chain_alloc();
-	struct bnft_msg *m = msg_add(b, tx, BNFT_OBJ_CHAIN);
+	struct bnft_msg *m = msg_add(tx, BNFT_OBJ_CHAIN);
 	struct nlmsghdr *nlh;
 
 	m->chain = idx;
@@ -299,13 +299,13 @@ static void chain_msg(struct backend *b, struct bnft_tx *tx, const struct ir_cha
 }
 
 /* The anonymous constant sets a rule needs, before the rule. */
-static void anon_msgs(struct backend *b, struct bnft_tx *tx, const struct bnft_lower_ctx *lc,
+static void anon_msgs(struct bnft_tx *tx, const struct bnft_lower_ctx *lc,
 		      size_t chain, size_t rule)
 {
 	for (size_t i = 0; i < lc->n_anon; i++) {
 		const struct bnft_anon *a = &lc->anon[i];
 		struct nftnl_set *ns = nftnl_set_alloc(), *c;
-		struct bnft_msg *m = msg_add(b, tx, BNFT_OBJ_ANON);
+		struct bnft_msg *m = msg_add(tx, BNFT_OBJ_ANON);
 		struct nlmsghdr *nlh;
 
 		m->chain = chain;
@@ -327,11 +327,11 @@ static void anon_msgs(struct backend *b, struct bnft_tx *tx, const struct bnft_l
 			nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, &a->vals[j], 1);
 			nftnl_set_elem_add(c, e);
 		}
-		chunk_flush(b, tx, c, BNFT_OBJ_ANON, 0, chain, rule);
+		chunk_flush(tx, c, BNFT_OBJ_ANON, 0, chain, rule);
 	}
 }
 
-static int rule_msgs(struct backend *b, struct bnft_tx *tx, struct bnft_lower_ctx *lc,
+static int rule_msgs(struct bnft_tx *tx, struct bnft_lower_ctx *lc,
 		     size_t chain, size_t rule)
 {
 	const struct ir_chain *ch = &tx->rs->chains[chain];
@@ -347,8 +347,8 @@ static int rule_msgs(struct backend *b, struct bnft_tx *tx, struct bnft_lower_ct
 		nftnl_rule_free(r);
 		return ret;
 	}
-	anon_msgs(b, tx, lc, chain, rule);
-	m = msg_add(b, tx, BNFT_OBJ_RULE);
+	anon_msgs(tx, lc, chain, rule);
+	m = msg_add(tx, BNFT_OBJ_RULE);
 	m->chain = chain;
 	m->rule = rule;
 	nlh = msg_hdr(tx, m, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND);
@@ -358,24 +358,24 @@ static int rule_msgs(struct backend *b, struct bnft_tx *tx, struct bnft_lower_ct
 	return 0;
 }
 
-static int content_msgs(struct backend *b, struct bnft_tx *tx)
+static int content_msgs(struct bnft_tx *tx)
 {
 	const struct ir_ruleset *rs = tx->rs;
 	struct bnft_lower_ctx lc = { .rs = rs, .next_id = (uint32_t)rs->n_sets + 1 };
 	int ret;
 
 	for (size_t i = 0; i < rs->n_sets; i++) {
-		set_msg(b, tx, &rs->sets[i], i);
-		elem_msgs(b, tx, &rs->sets[i], i);
+		set_msg(tx, &rs->sets[i], i);
+		elem_msgs(tx, &rs->sets[i], i);
 	}
 	for (size_t i = 0; i < rs->n_chains; i++)
-		chain_msg(b, tx, &rs->chains[i], i);
+		chain_msg(tx, &rs->chains[i], i);
 	for (size_t i = 0; i < rs->n_chains; i++) {
 		for (size_t j = 0; j < rs->chains[i].n_rules; j++) {
-			ret = rule_msgs(b, tx, &lc, i, j);
+			ret = rule_msgs(tx, &lc, i, j);
 			if (ret < 0) {
 				/* Name the rule like a kernel error would. */
-				struct bnft_msg *m = msg_add(b, tx, BNFT_OBJ_RULE);
+				struct bnft_msg *m = msg_add(tx, BNFT_OBJ_RULE);
 
 				m->chain = i;
 				m->rule = j;
@@ -387,9 +387,9 @@ static int content_msgs(struct backend *b, struct bnft_tx *tx)
 	return 0;
 }
 
-static void begin_msg(struct backend *b, struct bnft_tx *tx, const struct backend_gen *expect)
+static void begin_msg(struct bnft_tx *tx, const struct backend_gen *expect)
 {
-	struct bnft_msg *m = msg_add(b, tx, BNFT_OBJ_BEGIN);
+	struct bnft_msg *m = msg_add(tx, BNFT_OBJ_BEGIN);
 	struct nlmsghdr *nlh = nftnl_batch_begin(nftnl_batch_buffer(tx->batch), m->seq);
 
 	/* 0 means "don't check" to the kernel; a real genid is never 0 here. */
@@ -399,44 +399,50 @@ static void begin_msg(struct backend *b, struct bnft_tx *tx, const struct backen
 	msg_end(tx, m);
 }
 
-static void end_msg(struct backend *b, struct bnft_tx *tx)
+static void end_msg(struct bnft_tx *tx)
 {
-	nftnl_batch_end(nftnl_batch_buffer(tx->batch), bnft_next_seq(b));
+	nftnl_batch_end(nftnl_batch_buffer(tx->batch), tx->next_seq++);
 	nftnl_batch_update(tx->batch);
 }
 
-int bnft_tx_build(struct backend *b, struct bnft_tx *tx, const struct ir_ruleset *rs,
-		  const char *table, const char *old_table, const struct backend_gen *expect)
+static int tx_init(struct bnft_tx *tx, uint32_t seq, const struct ir_ruleset *rs,
+		   const char *table)
 {
-	int ret = 0;
-
 	memset(tx, 0, sizeof(*tx));
 	tx->rs = rs;
 	tx->table = table;
+	tx->next_seq = seq;
 	tx->batch = nftnl_batch_alloc(BATCH_PAGE, BATCH_OVERRUN);
-	if (!tx->batch)
-		return -ENOMEM;
-	begin_msg(b, tx, expect);
+	return tx->batch ? 0 : -ENOMEM;
+}
+
+int bnft_tx_build(struct bnft_tx *tx, uint32_t *seq, const struct ir_ruleset *rs,
+		  const char *table, const char *old_table, const struct backend_gen *expect)
+{
+	int ret = tx_init(tx, *seq, rs, table);
+
+	if (ret < 0)
+		return ret;
+	begin_msg(tx, expect);
 	/* A renamed table: the old one goes in the same transaction. */
 	if (old_table && strcmp(old_table, table))
-		table_msgs(b, tx, old_table, false);
-	table_msgs(b, tx, table, rs != NULL);
+		table_msgs(tx, old_table, false);
+	table_msgs(tx, table, rs != NULL);
 	if (rs)
-		ret = content_msgs(b, tx);
-	end_msg(b, tx);
+		ret = content_msgs(tx);
+	end_msg(tx);
+	*seq = tx->next_seq;
 	return ret;
 }
 
-int bnft_tx_build_update(struct backend *b, struct bnft_tx *tx, const struct ir_ruleset *rs,
+int bnft_tx_build_update(struct bnft_tx *tx, uint32_t *seq, const struct ir_ruleset *rs,
 			 const struct ruleset_delta *d, const struct backend_gen *expect)
 {
-	memset(tx, 0, sizeof(*tx));
-	tx->rs = rs;
-	tx->table = rs->table;
-	tx->batch = nftnl_batch_alloc(BATCH_PAGE, BATCH_OVERRUN);
-	if (!tx->batch)
-		return -ENOMEM;
-	begin_msg(b, tx, expect);
+	int ret = tx_init(tx, *seq, rs, rs->table);
+
+	if (ret < 0)
+		return ret;
+	begin_msg(tx, expect);
 	/* Every deletion before any addition: a renewed element is deleted
 	 * and added back in the same transaction, with no gap. */
 	for (size_t i = 0; i < d->n_sets; i++) {
@@ -444,16 +450,17 @@ int bnft_tx_build_update(struct backend *b, struct bnft_tx *tx, const struct ir_
 		struct elem_batch eb = { sd->set, (size_t)(sd->set - rs->sets), 0,
 					 NFT_MSG_DELSETELEM, sd->del, sd->n_del };
 
-		elem_msgs_of(b, tx, &eb);
+		elem_msgs_of(tx, &eb);
 	}
 	for (size_t i = 0; i < d->n_sets; i++) {
 		const struct set_delta *sd = &d->sets[i];
 		struct elem_batch eb = { sd->set, (size_t)(sd->set - rs->sets), 0,
 					 NFT_MSG_NEWSETELEM, sd->add, sd->n_add };
 
-		elem_msgs_of(b, tx, &eb);
+		elem_msgs_of(tx, &eb);
 	}
-	end_msg(b, tx);
+	end_msg(tx);
+	*seq = tx->next_seq;
 	return 0;
 }
 

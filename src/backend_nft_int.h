@@ -171,17 +171,21 @@ struct bnft_tx {
 	size_t n, cap;
 	const struct ir_ruleset *rs;	/* NULL for a removal */
 	const char *table;
+	uint32_t next_seq;		/* while building */
 	bool enobufs;			/* replies were lost */
 };
 
 /* Build the batch that replaces rs->table by rs (or, rs NULL, deletes
  * table), deleting old_table too when non-NULL and different, with the
- * genid check when expect is non-NULL. */
-int bnft_tx_build(struct backend *b, struct bnft_tx *tx, const struct ir_ruleset *rs,
+ * genid check when expect is non-NULL. Messages are numbered from *seq on,
+ * and *seq is left past the last one: building needs no socket. Free tx
+ * with bnft_tx_free() whatever this returns: -ENOMEM, or (with the failed
+ * rule as tx's last message) a lowering error of bnft_rule_lower(). */
+int bnft_tx_build(struct bnft_tx *tx, uint32_t *seq, const struct ir_ruleset *rs,
 		  const char *table, const char *old_table, const struct backend_gen *expect);
 /* Build the batch that changes only elements of rs's existing sets: d's
- * deletions, then its additions (d's sets point into rs). */
-int bnft_tx_build_update(struct backend *b, struct bnft_tx *tx, const struct ir_ruleset *rs,
+ * deletions, then its additions (d's sets point into rs); seq as above. */
+int bnft_tx_build_update(struct bnft_tx *tx, uint32_t *seq, const struct ir_ruleset *rs,
 			 const struct ruleset_delta *d, const struct backend_gen *expect);
 /* Free what bnft_tx_build made. */
 void bnft_tx_free(struct bnft_tx *tx);

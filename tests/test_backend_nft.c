@@ -479,6 +479,37 @@ START_TEST(refusals)
 }
 END_TEST
 
+/* A batch is built without a socket: its messages are numbered from the
+ * caller's counter, each says what it is about, and the counter is left
+ * past END. */
+START_TEST(build_without_socket)
+{
+	static const enum bnft_msg_kind want[] = {
+		BNFT_OBJ_BEGIN, BNFT_OBJ_TABLE, BNFT_OBJ_TABLE, BNFT_OBJ_TABLE,
+		BNFT_OBJ_SET, BNFT_OBJ_SET, BNFT_OBJ_SET, BNFT_OBJ_CHAIN,
+		BNFT_OBJ_ANON, BNFT_OBJ_ANON, BNFT_OBJ_RULE,
+	};
+	struct ir_chain *c = ir_chain_add(rs, "in", IR_HOOK_INPUT, 0);
+	struct ir_rule *r = ir_rule_add(c, "modes", NULL);
+	uint32_t seq = 1000;
+	struct bnft_tx tx;
+
+	ir_rule_match_set(r, IR_MATCH_SADDR_SET, "up4");
+	ir_rule_match_num(r, IR_MATCH_NTP_MODE, (1u << 6) | (1u << 7));
+	r->verdict = IR_VERDICT_DROP;
+	ck_assert_int_eq(bnft_tx_build(&tx, &seq, rs, rs->table, NULL, NULL), 0);
+	ck_assert_uint_eq(tx.n, ARRAY_SIZE(want));
+	for (size_t i = 0; i < tx.n; i++) {
+		ck_assert_int_eq(tx.msgs[i].kind, want[i]);
+		ck_assert_uint_eq(tx.msgs[i].seq, 1000 + i);
+		ck_assert_uint_eq(tx.msgs[i].nlh->nlmsg_seq, 1000 + i);
+	}
+	ck_assert_uint_eq(tx.msgs[10].rule, 0);
+	ck_assert_uint_eq(seq, 1000 + tx.n + 1);
+	bnft_tx_free(&tx);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("backend_nft");
@@ -496,6 +527,7 @@ int main(void)
 	tcase_add_test(tc, every_attribute);
 	tcase_add_test(tc, unknown_kept);
 	tcase_add_test(tc, refusals);
+	tcase_add_test(tc, build_without_socket);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
