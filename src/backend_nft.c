@@ -1,53 +1,36 @@
-/* The nft backend through libnftnl + libmnl: the netlink socket, the
- * ruleset generation, and sending a transaction in one sendmsg() then
- * draining every reply, mapping each kernel error (with its extended ACK
- * message and offset) back to the set, element, chain or rule it is about. */
-#include "backend_nft_int.h"
+/* The nft backend through libnftnl + libmnl: the backend_ops table, and a
+ * transaction from start to end: built (backend_nft_batch.c), sent over the
+ * transport (backend_nft_sock.c), every reply mapped back, with the
+ * kernel's extended ACK message and offset, to the set, element, chain or
+ * rule it is about. Read-back is backend_nft_read.c. This is the top of the
+ * backend: the files below it never call up into it. */
+#include "backend_nft_batch.h"
+#include "backend_nft_read.h"
+#include "backend_nft_sock.h"
 #include "ntpwall/util.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <libnftnl/batch.h>
-#include <libnftnl/common.h>
-#include <libnftnl/gen.h>
+#include <libmnl/libmnl.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netlink.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <time.h>
 
-uint32_t bnft_next_seq(struct backend *b)
-{
-	return b->seq++;
-}
+struct backend {
+	struct bnft_sock sock;
+};
 
 static int bnft_open(struct backend **out)
 {
 	struct backend *b = xcalloc(1, sizeof(*b));
-	int one = 1, ret;
+	int ret = bnft_sock_open(&b->sock);
 
 	*out = NULL;
-	b->nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
-	if (!b->nl) {
-		ret = -errno;
+	if (ret < 0) {
 		free(b);
 		return ret;
 	}
-	if (mnl_socket_bind(b->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-		ret = -errno;
-		mnl_socket_close(b->nl);
-		free(b);
-		return ret;
-	}
-	/* Extended ACK for the kernel's messages; CAP_ACK so an error does
-	 * not echo the whole (up to 64 KiB) offending message. */
-	(void)mnl_socket_setsockopt(b->nl, NETLINK_EXT_ACK, &one, sizeof(one));
-	(void)mnl_socket_setsockopt(b->nl, NETLINK_CAP_ACK, &one, sizeof(one));
-	b->portid = mnl_socket_get_portid(b->nl);
-	b->seq = (uint32_t)time(NULL);
-	b->buf_len = BNFT_RECV_BUF;
-	b->buf = xmalloc(b->buf_len);
 	*out = b;
 	return 0;
 }
@@ -56,48 +39,19 @@ static void bnft_close(struct backend *b)
 {
 	if (!b)
 		return;
-	mnl_socket_close(b->nl);
-	free(b->buf);
+	bnft_sock_close(&b->sock);
 	free(b);
 }
 
-int bnft_talk(struct backend *b, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
+static int bnft_generation(struct backend *b, struct backend_gen *gen)
 {
-	uint32_t seq = nlh->nlmsg_seq;
-	ssize_t n;
-	int ret;
-
-	if (mnl_socket_sendto(b->nl, nlh, nlh->nlmsg_len) < 0)
-		return -errno;
-	do {
-		n = mnl_socket_recvfrom(b->nl, b->buf, b->buf_len);
-		if (n < 0)
-			return -errno;
-		ret = mnl_cb_run(b->buf, (size_t)n, seq, b->portid, cb, data);
-		if (ret < 0)
-			return errno ? -errno : -EIO;
-	} while (ret > 0);
-	return 0;
+	return bnft_sock_generation(&b->sock, &gen->genid);
 }
 
-static int gen_cb(const struct nlmsghdr *nlh, void *data)
+static int bnft_read_table(struct backend *b, const char *table, struct ir_ruleset **out,
+			   struct backend_gen *gen)
 {
-	struct nftnl_gen *g = nftnl_gen_alloc();
-
-	if (nftnl_gen_nlmsg_parse(nlh, g) == 0)
-		*(uint32_t *)data = nftnl_gen_get_u32(g, NFTNL_GEN_ID);
-	nftnl_gen_free(g);
-	return MNL_CB_OK;
-}
-
-int bnft_generation(struct backend *b, struct backend_gen *gen)
-{
-	char buf[256];	/* nlmsghdr + nfgenmsg */
-	struct nlmsghdr *nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETGEN, AF_UNSPEC, NLM_F_ACK,
-						     bnft_next_seq(b));
-
-	gen->genid = 0;
-	return bnft_talk(b, nlh, gen_cb, &gen->genid);
+	return bnft_read(&b->sock, table, out, gen);
 }
 
 static struct bnft_msg *msg_by_seq(struct bnft_tx *tx, uint32_t seq)
@@ -148,58 +102,10 @@ static int ack_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-/* Socket buffers for a batch of len bytes and n replies; root can force
- * them past the sysctl limits (nft mnl_set_sndbuffer). */
-static void size_buffers(struct backend *b, size_t len, size_t n)
-{
-	int fd = mnl_socket_get_fd(b->nl);
-	int snd = (int)(len + 65536), rcv = (int)(n * 1024 + 262144);
-
-	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &snd, sizeof(snd)) < 0)
-		(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &snd, sizeof(snd));
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcv, sizeof(rcv)) < 0)
-		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
-}
-
-/* Send the whole batch in one sendmsg() and drain the replies. The batch
- * runs synchronously inside sendmsg, so every reply is queued by then and
- * the drain never blocks. */
+/* Send the built batch in one sendmsg(), each reply onto its message. */
 static int tx_send(struct backend *b, struct bnft_tx *tx)
 {
-	mnl_cb_t ctl[NLMSG_MIN_TYPE] = { [NLMSG_ERROR] = ack_cb };
-	struct sockaddr_nl snl = { .nl_family = AF_NETLINK };
-	int n_iov = nftnl_batch_iovec_len(tx->batch);
-	struct iovec *iov = xcalloc((size_t)n_iov, sizeof(*iov));
-	struct msghdr msg = { .msg_name = &snl, .msg_namelen = sizeof(snl), .msg_iov = iov,
-			      .msg_iovlen = (size_t)n_iov };
-	size_t len = 0;
-	ssize_t r;
-
-	nftnl_batch_iovec(tx->batch, iov, (uint32_t)n_iov);
-	for (int i = 0; i < n_iov; i++)
-		len += iov[i].iov_len;
-	size_buffers(b, len, tx->n);
-	r = sendmsg(mnl_socket_get_fd(b->nl), &msg, 0);
-	free(iov);
-	if (r < 0)
-		return -errno;
-	for (;;) {
-		r = recv(mnl_socket_get_fd(b->nl), b->buf, b->buf_len, MSG_DONTWAIT);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			break;
-		if (r < 0 && errno == ENOBUFS) {
-			tx->enobufs = true;
-			continue;
-		}
-		if (r < 0)
-			return -errno;
-		if (mnl_cb_run2(b->buf, (size_t)r, 0, b->portid, NULL, tx, ctl, NLMSG_MIN_TYPE) < 0 &&
-		    errno != EINTR)
-			return -errno;
-	}
-	return 0;
+	return bnft_sock_send_batch(&b->sock, tx->batch, tx->n, ack_cb, tx, &tx->enobufs);
 }
 
 /* The key of the set element at byte offs of an element message. */
@@ -335,7 +241,7 @@ static int run_tx(struct backend *b, const struct ir_ruleset *rs, const char *ta
 		  const char *old_table, const struct backend_gen *expect, struct diags *d)
 {
 	struct bnft_tx tx;
-	int built = bnft_tx_build(&tx, &b->seq, rs, table, old_table, expect);
+	int built = bnft_tx_build(&tx, &b->sock.seq, rs, table, old_table, expect);
 
 	return send_tx(b, &tx, built, d);
 }
@@ -351,7 +257,7 @@ static int bnft_update(struct backend *b, const struct ir_ruleset *rs,
 		       struct diags *d)
 {
 	struct bnft_tx tx;
-	int built = bnft_tx_build_update(&tx, &b->seq, rs, delta, expect);
+	int built = bnft_tx_build_update(&tx, &b->sock.seq, rs, delta, expect);
 
 	return send_tx(b, &tx, built, d);
 }
@@ -367,7 +273,7 @@ const struct backend_ops backend_nft_ops = {
 	.open = bnft_open,
 	.close = bnft_close,
 	.generation = bnft_generation,
-	.read = bnft_read,
+	.read = bnft_read_table,
 	.apply = bnft_apply,
 	.update = bnft_update,
 	.remove = bnft_remove,

@@ -3,11 +3,13 @@
  * whether or not the table exists, sets, elements in messages under the
  * 64 KiB attribute limit, chains, rules, END. Every message gets its own
  * sequence number and a row saying which object it is about. */
+#include "backend_nft_batch.h"
 #include "backend_nft_int.h"
 #include "ntpwall/util.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <libmnl/libmnl.h>
 #include <libnftnl/batch.h>
 #include <libnftnl/chain.h>
 #include <libnftnl/common.h>

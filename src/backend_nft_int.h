@@ -1,32 +1,20 @@
-/* Internal to the nft backend (backend_nft*.c): the socket, message
- * helpers and the per-match lowering/raising table shared by apply and
- * read-back. Not a module interface. Names here carry the prefix bnft_ /
- * BNFT_ (short for backend_nft_): a bare nft_ / NFT_ would read as, and
- * could clash with, libnftnl's and the kernel uapi's own names. */
+/* Internal to the nft backend (backend_nft*.c): expression builders and
+ * recognisers, the per-match lowering/raising table and the rule level
+ * (backend_nft_expr.c, _match.c, _ntp.c, _rule.c, _interval.c), which both
+ * batch building and read-back sit on. No socket here: that is
+ * backend_nft_sock.h, below both. Not a module interface. Names in the
+ * backend_nft* files carry the prefix bnft_ / BNFT_ (short for
+ * backend_nft_): a bare nft_ / NFT_ would read as, and could clash with,
+ * libnftnl's and the kernel uapi's own names. */
 #ifndef NTPWALL_BACKEND_NFT_INT_H
 #define NTPWALL_BACKEND_NFT_INT_H
 
-#include "ntpwall/backend.h"
-#include "ntpwall/delta.h"
 #include "ntpwall/ir.h"
 
-#include <libmnl/libmnl.h>
 #include <libnftnl/rule.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-
-struct backend {
-	struct mnl_socket *nl;
-	uint32_t portid;
-	uint32_t seq;
-	char *buf;		/* receive buffer */
-	size_t buf_len;
-};
-
-/* Receive buffer: a dump datagram is at most 32 KiB (kernel netlink_dump);
- * a truncated read is ENOSPC in libmnl, so keep well above that. */
-#define BNFT_RECV_BUF (64u * 1024 + 4096)
 
 /* nft's datatype ids of set keys: only nft uses them (to print), the
  * kernel goes by the length. */
@@ -141,64 +129,5 @@ int bnft_rule_lower(struct bnft_lower_ctx *c, const struct ir_rule *r, struct nf
  * no known shape end up as text in out->unknown. Returns 0. */
 int bnft_rule_raise(const struct bnft_raise_ctx *c, const struct nftnl_rule *nr,
 		    struct ir_rule *out);
-
-/* What one message of a transaction is about, to name it in an error. */
-enum bnft_msg_kind {
-	BNFT_OBJ_BEGIN,
-	BNFT_OBJ_TABLE,
-	BNFT_OBJ_SET,
-	BNFT_OBJ_ELEMS,		/* elements of set `set` */
-	BNFT_OBJ_CHAIN,
-	BNFT_OBJ_RULE,		/* rule `rule` of chain `chain` */
-	BNFT_OBJ_ANON,		/* anonymous set (or its elements) of that rule */
-};
-
-struct bnft_msg {
-	enum bnft_msg_kind kind;
-	size_t set, chain, rule;
-	uint32_t seq;
-	const struct nlmsghdr *nlh;	/* inside the batch pages */
-	bool acked;
-	int err;			/* -errno from the kernel, 0 */
-	char *extack;			/* kernel's message; may be NULL */
-	uint32_t offs;			/* extack attribute offset; 0 none */
-};
-
-/* One transaction being built and sent. */
-struct bnft_tx {
-	struct nftnl_batch *batch;
-	struct bnft_msg *msgs;
-	size_t n, cap;
-	const struct ir_ruleset *rs;	/* NULL for a removal */
-	const char *table;
-	uint32_t next_seq;		/* while building */
-	bool enobufs;			/* replies were lost */
-};
-
-/* Build the batch that replaces rs->table by rs (or, rs NULL, deletes
- * table), deleting old_table too when non-NULL and different, with the
- * genid check when expect is non-NULL. Messages are numbered from *seq on,
- * and *seq is left past the last one: building needs no socket. Free tx
- * with bnft_tx_free() whatever this returns: -ENOMEM, or (with the failed
- * rule as tx's last message) a lowering error of bnft_rule_lower(). */
-int bnft_tx_build(struct bnft_tx *tx, uint32_t *seq, const struct ir_ruleset *rs,
-		  const char *table, const char *old_table, const struct backend_gen *expect);
-/* Build the batch that changes only elements of rs's existing sets: d's
- * deletions, then its additions (d's sets point into rs); seq as above. */
-int bnft_tx_build_update(struct bnft_tx *tx, uint32_t *seq, const struct ir_ruleset *rs,
-			 const struct ruleset_delta *d, const struct backend_gen *expect);
-/* Free what bnft_tx_build made. */
-void bnft_tx_free(struct bnft_tx *tx);
-
-/* Send one request and run every reply through cb until the end of the
- * dump or the ACK. Returns 0 or -errno (-EINTR for NLM_F_DUMP_INTR). */
-int bnft_talk(struct backend *b, struct nlmsghdr *nlh, mnl_cb_t cb, void *data);
-/* The ruleset generation (NFT_MSG_GETGEN). */
-int bnft_generation(struct backend *b, struct backend_gen *gen);
-/* backend_ops.read for nft (backend_nft_read.c). */
-int bnft_read(struct backend *b, const char *table, struct ir_ruleset **out,
-	      struct backend_gen *gen);
-/* Next sequence number. */
-uint32_t bnft_next_seq(struct backend *b);
 
 #endif

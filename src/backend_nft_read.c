@@ -4,10 +4,12 @@
  * genid before and after, every message's res_id, NLM_F_DUMP_INTR, and a
  * retry when any of them says the ruleset changed meanwhile. */
 #include "backend_nft_int.h"
+#include "backend_nft_read.h"
 #include "ntpwall/util.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <libmnl/libmnl.h>
 #include <libnftnl/chain.h>
 #include <libnftnl/common.h>
 #include <libnftnl/set.h>
@@ -20,7 +22,7 @@
 #include <unistd.h>
 
 struct rd {
-	struct backend *b;
+	struct bnft_sock *s;
 	const char *table;
 	uint16_t res_id;	/* genid & 0xffff every message must carry */
 	bool stale;
@@ -44,7 +46,7 @@ static bool our_msg(struct rd *r, const struct nlmsghdr *nlh)
 
 static struct nlmsghdr *req(struct rd *r, char *buf, uint16_t type, uint16_t flags)
 {
-	return nftnl_nlmsg_build_hdr(buf, type, NFPROTO_INET, flags, bnft_next_seq(r->b));
+	return nftnl_nlmsg_build_hdr(buf, type, NFPROTO_INET, flags, bnft_sock_next_seq(r->s));
 }
 
 static int table_cb(const struct nlmsghdr *nlh, void *data)
@@ -70,7 +72,7 @@ static int get_table(struct rd *r)
 	nftnl_table_set_str(t, NFTNL_TABLE_NAME, r->table);
 	nftnl_table_nlmsg_build_payload(nlh, t);
 	nftnl_table_free(t);
-	ret = bnft_talk(r->b, nlh, table_cb, r);
+	ret = bnft_sock_talk(r->s, nlh, table_cb, r);
 	return ret;
 }
 
@@ -184,7 +186,7 @@ static int dump_sets(struct rd *r)
 	nftnl_set_set_str(ns, NFTNL_SET_TABLE, r->table);
 	nftnl_set_nlmsg_build_payload(nlh, ns);
 	nftnl_set_free(ns);
-	return bnft_talk(r->b, nlh, set_cb, r);
+	return bnft_sock_talk(r->s, nlh, set_cb, r);
 }
 
 static int elem_comment_cb(const struct nftnl_udata *attr, void *data)
@@ -331,7 +333,7 @@ static int dump_elems(struct rd *r, const char *set)
 	nftnl_set_set_str(ns, NFTNL_SET_NAME, set);
 	nftnl_set_elems_nlmsg_build_payload(nlh, ns);
 	nftnl_set_free(ns);
-	return bnft_talk(r->b, nlh, elem_cb, r);
+	return bnft_sock_talk(r->s, nlh, elem_cb, r);
 }
 
 static int read_elems(struct rd *r)
@@ -440,7 +442,7 @@ static int dump_chains(struct rd *r)
 	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, r->table);
 	nftnl_chain_nlmsg_build_payload(nlh, c);
 	nftnl_chain_free(c);
-	return bnft_talk(r->b, nlh, chain_cb, r);
+	return bnft_sock_talk(r->s, nlh, chain_cb, r);
 }
 
 static int rule_cb(const struct nlmsghdr *nlh, void *data)
@@ -481,7 +483,7 @@ static int dump_rules(struct rd *r)
 	nftnl_rule_set_str(nr, NFTNL_RULE_TABLE, r->table);
 	nftnl_rule_nlmsg_build_payload(nlh, nr);
 	nftnl_rule_free(nr);
-	return bnft_talk(r->b, nlh, rule_cb, r);
+	return bnft_sock_talk(r->s, nlh, rule_cb, r);
 }
 
 static void rd_reset(struct rd *r)
@@ -501,7 +503,7 @@ static void rd_reset(struct rd *r)
 static int read_once(struct rd *r, struct backend_gen *gen)
 {
 	struct backend_gen after;
-	int ret = bnft_generation(r->b, gen);
+	int ret = bnft_sock_generation(r->s, &gen->genid);
 
 	if (ret < 0)
 		return ret;
@@ -520,7 +522,7 @@ static int read_once(struct rd *r, struct backend_gen *gen)
 		return -EAGAIN;
 	if (ret < 0)
 		return ret;
-	ret = bnft_generation(r->b, &after);
+	ret = bnft_sock_generation(r->s, &after.genid);
 	if (ret < 0)
 		return ret;
 	return r->stale || after.genid != gen->genid ? -EAGAIN : 0;
@@ -547,10 +549,10 @@ static bool sort_unique(struct ir_ruleset *rs)
 	return ok;
 }
 
-int bnft_read(struct backend *b, const char *table, struct ir_ruleset **out,
+int bnft_read(struct bnft_sock *s, const char *table, struct ir_ruleset **out,
 	      struct backend_gen *gen)
 {
-	struct rd r = { .b = b, .table = table };
+	struct rd r = { .s = s, .table = table };
 	int ret = -EAGAIN;
 
 	*out = NULL;

@@ -7,6 +7,7 @@
 #include "ntpwall/util.h"
 
 #include <errno.h>
+#include <libmnl/libmnl.h>
 #include <libnftnl/expr.h>
 #include <libnftnl/udata.h>
 #include <linux/icmp.h>

@@ -4,6 +4,7 @@
  * shorter forms nft emits for hand-made rules raise to the same IR; what no
  * row understands ends up in ir_rule.unknown. (libnftnl's nft-expr_*-test.c
  * do the same build/parse round trip.) */
+#include "backend_nft_batch.h"
 #include "backend_nft_int.h"
 #include "ntpwall/util.h"
 
