@@ -16,15 +16,49 @@
 #include <linux/netfilter/nf_tables.h>
 #include <string.h>
 
+/* The family the rule's matches restrict it to (IR_NFPROTO_*), 0 for both. */
+static uint32_t rule_family(const struct ir_rule *r)
+{
+	for (size_t i = 0; i < r->n_matches; i++)
+		if (r->matches[i].type == IR_MATCH_NFPROTO && !r->matches[i].negate)
+			return r->matches[i].u.num;
+	return 0;
+}
+
+/* Port unreachable as nft lowers `reject` in inet: icmpx, which the kernel
+ * answers in the packet's own family, or, in a rule of one family, that
+ * family's ICMP code (nft then lists `reject with icmp port-unreachable`,
+ * as render_nft writes it). The same packets either way; the same bytes
+ * as nft's make `nft list` agree whichever way the table was loaded. */
+static struct nftnl_expr *lower_reject(const struct ir_rule *r)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("reject");
+	uint32_t type = NFT_REJECT_ICMP_UNREACH;
+	uint8_t code;
+
+	switch (rule_family(r)) {
+	case IR_NFPROTO_IPV4:
+		code = ICMP_PORT_UNREACH;
+		break;
+	case IR_NFPROTO_IPV6:
+		code = ICMPV6_PORT_UNREACH;
+		break;
+	default:
+		type = NFT_REJECT_ICMPX_UNREACH;
+		code = NFT_REJECT_ICMPX_PORT_UNREACH;
+		break;
+	}
+	nftnl_expr_set_u32(e, NFTNL_EXPR_REJECT_TYPE, type);
+	nftnl_expr_set_u8(e, NFTNL_EXPR_REJECT_CODE, code);
+	return e;
+}
+
 static void lower_verdict(const struct ir_rule *r, struct nftnl_rule *nr)
 {
 	struct nftnl_expr *e;
 
 	if (r->verdict == IR_VERDICT_REJECT) {
-		e = nftnl_expr_alloc("reject");
-		nftnl_expr_set_u32(e, NFTNL_EXPR_REJECT_TYPE, NFT_REJECT_ICMPX_UNREACH);
-		nftnl_expr_set_u8(e, NFTNL_EXPR_REJECT_CODE, NFT_REJECT_ICMPX_PORT_UNREACH);
-		nftnl_rule_add_expr(nr, e);
+		nftnl_rule_add_expr(nr, lower_reject(r));
 	} else if (r->verdict != IR_VERDICT_NONE) {
 		e = nftnl_expr_alloc("immediate");
 		nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
@@ -78,20 +112,10 @@ int bnft_rule_lower(struct bnft_lower_ctx *c, const struct ir_rule *r, struct nf
 	return lower_comment(r->comment, nr);
 }
 
-/* The family the rule's matches restrict it to (IR_NFPROTO_*), 0 for both. */
-static uint32_t rule_family(const struct ir_rule *r)
-{
-	for (size_t i = 0; i < r->n_matches; i++)
-		if (r->matches[i].type == IR_MATCH_NFPROTO && !r->matches[i].negate)
-			return r->matches[i].u.num;
-	return 0;
-}
-
-/* ntpwall rejects with icmpx port-unreachable, which the kernel turns into
- * the packet's family's own. nft loads `reject with icmp(v6)
- * port-unreachable` (what render_nft writes once the family is known) as
- * that family's type and code instead: the same only when the rule cannot
- * match the other family, since the kernel sends the code as given. */
+/* Port unreachable in either of lower_reject's forms, or in the other one
+ * (icmpx in a rule of one family, as ntpwall sent it before lowering like
+ * nft): an ICMP code is the same only when the rule cannot match the other
+ * family, since the kernel sends the code as given. */
 static bool is_port_reject(const struct nftnl_expr *e, const struct ir_rule *r)
 {
 	uint32_t type = nftnl_expr_get_u32(e, NFTNL_EXPR_REJECT_TYPE);

@@ -428,6 +428,43 @@ START_TEST(family_reject)
 }
 END_TEST
 
+/* reject is lowered as nft lowers it: that family's ICMP port unreachable
+ * in a rule of one family, icmpx otherwise; each raises back to reject. */
+START_TEST(reject_lowered_as_nft)
+{
+	static const struct { uint32_t nfproto, type; uint8_t code; } cases[] = {
+		{ IR_NFPROTO_IPV4, NFT_REJECT_ICMP_UNREACH, 3 },
+		{ IR_NFPROTO_IPV6, NFT_REJECT_ICMP_UNREACH, 4 },
+		{ 0, NFT_REJECT_ICMPX_UNREACH, NFT_REJECT_ICMPX_PORT_UNREACH },
+	};
+	struct ir_chain *c = ir_chain_add(rs, "in", IR_HOOK_INPUT, 0);
+	struct ir_chain *out = ir_chain_add(rs, "out", IR_HOOK_NONE, 0);
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct bnft_lower_ctx lc = { .rs = rs, .next_id = 100 };
+		struct nftnl_rule *r = nftnl_rule_alloc();
+		struct ir_rule *x = ir_rule_add(c, NULL, NULL);
+		struct nftnl_expr_iter *it;
+		struct nftnl_expr *e, *last = NULL;
+
+		ir_rule_match_num(x, IR_MATCH_L4PROTO, IPPROTO_UDP);
+		if (cases[i].nfproto)
+			ir_rule_match_num(x, IR_MATCH_NFPROTO, cases[i].nfproto);
+		x->verdict = IR_VERDICT_REJECT;
+		ck_assert_int_eq(bnft_rule_lower(&lc, x, r), 0);
+		it = nftnl_expr_iter_create(r);
+		while ((e = nftnl_expr_iter_next(it)))
+			last = e;
+		nftnl_expr_iter_destroy(it);
+		ck_assert_str_eq(nftnl_expr_get_str(last, NFTNL_EXPR_NAME), "reject");
+		ck_assert_uint_eq(nftnl_expr_get_u32(last, NFTNL_EXPR_REJECT_TYPE), cases[i].type);
+		ck_assert_uint_eq(nftnl_expr_get_u8(last, NFTNL_EXPR_REJECT_CODE), cases[i].code);
+		nftnl_rule_free(r);
+		ck_assert(ir_rule_equal(x, round_trip(x, out)));
+	}
+}
+END_TEST
+
 /* A shape no row knows (tcp flags) is kept as text, never dropped. */
 START_TEST(unknown_kept)
 {
@@ -523,6 +560,7 @@ int main(void)
 	tcase_add_test(tc, nft_forms);
 	tcase_add_test(tc, merged_ports);
 	tcase_add_test(tc, family_reject);
+	tcase_add_test(tc, reject_lowered_as_nft);
 	tcase_add_test(tc, ifname_exact_only);
 	tcase_add_test(tc, update_exact_only);
 	tcase_add_test(tc, every_attribute);
