@@ -3,11 +3,13 @@
  * whether or not the table exists, sets, elements in messages under the
  * 64 KiB attribute limit, chains, rules, END. Every message gets its own
  * sequence number and a row saying which object it is about. */
+#include "backend_nft_batch.h"
 #include "backend_nft_int.h"
 #include "ntpwall/util.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <libmnl/libmnl.h>
 #include <libnftnl/batch.h>
 #include <libnftnl/chain.h>
 #include <libnftnl/common.h>
@@ -28,20 +30,20 @@
  * message's other attributes. */
 #define ELEM_NEST_MAX 60000u
 
-static struct nft_msg *msg_add(struct backend *b, struct nft_tx *tx, enum nft_msg_kind kind)
+static struct bnft_msg *msg_add(struct bnft_tx *tx, enum bnft_msg_kind kind)
 {
-	struct nft_msg *m;
+	struct bnft_msg *m;
 
 	xgrow((void **)&tx->msgs, &tx->cap, tx->n, sizeof(*tx->msgs));
 	m = &tx->msgs[tx->n++];
 	memset(m, 0, sizeof(*m));
 	m->kind = kind;
-	m->seq = nft_next_seq(b);
+	m->seq = tx->next_seq++;
 	return m;
 }
 
 /* Start a message of type in the batch for m. */
-static struct nlmsghdr *msg_hdr(struct nft_tx *tx, struct nft_msg *m, uint16_t type,
+static struct nlmsghdr *msg_hdr(struct bnft_tx *tx, struct bnft_msg *m, uint16_t type,
 				uint16_t flags)
 {
 	struct nlmsghdr *nlh = nftnl_nlmsg_build_hdr(nftnl_batch_buffer(tx->batch), type,
@@ -53,7 +55,7 @@ static struct nlmsghdr *msg_hdr(struct nft_tx *tx, struct nft_msg *m, uint16_t t
 
 /* Finish the current message. One that overran its page was copied to the
  * start of a new page; either way it now ends where the buffer continues. */
-static void msg_end(struct nft_tx *tx, struct nft_msg *m)
+static void msg_end(struct bnft_tx *tx, struct bnft_msg *m)
 {
 	uint32_t len = m->nlh->nlmsg_len;
 
@@ -64,7 +66,7 @@ static void msg_end(struct nft_tx *tx, struct nft_msg *m)
 /* NEWTABLE, DELTABLE (, NEWTABLE): the first makes sure the DELTABLE has
  * a table to delete (an absent one is ENOENT), so replace and remove work
  * whether or not the table exists. */
-static void table_msgs(struct backend *b, struct nft_tx *tx, const char *name, bool create)
+static void table_msgs(struct bnft_tx *tx, const char *name, bool create)
 {
 	static const uint16_t types[] = { NFT_MSG_NEWTABLE, NFT_MSG_DELTABLE, NFT_MSG_NEWTABLE };
 	struct nftnl_table *t = nftnl_table_alloc();
@@ -75,7 +77,7 @@ static void table_msgs(struct backend *b, struct nft_tx *tx, const char *name, b
 	 * process's socket (netlink-notes §6). */
 	nftnl_table_set_u32(t, NFTNL_TABLE_FLAGS, 0);
 	for (size_t i = 0; i < n; i++) {
-		struct nft_msg *m = msg_add(b, tx, NFT_OBJ_TABLE);
+		struct bnft_msg *m = msg_add(tx, BNFT_OBJ_TABLE);
 		struct nlmsghdr *nlh = msg_hdr(tx, m, types[i],
 					       types[i] == NFT_MSG_NEWTABLE ? NLM_F_CREATE : 0);
 
@@ -98,10 +100,10 @@ static uint32_t set_flags(uint32_t f)
 	return k;
 }
 
-static void set_msg(struct backend *b, struct nft_tx *tx, const struct ir_set *s, size_t idx)
+static void set_msg(struct bnft_tx *tx, const struct ir_set *s, size_t idx)
 {
 	struct nftnl_set *ns = nftnl_set_alloc();
-	struct nft_msg *m = msg_add(b, tx, NFT_OBJ_SET);
+	struct bnft_msg *m = msg_add(tx, BNFT_OBJ_SET);
 	struct nlmsghdr *nlh;
 
 	m->set = idx;
@@ -109,13 +111,13 @@ static void set_msg(struct backend *b, struct nft_tx *tx, const struct ir_set *s
 	nftnl_set_set_str(ns, NFTNL_SET_NAME, s->name);
 	nftnl_set_set_u32(ns, NFTNL_SET_KEY_LEN, s->key == IR_KEY_IPV4 ? 4 : 16);
 	nftnl_set_set_u32(ns, NFTNL_SET_KEY_TYPE,
-			  s->key == IR_KEY_IPV4 ? NFT_TYPE_IPADDR : NFT_TYPE_IP6ADDR);
+			  s->key == IR_KEY_IPV4 ? BNFT_TYPE_IPADDR : BNFT_TYPE_IP6ADDR);
 	nftnl_set_set_u32(ns, NFTNL_SET_FLAGS, set_flags(s->flags));
 	if (s->timeout_ms)
 		nftnl_set_set_u64(ns, NFTNL_SET_TIMEOUT, s->timeout_ms);
 	if (s->size)
 		nftnl_set_set_u32(ns, NFTNL_SET_DESC_SIZE, s->size);
-	nftnl_set_set_u32(ns, NFTNL_SET_ID, nft_set_id(idx));
+	nftnl_set_set_u32(ns, NFTNL_SET_ID, bnft_set_id(idx));
 	nlh = msg_hdr(tx, m, NFT_MSG_NEWSET, NLM_F_CREATE);
 	nftnl_set_nlmsg_build_payload(nlh, ns);
 	msg_end(tx, m);
@@ -126,7 +128,7 @@ static void elem_comment(struct nftnl_set_elem *e, const char *comment)
 {
 	struct nftnl_udata_buf *ud;
 
-	if (!comment || strlen(comment) > NFT_COMMENT_MAX)
+	if (!comment || strlen(comment) > BNFT_COMMENT_MAX)
 		return;
 	ud = nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN);
 	if (nftnl_udata_put_strz(ud, NFTNL_UDATA_SET_ELEM_COMMENT, comment))
@@ -200,11 +202,11 @@ static struct nftnl_set *chunk_new(const char *table, const char *set, uint32_t 
 	return c;
 }
 
-static void chunk_flush_type(struct backend *b, struct nft_tx *tx, struct nftnl_set *c,
-			     uint16_t type, enum nft_msg_kind kind, size_t set, size_t chain,
+static void chunk_flush_type(struct bnft_tx *tx, struct nftnl_set *c,
+			     uint16_t type, enum bnft_msg_kind kind, size_t set, size_t chain,
 			     size_t rule)
 {
-	struct nft_msg *m = msg_add(b, tx, kind);
+	struct bnft_msg *m = msg_add(tx, kind);
 	struct nlmsghdr *nlh = msg_hdr(tx, m, type,
 				       type == NFT_MSG_NEWSETELEM ? NLM_F_CREATE : 0);
 
@@ -216,10 +218,10 @@ static void chunk_flush_type(struct backend *b, struct nft_tx *tx, struct nftnl_
 	nftnl_set_free(c);
 }
 
-static void chunk_flush(struct backend *b, struct nft_tx *tx, struct nftnl_set *c,
-			enum nft_msg_kind kind, size_t set, size_t chain, size_t rule)
+static void chunk_flush(struct bnft_tx *tx, struct nftnl_set *c,
+			enum bnft_msg_kind kind, size_t set, size_t chain, size_t rule)
 {
-	chunk_flush_type(b, tx, c, NFT_MSG_NEWSETELEM, kind, set, chain, rule);
+	chunk_flush_type(tx, c, NFT_MSG_NEWSETELEM, kind, set, chain, rule);
 }
 
 /* Elements of set s (index idx in tx->rs) in messages of type (NEW or DEL
@@ -234,7 +236,7 @@ struct elem_batch {
 	size_t n;
 };
 
-static void elem_msgs_of(struct backend *b, struct nft_tx *tx, const struct elem_batch *eb)
+static void elem_msgs_of(struct bnft_tx *tx, const struct elem_batch *eb)
 {
 	const struct ir_set *s = eb->s;
 	unsigned klen = s->key == IR_KEY_IPV4 ? 4 : 16;
@@ -248,7 +250,7 @@ static void elem_msgs_of(struct backend *b, struct nft_tx *tx, const struct elem
 		size_t sz = elem_size(el, klen, interval);
 
 		if (c && used + sz > ELEM_NEST_MAX) {
-			chunk_flush_type(b, tx, c, eb->type, NFT_OBJ_ELEMS, eb->idx, 0, 0);
+			chunk_flush_type(tx, c, eb->type, BNFT_OBJ_ELEMS, eb->idx, 0, 0);
 			c = NULL;
 		}
 		if (!c) {
@@ -259,17 +261,17 @@ static void elem_msgs_of(struct backend *b, struct nft_tx *tx, const struct elem
 		used += sz;
 	}
 	if (c)
-		chunk_flush_type(b, tx, c, eb->type, NFT_OBJ_ELEMS, eb->idx, 0, 0);
+		chunk_flush_type(tx, c, eb->type, BNFT_OBJ_ELEMS, eb->idx, 0, 0);
 }
 
-static void elem_msgs(struct backend *b, struct nft_tx *tx, const struct ir_set *s, size_t idx)
+static void elem_msgs(struct bnft_tx *tx, const struct ir_set *s, size_t idx)
 {
-	struct elem_batch eb = { s, idx, nft_set_id(idx), NFT_MSG_NEWSETELEM, NULL, 0 };
+	struct elem_batch eb = { s, idx, bnft_set_id(idx), NFT_MSG_NEWSETELEM, NULL, 0 };
 
-	elem_msgs_of(b, tx, &eb);
+	elem_msgs_of(tx, &eb);
 }
 
-static void chain_msg(struct backend *b, struct nft_tx *tx, const struct ir_chain *ch, size_t idx)
+static void chain_msg(struct bnft_tx *tx, const struct ir_chain *ch, size_t idx)
 {
 	static const uint32_t hooks[] = {
 		[IR_HOOK_PREROUTING] = NF_INET_PRE_ROUTING,
@@ -280,7 +282,7 @@ static void chain_msg(struct backend *b, struct nft_tx *tx, const struct ir_chai
 		[IR_HOOK_INGRESS] = NF_INET_INGRESS,
 	};
 	struct nftnl_chain *c = nftnl_chain_alloc();
-	struct nft_msg *m = msg_add(b, tx, NFT_OBJ_CHAIN);
+	struct bnft_msg *m = msg_add(tx, BNFT_OBJ_CHAIN);
 	struct nlmsghdr *nlh;
 
 	m->chain = idx;
@@ -299,13 +301,13 @@ static void chain_msg(struct backend *b, struct nft_tx *tx, const struct ir_chai
 }
 
 /* The anonymous constant sets a rule needs, before the rule. */
-static void anon_msgs(struct backend *b, struct nft_tx *tx, const struct nft_lower_ctx *lc,
+static void anon_msgs(struct bnft_tx *tx, const struct bnft_lower_ctx *lc,
 		      size_t chain, size_t rule)
 {
 	for (size_t i = 0; i < lc->n_anon; i++) {
-		const struct nft_anon *a = &lc->anon[i];
+		const struct bnft_anon *a = &lc->anon[i];
 		struct nftnl_set *ns = nftnl_set_alloc(), *c;
-		struct nft_msg *m = msg_add(b, tx, NFT_OBJ_ANON);
+		struct bnft_msg *m = msg_add(tx, BNFT_OBJ_ANON);
 		struct nlmsghdr *nlh;
 
 		m->chain = chain;
@@ -313,7 +315,7 @@ static void anon_msgs(struct backend *b, struct nft_tx *tx, const struct nft_low
 		nftnl_set_set_str(ns, NFTNL_SET_TABLE, tx->rs->table);
 		nftnl_set_set_str(ns, NFTNL_SET_NAME, "__set%d");
 		nftnl_set_set_u32(ns, NFTNL_SET_KEY_LEN, 1);
-		nftnl_set_set_u32(ns, NFTNL_SET_KEY_TYPE, NFT_TYPE_INTEGER);
+		nftnl_set_set_u32(ns, NFTNL_SET_KEY_TYPE, BNFT_TYPE_INTEGER);
 		nftnl_set_set_u32(ns, NFTNL_SET_FLAGS, NFT_SET_ANONYMOUS | NFT_SET_CONSTANT);
 		nftnl_set_set_u32(ns, NFTNL_SET_ID, a->id);
 		nlh = msg_hdr(tx, m, NFT_MSG_NEWSET, NLM_F_CREATE);
@@ -327,28 +329,28 @@ static void anon_msgs(struct backend *b, struct nft_tx *tx, const struct nft_low
 			nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, &a->vals[j], 1);
 			nftnl_set_elem_add(c, e);
 		}
-		chunk_flush(b, tx, c, NFT_OBJ_ANON, 0, chain, rule);
+		chunk_flush(tx, c, BNFT_OBJ_ANON, 0, chain, rule);
 	}
 }
 
-static int rule_msgs(struct backend *b, struct nft_tx *tx, struct nft_lower_ctx *lc,
+static int rule_msgs(struct bnft_tx *tx, struct bnft_lower_ctx *lc,
 		     size_t chain, size_t rule)
 {
 	const struct ir_chain *ch = &tx->rs->chains[chain];
 	struct nftnl_rule *r = nftnl_rule_alloc();
-	struct nft_msg *m;
+	struct bnft_msg *m;
 	struct nlmsghdr *nlh;
 	int ret;
 
 	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, tx->rs->table);
 	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, ch->name);
-	ret = nft_rule_lower(lc, &ch->rules[rule], r);
+	ret = bnft_rule_lower(lc, &ch->rules[rule], r);
 	if (ret < 0) {
 		nftnl_rule_free(r);
 		return ret;
 	}
-	anon_msgs(b, tx, lc, chain, rule);
-	m = msg_add(b, tx, NFT_OBJ_RULE);
+	anon_msgs(tx, lc, chain, rule);
+	m = msg_add(tx, BNFT_OBJ_RULE);
 	m->chain = chain;
 	m->rule = rule;
 	nlh = msg_hdr(tx, m, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND);
@@ -358,24 +360,24 @@ static int rule_msgs(struct backend *b, struct nft_tx *tx, struct nft_lower_ctx 
 	return 0;
 }
 
-static int content_msgs(struct backend *b, struct nft_tx *tx)
+static int content_msgs(struct bnft_tx *tx)
 {
 	const struct ir_ruleset *rs = tx->rs;
-	struct nft_lower_ctx lc = { .rs = rs, .next_id = (uint32_t)rs->n_sets + 1 };
+	struct bnft_lower_ctx lc = { .rs = rs, .next_id = (uint32_t)rs->n_sets + 1 };
 	int ret;
 
 	for (size_t i = 0; i < rs->n_sets; i++) {
-		set_msg(b, tx, &rs->sets[i], i);
-		elem_msgs(b, tx, &rs->sets[i], i);
+		set_msg(tx, &rs->sets[i], i);
+		elem_msgs(tx, &rs->sets[i], i);
 	}
 	for (size_t i = 0; i < rs->n_chains; i++)
-		chain_msg(b, tx, &rs->chains[i], i);
+		chain_msg(tx, &rs->chains[i], i);
 	for (size_t i = 0; i < rs->n_chains; i++) {
 		for (size_t j = 0; j < rs->chains[i].n_rules; j++) {
-			ret = rule_msgs(b, tx, &lc, i, j);
+			ret = rule_msgs(tx, &lc, i, j);
 			if (ret < 0) {
 				/* Name the rule like a kernel error would. */
-				struct nft_msg *m = msg_add(b, tx, NFT_OBJ_RULE);
+				struct bnft_msg *m = msg_add(tx, BNFT_OBJ_RULE);
 
 				m->chain = i;
 				m->rule = j;
@@ -387,9 +389,9 @@ static int content_msgs(struct backend *b, struct nft_tx *tx)
 	return 0;
 }
 
-static void begin_msg(struct backend *b, struct nft_tx *tx, const struct backend_gen *expect)
+static void begin_msg(struct bnft_tx *tx, const struct backend_gen *expect)
 {
-	struct nft_msg *m = msg_add(b, tx, NFT_OBJ_BEGIN);
+	struct bnft_msg *m = msg_add(tx, BNFT_OBJ_BEGIN);
 	struct nlmsghdr *nlh = nftnl_batch_begin(nftnl_batch_buffer(tx->batch), m->seq);
 
 	/* 0 means "don't check" to the kernel; a real genid is never 0 here. */
@@ -399,44 +401,50 @@ static void begin_msg(struct backend *b, struct nft_tx *tx, const struct backend
 	msg_end(tx, m);
 }
 
-static void end_msg(struct backend *b, struct nft_tx *tx)
+static void end_msg(struct bnft_tx *tx)
 {
-	nftnl_batch_end(nftnl_batch_buffer(tx->batch), nft_next_seq(b));
+	nftnl_batch_end(nftnl_batch_buffer(tx->batch), tx->next_seq++);
 	nftnl_batch_update(tx->batch);
 }
 
-int nft_tx_build(struct backend *b, struct nft_tx *tx, const struct ir_ruleset *rs,
-		 const char *table, const char *old_table, const struct backend_gen *expect)
+static int tx_init(struct bnft_tx *tx, uint32_t seq, const struct ir_ruleset *rs,
+		   const char *table)
 {
-	int ret = 0;
-
 	memset(tx, 0, sizeof(*tx));
 	tx->rs = rs;
 	tx->table = table;
+	tx->next_seq = seq;
 	tx->batch = nftnl_batch_alloc(BATCH_PAGE, BATCH_OVERRUN);
-	if (!tx->batch)
-		return -ENOMEM;
-	begin_msg(b, tx, expect);
+	return tx->batch ? 0 : -ENOMEM;
+}
+
+int bnft_tx_build(struct bnft_tx *tx, uint32_t *seq, const struct ir_ruleset *rs,
+		  const char *table, const char *old_table, const struct backend_gen *expect)
+{
+	int ret = tx_init(tx, *seq, rs, table);
+
+	if (ret < 0)
+		return ret;
+	begin_msg(tx, expect);
 	/* A renamed table: the old one goes in the same transaction. */
 	if (old_table && strcmp(old_table, table))
-		table_msgs(b, tx, old_table, false);
-	table_msgs(b, tx, table, rs != NULL);
+		table_msgs(tx, old_table, false);
+	table_msgs(tx, table, rs != NULL);
 	if (rs)
-		ret = content_msgs(b, tx);
-	end_msg(b, tx);
+		ret = content_msgs(tx);
+	end_msg(tx);
+	*seq = tx->next_seq;
 	return ret;
 }
 
-int nft_tx_build_update(struct backend *b, struct nft_tx *tx, const struct ir_ruleset *rs,
-			const struct ruleset_delta *d, const struct backend_gen *expect)
+int bnft_tx_build_update(struct bnft_tx *tx, uint32_t *seq, const struct ir_ruleset *rs,
+			 const struct ruleset_delta *d, const struct backend_gen *expect)
 {
-	memset(tx, 0, sizeof(*tx));
-	tx->rs = rs;
-	tx->table = rs->table;
-	tx->batch = nftnl_batch_alloc(BATCH_PAGE, BATCH_OVERRUN);
-	if (!tx->batch)
-		return -ENOMEM;
-	begin_msg(b, tx, expect);
+	int ret = tx_init(tx, *seq, rs, rs->table);
+
+	if (ret < 0)
+		return ret;
+	begin_msg(tx, expect);
 	/* Every deletion before any addition: a renewed element is deleted
 	 * and added back in the same transaction, with no gap. */
 	for (size_t i = 0; i < d->n_sets; i++) {
@@ -444,20 +452,21 @@ int nft_tx_build_update(struct backend *b, struct nft_tx *tx, const struct ir_ru
 		struct elem_batch eb = { sd->set, (size_t)(sd->set - rs->sets), 0,
 					 NFT_MSG_DELSETELEM, sd->del, sd->n_del };
 
-		elem_msgs_of(b, tx, &eb);
+		elem_msgs_of(tx, &eb);
 	}
 	for (size_t i = 0; i < d->n_sets; i++) {
 		const struct set_delta *sd = &d->sets[i];
 		struct elem_batch eb = { sd->set, (size_t)(sd->set - rs->sets), 0,
 					 NFT_MSG_NEWSETELEM, sd->add, sd->n_add };
 
-		elem_msgs_of(b, tx, &eb);
+		elem_msgs_of(tx, &eb);
 	}
-	end_msg(b, tx);
+	end_msg(tx);
+	*seq = tx->next_seq;
 	return 0;
 }
 
-void nft_tx_free(struct nft_tx *tx)
+void bnft_tx_free(struct bnft_tx *tx)
 {
 	for (size_t i = 0; i < tx->n; i++)
 		free(tx->msgs[i].extack);

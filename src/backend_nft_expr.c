@@ -8,24 +8,24 @@
 #include <linux/netfilter/nf_tables.h>
 #include <string.h>
 
-const char *nft_kind_at(const struct nft_cursor *c, size_t k)
+const char *bnft_kind_at(const struct bnft_cursor *c, size_t k)
 {
 	if (c->i + k >= c->n)
 		return "";
 	return nftnl_expr_get_str(c->e[c->i + k], NFTNL_EXPR_NAME);
 }
 
-bool nft_is_kind(const struct nft_cursor *c, size_t k, const char *name)
+bool bnft_is_kind(const struct bnft_cursor *c, size_t k, const char *name)
 {
-	return !strcmp(nft_kind_at(c, k), name);
+	return !strcmp(bnft_kind_at(c, k), name);
 }
 
-const struct nftnl_expr *nft_at(const struct nft_cursor *c, size_t k)
+const struct nftnl_expr *bnft_at(const struct bnft_cursor *c, size_t k)
 {
 	return c->e[c->i + k];
 }
 
-struct nftnl_expr *nft_x_meta(uint32_t key)
+struct nftnl_expr *bnft_x_meta(uint32_t key)
 {
 	struct nftnl_expr *e = nftnl_expr_alloc("meta");
 
@@ -34,7 +34,7 @@ struct nftnl_expr *nft_x_meta(uint32_t key)
 	return e;
 }
 
-struct nftnl_expr *nft_x_payload(uint32_t base, uint32_t off, uint32_t len)
+struct nftnl_expr *bnft_x_payload(uint32_t base, uint32_t off, uint32_t len)
 {
 	struct nftnl_expr *e = nftnl_expr_alloc("payload");
 
@@ -45,7 +45,7 @@ struct nftnl_expr *nft_x_payload(uint32_t base, uint32_t off, uint32_t len)
 	return e;
 }
 
-struct nftnl_expr *nft_x_cmp(uint32_t op, const void *data, uint32_t len)
+struct nftnl_expr *bnft_x_cmp(uint32_t op, const void *data, uint32_t len)
 {
 	struct nftnl_expr *e = nftnl_expr_alloc("cmp");
 
@@ -55,7 +55,7 @@ struct nftnl_expr *nft_x_cmp(uint32_t op, const void *data, uint32_t len)
 	return e;
 }
 
-struct nftnl_expr *nft_x_bitwise(const void *mask, uint32_t len)
+struct nftnl_expr *bnft_x_bitwise(const void *mask, uint32_t len)
 {
 	static const uint8_t zero[16];
 	struct nftnl_expr *e = nftnl_expr_alloc("bitwise");
@@ -68,7 +68,7 @@ struct nftnl_expr *nft_x_bitwise(const void *mask, uint32_t len)
 	return e;
 }
 
-struct nftnl_expr *nft_x_lookup(const char *set, uint32_t id, bool inv)
+struct nftnl_expr *bnft_x_lookup(const char *set, uint32_t id, bool inv)
 {
 	struct nftnl_expr *e = nftnl_expr_alloc("lookup");
 
@@ -80,18 +80,18 @@ struct nftnl_expr *nft_x_lookup(const char *set, uint32_t id, bool inv)
 	return e;
 }
 
-bool nft_reg1(const struct nftnl_expr *e, uint16_t attr)
+bool bnft_reg1(const struct nftnl_expr *e, uint16_t attr)
 {
 	return nftnl_expr_is_set(e, attr) && nftnl_expr_get_u32(e, attr) == NFT_REG_1;
 }
 
 /* cmp of length len against data; *neg set for neq. */
-bool nft_is_cmp(const struct nftnl_expr *e, const void **data, uint32_t *len, bool *neg)
+bool bnft_is_cmp(const struct nftnl_expr *e, const void **data, uint32_t *len, bool *neg)
 {
 	uint32_t op = nftnl_expr_get_u32(e, NFTNL_EXPR_CMP_OP);
 
 	if (strcmp(nftnl_expr_get_str(e, NFTNL_EXPR_NAME), "cmp") ||
-	    (op != NFT_CMP_EQ && op != NFT_CMP_NEQ) || !nft_reg1(e, NFTNL_EXPR_CMP_SREG))
+	    (op != NFT_CMP_EQ && op != NFT_CMP_NEQ) || !bnft_reg1(e, NFTNL_EXPR_CMP_SREG))
 		return false;
 	*data = nftnl_expr_get(e, NFTNL_EXPR_CMP_DATA, len);
 	*neg = op == NFT_CMP_NEQ;
@@ -99,11 +99,11 @@ bool nft_is_cmp(const struct nftnl_expr *e, const void **data, uint32_t *len, bo
 }
 
 /* A load into register 1: not a payload write (sreg, checksum fix-up). */
-bool nft_is_payload(const struct nftnl_expr *e, uint32_t base, uint32_t *off, uint32_t *len)
+bool bnft_is_payload(const struct nftnl_expr *e, uint32_t base, uint32_t *off, uint32_t *len)
 {
 	if (strcmp(nftnl_expr_get_str(e, NFTNL_EXPR_NAME), "payload") ||
 	    nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_BASE) != base ||
-	    !nft_reg1(e, NFTNL_EXPR_PAYLOAD_DREG) || nftnl_expr_is_set(e, NFTNL_EXPR_PAYLOAD_SREG) ||
+	    !bnft_reg1(e, NFTNL_EXPR_PAYLOAD_DREG) || nftnl_expr_is_set(e, NFTNL_EXPR_PAYLOAD_SREG) ||
 	    nftnl_expr_is_set(e, NFTNL_EXPR_PAYLOAD_CSUM_TYPE) ||
 	    nftnl_expr_is_set(e, NFTNL_EXPR_PAYLOAD_CSUM_OFFSET) ||
 	    nftnl_expr_is_set(e, NFTNL_EXPR_PAYLOAD_FLAGS))
@@ -113,15 +113,15 @@ bool nft_is_payload(const struct nftnl_expr *e, uint32_t base, uint32_t *off, ui
 	return true;
 }
 
-bool nft_is_meta(const struct nftnl_expr *e, uint32_t key)
+bool bnft_is_meta(const struct nftnl_expr *e, uint32_t key)
 {
 	return !strcmp(nftnl_expr_get_str(e, NFTNL_EXPR_NAME), "meta") &&
-	       nft_reg1(e, NFTNL_EXPR_META_DREG) && !nftnl_expr_is_set(e, NFTNL_EXPR_META_SREG) &&
+	       bnft_reg1(e, NFTNL_EXPR_META_DREG) && !nftnl_expr_is_set(e, NFTNL_EXPR_META_SREG) &&
 	       nftnl_expr_get_u32(e, NFTNL_EXPR_META_KEY) == key;
 }
 
 /* Bitwise and-mask with zero xor, register 1 in place; mask returned. */
-const uint8_t *nft_is_mask(const struct nftnl_expr *e, uint32_t *len)
+const uint8_t *bnft_is_mask(const struct nftnl_expr *e, uint32_t *len)
 {
 	const uint8_t *mask, *x;
 	uint32_t xl;
@@ -129,7 +129,7 @@ const uint8_t *nft_is_mask(const struct nftnl_expr *e, uint32_t *len)
 	if (strcmp(nftnl_expr_get_str(e, NFTNL_EXPR_NAME), "bitwise") ||
 	    (nftnl_expr_is_set(e, NFTNL_EXPR_BITWISE_OP) &&
 	     nftnl_expr_get_u32(e, NFTNL_EXPR_BITWISE_OP) != NFT_BITWISE_BOOL) ||
-	    !nft_reg1(e, NFTNL_EXPR_BITWISE_SREG) || !nft_reg1(e, NFTNL_EXPR_BITWISE_DREG) ||
+	    !bnft_reg1(e, NFTNL_EXPR_BITWISE_SREG) || !bnft_reg1(e, NFTNL_EXPR_BITWISE_DREG) ||
 	    nftnl_expr_is_set(e, NFTNL_EXPR_BITWISE_DATA))
 		return NULL;
 	mask = nftnl_expr_get(e, NFTNL_EXPR_BITWISE_MASK, len);
@@ -144,9 +144,9 @@ const uint8_t *nft_is_mask(const struct nftnl_expr *e, uint32_t *len)
 
 /* A lookup that only tests membership of register 1 (a map's lookup
  * writes data; flags other than "not in" are another test). */
-bool nft_is_set_test(const struct nftnl_expr *e)
+bool bnft_is_set_test(const struct nftnl_expr *e)
 {
 	return !strcmp(nftnl_expr_get_str(e, NFTNL_EXPR_NAME), "lookup") &&
-	       nft_reg1(e, NFTNL_EXPR_LOOKUP_SREG) && !nftnl_expr_is_set(e, NFTNL_EXPR_LOOKUP_DREG) &&
+	       bnft_reg1(e, NFTNL_EXPR_LOOKUP_SREG) && !nftnl_expr_is_set(e, NFTNL_EXPR_LOOKUP_DREG) &&
 	       !(nftnl_expr_get_u32(e, NFTNL_EXPR_LOOKUP_FLAGS) & ~(uint32_t)NFT_LOOKUP_F_INV);
 }

@@ -18,7 +18,7 @@ static u128 key_num(const uint8_t *k, unsigned bytes)
 	return v;
 }
 
-static void add_prefix(struct ir_set *s, u128 v, unsigned len, const struct nft_interval *from)
+static void add_prefix(struct ir_set *s, u128 v, unsigned len, const struct bnft_interval *from)
 {
 	unsigned bytes = s->key == IR_KEY_IPV4 ? 4 : 16;
 	struct policy_addr a = { .family = bytes == 4 ? AF_INET : AF_INET6 };
@@ -33,7 +33,7 @@ static void add_prefix(struct ir_set *s, u128 v, unsigned len, const struct nft_
 
 /* The range [lo, hi] as the fewest prefixes: one for ntpwall's own
  * elements, several for a range somebody added by hand. */
-static void add_range(struct ir_set *s, u128 lo, u128 hi, const struct nft_interval *from)
+static void add_range(struct ir_set *s, u128 lo, u128 hi, const struct bnft_interval *from)
 {
 	unsigned bits = s->key == IR_KEY_IPV4 ? 32 : 128;
 
@@ -61,7 +61,7 @@ static void add_range(struct ir_set *s, u128 lo, u128 hi, const struct nft_inter
 
 static int iv_cmp(const void *a, const void *b)
 {
-	const struct nft_interval *x = a, *y = b;
+	const struct bnft_interval *x = a, *y = b;
 	int r = memcmp(x->key, y->key, sizeof(x->key));
 
 	if (r)
@@ -70,7 +70,7 @@ static int iv_cmp(const void *a, const void *b)
 }
 
 /* Pair starts with the following ends (nft's leading 0/end has no start). */
-void nft_intervals_to_prefixes(struct nft_interval *iv, size_t n, struct ir_set *s)
+void bnft_intervals_to_prefixes(struct bnft_interval *iv, size_t n, struct ir_set *s)
 {
 	unsigned bytes = s->key == IR_KEY_IPV4 ? 4 : 16;
 	u128 top = bytes == 16 ? ~(u128)0 : ((u128)1 << 32) - 1;
@@ -78,7 +78,7 @@ void nft_intervals_to_prefixes(struct nft_interval *iv, size_t n, struct ir_set 
 	/* Keys are left-aligned in 16 bytes; compare them as such. */
 	xsort(iv, n, sizeof(*iv), iv_cmp);
 	for (size_t i = 0; i < n; i++) {
-		const struct nft_interval *st = &iv[i];
+		const struct bnft_interval *st = &iv[i];
 		u128 lo, hi = top;
 
 		if (st->end)

@@ -21,25 +21,25 @@ static uint32_t ifname_key(enum ir_match_type t)
 	return t == IR_MATCH_IIFNAME ? NFT_META_IIFNAME : NFT_META_OIFNAME;
 }
 
-static int lower_ifname(struct nft_lower_ctx *c, const struct ir_match *m, struct nftnl_rule *nr)
+static int lower_ifname(struct bnft_lower_ctx *c, const struct ir_match *m, struct nftnl_rule *nr)
 {
 	char name[16] = { 0 };
 
 	memcpy(name, m->u.ifname, strnlen(m->u.ifname, sizeof(name)));
-	nftnl_rule_add_expr(nr, nft_x_meta(ifname_key(m->type)));
-	nftnl_rule_add_expr(nr, nft_x_cmp(m->negate ? NFT_CMP_NEQ : NFT_CMP_EQ, name, sizeof(name)));
+	nftnl_rule_add_expr(nr, bnft_x_meta(ifname_key(m->type)));
+	nftnl_rule_add_expr(nr, bnft_x_cmp(m->negate ? NFT_CMP_NEQ : NFT_CMP_EQ, name, sizeof(name)));
 	return 0;
 }
 
-static size_t raise_ifname(const struct nft_raise_ctx *c, const struct nft_cursor *cur,
+static size_t raise_ifname(const struct bnft_raise_ctx *c, const struct bnft_cursor *cur,
 			   enum ir_match_type t, struct ir_match *m)
 {
 	const char *data;
 	uint32_t len;
 	size_t n;
 
-	if (!nft_is_meta(nft_at(cur, 0), ifname_key(t)) || !nft_is_kind(cur, 1, "cmp") ||
-	    !nft_is_cmp(nft_at(cur, 1), (const void **)&data, &len, &m->negate) ||
+	if (!bnft_is_meta(bnft_at(cur, 0), ifname_key(t)) || !bnft_is_kind(cur, 1, "cmp") ||
+	    !bnft_is_cmp(bnft_at(cur, 1), (const void **)&data, &len, &m->negate) ||
 	    len != sizeof(m->u.ifname))
 		return 0;
 	/* A name, then nothing but zeros (the last byte always one). */
@@ -59,25 +59,25 @@ static uint32_t proto_key(enum ir_match_type t)
 	return t == IR_MATCH_NFPROTO ? NFT_META_NFPROTO : NFT_META_L4PROTO;
 }
 
-static int lower_proto(struct nft_lower_ctx *c, const struct ir_match *m, struct nftnl_rule *nr)
+static int lower_proto(struct bnft_lower_ctx *c, const struct ir_match *m, struct nftnl_rule *nr)
 {
 	uint8_t v = (uint8_t)m->u.num;
 
 	if (m->u.num > 255)
 		return -EINVAL;
-	nftnl_rule_add_expr(nr, nft_x_meta(proto_key(m->type)));
-	nftnl_rule_add_expr(nr, nft_x_cmp(m->negate ? NFT_CMP_NEQ : NFT_CMP_EQ, &v, 1));
+	nftnl_rule_add_expr(nr, bnft_x_meta(proto_key(m->type)));
+	nftnl_rule_add_expr(nr, bnft_x_cmp(m->negate ? NFT_CMP_NEQ : NFT_CMP_EQ, &v, 1));
 	return 0;
 }
 
-static size_t raise_proto(const struct nft_raise_ctx *c, const struct nft_cursor *cur,
+static size_t raise_proto(const struct bnft_raise_ctx *c, const struct bnft_cursor *cur,
 			  enum ir_match_type t, struct ir_match *m)
 {
 	const uint8_t *data;
 	uint32_t len;
 
-	if (!nft_is_meta(nft_at(cur, 0), proto_key(t)) || !nft_is_kind(cur, 1, "cmp") ||
-	    !nft_is_cmp(nft_at(cur, 1), (const void **)&data, &len, &m->negate) || len != 1)
+	if (!bnft_is_meta(bnft_at(cur, 0), proto_key(t)) || !bnft_is_kind(cur, 1, "cmp") ||
+	    !bnft_is_cmp(bnft_at(cur, 1), (const void **)&data, &len, &m->negate) || len != 1)
 		return 0;
 	m->u.num = data[0];
 	return 2;
@@ -89,27 +89,27 @@ static uint32_t port_off(enum ir_match_type t)
 	return t == IR_MATCH_SPORT ? 0 : 2;
 }
 
-static int lower_port(struct nft_lower_ctx *c, const struct ir_match *m, struct nftnl_rule *nr)
+static int lower_port(struct bnft_lower_ctx *c, const struct ir_match *m, struct nftnl_rule *nr)
 {
 	uint16_t v = htons((uint16_t)m->u.num);
 
 	if (m->u.num > 65535)
 		return -EINVAL;
-	nftnl_rule_add_expr(nr, nft_x_payload(NFT_PAYLOAD_TRANSPORT_HEADER, port_off(m->type), 2));
-	nftnl_rule_add_expr(nr, nft_x_cmp(m->negate ? NFT_CMP_NEQ : NFT_CMP_EQ, &v, 2));
+	nftnl_rule_add_expr(nr, bnft_x_payload(NFT_PAYLOAD_TRANSPORT_HEADER, port_off(m->type), 2));
+	nftnl_rule_add_expr(nr, bnft_x_cmp(m->negate ? NFT_CMP_NEQ : NFT_CMP_EQ, &v, 2));
 	return 0;
 }
 
-static size_t raise_port(const struct nft_raise_ctx *c, const struct nft_cursor *cur,
+static size_t raise_port(const struct bnft_raise_ctx *c, const struct bnft_cursor *cur,
 			 enum ir_match_type t, struct ir_match *m)
 {
 	uint32_t off, len, dlen;
 	const void *data;
 	uint16_t v;
 
-	if (!nft_is_payload(nft_at(cur, 0), NFT_PAYLOAD_TRANSPORT_HEADER, &off, &len) ||
-	    off != port_off(t) || len != 2 || !nft_is_kind(cur, 1, "cmp") ||
-	    !nft_is_cmp(nft_at(cur, 1), &data, &dlen, &m->negate) || dlen != 2)
+	if (!bnft_is_payload(bnft_at(cur, 0), NFT_PAYLOAD_TRANSPORT_HEADER, &off, &len) ||
+	    off != port_off(t) || len != 2 || !bnft_is_kind(cur, 1, "cmp") ||
+	    !bnft_is_cmp(bnft_at(cur, 1), &data, &dlen, &m->negate) || dlen != 2)
 		return 0;
 	memcpy(&v, data, 2);
 	m->u.num = ntohs(v);
@@ -147,7 +147,7 @@ static bool is_src(enum ir_match_type t)
 	return t == IR_MATCH_SADDR || t == IR_MATCH_SADDR_SET || t == IR_MATCH_RATE_OVER;
 }
 
-static int lower_prefix(struct nft_lower_ctx *c, const struct ir_match *m, struct nftnl_rule *nr)
+static int lower_prefix(struct bnft_lower_ctx *c, const struct ir_match *m, struct nftnl_rule *nr)
 {
 	int fam = m->u.prefix.addr.family;
 	uint32_t len = addr_len(fam);
@@ -159,11 +159,11 @@ static int lower_prefix(struct nft_lower_ctx *c, const struct ir_match *m, struc
 		mask[i / 8] |= (uint8_t)(0x80u >> (i % 8));
 	for (uint32_t i = 0; i < len; i++)
 		net[i] = m->u.prefix.addr.bytes[i] & mask[i];
-	nftnl_rule_add_expr(nr, nft_x_payload(NFT_PAYLOAD_NETWORK_HEADER,
+	nftnl_rule_add_expr(nr, bnft_x_payload(NFT_PAYLOAD_NETWORK_HEADER,
 					  addr_off(fam, is_src(m->type)), len));
 	if (m->u.prefix.len < len * 8)
-		nftnl_rule_add_expr(nr, nft_x_bitwise(mask, len));
-	nftnl_rule_add_expr(nr, nft_x_cmp(m->negate ? NFT_CMP_NEQ : NFT_CMP_EQ, net, len));
+		nftnl_rule_add_expr(nr, bnft_x_bitwise(mask, len));
+	nftnl_rule_add_expr(nr, bnft_x_cmp(m->negate ? NFT_CMP_NEQ : NFT_CMP_EQ, net, len));
 	return 0;
 }
 
@@ -186,7 +186,7 @@ static int mask_prefix(const uint8_t *mask, uint32_t len)
 	return bits;
 }
 
-static size_t raise_prefix(const struct nft_raise_ctx *c, const struct nft_cursor *cur,
+static size_t raise_prefix(const struct bnft_raise_ctx *c, const struct bnft_cursor *cur,
 			   enum ir_match_type t, struct ir_match *m)
 {
 	uint32_t off, len, dlen, mlen;
@@ -196,19 +196,19 @@ static size_t raise_prefix(const struct nft_raise_ctx *c, const struct nft_curso
 	int fam, plen;
 	bool src;
 
-	if (!nft_is_payload(nft_at(cur, 0), NFT_PAYLOAD_NETWORK_HEADER, &off, &len) ||
+	if (!bnft_is_payload(bnft_at(cur, 0), NFT_PAYLOAD_NETWORK_HEADER, &off, &len) ||
 	    !addr_at(off, len, &fam, &src) || src != is_src(t))
 		return 0;
 	/* nft loads only the bytes a byte-aligned prefix covers. */
 	plen = (int)len * 8;
-	if (nft_is_kind(cur, 1, "bitwise")) {
-		mask = nft_is_mask(nft_at(cur, 1), &mlen);
+	if (bnft_is_kind(cur, 1, "bitwise")) {
+		mask = bnft_is_mask(bnft_at(cur, 1), &mlen);
 		if (!mask || mlen != len || (plen = mask_prefix(mask, len)) < 0)
 			return 0;
 		k = 2;
 	}
-	if (!nft_is_kind(cur, k, "cmp") || !nft_is_cmp(nft_at(cur, k), &data, &dlen, &m->negate) ||
-	    dlen != len)
+	if (!bnft_is_kind(cur, k, "cmp") ||
+	    !bnft_is_cmp(bnft_at(cur, k), &data, &dlen, &m->negate) || dlen != len)
 		return 0;
 	memset(&m->u.prefix.addr, 0, sizeof(m->u.prefix.addr));
 	m->u.prefix.addr.family = fam;
@@ -230,7 +230,7 @@ static int set_family(const struct ir_ruleset *rs, const char *name, size_t *idx
 	return -1;
 }
 
-static int lower_addr_set(struct nft_lower_ctx *c, const struct ir_match *m,
+static int lower_addr_set(struct bnft_lower_ctx *c, const struct ir_match *m,
 			  struct nftnl_rule *nr)
 {
 	size_t idx;
@@ -238,13 +238,13 @@ static int lower_addr_set(struct nft_lower_ctx *c, const struct ir_match *m,
 
 	if (fam < 0)
 		return -ENOENT;
-	nftnl_rule_add_expr(nr, nft_x_payload(NFT_PAYLOAD_NETWORK_HEADER,
+	nftnl_rule_add_expr(nr, bnft_x_payload(NFT_PAYLOAD_NETWORK_HEADER,
 					  addr_off(fam, is_src(m->type)), addr_len(fam)));
-	nftnl_rule_add_expr(nr, nft_x_lookup(m->u.set, nft_set_id(idx), m->negate));
+	nftnl_rule_add_expr(nr, bnft_x_lookup(m->u.set, bnft_set_id(idx), m->negate));
 	return 0;
 }
 
-static size_t raise_addr_set(const struct nft_raise_ctx *c, const struct nft_cursor *cur,
+static size_t raise_addr_set(const struct bnft_raise_ctx *c, const struct bnft_cursor *cur,
 			     enum ir_match_type t, struct ir_match *m)
 {
 	uint32_t off, len;
@@ -252,20 +252,20 @@ static size_t raise_addr_set(const struct nft_raise_ctx *c, const struct nft_cur
 	bool src;
 	int fam;
 
-	if (!nft_is_payload(nft_at(cur, 0), NFT_PAYLOAD_NETWORK_HEADER, &off, &len) ||
+	if (!bnft_is_payload(bnft_at(cur, 0), NFT_PAYLOAD_NETWORK_HEADER, &off, &len) ||
 	    !addr_at(off, len, &fam, &src) || len != addr_len(fam) || src != is_src(t) ||
-	    !nft_is_kind(cur, 1, "lookup") || !nft_is_set_test(nft_at(cur, 1)))
+	    !bnft_is_kind(cur, 1, "lookup") || !bnft_is_set_test(bnft_at(cur, 1)))
 		return 0;
-	set = nftnl_expr_get_str(nft_at(cur, 1), NFTNL_EXPR_LOOKUP_SET);
+	set = nftnl_expr_get_str(bnft_at(cur, 1), NFTNL_EXPR_LOOKUP_SET);
 	if (!set || set_family(c->rs, set, NULL) != fam)
 		return 0;
 	m->u.set = xstrdup(set);
-	m->negate = nftnl_expr_get_u32(nft_at(cur, 1), NFTNL_EXPR_LOOKUP_FLAGS) & NFT_LOOKUP_F_INV;
+	m->negate = nftnl_expr_get_u32(bnft_at(cur, 1), NFTNL_EXPR_LOOKUP_FLAGS) & NFT_LOOKUP_F_INV;
 	return 2;
 }
 
 /* ct state: host-order bitmask, masked, then != 0 (== 0 when negated). */
-static int lower_ct(struct nft_lower_ctx *c, const struct ir_match *m, struct nftnl_rule *nr)
+static int lower_ct(struct bnft_lower_ctx *c, const struct ir_match *m, struct nftnl_rule *nr)
 {
 	struct nftnl_expr *e = nftnl_expr_alloc("ct");
 	uint32_t zero = 0;
@@ -273,26 +273,26 @@ static int lower_ct(struct nft_lower_ctx *c, const struct ir_match *m, struct nf
 	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, NFT_CT_STATE);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, NFT_REG_1);
 	nftnl_rule_add_expr(nr, e);
-	nftnl_rule_add_expr(nr, nft_x_bitwise(&m->u.bits, 4));
-	nftnl_rule_add_expr(nr, nft_x_cmp(m->negate ? NFT_CMP_EQ : NFT_CMP_NEQ, &zero, 4));
+	nftnl_rule_add_expr(nr, bnft_x_bitwise(&m->u.bits, 4));
+	nftnl_rule_add_expr(nr, bnft_x_cmp(m->negate ? NFT_CMP_EQ : NFT_CMP_NEQ, &zero, 4));
 	return 0;
 }
 
-static size_t raise_ct(const struct nft_raise_ctx *c, const struct nft_cursor *cur,
+static size_t raise_ct(const struct bnft_raise_ctx *c, const struct bnft_cursor *cur,
 		       enum ir_match_type t, struct ir_match *m)
 {
-	const struct nftnl_expr *e = nft_at(cur, 0);
+	const struct nftnl_expr *e = bnft_at(cur, 0);
 	const uint8_t *mask;
 	const void *data;
 	uint32_t mlen, dlen, v;
 	bool neq;
 
-	if (strcmp(nft_kind_at(cur, 0), "ct") || !nft_reg1(e, NFTNL_EXPR_CT_DREG) ||
+	if (strcmp(bnft_kind_at(cur, 0), "ct") || !bnft_reg1(e, NFTNL_EXPR_CT_DREG) ||
 	    nftnl_expr_is_set(e, NFTNL_EXPR_CT_SREG) ||
 	    nftnl_expr_get_u32(e, NFTNL_EXPR_CT_KEY) != NFT_CT_STATE ||
-	    nftnl_expr_is_set(e, NFTNL_EXPR_CT_DIR) || !nft_is_kind(cur, 1, "bitwise") ||
-	    !(mask = nft_is_mask(nft_at(cur, 1), &mlen)) || mlen != 4 || !nft_is_kind(cur, 2, "cmp") ||
-	    !nft_is_cmp(nft_at(cur, 2), &data, &dlen, &neq) || dlen != 4)
+	    nftnl_expr_is_set(e, NFTNL_EXPR_CT_DIR) || !bnft_is_kind(cur, 1, "bitwise") ||
+	    !(mask = bnft_is_mask(bnft_at(cur, 1), &mlen)) || mlen != 4 || !bnft_is_kind(cur, 2, "cmp") ||
+	    !bnft_is_cmp(bnft_at(cur, 2), &data, &dlen, &neq) || dlen != 4)
 		return 0;
 	memcpy(&v, data, 4);
 	if (v)
@@ -304,7 +304,7 @@ static size_t raise_ct(const struct nft_raise_ctx *c, const struct nft_cursor *c
 
 /* Per-source rate: source address into a dynamic set whose limit matches
  * only over the rate (netlink-notes §3 R5). */
-static int lower_rate(struct nft_lower_ctx *c, const struct ir_match *m, struct nftnl_rule *nr)
+static int lower_rate(struct bnft_lower_ctx *c, const struct ir_match *m, struct nftnl_rule *nr)
 {
 	struct nftnl_expr *dyn, *lim;
 	size_t idx;
@@ -314,7 +314,7 @@ static int lower_rate(struct nft_lower_ctx *c, const struct ir_match *m, struct 
 		return -ENOENT;
 	if (m->negate)
 		return -EINVAL;
-	nftnl_rule_add_expr(nr, nft_x_payload(NFT_PAYLOAD_NETWORK_HEADER, addr_off(fam, true),
+	nftnl_rule_add_expr(nr, bnft_x_payload(NFT_PAYLOAD_NETWORK_HEADER, addr_off(fam, true),
 					  addr_len(fam)));
 	lim = nftnl_expr_alloc("limit");
 	nftnl_expr_set_u64(lim, NFTNL_EXPR_LIMIT_RATE, m->u.limit.rate);
@@ -326,7 +326,7 @@ static int lower_rate(struct nft_lower_ctx *c, const struct ir_match *m, struct 
 	nftnl_expr_set_u32(dyn, NFTNL_EXPR_DYNSET_SREG_KEY, NFT_REG_1);
 	nftnl_expr_set_u32(dyn, NFTNL_EXPR_DYNSET_OP, NFT_DYNSET_OP_UPDATE);
 	nftnl_expr_set_str(dyn, NFTNL_EXPR_DYNSET_SET_NAME, m->u.limit.set);
-	nftnl_expr_set_u32(dyn, NFTNL_EXPR_DYNSET_SET_ID, nft_set_id(idx));
+	nftnl_expr_set_u32(dyn, NFTNL_EXPR_DYNSET_SET_ID, bnft_set_id(idx));
 	/* The dynset adopts the limit (nftnl src/expr/dynset.c). */
 	nftnl_expr_set(dyn, NFTNL_EXPR_DYNSET_EXPR, lim, 0);
 	nftnl_rule_add_expr(nr, dyn);
@@ -362,14 +362,14 @@ static bool is_plain_update(const struct nftnl_expr *dyn)
 
 	(void)nftnl_expr_expr_foreach(dyn, count_expr, &n);
 	return nftnl_expr_get_u32(dyn, NFTNL_EXPR_DYNSET_OP) == NFT_DYNSET_OP_UPDATE &&
-	       nft_reg1(dyn, NFTNL_EXPR_DYNSET_SREG_KEY) &&
+	       bnft_reg1(dyn, NFTNL_EXPR_DYNSET_SREG_KEY) &&
 	       !nftnl_expr_is_set(dyn, NFTNL_EXPR_DYNSET_SREG_DATA) &&
 	       zero_or_unset(dyn, NFTNL_EXPR_DYNSET_TIMEOUT) &&
 	       zero_or_unset(dyn, NFTNL_EXPR_DYNSET_FLAGS) &&
 	       !nftnl_expr_is_set(dyn, NFTNL_EXPR_DYNSET_EXPRESSIONS) && n == 1;
 }
 
-static size_t raise_rate(const struct nft_raise_ctx *c, const struct nft_cursor *cur,
+static size_t raise_rate(const struct bnft_raise_ctx *c, const struct bnft_cursor *cur,
 			 enum ir_match_type t, struct ir_match *m)
 {
 	const struct nftnl_expr *dyn, *lim;
@@ -378,11 +378,11 @@ static size_t raise_rate(const struct nft_raise_ctx *c, const struct nft_cursor 
 	bool src;
 	int fam;
 
-	if (!nft_is_payload(nft_at(cur, 0), NFT_PAYLOAD_NETWORK_HEADER, &off, &len) ||
+	if (!bnft_is_payload(bnft_at(cur, 0), NFT_PAYLOAD_NETWORK_HEADER, &off, &len) ||
 	    !addr_at(off, len, &fam, &src) || !src || len != addr_len(fam) ||
-	    !nft_is_kind(cur, 1, "dynset"))
+	    !bnft_is_kind(cur, 1, "dynset"))
 		return 0;
-	dyn = nft_at(cur, 1);
+	dyn = bnft_at(cur, 1);
 	set = nftnl_expr_get_str(dyn, NFTNL_EXPR_DYNSET_SET_NAME);
 	lim = nftnl_expr_get(dyn, NFTNL_EXPR_DYNSET_EXPR, &dl);
 	if (!set || set_family(c->rs, set, NULL) != fam || !lim || !is_plain_update(dyn) ||
@@ -399,9 +399,9 @@ static size_t raise_rate(const struct nft_raise_ctx *c, const struct nft_cursor 
 
 struct match_ops_row {
 	enum ir_match_type type;
-	int (*lower)(struct nft_lower_ctx *c, const struct ir_match *m, struct nftnl_rule *nr);
+	int (*lower)(struct bnft_lower_ctx *c, const struct ir_match *m, struct nftnl_rule *nr);
 	/* Expressions consumed at cur for a match of this type, 0 if none. */
-	size_t (*raise)(const struct nft_raise_ctx *c, const struct nft_cursor *cur,
+	size_t (*raise)(const struct bnft_raise_ctx *c, const struct bnft_cursor *cur,
 			enum ir_match_type t, struct ir_match *m);
 };
 
@@ -417,9 +417,9 @@ static const struct match_ops_row match_ops[] = {
 	{ IR_MATCH_SADDR_SET, lower_addr_set, raise_addr_set },
 	{ IR_MATCH_DADDR_SET, lower_addr_set, raise_addr_set },
 	{ IR_MATCH_CT_STATE, lower_ct, raise_ct },
-	{ IR_MATCH_NTP_MODE, nft_lower_ntp, nft_raise_ntp },
-	{ IR_MATCH_NTP_VERSION, nft_lower_ntp, nft_raise_ntp },
-	{ IR_MATCH_NTP_OPCODE, nft_lower_ntp, nft_raise_ntp },
+	{ IR_MATCH_NTP_MODE, bnft_lower_ntp, bnft_raise_ntp },
+	{ IR_MATCH_NTP_VERSION, bnft_lower_ntp, bnft_raise_ntp },
+	{ IR_MATCH_NTP_OPCODE, bnft_lower_ntp, bnft_raise_ntp },
 	{ IR_MATCH_RATE_OVER, lower_rate, raise_rate },
 };
 
@@ -431,7 +431,7 @@ static const struct match_ops_row *ops_for(enum ir_match_type t)
 	return NULL;
 }
 
-int nft_match_lower(struct nft_lower_ctx *c, const struct ir_match *m, struct nftnl_rule *nr)
+int bnft_match_lower(struct bnft_lower_ctx *c, const struct ir_match *m, struct nftnl_rule *nr)
 {
 	const struct match_ops_row *o = ops_for(m->type);
 
@@ -442,16 +442,16 @@ int nft_match_lower(struct nft_lower_ctx *c, const struct ir_match *m, struct nf
  * src/payload.c payload_try_merge): `udp sport 123 udp dport 123` is one
  * 4-byte load at transport offset 0 against 007b007b. Only equality merges,
  * and a 4-byte != would mean "not both", so only eq is taken as the two. */
-static size_t raise_port_pair(const struct nft_cursor *cur, struct ir_match out[2])
+static size_t raise_port_pair(const struct bnft_cursor *cur, struct ir_match out[2])
 {
 	uint32_t off, len, dlen;
 	const uint8_t *data;
 	uint16_t v;
 	bool neg;
 
-	if (!nft_is_payload(nft_at(cur, 0), NFT_PAYLOAD_TRANSPORT_HEADER, &off, &len) ||
-	    off != 0 || len != 4 || !nft_is_kind(cur, 1, "cmp") ||
-	    !nft_is_cmp(nft_at(cur, 1), (const void **)&data, &dlen, &neg) || dlen != 4 || neg)
+	if (!bnft_is_payload(bnft_at(cur, 0), NFT_PAYLOAD_TRANSPORT_HEADER, &off, &len) ||
+	    off != 0 || len != 4 || !bnft_is_kind(cur, 1, "cmp") ||
+	    !bnft_is_cmp(bnft_at(cur, 1), (const void **)&data, &dlen, &neg) || dlen != 4 || neg)
 		return 0;
 	memset(out, 0, 2 * sizeof(*out));
 	out[0].type = IR_MATCH_SPORT;
@@ -463,8 +463,8 @@ static size_t raise_port_pair(const struct nft_cursor *cur, struct ir_match out[
 	return 2;
 }
 
-size_t nft_match_raise(const struct nft_raise_ctx *c, const struct nft_cursor *cur,
-		       struct ir_match out[NFT_RAISE_MAX], size_t *n_out)
+size_t bnft_match_raise(const struct bnft_raise_ctx *c, const struct bnft_cursor *cur,
+			struct ir_match out[BNFT_RAISE_MAX], size_t *n_out)
 {
 	size_t k = raise_port_pair(cur, out);
 

@@ -36,7 +36,7 @@ static const struct ntp_field *ntp_field(enum ir_match_type t)
 	return NULL;
 }
 
-int nft_lower_ntp(struct nft_lower_ctx *c, const struct ir_match *m, struct nftnl_rule *nr)
+int bnft_lower_ntp(struct bnft_lower_ctx *c, const struct ir_match *m, struct nftnl_rule *nr)
 {
 	const struct ntp_field *f = ntp_field(m->type);
 	uint32_t bits = m->u.bits;
@@ -47,13 +47,13 @@ int nft_lower_ntp(struct nft_lower_ctx *c, const struct ir_match *m, struct nftn
 		return -EINVAL;
 	lo = (unsigned)__builtin_ctz(bits);
 	hi = 31u - (unsigned)__builtin_clz(bits);
-	nftnl_rule_add_expr(nr, nft_x_payload(NFT_PAYLOAD_TRANSPORT_HEADER, f->off, 1));
-	nftnl_rule_add_expr(nr, nft_x_bitwise(&f->mask, 1));
+	nftnl_rule_add_expr(nr, bnft_x_payload(NFT_PAYLOAD_TRANSPORT_HEADER, f->off, 1));
+	nftnl_rule_add_expr(nr, bnft_x_bitwise(&f->mask, 1));
 	from = (uint8_t)(lo << f->shift);
 	if (n == 1) {
-		nftnl_rule_add_expr(nr, nft_x_cmp(m->negate ? NFT_CMP_NEQ : NFT_CMP_EQ, &from, 1));
+		nftnl_rule_add_expr(nr, bnft_x_cmp(m->negate ? NFT_CMP_NEQ : NFT_CMP_EQ, &from, 1));
 	} else {
-		struct nft_anon *a;
+		struct bnft_anon *a;
 
 		if (c->n_anon == ARRAY_SIZE(c->anon))
 			return -E2BIG;
@@ -64,7 +64,7 @@ int nft_lower_ntp(struct nft_lower_ctx *c, const struct ir_match *m, struct nftn
 			if (bits & (1u << v))
 				a->vals[a->n++] = (uint8_t)(v << f->shift);
 		/* The kernel names "__set%d" itself; the rule binds by id. */
-		nftnl_rule_add_expr(nr, nft_x_lookup("__set%d", a->id, m->negate));
+		nftnl_rule_add_expr(nr, bnft_x_lookup("__set%d", a->id, m->negate));
 	}
 	return 0;
 }
@@ -93,7 +93,7 @@ static bool ntp_value_bit(const struct ntp_field *f, uint8_t x, uint32_t *bits)
 	return true;
 }
 
-static bool raise_ntp_test(const struct nft_raise_ctx *c, const struct ntp_field *f,
+static bool raise_ntp_test(const struct bnft_raise_ctx *c, const struct ntp_field *f,
 			   const struct nftnl_expr *e, struct ir_match *m)
 {
 	const char *kind = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
@@ -104,7 +104,7 @@ static bool raise_ntp_test(const struct nft_raise_ctx *c, const struct ntp_field
 		uint32_t op = nftnl_expr_get_u32(e, NFTNL_EXPR_CMP_OP);
 
 		d = nftnl_expr_get(e, NFTNL_EXPR_CMP_DATA, &len);
-		if (!d || len != 1 || !nft_reg1(e, NFTNL_EXPR_CMP_SREG))
+		if (!d || len != 1 || !bnft_reg1(e, NFTNL_EXPR_CMP_SREG))
 			return false;
 		if (op == NFT_CMP_EQ || op == NFT_CMP_NEQ) {
 			m->negate = op == NFT_CMP_NEQ;
@@ -116,7 +116,7 @@ static bool raise_ntp_test(const struct nft_raise_ctx *c, const struct ntp_field
 	} else if (!strcmp(kind, "range")) {
 		d = nftnl_expr_get(e, NFTNL_EXPR_RANGE_FROM_DATA, &len);
 		d2 = nftnl_expr_get(e, NFTNL_EXPR_RANGE_TO_DATA, &len2);
-		if (!d || !d2 || len != 1 || len2 != 1 || !nft_reg1(e, NFTNL_EXPR_RANGE_SREG))
+		if (!d || !d2 || len != 1 || len2 != 1 || !bnft_reg1(e, NFTNL_EXPR_RANGE_SREG))
 			return false;
 		for (unsigned v = 0; v < f->n_vals; v++) {
 			uint8_t x = (uint8_t)(v << f->shift);
@@ -125,9 +125,9 @@ static bool raise_ntp_test(const struct nft_raise_ctx *c, const struct ntp_field
 				bits |= 1u << v;
 		}
 		m->negate = nftnl_expr_get_u32(e, NFTNL_EXPR_RANGE_OP) == NFT_RANGE_NEQ;
-	} else if (!strcmp(kind, "lookup") && nft_is_set_test(e)) {
+	} else if (!strcmp(kind, "lookup") && bnft_is_set_test(e)) {
 		const char *name = nftnl_expr_get_str(e, NFTNL_EXPR_LOOKUP_SET);
-		const struct nft_anon_read *a = NULL;
+		const struct bnft_anon_read *a = NULL;
 
 		for (size_t i = 0; name && i < c->n_anon; i++)
 			if (!strcmp(c->anon[i].name, name))
@@ -145,17 +145,17 @@ static bool raise_ntp_test(const struct nft_raise_ctx *c, const struct ntp_field
 	return bits != 0;
 }
 
-size_t nft_raise_ntp(const struct nft_raise_ctx *c, const struct nft_cursor *cur,
-		     enum ir_match_type t, struct ir_match *m)
+size_t bnft_raise_ntp(const struct bnft_raise_ctx *c, const struct bnft_cursor *cur,
+		      enum ir_match_type t, struct ir_match *m)
 {
 	const struct ntp_field *f = ntp_field(t);
 	uint32_t off, len, mlen;
 	const uint8_t *mask;
 
-	if (!nft_is_payload(nft_at(cur, 0), NFT_PAYLOAD_TRANSPORT_HEADER, &off, &len) ||
-	    off != f->off || len != 1 || !nft_is_kind(cur, 1, "bitwise") ||
-	    !(mask = nft_is_mask(nft_at(cur, 1), &mlen)) || mlen != 1 || mask[0] != f->mask ||
-	    cur->i + 2 >= cur->n || !raise_ntp_test(c, f, nft_at(cur, 2), m))
+	if (!bnft_is_payload(bnft_at(cur, 0), NFT_PAYLOAD_TRANSPORT_HEADER, &off, &len) ||
+	    off != f->off || len != 1 || !bnft_is_kind(cur, 1, "bitwise") ||
+	    !(mask = bnft_is_mask(bnft_at(cur, 1), &mlen)) || mlen != 1 || mask[0] != f->mask ||
+	    cur->i + 2 >= cur->n || !raise_ntp_test(c, f, bnft_at(cur, 2), m))
 		return 0;
 	return 3;
 }

@@ -4,10 +4,12 @@
  * genid before and after, every message's res_id, NLM_F_DUMP_INTR, and a
  * retry when any of them says the ruleset changed meanwhile. */
 #include "backend_nft_int.h"
+#include "backend_nft_read.h"
 #include "ntpwall/util.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <libmnl/libmnl.h>
 #include <libnftnl/chain.h>
 #include <libnftnl/common.h>
 #include <libnftnl/set.h>
@@ -20,16 +22,16 @@
 #include <unistd.h>
 
 struct rd {
-	struct backend *b;
+	struct bnft_sock *s;
 	const char *table;
 	uint16_t res_id;	/* genid & 0xffff every message must carry */
 	bool stale;
 	struct ir_ruleset *rs;
-	struct nft_anon_read *anon;
+	struct bnft_anon_read *anon;
 	size_t n_anon, cap_anon;
 	struct ir_set *cur_set;	/* element dump target */
-	struct nft_anon_read *cur_anon;
-	struct nft_interval *iv;	/* interval element dump */
+	struct bnft_anon_read *cur_anon;
+	struct bnft_interval *iv;	/* interval element dump */
 	size_t n_iv, cap_iv;
 };
 
@@ -44,7 +46,7 @@ static bool our_msg(struct rd *r, const struct nlmsghdr *nlh)
 
 static struct nlmsghdr *req(struct rd *r, char *buf, uint16_t type, uint16_t flags)
 {
-	return nftnl_nlmsg_build_hdr(buf, type, NFPROTO_INET, flags, nft_next_seq(r->b));
+	return nftnl_nlmsg_build_hdr(buf, type, NFPROTO_INET, flags, bnft_sock_next_seq(r->s));
 }
 
 static int table_cb(const struct nlmsghdr *nlh, void *data)
@@ -70,7 +72,7 @@ static int get_table(struct rd *r)
 	nftnl_table_set_str(t, NFTNL_TABLE_NAME, r->table);
 	nftnl_table_nlmsg_build_payload(nlh, t);
 	nftnl_table_free(t);
-	ret = nft_talk(r->b, nlh, table_cb, r);
+	ret = bnft_sock_talk(r->s, nlh, table_cb, r);
 	return ret;
 }
 
@@ -114,12 +116,12 @@ static bool set_foreign(const struct nftnl_set *ns, uint32_t klen)
 
 	if (klen != 4 && klen != 16)
 		return true;
-	return type != (klen == 4 ? NFT_TYPE_IPADDR : NFT_TYPE_IP6ADDR) || set_has_extras(ns);
+	return type != (klen == 4 ? BNFT_TYPE_IPADDR : BNFT_TYPE_IP6ADDR) || set_has_extras(ns);
 }
 
 static void add_anon(struct rd *r, const char *name, bool foreign)
 {
-	struct nft_anon_read *a;
+	struct bnft_anon_read *a;
 
 	xgrow((void **)&r->anon, &r->cap_anon, r->n_anon, sizeof(*r->anon));
 	a = &r->anon[r->n_anon++];
@@ -184,7 +186,7 @@ static int dump_sets(struct rd *r)
 	nftnl_set_set_str(ns, NFTNL_SET_TABLE, r->table);
 	nftnl_set_nlmsg_build_payload(nlh, ns);
 	nftnl_set_free(ns);
-	return nft_talk(r->b, nlh, set_cb, r);
+	return bnft_sock_talk(r->s, nlh, set_cb, r);
 }
 
 static int elem_comment_cb(const struct nftnl_udata *attr, void *data)
@@ -242,7 +244,7 @@ static bool elem_foreign(struct nftnl_set_elem *e, bool interval)
 	return false;
 }
 
-static void take_anon_elem(struct nft_anon_read *a, struct nftnl_set_elem *e)
+static void take_anon_elem(struct bnft_anon_read *a, struct nftnl_set_elem *e)
 {
 	uint32_t klen;
 	const uint8_t *key;
@@ -281,7 +283,7 @@ static void take_elem(struct rd *r, struct nftnl_set_elem *e)
 		return;
 	}
 	if (s->flags & IR_SET_INTERVAL) {
-		struct nft_interval *iv;
+		struct bnft_interval *iv;
 
 		xgrow((void **)&r->iv, &r->cap_iv, r->n_iv, sizeof(*r->iv));
 		iv = &r->iv[r->n_iv++];
@@ -331,7 +333,7 @@ static int dump_elems(struct rd *r, const char *set)
 	nftnl_set_set_str(ns, NFTNL_SET_NAME, set);
 	nftnl_set_elems_nlmsg_build_payload(nlh, ns);
 	nftnl_set_free(ns);
-	return nft_talk(r->b, nlh, elem_cb, r);
+	return bnft_sock_talk(r->s, nlh, elem_cb, r);
 }
 
 static int read_elems(struct rd *r)
@@ -347,7 +349,7 @@ static int read_elems(struct rd *r)
 		r->cur_set = s;
 		ret = dump_elems(r, s->name);
 		if (s->flags & IR_SET_INTERVAL) {
-			nft_intervals_to_prefixes(r->iv, r->n_iv, s);
+			bnft_intervals_to_prefixes(r->iv, r->n_iv, s);
 			for (size_t j = 0; j < r->n_iv; j++)
 				free(r->iv[j].comment);
 			r->n_iv = 0;
@@ -440,14 +442,14 @@ static int dump_chains(struct rd *r)
 	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, r->table);
 	nftnl_chain_nlmsg_build_payload(nlh, c);
 	nftnl_chain_free(c);
-	return nft_talk(r->b, nlh, chain_cb, r);
+	return bnft_sock_talk(r->s, nlh, chain_cb, r);
 }
 
 static int rule_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct rd *r = data;
 	struct nftnl_rule *nr = nftnl_rule_alloc();
-	struct nft_raise_ctx rc = { .rs = r->rs, .anon = r->anon, .n_anon = r->n_anon };
+	struct bnft_raise_ctx rc = { .rs = r->rs, .anon = r->anon, .n_anon = r->n_anon };
 	const char *table, *chain;
 	struct ir_chain *ch;
 	struct ir_rule *ir;
@@ -466,7 +468,7 @@ static int rule_cb(const struct nlmsghdr *nlh, void *data)
 	}
 	ir = ir_rule_add(ch, NULL, NULL);
 	ir->counter = false;
-	nft_rule_raise(&rc, nr, ir);
+	bnft_rule_raise(&rc, nr, ir);
 out:
 	nftnl_rule_free(nr);
 	return MNL_CB_OK;
@@ -481,7 +483,7 @@ static int dump_rules(struct rd *r)
 	nftnl_rule_set_str(nr, NFTNL_RULE_TABLE, r->table);
 	nftnl_rule_nlmsg_build_payload(nlh, nr);
 	nftnl_rule_free(nr);
-	return nft_talk(r->b, nlh, rule_cb, r);
+	return bnft_sock_talk(r->s, nlh, rule_cb, r);
 }
 
 static void rd_reset(struct rd *r)
@@ -501,7 +503,7 @@ static void rd_reset(struct rd *r)
 static int read_once(struct rd *r, struct backend_gen *gen)
 {
 	struct backend_gen after;
-	int ret = nft_generation(r->b, gen);
+	int ret = bnft_sock_generation(r->s, &gen->genid);
 
 	if (ret < 0)
 		return ret;
@@ -520,7 +522,7 @@ static int read_once(struct rd *r, struct backend_gen *gen)
 		return -EAGAIN;
 	if (ret < 0)
 		return ret;
-	ret = nft_generation(r->b, &after);
+	ret = bnft_sock_generation(r->s, &after.genid);
 	if (ret < 0)
 		return ret;
 	return r->stale || after.genid != gen->genid ? -EAGAIN : 0;
@@ -547,10 +549,10 @@ static bool sort_unique(struct ir_ruleset *rs)
 	return ok;
 }
 
-int nft_read(struct backend *b, const char *table, struct ir_ruleset **out,
-	     struct backend_gen *gen)
+int bnft_read(struct bnft_sock *s, const char *table, struct ir_ruleset **out,
+	      struct backend_gen *gen)
 {
-	struct rd r = { .b = b, .table = table };
+	struct rd r = { .s = s, .table = table };
 	int ret = -EAGAIN;
 
 	*out = NULL;

@@ -7,6 +7,7 @@
 #include "ntpwall/util.h"
 
 #include <errno.h>
+#include <libmnl/libmnl.h>
 #include <libnftnl/expr.h>
 #include <libnftnl/udata.h>
 #include <linux/icmp.h>
@@ -15,15 +16,49 @@
 #include <linux/netfilter/nf_tables.h>
 #include <string.h>
 
+/* The family the rule's matches restrict it to (IR_NFPROTO_*), 0 for both. */
+static uint32_t rule_family(const struct ir_rule *r)
+{
+	for (size_t i = 0; i < r->n_matches; i++)
+		if (r->matches[i].type == IR_MATCH_NFPROTO && !r->matches[i].negate)
+			return r->matches[i].u.num;
+	return 0;
+}
+
+/* Port unreachable as nft lowers `reject` in inet: icmpx, which the kernel
+ * answers in the packet's own family, or, in a rule of one family, that
+ * family's ICMP code (nft then lists `reject with icmp port-unreachable`,
+ * as render_nft writes it). The same packets either way; the same bytes
+ * as nft's make `nft list` agree whichever way the table was loaded. */
+static struct nftnl_expr *lower_reject(const struct ir_rule *r)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("reject");
+	uint32_t type = NFT_REJECT_ICMP_UNREACH;
+	uint8_t code;
+
+	switch (rule_family(r)) {
+	case IR_NFPROTO_IPV4:
+		code = ICMP_PORT_UNREACH;
+		break;
+	case IR_NFPROTO_IPV6:
+		code = ICMPV6_PORT_UNREACH;
+		break;
+	default:
+		type = NFT_REJECT_ICMPX_UNREACH;
+		code = NFT_REJECT_ICMPX_PORT_UNREACH;
+		break;
+	}
+	nftnl_expr_set_u32(e, NFTNL_EXPR_REJECT_TYPE, type);
+	nftnl_expr_set_u8(e, NFTNL_EXPR_REJECT_CODE, code);
+	return e;
+}
+
 static void lower_verdict(const struct ir_rule *r, struct nftnl_rule *nr)
 {
 	struct nftnl_expr *e;
 
 	if (r->verdict == IR_VERDICT_REJECT) {
-		e = nftnl_expr_alloc("reject");
-		nftnl_expr_set_u32(e, NFTNL_EXPR_REJECT_TYPE, NFT_REJECT_ICMPX_UNREACH);
-		nftnl_expr_set_u8(e, NFTNL_EXPR_REJECT_CODE, NFT_REJECT_ICMPX_PORT_UNREACH);
-		nftnl_rule_add_expr(nr, e);
+		nftnl_rule_add_expr(nr, lower_reject(r));
 	} else if (r->verdict != IR_VERDICT_NONE) {
 		e = nftnl_expr_alloc("immediate");
 		nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
@@ -39,7 +74,7 @@ static int lower_comment(const char *comment, struct nftnl_rule *nr)
 
 	if (!comment)
 		return 0;
-	if (strlen(comment) > NFT_COMMENT_MAX)
+	if (strlen(comment) > BNFT_COMMENT_MAX)
 		return -ENAMETOOLONG;
 	ud = nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN);
 	if (!nftnl_udata_put_strz(ud, NFTNL_UDATA_RULE_COMMENT, comment)) {
@@ -52,13 +87,13 @@ static int lower_comment(const char *comment, struct nftnl_rule *nr)
 	return 0;
 }
 
-int nft_rule_lower(struct nft_lower_ctx *c, const struct ir_rule *r, struct nftnl_rule *nr)
+int bnft_rule_lower(struct bnft_lower_ctx *c, const struct ir_rule *r, struct nftnl_rule *nr)
 {
 	int ret;
 
 	c->n_anon = 0;
 	for (size_t i = 0; i < r->n_matches; i++) {
-		ret = nft_match_lower(c, &r->matches[i], nr);
+		ret = bnft_match_lower(c, &r->matches[i], nr);
 		if (ret < 0)
 			return ret;
 	}
@@ -77,20 +112,10 @@ int nft_rule_lower(struct nft_lower_ctx *c, const struct ir_rule *r, struct nftn
 	return lower_comment(r->comment, nr);
 }
 
-/* The family the rule's matches restrict it to (IR_NFPROTO_*), 0 for both. */
-static uint32_t rule_family(const struct ir_rule *r)
-{
-	for (size_t i = 0; i < r->n_matches; i++)
-		if (r->matches[i].type == IR_MATCH_NFPROTO && !r->matches[i].negate)
-			return r->matches[i].u.num;
-	return 0;
-}
-
-/* ntpwall rejects with icmpx port-unreachable, which the kernel turns into
- * the packet's family's own. nft loads `reject with icmp(v6)
- * port-unreachable` (what render_nft writes once the family is known) as
- * that family's type and code instead: the same only when the rule cannot
- * match the other family, since the kernel sends the code as given. */
+/* Port unreachable in either of lower_reject's forms, or in the other one
+ * (icmpx in a rule of one family, as ntpwall sent it before lowering like
+ * nft): an ICMP code is the same only when the rule cannot match the other
+ * family, since the kernel sends the code as given. */
 static bool is_port_reject(const struct nftnl_expr *e, const struct ir_rule *r)
 {
 	uint32_t type = nftnl_expr_get_u32(e, NFTNL_EXPR_REJECT_TYPE);
@@ -177,22 +202,22 @@ static int comment_cb(const struct nftnl_udata *attr, void *data)
 	return MNL_CB_OK;
 }
 
-static size_t raise_match(const struct nft_raise_ctx *c, const struct nft_cursor *cur,
+static size_t raise_match(const struct bnft_raise_ctx *c, const struct bnft_cursor *cur,
 			  struct ir_rule *out)
 {
-	struct ir_match m[NFT_RAISE_MAX];
-	size_t n, k = nft_match_raise(c, cur, m, &n);
+	struct ir_match m[BNFT_RAISE_MAX];
+	size_t n, k = bnft_match_raise(c, cur, m, &n);
 
 	for (size_t i = 0; i < n; i++)
 		*ir_rule_add_match(out, m[i].type) = m[i];
 	return k;
 }
 
-int nft_rule_raise(const struct nft_raise_ctx *c, const struct nftnl_rule *nr,
-		   struct ir_rule *out)
+int bnft_rule_raise(const struct bnft_raise_ctx *c, const struct nftnl_rule *nr,
+		    struct ir_rule *out)
 {
 	struct nftnl_expr_iter *it = nftnl_expr_iter_create(nr);
-	struct nft_cursor cur = { 0 };
+	struct bnft_cursor cur = { 0 };
 	size_t cap = 0;
 	bool stmts = false;
 	struct nftnl_expr *e;
@@ -212,8 +237,8 @@ int nft_rule_raise(const struct nft_raise_ctx *c, const struct nftnl_rule *nr,
 			continue;
 		}
 		/* Anything after a verdict, or a statement twice, is not ours. */
-		if (out->verdict || !raise_stmt(nft_at(&cur, 0), out))
-			add_unknown(out, nft_at(&cur, 0));
+		if (out->verdict || !raise_stmt(bnft_at(&cur, 0), out))
+			add_unknown(out, bnft_at(&cur, 0));
 		stmts = true;
 		cur.i++;
 	}

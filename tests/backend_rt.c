@@ -10,7 +10,10 @@
  *                                the error naming the element (stderr)
  *   backend_rt same POLICY       compile POLICY (fake resolver), read its table
  *                                back, exit 0 iff ir_ruleset_equal; else print
- *                                the diff (live vs compiled) and exit 1 */
+ *                                the diff (live vs compiled) and exit 1
+ *   backend_rt load POLICY       compile POLICY (fake resolver) and apply it
+ *                                through the backend: the netlink path of
+ *                                `ntpwall apply`, without DNS */
 #include "fake_resolved.h"
 #include "ntpwall/backend.h"
 #include "ntpwall/compile.h"
@@ -278,27 +281,41 @@ static int roundtrip(struct backend *b)
 	return ret < 0;
 }
 
+/* POLICY compiled with the fake resolver: 0 and *out, else diagnostics
+ * printed and 2. */
+static int compile_fake(const char *path, struct policy **p, struct resolved **r,
+			struct ir_ruleset **out)
+{
+	struct diags d;
+
+	*p = NULL;
+	*r = NULL;
+	*out = NULL;
+	diag_init(&d, 0);
+	if (policy_load(path, &d, p) == 0) {
+		*r = fake_resolved(*p);
+		(void)compile_policy(*p, *r, &d, out);
+	}
+	if (!*out)
+		print_diags(&d);
+	diag_free(&d);
+	return *out ? 0 : 2;
+}
+
 /* The table POLICY compiles to, as the kernel has it now (loaded by
  * someone else, e.g. `nft -f` of the rendered script): equal or a diff. */
 static int same(struct backend *b, const char *path)
 {
-	struct ir_ruleset *rs = NULL, *live = NULL;
-	struct resolved *r = NULL;
-	struct policy *p = NULL;
+	struct ir_ruleset *rs, *live = NULL;
+	struct resolved *r;
+	struct policy *p;
 	struct backend_gen g;
-	struct diags d;
 	bool differs = true;
-	int ret = 2;
+	int ret = compile_fake(path, &p, &r, &rs);
 
-	diag_init(&d, 0);
-	if (policy_load(path, &d, &p) == 0) {
-		r = fake_resolved(p);
-		(void)compile_policy(p, r, &d, &rs);
-	}
-	if (!rs) {
-		print_diags(&d);
+	if (ret)
 		goto out;
-	}
+	ret = 2;
 	if (backend_nft_ops.read(b, rs->table, &live, &g) < 0) {
 		fprintf(stderr, "read: table %s: cannot read\n", rs->table);
 		goto out;
@@ -307,8 +324,23 @@ static int same(struct backend *b, const char *path)
 		goto out;
 	ret = differs;
 out:
-	diag_free(&d);
 	ir_ruleset_free(live);
+	ir_ruleset_free(rs);
+	resolve_free(r);
+	policy_free(p);
+	return ret;
+}
+
+/* The table POLICY compiles to, applied as `ntpwall apply` would. */
+static int load(struct backend *b, const char *path)
+{
+	struct ir_ruleset *rs;
+	struct resolved *r;
+	struct policy *p;
+	int ret = compile_fake(path, &p, &r, &rs);
+
+	if (ret == 0 && apply(b, rs, NULL) < 0)
+		ret = 1;
 	ir_ruleset_free(rs);
 	resolve_free(r);
 	policy_free(p);
@@ -385,6 +417,8 @@ int main(int argc, char **argv)
 		ir_ruleset_free(rs);
 	} else if (!strcmp(argv[1], "same") && argc == 3) {
 		ret = same(b, argv[2]);
+	} else if (!strcmp(argv[1], "load") && argc == 3) {
+		ret = load(b, argv[2]);
 	} else if (!strcmp(argv[1], "read") && argc == 3) {
 		struct ir_ruleset *rs;
 		size_t elems = 0, rules = 0;

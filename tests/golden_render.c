@@ -1,8 +1,9 @@
 /* Test helper: render a policy for one target with the deterministic fake
  * resolution of fake_resolved.c, so golden files need no DNS.
- * Usage: golden_render POLICY nft|nft-listing|iptables|ip6tables|chrony|ntpd
+ * Usage: golden_render POLICY nft|nft-listing|nft-payload|iptables|ip6tables|chrony|ntpd
  * Exit 0 on success, 2 on a policy or compile error (diagnostics on stderr). */
 #include "fake_resolved.h"
+#include "golden_payload.h"
 #include "ntpwall/compile.h"
 #include "ntpwall/render.h"
 
@@ -17,6 +18,8 @@ static int render(const char *target, const struct ir_ruleset *rs, struct render
 		o->listing = true;
 		return render_nft(rs, o, stdout);
 	}
+	if (!strcmp(target, "nft-payload"))
+		return golden_payload(rs, stdout);
 	if (!strcmp(target, "iptables"))
 		return render_iptables(rs, AF_INET, o, stdout);
 	if (!strcmp(target, "ip6tables"))

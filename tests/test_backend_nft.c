@@ -4,6 +4,7 @@
  * shorter forms nft emits for hand-made rules raise to the same IR; what no
  * row understands ends up in ir_rule.unknown. (libnftnl's nft-expr_*-test.c
  * do the same build/parse round trip.) */
+#include "backend_nft_batch.h"
 #include "backend_nft_int.h"
 #include "ntpwall/util.h"
 
@@ -53,13 +54,13 @@ static struct nftnl_rule *through_netlink(struct nftnl_rule *r)
  * rule here) is given back under the name the lookup carries. */
 static struct ir_rule *round_trip(const struct ir_rule *in, struct ir_chain *out)
 {
-	struct nft_lower_ctx lc = { .rs = rs, .next_id = 100 };
-	struct nft_anon_read anon = { .name = "__set%d" };
-	struct nft_raise_ctx rc = { .rs = rs, .anon = &anon, .n_anon = 1 };
+	struct bnft_lower_ctx lc = { .rs = rs, .next_id = 100 };
+	struct bnft_anon_read anon = { .name = "__set%d" };
+	struct bnft_raise_ctx rc = { .rs = rs, .anon = &anon, .n_anon = 1 };
 	struct nftnl_rule *r = nftnl_rule_alloc(), *back;
 	struct ir_rule *res;
 
-	ck_assert_int_eq(nft_rule_lower(&lc, in, r), 0);
+	ck_assert_int_eq(bnft_rule_lower(&lc, in, r), 0);
 	ck_assert_uint_le(lc.n_anon, 1);
 	if (lc.n_anon) {
 		memcpy(anon.vals, lc.anon[0].vals, lc.anon[0].n);
@@ -68,7 +69,7 @@ static struct ir_rule *round_trip(const struct ir_rule *in, struct ir_chain *out
 	back = through_netlink(r);
 	res = ir_rule_add(out, NULL, NULL);
 	res->counter = false;
-	ck_assert_int_eq(nft_rule_raise(&rc, back, res), 0);
+	ck_assert_int_eq(bnft_rule_raise(&rc, back, res), 0);
 	nftnl_rule_free(r);
 	nftnl_rule_free(back);
 	return res;
@@ -145,13 +146,13 @@ END_TEST
 
 static struct nftnl_expr *payload(uint32_t base, uint32_t off, uint32_t len)
 {
-	return nft_x_payload(base, off, len);
+	return bnft_x_payload(base, off, len);
 }
 
 /* nft's own encodings of hand-made rules raise to the same IR. */
 START_TEST(nft_forms)
 {
-	struct nft_raise_ctx rc = { .rs = rs };
+	struct bnft_raise_ctx rc = { .rs = rs };
 	struct ir_chain *out = ir_chain_add(rs, "out", IR_HOOK_NONE, 0);
 	struct nftnl_rule *r = nftnl_rule_alloc(), *back;
 	struct nftnl_expr *e;
@@ -160,17 +161,17 @@ START_TEST(nft_forms)
 
 	/* ip saddr 10.0.0.0/8: nft loads one byte. */
 	nftnl_rule_add_expr(r, payload(NFT_PAYLOAD_NETWORK_HEADER, 12, 1));
-	nftnl_rule_add_expr(r, nft_x_cmp(NFT_CMP_EQ, &ten, 1));
+	nftnl_rule_add_expr(r, bnft_x_cmp(NFT_CMP_EQ, &ten, 1));
 	/* @th,66,3 < 4: versions 0..3. */
 	nftnl_rule_add_expr(r, payload(NFT_PAYLOAD_TRANSPORT_HEADER, 8, 1));
 	v = 0x38;
-	nftnl_rule_add_expr(r, nft_x_bitwise(&v, 1));
+	nftnl_rule_add_expr(r, bnft_x_bitwise(&v, 1));
 	v = 0x20;
-	nftnl_rule_add_expr(r, nft_x_cmp(NFT_CMP_LT, &v, 1));
+	nftnl_rule_add_expr(r, bnft_x_cmp(NFT_CMP_LT, &v, 1));
 	/* @th,64,8 & 7 6-7: a range. */
 	nftnl_rule_add_expr(r, payload(NFT_PAYLOAD_TRANSPORT_HEADER, 8, 1));
 	v = 7;
-	nftnl_rule_add_expr(r, nft_x_bitwise(&v, 1));
+	nftnl_rule_add_expr(r, bnft_x_bitwise(&v, 1));
 	e = nftnl_expr_alloc("range");
 	nftnl_expr_set_u32(e, NFTNL_EXPR_RANGE_SREG, NFT_REG_1);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_RANGE_OP, NFT_RANGE_EQ);
@@ -180,7 +181,7 @@ START_TEST(nft_forms)
 	back = through_netlink(r);
 	res = ir_rule_add(out, NULL, NULL);
 	res->counter = false;
-	nft_rule_raise(&rc, back, res);
+	bnft_rule_raise(&rc, back, res);
 	ck_assert_ptr_null(res->unknown);
 	ck_assert_uint_eq(res->n_matches, 3);
 	ck_assert_int_eq(res->matches[0].type, IR_MATCH_SADDR);
@@ -197,12 +198,12 @@ END_TEST
 /* Raise a rule built by hand (as nft would load it) into a new IR rule. */
 static struct ir_rule *raise_built(struct nftnl_rule *r, struct ir_chain *out)
 {
-	struct nft_raise_ctx rc = { .rs = rs };
+	struct bnft_raise_ctx rc = { .rs = rs };
 	struct nftnl_rule *back = through_netlink(r);
 	struct ir_rule *res = ir_rule_add(out, NULL, NULL);
 
 	res->counter = false;
-	ck_assert_int_eq(nft_rule_raise(&rc, back, res), 0);
+	ck_assert_int_eq(bnft_rule_raise(&rc, back, res), 0);
 	nftnl_rule_free(r);
 	nftnl_rule_free(back);
 	return res;
@@ -228,10 +229,10 @@ START_TEST(merged_ports)
 	want->verdict = IR_VERDICT_ACCEPT;
 	for (int neq = 0; neq < 2; neq++) {
 		r = nftnl_rule_alloc();
-		nftnl_rule_add_expr(r, nft_x_meta(NFT_META_L4PROTO));
-		nftnl_rule_add_expr(r, nft_x_cmp(NFT_CMP_EQ, &udp, 1));
+		nftnl_rule_add_expr(r, bnft_x_meta(NFT_META_L4PROTO));
+		nftnl_rule_add_expr(r, bnft_x_cmp(NFT_CMP_EQ, &udp, 1));
 		nftnl_rule_add_expr(r, payload(NFT_PAYLOAD_TRANSPORT_HEADER, 0, 4));
-		nftnl_rule_add_expr(r, nft_x_cmp(neq ? NFT_CMP_NEQ : NFT_CMP_EQ, both, 4));
+		nftnl_rule_add_expr(r, bnft_x_cmp(neq ? NFT_CMP_NEQ : NFT_CMP_EQ, both, 4));
 		{
 			struct nftnl_expr *e = nftnl_expr_alloc("immediate");
 
@@ -255,8 +256,8 @@ static struct ir_rule *raise_ifname_cmp(struct ir_chain *out, const char *data, 
 {
 	struct nftnl_rule *r = nftnl_rule_alloc();
 
-	nftnl_rule_add_expr(r, nft_x_meta(NFT_META_IIFNAME));
-	nftnl_rule_add_expr(r, nft_x_cmp(NFT_CMP_EQ, data, len));
+	nftnl_rule_add_expr(r, bnft_x_meta(NFT_META_IIFNAME));
+	nftnl_rule_add_expr(r, bnft_x_cmp(NFT_CMP_EQ, data, len));
 	return raise_built(r, out);
 }
 
@@ -342,10 +343,10 @@ static struct ir_rule *raise_changed(struct ir_chain *out, size_t k, uint16_t at
 	nftnl_expr_set_u32(log, NFTNL_EXPR_LOG_LEVEL, NFT_LOGLEVEL_WARNING);
 	nftnl_expr_set_u32(drop, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
 	nftnl_expr_set_u32(drop, NFTNL_EXPR_IMM_VERDICT, NF_DROP);
-	e[0] = nft_x_meta(NFT_META_L4PROTO);
-	e[1] = nft_x_cmp(NFT_CMP_EQ, &udp, 1);
+	e[0] = bnft_x_meta(NFT_META_L4PROTO);
+	e[1] = bnft_x_cmp(NFT_CMP_EQ, &udp, 1);
 	e[2] = payload(NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2);
-	e[3] = nft_x_cmp(NFT_CMP_EQ, port, 2);
+	e[3] = bnft_x_cmp(NFT_CMP_EQ, port, 2);
 	e[4] = log;
 	e[5] = drop;
 	if (attr)
@@ -394,8 +395,8 @@ static struct ir_rule *raise_reject(struct ir_chain *out, uint8_t nfproto, uint3
 	struct nftnl_expr *e = nftnl_expr_alloc("reject");
 
 	if (nfproto) {
-		nftnl_rule_add_expr(r, nft_x_meta(NFT_META_NFPROTO));
-		nftnl_rule_add_expr(r, nft_x_cmp(NFT_CMP_EQ, &nfproto, 1));
+		nftnl_rule_add_expr(r, bnft_x_meta(NFT_META_NFPROTO));
+		nftnl_rule_add_expr(r, bnft_x_cmp(NFT_CMP_EQ, &nfproto, 1));
 	}
 	nftnl_expr_set_u32(e, NFTNL_EXPR_REJECT_TYPE, type);
 	nftnl_expr_set_u8(e, NFTNL_EXPR_REJECT_CODE, code);
@@ -427,23 +428,60 @@ START_TEST(family_reject)
 }
 END_TEST
 
+/* reject is lowered as nft lowers it: that family's ICMP port unreachable
+ * in a rule of one family, icmpx otherwise; each raises back to reject. */
+START_TEST(reject_lowered_as_nft)
+{
+	static const struct { uint32_t nfproto, type; uint8_t code; } cases[] = {
+		{ IR_NFPROTO_IPV4, NFT_REJECT_ICMP_UNREACH, 3 },
+		{ IR_NFPROTO_IPV6, NFT_REJECT_ICMP_UNREACH, 4 },
+		{ 0, NFT_REJECT_ICMPX_UNREACH, NFT_REJECT_ICMPX_PORT_UNREACH },
+	};
+	struct ir_chain *c = ir_chain_add(rs, "in", IR_HOOK_INPUT, 0);
+	struct ir_chain *out = ir_chain_add(rs, "out", IR_HOOK_NONE, 0);
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct bnft_lower_ctx lc = { .rs = rs, .next_id = 100 };
+		struct nftnl_rule *r = nftnl_rule_alloc();
+		struct ir_rule *x = ir_rule_add(c, NULL, NULL);
+		struct nftnl_expr_iter *it;
+		struct nftnl_expr *e, *last = NULL;
+
+		ir_rule_match_num(x, IR_MATCH_L4PROTO, IPPROTO_UDP);
+		if (cases[i].nfproto)
+			ir_rule_match_num(x, IR_MATCH_NFPROTO, cases[i].nfproto);
+		x->verdict = IR_VERDICT_REJECT;
+		ck_assert_int_eq(bnft_rule_lower(&lc, x, r), 0);
+		it = nftnl_expr_iter_create(r);
+		while ((e = nftnl_expr_iter_next(it)))
+			last = e;
+		nftnl_expr_iter_destroy(it);
+		ck_assert_str_eq(nftnl_expr_get_str(last, NFTNL_EXPR_NAME), "reject");
+		ck_assert_uint_eq(nftnl_expr_get_u32(last, NFTNL_EXPR_REJECT_TYPE), cases[i].type);
+		ck_assert_uint_eq(nftnl_expr_get_u8(last, NFTNL_EXPR_REJECT_CODE), cases[i].code);
+		nftnl_rule_free(r);
+		ck_assert(ir_rule_equal(x, round_trip(x, out)));
+	}
+}
+END_TEST
+
 /* A shape no row knows (tcp flags) is kept as text, never dropped. */
 START_TEST(unknown_kept)
 {
-	struct nft_raise_ctx rc = { .rs = rs };
+	struct bnft_raise_ctx rc = { .rs = rs };
 	struct ir_chain *out = ir_chain_add(rs, "out", IR_HOOK_NONE, 0);
 	struct nftnl_rule *r = nftnl_rule_alloc(), *back;
 	uint8_t syn = 0x02, zero = 0;
 	struct ir_rule *res;
 
 	nftnl_rule_add_expr(r, payload(NFT_PAYLOAD_TRANSPORT_HEADER, 13, 1));
-	nftnl_rule_add_expr(r, nft_x_bitwise(&syn, 1));
-	nftnl_rule_add_expr(r, nft_x_cmp(NFT_CMP_NEQ, &zero, 1));
+	nftnl_rule_add_expr(r, bnft_x_bitwise(&syn, 1));
+	nftnl_rule_add_expr(r, bnft_x_cmp(NFT_CMP_NEQ, &zero, 1));
 	nftnl_rule_add_expr(r, nftnl_expr_alloc("counter"));
 	back = through_netlink(r);
 	res = ir_rule_add(out, NULL, NULL);
 	res->counter = false;
-	nft_rule_raise(&rc, back, res);
+	bnft_rule_raise(&rc, back, res);
 	ck_assert_ptr_nonnull(res->unknown);
 	ck_assert_ptr_nonnull(strstr(res->unknown, "payload"));
 	nftnl_rule_free(r);
@@ -455,7 +493,7 @@ END_TEST
 START_TEST(refusals)
 {
 	struct ir_chain *c = ir_chain_add(rs, "in", IR_HOOK_INPUT, 0);
-	struct nft_lower_ctx lc = { .rs = rs, .next_id = 100 };
+	struct bnft_lower_ctx lc = { .rs = rs, .next_id = 100 };
 	struct nftnl_rule *r;
 	struct ir_rule *x;
 	char long_comment[200];
@@ -463,19 +501,50 @@ START_TEST(refusals)
 	x = ir_rule_add(c, NULL, NULL);
 	ir_rule_match_set(x, IR_MATCH_SADDR_SET, "nosuchset");
 	r = nftnl_rule_alloc();
-	ck_assert_int_eq(nft_rule_lower(&lc, x, r), -ENOENT);
+	ck_assert_int_eq(bnft_rule_lower(&lc, x, r), -ENOENT);
 	nftnl_rule_free(r);
 	x = ir_rule_add(c, NULL, NULL);
 	ir_rule_match_num(x, IR_MATCH_NTP_MODE, 0);
 	r = nftnl_rule_alloc();
-	ck_assert_int_eq(nft_rule_lower(&lc, x, r), -EINVAL);
+	ck_assert_int_eq(bnft_rule_lower(&lc, x, r), -EINVAL);
 	nftnl_rule_free(r);
 	memset(long_comment, 'x', sizeof(long_comment) - 1);
 	long_comment[sizeof(long_comment) - 1] = '\0';
 	x = ir_rule_add(c, long_comment, NULL);
 	r = nftnl_rule_alloc();
-	ck_assert_int_eq(nft_rule_lower(&lc, x, r), -ENAMETOOLONG);
+	ck_assert_int_eq(bnft_rule_lower(&lc, x, r), -ENAMETOOLONG);
 	nftnl_rule_free(r);
+}
+END_TEST
+
+/* A batch is built without a socket: its messages are numbered from the
+ * caller's counter, each says what it is about, and the counter is left
+ * past END. */
+START_TEST(build_without_socket)
+{
+	static const enum bnft_msg_kind want[] = {
+		BNFT_OBJ_BEGIN, BNFT_OBJ_TABLE, BNFT_OBJ_TABLE, BNFT_OBJ_TABLE,
+		BNFT_OBJ_SET, BNFT_OBJ_SET, BNFT_OBJ_SET, BNFT_OBJ_CHAIN,
+		BNFT_OBJ_ANON, BNFT_OBJ_ANON, BNFT_OBJ_RULE,
+	};
+	struct ir_chain *c = ir_chain_add(rs, "in", IR_HOOK_INPUT, 0);
+	struct ir_rule *r = ir_rule_add(c, "modes", NULL);
+	uint32_t seq = 1000;
+	struct bnft_tx tx;
+
+	ir_rule_match_set(r, IR_MATCH_SADDR_SET, "up4");
+	ir_rule_match_num(r, IR_MATCH_NTP_MODE, (1u << 6) | (1u << 7));
+	r->verdict = IR_VERDICT_DROP;
+	ck_assert_int_eq(bnft_tx_build(&tx, &seq, rs, rs->table, NULL, NULL), 0);
+	ck_assert_uint_eq(tx.n, ARRAY_SIZE(want));
+	for (size_t i = 0; i < tx.n; i++) {
+		ck_assert_int_eq(tx.msgs[i].kind, want[i]);
+		ck_assert_uint_eq(tx.msgs[i].seq, 1000 + i);
+		ck_assert_uint_eq(tx.msgs[i].nlh->nlmsg_seq, 1000 + i);
+	}
+	ck_assert_uint_eq(tx.msgs[10].rule, 0);
+	ck_assert_uint_eq(seq, 1000 + tx.n + 1);
+	bnft_tx_free(&tx);
 }
 END_TEST
 
@@ -491,11 +560,13 @@ int main(void)
 	tcase_add_test(tc, nft_forms);
 	tcase_add_test(tc, merged_ports);
 	tcase_add_test(tc, family_reject);
+	tcase_add_test(tc, reject_lowered_as_nft);
 	tcase_add_test(tc, ifname_exact_only);
 	tcase_add_test(tc, update_exact_only);
 	tcase_add_test(tc, every_attribute);
 	tcase_add_test(tc, unknown_kept);
 	tcase_add_test(tc, refusals);
+	tcase_add_test(tc, build_without_socket);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
