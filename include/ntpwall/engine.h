@@ -192,6 +192,28 @@ int engine_rollback(struct engine *e, unsigned long to, struct engine_result *r)
  * removal. -EPERM for a table ntpwall did not make. */
 int engine_remove(struct engine *e, const char *table, struct engine_result *r);
 
+/* What status shows, read only. */
+struct engine_status {
+	struct state_gen *latest;	/* NULL: none */
+	struct state_pending pending;
+	bool has_pending, pending_expired;
+	char *table;
+	const char *word;		/* in-sync, drifted, absent, removed, unmanaged */
+	size_t expiring;		/* DNS elements with less than a quarter left */
+	char **disagree;		/* the daemon asks what the wall blocks */
+	size_t n_disagree;
+	bool attention;			/* anything above that needs an operator */
+};
+
+/* Fill s for table (NULL: the managed one): state opened READ, backend
+ * opened here. */
+int engine_status(struct engine *e, const char *table, struct engine_status *s);
+void engine_status_free(struct engine_status *s);
+/* Add to s->disagree what the daemon ds asks besides wall (chrony: its
+ * sources, and chrony.conf's server/pool/peer lines). */
+void engine_daemon_agreement(struct engine *e, const struct daemon_state *ds,
+			     const struct ir_ruleset *wall, struct engine_status *s);
+
 /* Keep a pending confirmation (of gen, or any when gen is 0) if its
  * generation is what the kernel holds (-ESTALE otherwise). -ENOENT when
  * nothing (or another generation) is pending. Takes the lock itself. */

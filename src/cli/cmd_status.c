@@ -44,32 +44,32 @@ static int status_opt(int key, const char *arg, void *data)
 	return 0;
 }
 
-static const char *sync_word(const struct state_gen *g, const struct ir_ruleset *live)
+static json_t *pending_json(const struct engine_status *s)
 {
-	if (!g)
-		return live ? "unmanaged" : "absent";
-	if (!g->rs)
-		return live ? "drifted" : "removed";
-	if (!live)
-		return "absent";
-	return ir_ruleset_equal(g->rs, live) ? "in-sync" : "drifted";
-}
+	const struct state_pending *p = &s->pending;
 
-static json_t *pending_json(const struct state_pending *p, bool has)
-{
-	if (!has)
+	if (!s->has_pending)
 		return json_null();
-	return json_pack("{s:I, s:I, s:I, s:I}", "generation", (json_int_t)p->generation,
+	return json_pack("{s:I, s:I, s:I, s:I, s:b}", "generation", (json_int_t)p->generation,
 			 "previous", (json_int_t)p->previous, "deadline", (json_int_t)p->deadline,
-			 "watchdog", (json_int_t)p->watchdog);
+			 "watchdog", (json_int_t)p->watchdog, "expired", s->pending_expired);
 }
 
-static void print_json(const struct state_gen *g, const struct engine *l, const char *table,
-		       const struct state_pending *p, bool has_pending)
+static json_t *strings_json(char **v, size_t n)
 {
-	json_t *o = json_pack("{s:s, s:i, s:s, s:s, s:I}", "format", "ntpwall-status",
-			      "version", 1, "table", table, "state", sync_word(g, l->live),
-			      "genid", (json_int_t)l->gen.genid);
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(a, json_string(v[i]));
+	return a;
+}
+
+static void print_json(const struct engine_status *s, const struct engine *e)
+{
+	const struct state_gen *g = s->latest;
+	json_t *o = json_pack("{s:s, s:i, s:s, s:s, s:I, s:b}", "format", "ntpwall-status",
+			      "version", 1, "table", s->table, "state", s->word, "genid",
+			      (json_int_t)e->gen.genid, "attention", s->attention);
 
 	if (g)
 		json_object_set_new(o, "generation", json_pack("{s:I, s:s, s:s, s:s, s:o, s:o}",
@@ -79,46 +79,63 @@ static void print_json(const struct state_gen *g, const struct engine *l, const 
 				    "policy_hash", g->policy_hash ? json_string(g->policy_hash) : json_null()));
 	else
 		json_object_set_new(o, "generation", json_null());
-	json_object_set_new(o, "pending_confirm", pending_json(p, has_pending));
-	json_object_set_new(o, "live", l->live ? ir_json_dump(l->live, true) : json_null());
+	json_object_set_new(o, "pending_confirm", pending_json(s));
+	json_object_set_new(o, "expiring", json_integer((json_int_t)s->expiring));
+	json_object_set_new(o, "daemon_disagrees", strings_json(s->disagree, s->n_disagree));
+	json_object_set_new(o, "live", e->live ? ir_json_dump(e->live, true) : json_null());
 	json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	fputc('\n', stdout);
 	json_decref(o);
 }
 
-static void print_text(const struct state_gen *g, const struct engine *l, const char *table,
-		       const struct state_pending *p, bool has_pending)
+static void print_pending(const struct engine_status *s)
+{
+	const struct state_pending *p = &s->pending;
+	long long left = (long long)(p->deadline - time(NULL));
+
+	if (!s->has_pending)
+		return;
+	if (s->pending_expired)
+		printf("PENDING CONFIRMATION OF GENERATION %lu EXPIRED %llds AGO and was not "
+		       "reverted (the watchdog is gone): the next changing command reverts it\n",
+		       p->generation, -left);
+	else if (p->previous)
+		printf("pending confirmation of generation %lu: reverts to generation %lu in %llds\n",
+		       p->generation, p->previous, left);
+	else
+		printf("pending confirmation of generation %lu: removes the table in %llds\n",
+		       p->generation, left);
+}
+
+static void print_text(const struct engine_status *s, const struct engine *e)
 {
 	struct render_opts o = { .listing = true, .with_counters = true };
+	const struct state_gen *g = s->latest;
 
 	if (g)
 		printf("generation %lu (%s, %s)%s%s\n", g->number, g->action, g->created,
 		       g->policy_path ? " from " : "", g->policy_path ? g->policy_path : "");
 	else
 		printf("generation none\n");
-	printf("table inet %s: %s\n", table, sync_word(g, l->live));
-	if (has_pending && p->previous)
-		printf("pending confirmation of generation %lu: reverts to generation %lu in %llds\n",
-		       p->generation, p->previous, (long long)(p->deadline - time(NULL)));
-	else if (has_pending)
-		printf("pending confirmation of generation %lu: removes the table in %llds\n",
-		       p->generation, (long long)(p->deadline - time(NULL)));
-	if (l->live) {
+	printf("table inet %s: %s\n", s->table, s->word);
+	print_pending(s);
+	if (s->expiring)
+		printf("%zu addresses from DNS expire within a quarter of their timeout: is the "
+		       "refresh timer running? (systemctl status ntpwall-refresh.timer)\n",
+		       s->expiring);
+	for (size_t i = 0; i < s->n_disagree; i++)
+		printf("daemon: %s\n", s->disagree[i]);
+	if (e->live) {
 		fputc('\n', stdout);
-		(void)render_nft(l->live, &o, stdout);
+		(void)render_nft(e->live, &o, stdout);
 	}
 }
 
 int cmd_status_main(int argc, char **argv)
 {
 	struct status_args a = { REPORT_TEXT, NULL };
-	struct state_pending p = { 0 };
-	struct state_gen *g = NULL;
+	struct engine_status s = { 0 };
 	struct cli_run c;
-	struct engine *e = &c.e;
-	const char *table;
-	char *managed = NULL;
-	bool has_pending = false;
 	int first, ret;
 
 	first = cli_parse(argc, argv, "ntpwall status [--format text|json] [--table NAME]",
@@ -130,26 +147,17 @@ int cmd_status_main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	cli_run_init(&c, 0);
-	ret = engine_state_open(e, ENGINE_STATE_READ);
+	ret = engine_state_open(&c.e, ENGINE_STATE_READ);
 	if (!ret)
-		ret = engine_latest(e, &g);
-	if (!ret && e->st) {
-		has_pending = state_pending_read(e->st, &p) == 0;
-		/* After a remove, the table ntpwall managed last, not the default name. */
-		managed = engine_managed_table(e, g);
-	}
-	table = a.table ? a.table : managed ? managed : "ntpwall";
-	if (!ret)
-		ret = engine_open(e, g ? g->backend : "nft");
-	if (!ret)
-		ret = engine_read(e, table);
+		ret = engine_status(&c.e, a.table, &s);
 	cli_run_report(&c);
 	if (!ret && a.format == REPORT_JSON)
-		print_json(g, e, table, &p, has_pending);
+		print_json(&s, &c.e);
 	else if (!ret)
-		print_text(g, e, table, &p, has_pending);
-	state_gen_free(g);
-	free(managed);
+		print_text(&s, &c.e);
+	/* A monitor's codes: 0 in sync, 1 needs attention, 2 error. */
+	ret = ret ? EXIT_USAGE : s.attention ? EXIT_FINDINGS : EXIT_OK;
+	engine_status_free(&s);
 	cli_run_fini(&c);
-	return ret ? EXIT_USAGE : EXIT_OK;
+	return ret;
 }

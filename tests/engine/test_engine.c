@@ -1014,6 +1014,50 @@ START_TEST(refresh_restores_a_flushed_table)
 }
 END_TEST
 
+static int status_of(struct engine_status *s)
+{
+	struct run x;
+	int ret;
+
+	run_init(&x);
+	ret = engine_state_open(&x.e, ENGINE_STATE_READ);
+	if (!ret)
+		ret = engine_status(&x.e, NULL, s);
+	run_fini(&x);
+	return ret;
+}
+
+/* DNS elements about to expire (no refresh timer) need attention. */
+START_TEST(status_sees_expiring_elements)
+{
+	char *p = policy("p", "version: 1\ntable: t\nupstreams:\n  - pool: pool.test\n    max: 3\n");
+	struct engine_status s;
+	struct ir_ruleset *live;
+	struct ir_set *set;
+
+	net = &pool_net;
+	ck_assert_int_eq(apply(p, NULL), 0);
+	live = mem_table("t");
+	set = ir_set_find(live, "upstreams4");
+	for (size_t i = 0; i < set->n_elems; i++)
+		set->elems[i].expires_ms = 3000000;	/* of 3,600,000 */
+	mem_put(live);
+	ck_assert_int_eq(status_of(&s), 0);	/* expiry is never compared */
+	ck_assert_str_eq(s.word, "in-sync");
+	ck_assert_uint_eq(s.expiring, 0);
+	ck_assert(!s.attention);
+	engine_status_free(&s);
+	set->elems[0].expires_ms = 600000;	/* less than a quarter left */
+	mem_put(live);
+	ck_assert_int_eq(status_of(&s), 0);
+	ck_assert_uint_eq(s.expiring, 1);
+	ck_assert(s.attention);
+	engine_status_free(&s);
+	ir_ruleset_free(live);
+	free(p);
+}
+END_TEST
+
 START_TEST(backend_that_cannot_open)
 {
 	char *a = policy("a", POLICY_A);
@@ -1055,6 +1099,7 @@ int main(void)
 	tcase_add_test(tc, pool_member_replaced_after_k_daemon_reports);
 	tcase_add_test(tc, refresh_probe_replaces_a_dead_member);
 	tcase_add_test(tc, refresh_restores_a_flushed_table);
+	tcase_add_test(tc, status_sees_expiring_elements);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

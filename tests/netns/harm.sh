@@ -180,5 +180,52 @@ nw apply "$B" >"$T/out" 2>&1 && grep -q '^recorded' "$T/out" || fail "apply B af
 nw status | grep -q ': in-sync$' || fail "status after the unrecorded revert was recorded"
 ok "a full state disk changes nothing, and a revert still happens"
 
+# 8. status is a monitor's check: 0 in sync, 1 needs attention (drifted,
+# absent, a pending confirmation, a daemon asking what the wall blocks),
+# 2 error. The daemon here is a stand-in chronyc (a real chronyd is in
+# lockstep.sh); chrony.conf is a file of the test's.
+nw remove >/dev/null 2>&1 || fail "remove before state8"
+S=$T/state8
+mkdir -m 0700 "$T/d8"
+printf '%s\n' '#!/bin/sh' \
+	'# stand-in: reload succeeds; sources lists one trusted server and one not.' \
+	'case "$*" in' \
+	'*reload*) exit 0 ;;' \
+	"*-c*sources*) printf '^,*,192.0.2.1,1,6,377,3,0.0,0.0,0.0\\n^,?,192.0.2.99,0,6,0,4294967295,0.0,0.0,0.0\\n' ;;" \
+	'esac' >"$T/d8/chronyc"
+chmod +x "$T/d8/chronyc"
+printf 'pool 2.debian.pool.ntp.org iburst\nsourcedir %s/d8\nserver 192.0.2.2 iburst\n' "$T" >"$T/d8/chrony.conf"
+cat "$A" >"$T/a8.yaml"
+printf 'daemon: {chrony_sources: %s/d8/ntpwall.sources, chronyc: "%s/d8/chronyc", chrony_conf: %s/d8/chrony.conf}\n' \
+	"$T" "$T" "$T" >>"$T/a8.yaml"
+nw apply "$A" >/dev/null 2>&1 || fail "apply A (state8)"
+nw status >/dev/null 2>&1; rc=$?
+[ $rc = 0 ] || fail "status in sync: exit $rc"
+nft add element inet ntpwall_h upstreams4 '{ 192.0.2.77 }'
+nw status >/dev/null 2>&1; rc=$?
+[ $rc = 1 ] || fail "status drifted: exit $rc"
+nw apply "$A" >/dev/null 2>&1
+nw apply --confirm 60 "$B" </dev/null >/dev/null 2>&1
+nw status >/dev/null 2>&1; rc=$?
+[ $rc = 1 ] || fail "status with a pending confirmation: exit $rc"
+nw confirm >/dev/null 2>&1
+nft delete table inet ntpwall_h
+nw status >"$T/out" 2>&1; rc=$?
+[ $rc = 1 ] && grep -q ': absent$' "$T/out" || fail "status of a flushed table: exit $rc"
+nw apply "$T/a8.yaml" >"$T/out" 2>&1 || fail "apply with a daemon: $(cat "$T/out")"
+grep -q '^server 192.0.2.1 iburst$' "$T/d8/ntpwall.sources" || fail "no sources file written"
+nw status >"$T/out" 2>&1; rc=$?
+[ $rc = 1 ] || fail "status with a daemon asking blocked servers: exit $rc"
+grep -q "chrony asks 192.0.2.99 (state '?'), which the wall blocks" "$T/out" ||
+	fail "blocked chronyd source not named: $(cat "$T/out")"
+grep -q "chrony.conf:1: 'pool 2.debian.pool.ntp.org iburst': the wall blocks the servers this pool gives" "$T/out" ||
+	fail "Debian's default pool line not named: $(cat "$T/out")"
+[ "$(grep -c '^daemon:' "$T/out")" = 2 ] ||
+	fail "status names ntpwall's own file or a trusted server: $(grep '^daemon:' "$T/out")"
+mkdir -m 0777 "$T/open8" && chmod 0777 "$T/open8"
+"$NTPWALL" --state-dir "$T/open8" status >"$T/out" 2>&1; rc=$?
+[ $rc = 2 ] && grep -q 'refusing it' "$T/out" || fail "status with a refused state directory: exit $rc"
+ok "status exit codes; the daemon's blocked sources and chrony.conf lines named"
+
 [ $fails = 0 ] || { echo "$fails failure(s)"; exit 1; }
 echo "all harm tests passed"

@@ -1,0 +1,164 @@
+/* engine_status(): what a monitor needs to know, read only: is the latest
+ * generation what the kernel holds, is a confirmation pending (or past its
+ * deadline), are DNS elements running out (no refresh), and does the time
+ * daemon ask only servers the wall lets through. */
+#include "engine_int.h"
+#include "ntpwall/compile.h"
+#include "ntpwall/util.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static const char *sync_word(const struct state_gen *g, const struct ir_ruleset *live)
+{
+	if (!g)
+		return live ? "unmanaged" : "absent";
+	if (!g->rs)
+		return live ? "drifted" : "removed";
+	if (!live)
+		return "absent";
+	return ir_ruleset_equal(g->rs, live) ? "in-sync" : "drifted";
+}
+
+/* DNS elements with less than a quarter of their timeout left: the
+ * refresh timer is not running, and they will expire. */
+static size_t expiring(const struct ir_ruleset *live)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; live && i < live->n_sets; i++) {
+		const struct ir_set *s = &live->sets[i];
+
+		for (size_t j = 0; j < s->n_elems; j++) {
+			uint64_t t = s->elems[j].timeout_ms ? s->elems[j].timeout_ms : s->timeout_ms;
+
+			if (t && !(s->flags & IR_SET_DYNAMIC) && s->elems[j].expires_ms < t / 4)
+				n++;
+		}
+	}
+	return n;
+}
+
+static bool wall_has(const struct ir_ruleset *wall, const struct policy_addr *a)
+{
+	static const char *const sets[] = { COMPILE_SET_UPSTREAMS4, COMPILE_SET_UPSTREAMS6,
+					    "peers4", "peers6" };
+
+	for (size_t i = 0; wall && i < ARRAY_SIZE(sets); i++) {
+		const struct ir_set *s = ir_set_find(wall, sets[i]);
+
+		if (s && ir_set_find_elem(s, a, a->family == AF_INET ? 32 : 128))
+			return true;
+	}
+	return false;
+}
+
+static void say(struct engine_status *s, char *msg)
+{
+	s->disagree = xreallocarray(s->disagree, s->n_disagree + 1, sizeof(*s->disagree));
+	s->disagree[s->n_disagree++] = msg;
+}
+
+/* chronyd's sources that the wall blocks, by address. */
+static void check_sources(struct engine *e, const struct daemon_state *ds,
+			  const struct ir_ruleset *wall, struct engine_status *s)
+{
+	struct daemon_source *src = NULL;
+	char buf[INET6_ADDRSTRLEN];
+	struct diags quiet;
+	size_t n = 0;
+
+	diag_init(&quiet, 0);
+	if (e->cfg.daemon->sources(ds, &src, &n, &quiet) < 0)
+		say(s, xasprintf("%s cannot be asked for its sources ('%s -c -n sources')",
+				 daemon_kind_name(ds->kind), ds->client));
+	for (size_t i = 0; i < n; i++)
+		if (!wall_has(wall, &src[i].addr))
+			say(s, xasprintf("%s asks %s (state '%c'), which the wall blocks",
+					 daemon_kind_name(ds->kind),
+					 policy_addr_str(&src[i].addr, buf, sizeof(buf)), src[i].state));
+	diag_free(&quiet);
+	free(src);
+}
+
+/* Lines of chrony.conf (and what it includes) that name servers besides
+ * ntpwall's file: the wall blocks what they find unless it trusts them. */
+static void check_conf(struct engine *e, const struct daemon_state *ds,
+		       const struct ir_ruleset *wall, struct engine_status *s)
+{
+	struct daemon_conf_line *v = NULL;
+	struct diags quiet;
+	size_t n = 0;
+
+	if (!ds->conf)
+		return;
+	diag_init(&quiet, 0);
+	(void)daemon_chrony_conf(ds->conf, ds->path, &v, &n, &quiet);
+	for (size_t i = 0; i < n; i++) {
+		struct policy_addr a;
+
+		if (!policy_parse_addr(v[i].host, &a) && wall_has(wall, &a))
+			continue;
+		say(s, xasprintf("%s:%u: '%s': the wall blocks %s; comment it out (%s names the "
+				 "servers the wall trusts)", v[i].file, v[i].line, v[i].text,
+				 strcmp(v[i].kind, "pool") ? "this server" : "the servers this pool gives",
+				 ds->path));
+	}
+	daemon_conf_lines_free(v, n);
+	diag_free(&quiet);
+}
+
+void engine_daemon_agreement(struct engine *e, const struct daemon_state *ds,
+			     const struct ir_ruleset *wall, struct engine_status *s)
+{
+	if (ds->kind != DAEMON_CHRONY)
+		return;
+	check_sources(e, ds, wall, s);
+	check_conf(e, ds, wall, s);
+}
+
+int engine_status(struct engine *e, const char *table, struct engine_status *s)
+{
+	struct daemon_state ds;
+	int ret;
+
+	memset(s, 0, sizeof(*s));
+	ret = engine_latest(e, &s->latest);
+	if (ret)
+		return ret;
+	if (e->st)
+		s->has_pending = state_pending_read(e->st, &s->pending) == 0;
+	/* After a remove, the table ntpwall managed last, not the default name. */
+	s->table = table ? xstrdup(table) : engine_managed_table(e, s->latest);
+	if (!s->table)
+		s->table = xstrdup("ntpwall");
+	ret = engine_open(e, s->latest ? s->latest->backend : "nft");
+	if (!ret)
+		ret = engine_read(e, s->table);
+	if (ret)
+		return ret;
+	s->word = sync_word(s->latest, e->live);
+	s->expiring = expiring(e->live);
+	s->pending_expired = s->has_pending && s->pending.deadline < (int64_t)time(NULL);
+	eng_gen_daemon(s->latest, &ds);
+	if (e->live)
+		engine_daemon_agreement(e, &ds, e->live, s);
+	daemon_state_free(&ds);
+	/* A table removed on purpose and gone needs nothing. */
+	s->attention = (strcmp(s->word, "in-sync") && strcmp(s->word, "removed")) ||
+		       s->has_pending || s->expiring || s->n_disagree;
+	return 0;
+}
+
+void engine_status_free(struct engine_status *s)
+{
+	state_gen_free(s->latest);
+	free(s->table);
+	for (size_t i = 0; i < s->n_disagree; i++)
+		free(s->disagree[i]);
+	free(s->disagree);
+	memset(s, 0, sizeof(*s));
+}
