@@ -45,6 +45,7 @@ static const struct {
 	{ NW206_OLD_VERSION, "NW206", "NTP versions 1 or 2 allowed" },
 	{ NW207_NTS_LITERAL, "NW207", "nts on a literal address: NTS-KE needs a name to check the certificate" },
 	{ NW208_WAIVE_UNUSED, "NW208", "a waiver for a finding that did not occur" },
+	{ NW209_DAEMON_EXTRA, "NW209", "the time daemon's configuration asks servers the policy does not trust (lint --daemon-config)" },
 	{ NW210_NAME_IS_POOL, "NW210", "a server name resolves to many addresses: it is a pool (lint --resolve)" },
 	{ NW211_FAMILY_UNCOVERED, "NW211", "a wanted address family has no upstream address (lint --resolve)" },
 };

@@ -300,6 +300,36 @@ static int changed(struct engine *e, const struct engine_wanted *w,
 	return 0;
 }
 
+static bool has_timeouts(const struct ir_ruleset *rs)
+{
+	for (size_t i = 0; i < rs->n_sets; i++)
+		for (size_t j = 0; j < rs->sets[i].n_elems; j++)
+			if (rs->sets[i].elems[j].timeout_ms)
+				return true;
+	return false;
+}
+
+/* What the operator should know once the wall is up: addresses that will
+ * expire with nothing to refresh them, and a daemon that asks servers the
+ * wall blocks (as status says it). */
+static void warn_after(struct engine *e, const struct engine_wanted *w)
+{
+	struct engine_status s = { 0 };
+	struct daemon_state ds;
+
+	if (has_timeouts(w->rs) && engine_refresh_scheduled() == 0)
+		eng_warn(e, NW500_RUNTIME, "addresses from DNS expire after refresh.expire (%llus) "
+			 "and nothing refreshes them: enable the timer ('systemctl enable --now "
+			 "ntpwall-refresh.timer') or install the cron entry, or NTP to them stops "
+			 "when they expire", (unsigned long long)(w->policy->refresh.expire_ms / 1000));
+	daemon_state_for(w->policy, w->resolved, w->rs, &ds);
+	engine_daemon_agreement(e, &ds, w->rs, &s);
+	for (size_t i = 0; i < s.n_disagree; i++)
+		eng_warn(e, NW505_DAEMON, "%s", s.disagree[i]);
+	daemon_state_free(&ds);
+	engine_status_free(&s);
+}
+
 int engine_apply(struct engine *e, const struct engine_wanted *w,
 		 const struct engine_apply_opts *o, struct engine_result *r)
 {
@@ -314,7 +344,8 @@ int engine_apply(struct engine *e, const struct engine_wanted *w,
 	ret = engine_state_open(e, ENGINE_STATE_CREATE);
 	if (ret)
 		return ret;
-	if (same)
-		return unchanged(e, w, o, unmanaged, r);
-	return changed(e, w, o, unmanaged, r);
+	ret = same ? unchanged(e, w, o, unmanaged, r) : changed(e, w, o, unmanaged, r);
+	if (!ret && r->outcome != ENGINE_REVERTED)
+		warn_after(e, w);
+	return ret;
 }

@@ -3,11 +3,14 @@
  * deadline), are DNS elements running out (no refresh), and does the time
  * daemon ask only servers the wall lets through. */
 #include "engine_int.h"
+#include "daemon_int.h"
 #include "ntpwall/compile.h"
 #include "ntpwall/util.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <glob.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -161,4 +164,64 @@ void engine_status_free(struct engine_status *s)
 		free(s->disagree[i]);
 	free(s->disagree);
 	memset(s, 0, sizeof(*s));
+}
+
+/* A cron file that runs `ntpwall ... refresh`. */
+static bool cron_file_refreshes(const char *path)
+{
+	char *buf = NULL;
+	size_t len;
+	bool found = false;
+
+	if (util_read_file(path, 1u << 20, &buf, &len))
+		return false;
+	for (char *line = buf; line && *line && !found; ) {
+		char *nl = strchr(line, '\n');
+
+		if (nl)
+			*nl = '\0';
+		found = line[strspn(line, " \t")] != '#' && strstr(line, "ntpwall") &&
+			strstr(line, " refresh");
+		line = nl ? nl + 1 : NULL;
+	}
+	free(buf);
+	return found;
+}
+
+int engine_refresh_scheduled(void)
+{
+	static const char *const cron_files[] = { "/etc/crontab", "/etc/cron.d/*",
+						  "/var/spool/cron/crontabs/*" };
+	bool can_tell = false;
+
+	/* PID 1 is systemd: ask it about the timer. */
+	if (access("/run/systemd/system", F_OK) == 0) {
+		struct diags quiet;
+		int ret;
+
+		diag_init(&quiet, 0);
+		ret = daemon_run("systemctl is-enabled --quiet ntpwall-refresh.timer", NULL, &quiet);
+		diag_free(&quiet);
+		if (ret == 0)
+			return 1;
+		can_tell = true;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(cron_files); i++) {
+		glob_t g;
+
+		if (glob(cron_files[i], 0, NULL, &g))
+			continue;
+		can_tell = true;
+		for (size_t j = 0; j < g.gl_pathc; j++) {
+			if (cron_file_refreshes(g.gl_pathv[j])) {
+				globfree(&g);
+				return 1;
+			}
+		}
+		globfree(&g);
+	}
+	/* An empty /etc/cron.d still tells: cron is there, nothing refreshes. */
+	if (access("/etc/cron.d", F_OK) == 0)
+		can_tell = true;
+	return can_tell ? 0 : -1;
 }

@@ -1,6 +1,7 @@
 /* Warnings for weak but valid policies. Each check is one small function
  * in a table, so a new best practice is one more row. */
 #include "ntpwall/lint.h"
+#include "ntpwall/daemon.h"
 #include "ntpwall/util.h"
 
 #include <stdarg.h>
@@ -200,4 +201,43 @@ void lint_policy(struct policy *p, struct diags *d)
 void lint_policy_resolved(struct policy *p, struct diags *d)
 {
 	lint_all(p, d, true);
+}
+
+static bool trusted_literal(const struct policy *p, const char *host)
+{
+	struct policy_addr a;
+
+	if (policy_parse_addr(host, &a))
+		return false;
+	for (size_t i = 0; i < p->n_upstreams; i++)
+		if (p->upstreams[i].host.literal && !policy_addr_cmp(&p->upstreams[i].host.addr, &a))
+			return true;
+	for (size_t i = 0; i < p->n_peers; i++)
+		if (p->peers[i].literal && !policy_addr_cmp(&p->peers[i].addr, &a))
+			return true;
+	return false;
+}
+
+void lint_daemon_config(struct policy *p, const char *conf, struct diags *d)
+{
+	struct daemon_conf_line *v = NULL;
+	size_t n = 0;
+
+	if (daemon_chrony_conf(conf, p->daemon.chrony_sources, &v, &n, d) < 0) {
+		struct loc l = { conf, 0, 0 };
+
+		diag_add(d, &l, DIAG_ERROR, NW100_IO, "cannot read the daemon configuration");
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct loc l = { v[i].file, v[i].line, 1 };
+
+		if (trusted_literal(p, v[i].host))
+			continue;
+		lint_warn(p, d, &l, NW209_DAEMON_EXTRA,
+			  "'%s' asks %s the policy does not trust: the wall will block %s; comment "
+			  "it out and let ntpwall's file name the servers", v[i].text,
+			  strcmp(v[i].kind, "pool") ? v[i].host : "the servers of a pool",
+			  strcmp(v[i].kind, "pool") ? "it" : "them");
+	}
+	daemon_conf_lines_free(v, n);
 }

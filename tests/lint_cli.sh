@@ -228,6 +228,26 @@ run 0 "$big" && {
 	has "$tmp/out" "300003 |   - server: \"2001:db8::4:93e0\""
 }
 
+# --- --daemon-config: chrony.conf lines (and what it pulls in) asking
+# servers the policy does not trust are NW209; ntpwall's own file and the
+# policy's literal servers are not; a waiver silences it.
+mkdir "$tmp/chrony" "$tmp/chrony/sources.d"
+printf 'pool 2.debian.pool.ntp.org iburst\nserver 192.0.2.1 iburst\nsourcedir %s/chrony/sources.d\n' \
+	"$tmp" >"$tmp/chrony/chrony.conf"
+printf 'server 198.51.100.77 iburst\n' >"$tmp/chrony/sources.d/dhcp.sources"
+printf '# ntpwall: own\nserver 192.0.2.9\n' >"$tmp/chrony/sources.d/ntpwall.sources"
+dpol=$tmp/daemon.yaml
+printf 'version: 1\nupstreams: [{server: 192.0.2.1}, {server: 192.0.2.2}, {server: 192.0.2.3}, {server: 192.0.2.4}]\ndaemon: {chrony_sources: %s/chrony/sources.d/ntpwall.sources}\n' \
+	"$tmp" >"$dpol"
+run 0 "$dpol" && [ -s "$tmp/out" ] && grep -q NW209 "$tmp/out" && say_fail "NW209 without --daemon-config"
+run 1 --strict --daemon-config "$tmp/chrony/chrony.conf" "$dpol" && {
+	has "$tmp/out" "$tmp/chrony/chrony.conf:1:1: warning: 'pool 2.debian.pool.ntp.org iburst' asks the servers of a pool the policy does not trust: the wall will block them; comment it out and let ntpwall's file name the servers [NW209]"
+	has "$tmp/out" "$tmp/chrony/sources.d/dhcp.sources:1:1: warning: 'server 198.51.100.77 iburst' asks 198.51.100.77 the policy does not trust: the wall will block it; comment it out and let ntpwall's file name the servers [NW209]"
+	[ "$(grep -c NW209 "$tmp/out")" = 2 ] || say_fail "--daemon-config: expected exactly 2 NW209"
+}
+printf 'waive: {NW209: "the DHCP servers are ours"}\n' >>"$dpol"
+run 0 --strict --daemon-config "$tmp/chrony/chrony.conf" "$dpol"
+
 # --- every bad policy gives valid json and sarif with at least one error
 for f in "$pol"/bad/*.yaml; do
 	if run 1 --format json "$f" && json; then

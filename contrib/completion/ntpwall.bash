@@ -12,7 +12,7 @@ _ntpwall_global_opts='--state-dir --run-dir --verbose -v --quiet -q --version --
 _ntpwall_cmd_opts()
 {
 	case $1 in
-	lint) echo '--format -f --strict --resolve --list-codes --help -h' ;;
+	lint) echo '--format -f --strict --resolve --daemon-config --list-codes --help -h' ;;
 	resolve) echo '--format -f --server --previous --seed --help -h' ;;
 	compile) echo '--target -t --literal-only --server --seed --listing --help -h' ;;
 	probe) echo '--format -f --warn-offset --crit-offset --timeout --samples --interval' \
@@ -32,7 +32,7 @@ _ntpwall_takes_arg()
 	case $1 in
 	--state-dir | --run-dir | --format | -f | --target | -t | --server | --previous | --seed | \
 		--warn-offset | --crit-offset | --timeout | --samples | --interval | --port | \
-		--max-inflight | --confirm | --keep | --to | --table)
+		--max-inflight | --confirm | --keep | --to | --table | --daemon-config)
 		return 0 ;;
 	esac
 	return 1
@@ -85,7 +85,7 @@ _ntpwall_values()
 	--state-dir | --run-dir)
 		compopt -o filenames 2>/dev/null
 		mapfile -t -O "${#COMPREPLY[@]}" COMPREPLY < <(compgen -d -- "$cur") ;;
-	--previous)
+	--previous | --daemon-config)
 		compopt -o filenames 2>/dev/null
 		mapfile -t -O "${#COMPREPLY[@]}" COMPREPLY < <(compgen -f -- "$cur") ;;
 	--to) _ntpwall_generations "$state_dir" "$cur" ;;

@@ -54,6 +54,7 @@ enum diag_code {
 	NW206_OLD_VERSION,	/* NTP versions 1/2 allowed */
 	NW207_NTS_LITERAL,	/* nts on an address: no name to check the certificate */
 	NW208_WAIVE_UNUSED,	/* a waiver for a finding that did not occur */
+	NW209_DAEMON_EXTRA,	/* --daemon-config: the daemon asks servers the policy does not trust */
 	NW210_NAME_IS_POOL = 210, /* --resolve: server name gives many addresses */
 	NW211_FAMILY_UNCOVERED,	/* --resolve: wanted family has no upstream */
 	/* Runtime errors of the engine, backends and daemons: not findings

@@ -214,6 +214,11 @@ void engine_status_free(struct engine_status *s);
 void engine_daemon_agreement(struct engine *e, const struct daemon_state *ds,
 			     const struct ir_ruleset *wall, struct engine_status *s);
 
+/* 1 when something refreshes the names (the systemd timer is enabled, or
+ * a cron file runs `ntpwall refresh`), 0 when neither does, -1 when it
+ * cannot be told (no systemd as PID 1 and no cron). */
+int engine_refresh_scheduled(void);
+
 /* Keep a pending confirmation (of gen, or any when gen is 0) if its
  * generation is what the kernel holds (-ESTALE otherwise). -ENOENT when
  * nothing (or another generation) is pending. Takes the lock itself. */

@@ -13,6 +13,12 @@ void lint_policy(struct policy *p, struct diags *d);
 /* Same, after lint_resolve() ran on p: unused NW210/NW211 waivers get NW208 too. */
 void lint_policy_resolved(struct policy *p, struct diags *d);
 
+/* Warn (NW209) about every server, pool and peer line of the chrony
+ * configuration conf (and what it includes, ntpwall's own file aside) that
+ * names a server p does not trust by address: the wall will block it.
+ * Call before lint_policy() so that a waiver of NW209 counts as used. */
+void lint_daemon_config(struct policy *p, const char *conf, struct diags *d);
+
 /* Upstreams as NW201 counts them before resolving: a pool for its max (4
  * when unbounded), anything else for one. */
 unsigned lint_upstream_count(const struct policy *p);

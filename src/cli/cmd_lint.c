@@ -10,13 +10,15 @@
 #include <string.h>
 #include <sys/stat.h>
 
-enum { OPT_FORMAT = 'f', OPT_STRICT = 256, OPT_RESOLVE, OPT_LIST_CODES };
+enum { OPT_FORMAT = 'f', OPT_STRICT = 256, OPT_RESOLVE, OPT_LIST_CODES, OPT_DAEMON_CONFIG };
 
 static const struct cli_option lint_opts[] = {
 	{ "format", OPT_FORMAT, "FMT", "text (default), json, github, sarif or codeclimate" },
 	{ "strict", OPT_STRICT, NULL, "fail on warnings too" },
 	{ "resolve", OPT_RESOLVE, NULL,
 	  "also resolve names and check them (exit 2 if no DNS server answers)" },
+	{ "daemon-config", OPT_DAEMON_CONFIG, "FILE",
+	  "also check chrony.conf FILE for servers the policy does not trust (NW209)" },
 	{ "list-codes", OPT_LIST_CODES, NULL, "list every finding code and exit" },
 	{ "help", 'h', NULL, "show this help" },
 	{ 0 }
@@ -27,6 +29,7 @@ struct lint_args {
 	bool strict;
 	bool resolve;
 	bool list_codes;
+	const char *daemon_config;
 	char *no_dns;		/* --resolve found no DNS server answering: the
 				 * resolvers asked; later files are not resolved */
 };
@@ -54,6 +57,9 @@ static int lint_opt(int key, const char *arg, void *data)
 	case OPT_LIST_CODES:
 		a->list_codes = true;
 		break;
+	case OPT_DAEMON_CONFIG:
+		a->daemon_config = arg;
+		break;
 	}
 	return 0;
 }
@@ -76,6 +82,8 @@ static int lint_one(const char *path, struct lint_args *a, struct diags *all)
 	 * file would wait out the resolvers again for nothing. */
 	if (!ret && a->resolve && !a->no_dns)
 		resolved = lint_resolve(p, &d, NULL, &a->no_dns) != -EHOSTUNREACH;
+	if (!ret && a->daemon_config)
+		lint_daemon_config(p, a->daemon_config, &d);
 	if (!ret && resolved)
 		lint_policy_resolved(p, &d);
 	else if (!ret)
@@ -189,7 +197,7 @@ int cmd_lint_main(int argc, char **argv)
 	bool io_error = false;
 	int first, rc;
 
-	first = cli_parse(argc, argv, "ntpwall lint POLICY|DIR... [--format text|json|github|sarif|codeclimate] [--strict] [--resolve]",
+	first = cli_parse(argc, argv, "ntpwall lint POLICY|DIR... [--format text|json|github|sarif|codeclimate] [--strict] [--resolve] [--daemon-config FILE]",
 			  lint_opts, lint_opt, &a);
 	if (first == -2)
 		return EXIT_OK;

@@ -19,7 +19,7 @@ if [ -z "${REFRESH_IN_NETNS:-}" ]; then
 		[ "${NTPWALL_REQUIRE_NETNS:-0}" = 1 ] && exit 1
 		exit 77
 	fi
-	REFRESH_IN_NETNS=1 exec unshare -n bash "$0" "$@"
+	REFRESH_IN_NETNS=1 exec unshare -n -m bash "$0" "$@"
 fi
 
 : "${NTPWALL:?}"
@@ -105,8 +105,16 @@ nft list table inet ntpwall_r >/dev/null 2>&1 && fail "refresh before apply made
 ok "refresh before apply refuses"
 
 # 2. apply; pool max respected; an unchanged refresh renews every DNS
-# element and keeps the rules (handles) and the generation count.
+# element and keeps the rules (handles) and the generation count. cron is
+# there (a private /etc/cron.d) but nothing refreshes: apply warns.
+mount --make-rprivate / 2>/dev/null
+mkdir "$T/cron.d" && mount --bind "$T/cron.d" /etc/cron.d 2>/dev/null ||
+	fail "cannot bind a private /etc/cron.d"
 nw apply "$P" >"$T/out" 2>&1 || fail "apply: $(cat "$T/out")"
+grep -q "nothing refreshes them" "$T/out" || fail "apply without a refresh timer or cron entry did not warn"
+printf '*/15 * * * * root ntpwall -q refresh /etc/ntpwall/policy.yaml\n' >"$T/cron.d/ntpwall"
+nw apply "$P" >"$T/out" 2>&1 || fail "apply (2): $(cat "$T/out")"
+grep -q "nothing refreshes them" "$T/out" && fail "apply warned although cron runs refresh"
 n_pool=$(set4 | grep -o '198\.51\.100\.2[1-5] ' | sort -u | wc -l)
 [ "$n_pool" = 3 ] || fail "pool max 3: $n_pool pool addresses in the set"
 has 198.51.100.1 && has 198.51.100.12 && has 192.0.2.1 || fail "apply: set is $(set4)"
