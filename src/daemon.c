@@ -168,7 +168,7 @@ static int system_check(const struct daemon_state *s, struct diags *d)
 	return ret < 0 ? ret : ret ? 0 : refuse(s, d);
 }
 
-static int system_sync(const struct daemon_state *s, bool *changed, struct diags *d)
+static int system_sync(const struct daemon_state *s, bool force, bool *changed, struct diags *d)
 {
 	char *old = NULL;
 	int ret;
@@ -183,7 +183,8 @@ static int system_sync(const struct daemon_state *s, bool *changed, struct diags
 		return refuse(s, d);
 	if ((!old && !s->content) || (old && s->content && !strcmp(old, s->content))) {
 		free(old);
-		return 0;
+		/* Written before, but the daemon was not told then. */
+		return force && s->command ? daemon_run(s->command, NULL, d) : 0;
 	}
 	free(old);
 	ret = s->content ? daemon_write_file(s->path, s->content, d) : daemon_remove_file(s->path, d);

@@ -36,6 +36,35 @@ int eng_daemon_check(struct engine *e, const struct daemon_state *ds)
 	return e->cfg.daemon->check(ds, e->d);
 }
 
+/* A daemon that could not be told is remembered in the state directory:
+ * its file is right by then, so only this says to run the command again. */
+#define UNTOLD_FILE "daemon-untold.json"
+
+static bool untold(struct engine *e)
+{
+	json_t *j = NULL;
+
+	if (!e->st || state_json_read(e->st, UNTOLD_FILE, &j) < 0)
+		return false;
+	json_decref(j);
+	return true;
+}
+
+static void set_untold(struct engine *e, bool on)
+{
+	json_t *j;
+
+	if (!e->st || on == untold(e))
+		return;
+	if (!on) {
+		(void)state_json_remove(e->st, UNTOLD_FILE);
+		return;
+	}
+	j = json_pack("{s:b}", "untold", 1);
+	(void)state_json_write(e->st, UNTOLD_FILE, j);
+	json_decref(j);
+}
+
 int eng_daemon_sync(struct engine *e, const struct daemon_state *ds, struct engine_result *r)
 {
 	bool changed = false;
@@ -43,7 +72,8 @@ int eng_daemon_sync(struct engine *e, const struct daemon_state *ds, struct engi
 
 	if (ds->kind == DAEMON_NONE)
 		return 0;
-	ret = e->cfg.daemon->sync(ds, &changed, e->d);
+	ret = e->cfg.daemon->sync(ds, untold(e), &changed, e->d);
+	set_untold(e, ret == -ESRCH);
 	if (ret == -ESRCH) {
 		/* The wall goes on: a daemon that is down reads the file when it
 		 * starts; the message says what to run. */

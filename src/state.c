@@ -514,3 +514,10 @@ int state_json_read(struct state *st, const char *name, json_t **out)
 	*out = read_json(st, name, &ret);
 	return *out ? 0 : ret;
 }
+
+int state_json_remove(struct state *st, const char *name)
+{
+	if (unlinkat(st->dir_fd, name, 0) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	return fsync(st->dir_fd) < 0 ? -errno : 0;
+}

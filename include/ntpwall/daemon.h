@@ -65,11 +65,11 @@ struct daemon_ops {
 	int (*check)(const struct daemon_state *s, struct diags *d);
 	/* Make s->path hold s->content (NULL: delete it), atomically (a
 	 * temporary in the same directory, fsync, rename, mode 0644), and run
-	 * s->command, both only when the content differs: *changed says
-	 * whether it did. -EEXIST (nothing written) when the path holds a
+	 * s->command, both only when the content differs (or, force, run the
+	 * command anyway: the last one failed): *changed says whether it did. -EEXIST (nothing written) when the path holds a
 	 * file ntpwall did not write; -ESRCH when the file is written but the
 	 * command failed (the daemon was not told); messages in d. */
-	int (*sync)(const struct daemon_state *s, bool *changed, struct diags *d);
+	int (*sync)(const struct daemon_state *s, bool force, bool *changed, struct diags *d);
 	/* The daemon's own view of its sources (chrony; others: none, 0). */
 	int (*sources)(const struct daemon_state *s, struct daemon_source **out, size_t *n,
 		       struct diags *d);

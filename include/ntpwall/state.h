@@ -107,5 +107,7 @@ int state_pending_clear(struct state *st);
  * pool members' health): written atomically, read back (-ENOENT if none). */
 int state_json_write(struct state *st, const char *name, struct json_t *j);
 int state_json_read(struct state *st, const char *name, struct json_t **out);
+/* Remove such a file (0 also when absent). */
+int state_json_remove(struct state *st, const char *name);
 
 #endif

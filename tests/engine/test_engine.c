@@ -94,6 +94,7 @@ struct rec_daemon {
 	struct ir_ruleset *wall;	/* the kernel table when told */
 	bool foreign;			/* check: the file is someone else's */
 	bool down;			/* sync: the command fails */
+	int forced;			/* syncs asked to run the command anyway */
 	const char *unusable;		/* sources: this address is '?' */
 };
 
@@ -107,11 +108,12 @@ static int rec_check(const struct daemon_state *s, struct diags *d)
 	return -EEXIST;
 }
 
-static int rec_sync(const struct daemon_state *s, bool *changed, struct diags *d)
+static int rec_sync(const struct daemon_state *s, bool force, bool *changed, struct diags *d)
 {
 	*changed = !rec.content || !s->content || strcmp(rec.content, s->content);
+	rec.forced += force;
 	if (!*changed)
-		return 0;
+		return rec.down && force ? -ESRCH : 0;
 	rec.syncs++;
 	free(rec.content);
 	rec.content = s->content ? xstrdup(s->content) : NULL;
@@ -904,6 +906,20 @@ START_TEST(daemon_file_not_ours_or_daemon_down)
 	ck_assert_int_eq(apply_opts(a, &o, &r), 0);	/* the wall goes on */
 	ck_assert(r.daemon_failed);
 	ck_assert(live_is(a));
+	engine_result_free(&r);
+	/* The file is right now, but the daemon was not told: the next run
+	 * tells it although nothing changed, until it works. */
+	ck_assert_int_eq(apply_opts(a, &o, &r), 0);
+	ck_assert(r.daemon_failed);
+	ck_assert_int_eq(rec.forced, 1);
+	engine_result_free(&r);
+	rec.down = false;
+	ck_assert_int_eq(apply_opts(a, &o, &r), 0);
+	ck_assert(!r.daemon_failed);
+	ck_assert_int_eq(rec.forced, 2);
+	engine_result_free(&r);
+	ck_assert_int_eq(apply_opts(a, &o, &r), 0);	/* told: not forced again */
+	ck_assert_int_eq(rec.forced, 2);
 	engine_result_free(&r);
 	free(a);
 }

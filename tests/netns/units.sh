@@ -1,0 +1,123 @@
+#!/bin/bash
+# The shipped systemd units: `systemd-analyze verify` is clean for each
+# (with the built binary in ExecStart= and the man page on MANPATH), and
+# their commands work under the units' own capability bounding set, run by
+# setpriv (PID 1 here is not systemd): after `nft flush ruleset` (what
+# nftables.service runs) the boot unit's ExecStart and ExecReload restore
+# the wall, and the refresh unit's ExecStart moves a real chronyd's sources
+# through chronyc, which needs CAP_DAC_OVERRIDE for its socket in
+# /run/chrony (without it: exit 3, the daemon not told). Runs in private
+# network and mount namespaces with a private /run.
+# Needs $NTPWALL and $SRCDIR; exit 77 without namespaces.
+set -u
+
+if [ -z "${UNITS_IN_NETNS:-}" ]; then
+	if ! unshare -n -m true 2>/dev/null || ! command -v nft >/dev/null; then
+		echo "units.sh: cannot create network and mount namespaces (or no nft)"
+		[ "${NTPWALL_REQUIRE_NETNS:-0}" = 1 ] && exit 1
+		exit 77
+	fi
+	UNITS_IN_NETNS=1 exec unshare -n -m bash "$0" "$@"
+fi
+
+: "${NTPWALL:?}" "${SRCDIR:?}"
+mount --make-rprivate / 2>/dev/null
+T=$(mktemp -d /tmp/ntpwall-units.XXXXXX)
+S=$T/state
+CPID=
+cleanup() {
+	[ -n "$CPID" ] && kill "$CPID" 2>/dev/null && wait "$CPID" 2>/dev/null
+	rm -rf "$T"
+}
+trap cleanup EXIT
+fails=0
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+ok() { echo "ok: $*"; }
+U=$SRCDIR/contrib/systemd
+
+# 1. systemd-analyze verify, every unit.
+for tool in systemd-analyze setpriv chronyd chronyc man; do
+	command -v $tool >/dev/null || { fail "$tool not installed"; exit 1; }
+done
+mkdir -p "$T/units" "$T/man/man8"
+cp "$SRCDIR/contrib/ntpwall.8" "$T/man/man8/"
+for f in "$U"/*.service "$U"/*.timer; do
+	sed "s#/usr/sbin/ntpwall#$NTPWALL#g" "$f" >"$T/units/$(basename "$f")"
+done
+if (cd "$T/units" && MANPATH=$T/man systemd-analyze verify ./*.service ./*.timer) >"$T/out" 2>&1 &&
+	[ ! -s "$T/out" ]; then
+	ok "systemd-analyze verify: $(cd "$U" && echo *.service *.timer)"
+else
+	fail "systemd-analyze verify: $(cat "$T/out")"
+fi
+
+# The value of KEY= in unit file $1.
+key() { sed -n "s/^$2=//p" "$1"; }
+# setpriv's --bounding-set for a unit: -all plus its CapabilityBoundingSet.
+bset() { key "$1" CapabilityBoundingSet | tr ' ' '\n' | sed 's/^CAP_//' | tr 'A-Z' 'a-z' |
+	 sed 's/^/+/' | paste -sd, | sed 's/^/-all,/'; }
+# Run unit $1's line $2 (ExecStart, ExecReload) under its bounding set, with
+# the test's state directory.
+run_unit() {
+	local cmd
+	cmd=$(key "$U/$1" "$2" | sed "s#^/usr/sbin/ntpwall#$NTPWALL --state-dir $S#")
+	# shellcheck disable=SC2086
+	setpriv --bounding-set "${3:-$(bset "$U/$1")}" --inh-caps=-all -- $cmd
+}
+for u in ntpwall.service ntpwall-refresh.service; do
+	bset "$U/$u" | grep -q dac_override || fail "$u: no CAP_DAC_OVERRIDE for chronyc"
+	key "$U/$u" ReadWritePaths | grep -q /etc/chrony/sources.d || fail "$u: chrony's sourcedir is read-only"
+	key "$U/$u" ReadWritePaths | grep -q /run/chrony || fail "$u: /run/chrony is read-only"
+done
+key "$U/ntpwall.service" ExecStop | grep -q . && fail "ntpwall.service has an ExecStop"
+
+# 2. A private /run with chrony's socket directory, a chronyd client
+# running as _chrony whose sources come from ntpwall's file only.
+mount -t tmpfs -o mode=0755 tmpfs /run || { fail "private /run"; exit 1; }
+mkdir -m 0750 /run/chrony && chown _chrony:_chrony /run/chrony
+ip link set lo up
+for a in 1 2 3 4 5; do ip addr add 198.51.100.$a/32 dev lo; done
+mkdir -p "$T/srcd"
+printf 'sourcedir %s/srcd\ncmdport 0\npidfile %s/c.pid\ndriftfile %s/c.drift\nport 0\n' \
+	"$T" "$T" "$T" >"$T/c.conf"
+chmod 755 "$T"
+chronyd -x -u _chrony -f "$T/c.conf" -d >"$T/c.log" 2>&1 &
+CPID=$!
+for _ in $(seq 50); do [ -S /run/chrony/chronyd.sock ] && break; sleep 0.1; done
+P=$T/p.yaml
+printf '%s\n' 'version: 1' 'table: ntpwall_u' 'families: [ipv4]' \
+	'upstreams: [{server: 198.51.100.1}, {server: 198.51.100.2}, {server: 198.51.100.3}, {server: 198.51.100.4}]' \
+	"daemon: {chrony_sources: $T/srcd/ntpwall.sources}" >"$P"
+sources() { chronyc -c -n sources 2>/dev/null | cut -d, -f3 | sort | paste -sd' '; }
+wall() { nft list set inet ntpwall_u upstreams4 2>/dev/null | grep -oE '198\.51\.100\.[0-9]+' | sort | paste -sd' '; }
+"$NTPWALL" --state-dir "$S" apply "$P" >"$T/out" 2>&1 || fail "apply: $(cat "$T/out")"
+[ "$(sources)" = "$(wall)" ] && [ -n "$(wall)" ] || fail "after apply: chronyd '$(sources)', wall '$(wall)'"
+
+# 3. flush ruleset, then the boot unit's commands restore the wall.
+for line in ExecStart ExecReload; do
+	nft flush ruleset
+	run_unit ntpwall.service $line >"$T/out" 2>&1 || fail "ntpwall.service $line: $(cat "$T/out")"
+	[ "$(wall)" = "198.51.100.1 198.51.100.2 198.51.100.3 198.51.100.4" ] ||
+		fail "ntpwall.service $line did not restore the wall: '$(wall)'"
+	[ "$(sources)" = "$(wall)" ] || fail "after $line: chronyd '$(sources)'"
+done
+ok "after flush ruleset, ntpwall.service ExecStart and ExecReload restore the wall under the unit's bounding set"
+
+# 4. The refresh unit's command, under its bounding set, moves chronyd.
+sed -i 's/198\.51\.100\.4}/198.51.100.5}/' "$P"
+key "$U/ntpwall-refresh.service" ExecStart | grep -q ' refresh /etc/ntpwall/policy.yaml$' ||
+	fail "the refresh unit does not refresh /etc/ntpwall/policy.yaml"
+cmd="$NTPWALL --state-dir $S -q refresh $P"
+# Without CAP_DAC_OVERRIDE chronyc cannot answer: exit 3, the wall changed.
+# shellcheck disable=SC2086
+setpriv --bounding-set -all,+net_admin,+net_raw --inh-caps=-all -- $cmd >"$T/out" 2>&1; rc=$?
+[ $rc = 3 ] && grep -q 'was not told' "$T/out" || fail "refresh without CAP_DAC_OVERRIDE: exit $rc: $(cat "$T/out")"
+# shellcheck disable=SC2086
+setpriv --bounding-set "$(bset "$U/ntpwall-refresh.service")" --inh-caps=-all -- $cmd >"$T/out" 2>&1 ||
+	fail "refresh under the unit's bounding set: $(cat "$T/out")"
+[ "$(wall)" = "198.51.100.1 198.51.100.2 198.51.100.3 198.51.100.5" ] || fail "refresh: wall '$(wall)'"
+[ "$(sources)" = "$(wall)" ] || fail "after refresh: chronyd '$(sources)', wall '$(wall)'"
+ok "ntpwall-refresh.service's command tells chronyd under its bounding set (and needs CAP_DAC_OVERRIDE)"
+
+[ $fails = 0 ] || { echo "$fails failure(s)"; exit 1; }
+echo "all unit tests passed"
