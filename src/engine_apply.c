@@ -284,12 +284,21 @@ static int changed(struct engine *e, const struct engine_wanted *w,
 {
 	int ret;
 
+	struct state_pending p;
+
 	/* Something to go back to: the live table, recorded first unless the
 	 * latest generation already holds it. */
 	if (o->confirm || o->probe || unmanaged) {
 		ret = eng_snapshot(e, engine_backend_name(w->policy), &r->previous);
 		if (ret)
 			return ret;
+	}
+	/* A second --confirm before the first is confirmed: the revert goes
+	 * back to what was confirmed last, not to the unconfirmed change, and
+	 * the first watchdog is not needed any more. */
+	if (o->confirm && e->st && state_pending_read(e->st, &p) == 0) {
+		r->previous = p.previous;
+		engine_stop_watchdog(p.watchdog, p.watchdog_start);
 	}
 	ret = commit(e, w, o, r);
 	if (ret || r->outcome == ENGINE_REVERTED)

@@ -72,17 +72,17 @@ static void sleep_until(int64_t deadline)
 
 /* In the detached watchdog: wait, then revert with an engine of its own
  * (the parent's descriptors are closed). */
-static void watchdog_main(const struct engine_config *cfg, unsigned long gen, int64_t deadline)
+static void watchdog_main(const struct engine_config *cfg, const struct state_pending *p)
 {
 	struct engine_result r = { 0 };
 	struct engine e;
 	struct diags d;
 	int ret;
 
-	sleep_until(deadline);
+	sleep_until(p->deadline);
 	diag_init(&d, 0);
 	engine_init(&e, cfg, &d);
-	ret = engine_revert_pending(&e, gen, &r);
+	ret = eng_revert_pending(&e, p, &r);
 	engine_result_free(&r);
 	engine_fini(&e);
 	diag_free(&d);
@@ -91,7 +91,7 @@ static void watchdog_main(const struct engine_config *cfg, unsigned long gen, in
 
 /* Double fork and setsid: the watchdog has no terminal, survives the
  * session's hangup and is reparented to init. Returns its pid or -errno. */
-static pid_t spawn_watchdog(const struct engine_config *cfg, unsigned long gen, int64_t deadline)
+static pid_t spawn_watchdog(const struct engine_config *cfg, const struct state_pending *p)
 {
 	int pfd[2];
 	pid_t child, wd = -1;
@@ -121,7 +121,7 @@ static pid_t spawn_watchdog(const struct engine_config *cfg, unsigned long gen, 
 		/* Not the caller's handlers: `confirm` ends it with SIGTERM. */
 		signal(SIGTERM, SIG_DFL);
 		signal(SIGINT, SIG_DFL);
-		watchdog_main(cfg, gen, deadline);
+		watchdog_main(cfg, p);
 	}
 	close(pfd[1]);
 	if (read(pfd[0], &wd, sizeof(wd)) != sizeof(wd))
@@ -143,7 +143,7 @@ int eng_start_confirm(struct engine *e, struct engine_result *r)
 			 "cannot read the pending-confirm record back; reverting now");
 		wd = -EIO;
 	} else {
-		wd = spawn_watchdog(&e->cfg, p.generation, p.deadline);
+		wd = spawn_watchdog(&e->cfg, &p);
 		if (wd < 0)
 			eng_fail(e, wd, NW500_RUNTIME, "cannot start the watchdog: %s; reverting now",
 				 strerror(-wd));
@@ -231,25 +231,75 @@ int engine_confirm(struct engine *e, unsigned long gen, struct engine_result *r)
 	return 0;
 }
 
-int engine_revert_pending(struct engine *e, unsigned long gen, struct engine_result *r)
+/* Revert pending generation want->generation to want->previous: the
+ * record says so, or, when it cannot be read (damaged), the caller's copy
+ * (the watchdog's, from when it started) stands in. */
+int eng_revert_pending(struct engine *e, const struct state_pending *want,
+		       struct engine_result *r)
 {
 	struct state_pending p;
-	int ret;
+	int ret, rd;
 
 	memset(r, 0, sizeof(*r));
 	ret = engine_state_open(e, ENGINE_STATE_LOCK);
 	if (ret || !e->st)
 		return ret;
-	if (state_pending_read(e->st, &p) < 0 || p.generation != gen)
-		return 0;
+	rd = state_pending_read(e->st, &p);
+	if (rd == -ENOENT || (!rd && p.generation != want->generation))
+		return 0;	/* confirmed, settled, or another one pending now */
+	if (rd < 0)
+		p = *want;
 	ret = engine_restore(e, p.previous, "revert", true, r);
 	r->outcome = ENGINE_REVERTED;
 	/* Reverted even when the record could not be written: nothing is
 	 * pending any more either way. */
 	(void)state_pending_clear(e->st);
 	/* The watchdog has no terminal: every revert is logged. */
-	syslog(ret ? LOG_ERR : LOG_WARNING, "ntpwall: reverted generation %lu to %s %lu%s", gen,
-	       p.previous ? "generation" : "no table, generation", p.previous,
+	syslog(ret ? LOG_ERR : LOG_WARNING, "ntpwall: reverted generation %lu to %s %lu%s%s",
+	       p.generation, p.previous ? "generation" : "no table, generation", p.previous,
+	       rd < 0 ? " (the pending record was unreadable)" : "",
 	       ret ? " (the revert could not be recorded, or failed)" : "");
 	return ret;
+}
+
+int engine_revert_pending(struct engine *e, unsigned long gen, struct engine_result *r)
+{
+	struct state_pending p = { .generation = gen };
+	int ret;
+
+	memset(r, 0, sizeof(*r));
+	ret = engine_state_open(e, ENGINE_STATE_LOCK);
+	if (ret || !e->st)
+		return ret;
+	/* Without a readable record there is no previous generation to use. */
+	if (state_pending_read(e->st, &p) < 0 || p.generation != gen)
+		return 0;
+	return eng_revert_pending(e, &p, r);
+}
+
+int engine_expire_pending(struct engine *e, struct engine_result *r)
+{
+	struct state_pending p;
+	int rd;
+
+	memset(r, 0, sizeof(*r));
+	if (!e->st)
+		return 0;
+	rd = state_pending_read(e->st, &p);
+	if (rd == -ENOENT)
+		return 0;
+	if (rd < 0) {
+		eng_warn(e, NW502_STATE, "state directory %s: the pending-confirm record is "
+			 "unreadable: its watchdog still reverts at the deadline; remove "
+			 "pending-confirm.json to keep the rules", e->cfg.state_dir);
+		return 0;
+	}
+	if (p.deadline > (int64_t)time(NULL))
+		return 0;
+	/* The watchdog did not (killed, out of memory): the deadline is a
+	 * promise, so whoever changes state next keeps it. */
+	eng_warn(e, NW502_STATE, "the confirmation of generation %lu expired unconfirmed and its "
+		 "watchdog did not revert it: reverting now", p.generation);
+	engine_stop_watchdog(p.watchdog, p.watchdog_start);
+	return eng_revert_pending(e, &p, r);
 }

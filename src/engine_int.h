@@ -52,6 +52,9 @@ int eng_probe(struct engine *e, const struct policy *p, const struct policy_addr
  * to): start the watchdog, release the lock; ENGINE_PENDING, or reverted
  * at once when the watchdog cannot start. */
 int eng_start_confirm(struct engine *e, struct engine_result *r);
+/* Revert pending confirmation want (its record if readable, else want). */
+int eng_revert_pending(struct engine *e, const struct state_pending *want,
+		       struct engine_result *r);
 /* Settle a pending confirmation (a plain apply, a rollback, a remove):
  * remove the record and stop its watchdog. */
 void eng_settle_pending(struct engine *e);

@@ -227,6 +227,11 @@ int engine_confirm(struct engine *e, unsigned long gen, struct engine_result *r)
  * generation live again as a "revert" (forced), clear the record, log to
  * syslog. 0 also when nothing was pending. Takes the lock itself. */
 int engine_revert_pending(struct engine *e, unsigned long gen, struct engine_result *r);
+/* A pending confirmation past its deadline whose watchdog did not revert
+ * (killed): revert it now (ENGINE_REVERTED, with a warning). Every
+ * changing command calls it once the state is locked. A damaged record is
+ * a warning. */
+int engine_expire_pending(struct engine *e, struct engine_result *r);
 /* Stop the watchdog of a settled confirmation: pid, if it is still the
  * process that started at start (pids are reused). */
 void engine_stop_watchdog(pid_t pid, uint64_t start);

@@ -192,7 +192,7 @@ static int apply(struct cli_run *c, const struct apply_args *a, const char *path
 	struct engine_wanted w = { 0 };
 	int ret, rc;
 
-	ret = engine_state_open(e, a->dry_run ? ENGINE_STATE_READ : ENGINE_STATE_LOCK);
+	ret = a->dry_run ? engine_state_open(e, ENGINE_STATE_READ) : cli_state_lock(c);
 	if (!ret)
 		ret = engine_wanted(e, path, false, &w);
 	if (!ret)

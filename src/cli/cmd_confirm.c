@@ -30,7 +30,9 @@ int cmd_confirm_main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	cli_run_init(&c, 0);
-	ret = engine_confirm(&c.e, 0, &r);
+	ret = cli_state_lock(&c);
+	if (!ret)
+		ret = engine_confirm(&c.e, 0, &r);
 	cli_run_fini(&c);
 	if (!ret && arg_verbose >= 0)
 		printf("confirmed generation %lu\n", r.generation);

@@ -46,7 +46,7 @@ static int refresh(struct cli_run *c, const struct refresh_args *a, const char *
 	struct engine *e = &c->e;
 	int ret, rc;
 
-	ret = engine_state_open(e, ENGINE_STATE_LOCK);
+	ret = cli_state_lock(c);
 	if (!ret)
 		ret = engine_wanted(e, path, true, &w);
 	if (!ret)

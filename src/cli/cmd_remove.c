@@ -53,7 +53,7 @@ int cmd_remove_main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	cli_run_init(&c, a.keep);
-	ret = engine_state_open(&c.e, ENGINE_STATE_LOCK);
+	ret = cli_state_lock(&c);
 	if (!ret)
 		ret = engine_remove(&c.e, a.table, &r);
 	cli_run_fini(&c);

@@ -30,7 +30,7 @@ int cmd_restore_main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	cli_run_init(&c, 0);
-	ret = engine_state_open(&c.e, ENGINE_STATE_LOCK);
+	ret = cli_state_lock(&c);
 	if (!ret)
 		ret = engine_restore_latest(&c.e, &r);
 	cli_run_fini(&c);

@@ -49,7 +49,7 @@ int cmd_rollback_main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	cli_run_init(&c, a.keep);
-	ret = engine_state_open(&c.e, ENGINE_STATE_LOCK);
+	ret = cli_state_lock(&c);
 	if (!ret && !c.e.st)
 		ret = -ENOENT;
 	if (ret == -ENOENT && !c.d.errors)

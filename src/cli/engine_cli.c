@@ -89,3 +89,16 @@ int cli_current_choice(const struct policy *p, struct resolved **out)
 	cli_run_fini(&c);
 	return ret;
 }
+
+int cli_state_lock(struct cli_run *c)
+{
+	struct engine_result r = { 0 };
+	int ret = engine_state_open(&c->e, ENGINE_STATE_LOCK);
+
+	if (!ret)
+		ret = engine_expire_pending(&c->e, &r);
+	if (!ret && r.outcome == ENGINE_REVERTED && r.generation && arg_verbose >= 0)
+		printf("generation %lu (revert)\n", r.generation);
+	engine_result_free(&r);
+	return ret;
+}

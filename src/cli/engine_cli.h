@@ -33,4 +33,8 @@ int cli_exit_for(int ret, const struct engine_result *r);
  * engine_current_choice(). */
 int cli_current_choice(const struct policy *p, struct resolved **out);
 
+/* Lock the state directory (if it exists) for a changing command, and
+ * first revert a pending confirmation whose deadline passed unreverted. */
+int cli_state_lock(struct cli_run *c);
+
 #endif

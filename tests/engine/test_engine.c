@@ -237,6 +237,9 @@ static int apply_opts(const char *path, const struct engine_apply_opts *o,
 	run_init(&x);
 	ret = engine_state_open(&x.e, ENGINE_STATE_LOCK);
 	if (!ret)
+		ret = engine_expire_pending(&x.e, &x.r);
+	engine_result_free(&x.r);
+	if (!ret)
 		ret = engine_wanted(&x.e, path, false, &x.w);
 	if (!ret)
 		ret = engine_open(&x.e, engine_backend_name(x.w.policy));
@@ -286,6 +289,32 @@ static int refresh(const char *path, bool probe, struct engine_result *out)
 }
 
 enum op { OP_ROLLBACK, OP_REMOVE, OP_CONFIRM };
+
+static int status_of(struct engine_status *s)
+{
+	struct run x;
+	int ret;
+
+	run_init(&x);
+	ret = engine_state_open(&x.e, ENGINE_STATE_READ);
+	if (!ret)
+		ret = engine_status(&x.e, NULL, s);
+	run_fini(&x);
+	return ret;
+}
+
+static int simple_revert(unsigned long gen)
+{
+	struct engine_result r;
+	struct run x;
+	int ret;
+
+	run_init(&x);
+	ret = engine_revert_pending(&x.e, gen, &r);
+	engine_result_free(&r);
+	run_fini(&x);
+	return ret;
+}
 
 static int simple(enum op op, unsigned long arg)
 {
@@ -761,6 +790,90 @@ START_TEST(forced_revert_without_its_record)
 }
 END_TEST
 
+/* The watchdog was killed: the deadline still holds, kept by the next
+ * command that changes state. */
+START_TEST(expired_confirmation_reverted_by_the_next_command)
+{
+	char *a = policy("a", POLICY_A), *b = policy_edit("b", "192.0.2.3", "192.0.2.4");
+	char *c = policy_edit("c", "192.0.2.2", "192.0.2.5");
+	struct engine_apply_opts o = { .confirm = 1 };
+	struct engine_result r;
+	struct engine_status st;
+
+	ck_assert_int_eq(apply(a, NULL), 0);
+	ck_assert_int_eq(apply_opts(b, &o, &r), 0);
+	kill(r.watchdog, SIGKILL);
+	engine_result_free(&r);
+	sleep(2);
+	ck_assert(live_is(b));			/* nobody reverted */
+	ck_assert_int_eq(status_of(&st), 0);
+	ck_assert(st.pending_expired && st.attention);
+	engine_status_free(&st);
+	ck_assert_int_eq(apply(c, NULL), 0);	/* reverts to a first, then applies c */
+	ck_assert(live_is(c));
+	ck_assert(!has_pending());
+	ck_assert_int_eq(simple(OP_ROLLBACK, 0), 0);	/* the one before c is the revert: a */
+	ck_assert(live_is(a));
+	free(a);
+	free(b);
+	free(c);
+}
+END_TEST
+
+/* Two --confirm in a row: the revert goes to what was confirmed last. */
+START_TEST(second_confirm_reverts_to_the_last_confirmed)
+{
+	char *a = policy("a", POLICY_A), *b = policy_edit("b", "192.0.2.3", "192.0.2.4");
+	char *c = policy_edit("c", "192.0.2.2", "192.0.2.5");
+	struct engine_apply_opts o = { .confirm = 30 };
+	struct engine_result r1, r2;
+	int status;
+
+	ck_assert_int_eq(apply(a, NULL), 0);
+	ck_assert_int_eq(apply_opts(b, &o, &r1), 0);
+	ck_assert_int_eq(apply_opts(c, &o, &r2), 0);
+	/* The first watchdog is gone: the second one owns the deadline. */
+	status = kill(r1.watchdog, 0);
+	for (int i = 0; i < 50 && status == 0; i++) {
+		usleep(100000);
+		status = kill(r1.watchdog, 0);
+	}
+	ck_assert_int_eq(status, -1);
+	ck_assert_int_eq(simple_revert(r2.generation), 0);
+	ck_assert(live_is(a));
+	kill(r2.watchdog, SIGKILL);
+	engine_result_free(&r1);
+	engine_result_free(&r2);
+	free(a);
+	free(b);
+	free(c);
+}
+END_TEST
+
+/* A damaged pending record does not disarm the watchdog: it reverts with
+ * what it was started with. */
+START_TEST(damaged_pending_record_still_reverted)
+{
+	char *a = policy("a", POLICY_A), *b = policy_edit("b", "192.0.2.3", "192.0.2.4");
+	struct engine_apply_opts o = { .confirm = 1 };
+	struct engine_result r;
+	char *pending = xasprintf("%s/pending-confirm.json", state_dir);
+	FILE *f;
+
+	ck_assert_int_eq(apply(a, NULL), 0);
+	ck_assert_int_eq(apply_opts(b, &o, &r), 0);
+	f = fopen(pending, "w");		/* truncated to half a record */
+	fputs("{\"generation\": 2, \"prev", f);
+	fclose(f);
+	ck_assert(wait_for(no_pending, NULL));
+	ck_assert(live_is(a));
+	engine_result_free(&r);
+	free(pending);
+	free(a);
+	free(b);
+}
+END_TEST
+
 START_TEST(refresh_in_place_probe_and_records)
 {
 	char *a = policy("a", POLICY_A), *b = policy_edit("b", "192.0.2.3", "192.0.2.4");
@@ -1030,19 +1143,6 @@ START_TEST(refresh_restores_a_flushed_table)
 }
 END_TEST
 
-static int status_of(struct engine_status *s)
-{
-	struct run x;
-	int ret;
-
-	run_init(&x);
-	ret = engine_state_open(&x.e, ENGINE_STATE_READ);
-	if (!ret)
-		ret = engine_status(&x.e, NULL, s);
-	run_fini(&x);
-	return ret;
-}
-
 /* DNS elements about to expire (no refresh timer) need attention. */
 START_TEST(status_sees_expiring_elements)
 {
@@ -1108,6 +1208,9 @@ int main(void)
 	tcase_add_test(tc, confirm_keeps_only_what_is_live);
 	tcase_add_test(tc, forced_revert_without_its_record);
 	tcase_add_test(tc, refresh_in_place_probe_and_records);
+	tcase_add_test(tc, expired_confirmation_reverted_by_the_next_command);
+	tcase_add_test(tc, second_confirm_reverts_to_the_last_confirmed);
+	tcase_add_test(tc, damaged_pending_record_still_reverted);
 	tcase_add_test(tc, remove_and_rollback);
 	tcase_add_test(tc, backend_that_cannot_open);
 	tcase_add_test(tc, daemon_told_between_add_and_remove);
