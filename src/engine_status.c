@@ -132,8 +132,12 @@ int engine_status(struct engine *e, const char *table, struct engine_status *s)
 	ret = engine_latest(e, &s->latest);
 	if (ret)
 		return ret;
-	if (e->st)
-		s->has_pending = state_pending_read(e->st, &s->pending) == 0;
+	if (e->st) {
+		int rd = state_pending_read(e->st, &s->pending);
+
+		s->has_pending = rd == 0;
+		s->pending_damaged = rd < 0 && rd != -ENOENT;
+	}
 	/* After a remove, the table ntpwall managed last, not the default name. */
 	s->table = table ? xstrdup(table) : engine_managed_table(e, s->latest);
 	if (!s->table)
@@ -152,7 +156,7 @@ int engine_status(struct engine *e, const char *table, struct engine_status *s)
 	daemon_state_free(&ds);
 	/* A table removed on purpose and gone needs nothing. */
 	s->attention = (strcmp(s->word, "in-sync") && strcmp(s->word, "removed")) ||
-		       s->has_pending || s->expiring || s->n_disagree;
+		       s->has_pending || s->pending_damaged || s->expiring || s->n_disagree;
 	return 0;
 }
 

@@ -197,6 +197,7 @@ struct engine_status {
 	struct state_gen *latest;	/* NULL: none */
 	struct state_pending pending;
 	bool has_pending, pending_expired;
+	bool pending_damaged;		/* a pending record that does not read */
 	char *table;
 	const char *word;		/* in-sync, drifted, absent, removed, unmanaged */
 	size_t expiring;		/* DNS elements with less than a quarter left */

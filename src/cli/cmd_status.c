@@ -93,6 +93,9 @@ static void print_pending(const struct engine_status *s)
 	const struct state_pending *p = &s->pending;
 	long long left = (long long)(p->deadline - time(NULL));
 
+	if (s->pending_damaged)
+		printf("PENDING CONFIRMATION RECORD UNREADABLE (pending-confirm.json): its watchdog "
+		       "still reverts at the deadline\n");
 	if (!s->has_pending)
 		return;
 	if (s->pending_expired)
