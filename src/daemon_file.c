@@ -175,6 +175,7 @@ static bool collect(int fd, char **buf, size_t *len, int64_t deadline)
 static pid_t spawn(char **argv, int out_fd)
 {
 	pid_t pid = fork();
+	sigset_t none;
 
 	if (pid != 0)
 		return pid;
@@ -182,6 +183,9 @@ static pid_t spawn(char **argv, int out_fd)
 	dup2(out_fd, STDERR_FILENO);
 	close_range(3, ~0u, 0);
 	signal(SIGPIPE, SIG_DFL);
+	/* The caller may hold SIGINT/SIGTERM; the command must not. */
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
 	execvp(argv[0], argv);
 	_exit(127);
 }

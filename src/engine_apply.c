@@ -241,8 +241,13 @@ static int first_step(struct engine *e, const struct engine_wanted *w,
 	if (s->ds.kind != DAEMON_NONE)
 		s->sup = eng_superset(w->rs, e->live);
 	ret = eng_make_live(e, s->sup ? s->sup : w->rs, w->rs->table, s->old, renew_ms(w), r);
-	if (!ret && o->probe)
-		*bad = probe_upstreams(e, w, r, &good) < 0 || !good;
+	if (!ret && o->probe) {
+		int pr = probe_upstreams(e, w, r, &good);
+
+		/* Interrupted (Ctrl-C, SIGTERM): unchecked rules do not stay. */
+		r->interrupted = pr == -EINTR;
+		*bad = pr < 0 || !good;
+	}
 	return ret;
 }
 
@@ -260,8 +265,9 @@ static int commit(struct engine *e, const struct engine_wanted *w,
 		ret = first_step(e, w, o, &s, r, &bad);
 	if (!ret && bad) {
 		/* What was live is recorded, then taken back. */
-		diag_add(e->d, NULL, DIAG_ERROR, NW506_PROBE,
-			 "probe: no upstream answered through the new rules; reverting");
+		if (!r->interrupted)
+			diag_add(e->d, NULL, DIAG_ERROR, NW506_PROBE,
+				 "probe: no upstream answered through the new rules; reverting");
 		if (!eng_publish(e, &s.pg))
 			r->generation = s.g->number;
 		step_free(e, &s);

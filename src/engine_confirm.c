@@ -103,6 +103,7 @@ static pid_t spawn_watchdog(const struct engine_config *cfg, const struct state_
 	if (child < 0)
 		return -errno;
 	if (child == 0) {
+		sigset_t none;
 		int fd;
 
 		setsid();
@@ -118,9 +119,12 @@ static pid_t spawn_watchdog(const struct engine_config *cfg, const struct state_
 		/* Above all the state lock: the watchdog must not hold it. */
 		close_range(3, ~0u, 0);
 		signal(SIGHUP, SIG_IGN);
-		/* Not the caller's handlers: `confirm` ends it with SIGTERM. */
+		/* Not the caller's handlers or mask: `confirm` ends it with
+		 * SIGTERM. */
 		signal(SIGTERM, SIG_DFL);
 		signal(SIGINT, SIG_DFL);
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
 		watchdog_main(cfg, p);
 	}
 	close(pfd[1]);

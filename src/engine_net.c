@@ -145,7 +145,7 @@ int eng_probe(struct engine *e, const struct policy *p, const struct policy_addr
 {
 	struct probe_target *t = xcalloc(n + 1, sizeof(*t));
 	char (*names)[INET6_ADDRSTRLEN] = xcalloc(n + 1, sizeof(*names));
-	struct probe_options o = { .limits = p->probe };
+	struct probe_options o = { .limits = p->probe, .sigmask = e->cfg.probe_sigmask };
 	int ret;
 
 	*good = 0;
@@ -156,7 +156,10 @@ int eng_probe(struct engine *e, const struct policy *p, const struct policy_addr
 	probe_results_free(r->probe);
 	r->probe = NULL;
 	ret = e->cfg.net->probe(e->cfg.net, t, n, &o, &r->probe);
-	if (ret < 0)
+	if (ret == -EINTR)
+		eng_fail(e, ret, NW506_PROBE, "probe: interrupted by a signal before every "
+			 "upstream was checked; reverting the unchecked rules");
+	else if (ret < 0)
 		eng_fail(e, ret, NW506_PROBE, "probe: %s", strerror(-ret));
 	for (size_t i = 0; r->probe && i < r->probe->n; i++)
 		*good += r->probe->v[i].status == PROBE_OK;

@@ -7,6 +7,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <signal.h>
 #include <netinet/in.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -64,6 +65,8 @@ struct probe_ctx {
 	int epfd;
 	size_t inflight, max_inflight;
 	const struct policy_probe *lim;
+	const sigset_t *sigmask;	/* while waiting; NULL: the caller's */
+	bool interrupted;		/* a signal came while waiting */
 };
 
 static int64_t mono_ns(void)
@@ -461,7 +464,13 @@ static void run_loop(struct probe_ctx *c)
 		now = mono_ns();
 		wait_ms = next == INT64_MAX ? 1000 : next <= now ? 0
 			  : (int)((next - now + NS_PER_MS - 1) / NS_PER_MS);
-		k = epoll_wait(c->epfd, ev, PROBE_EVENTS, wait_ms);
+		k = epoll_pwait(c->epfd, ev, PROBE_EVENTS, wait_ms, c->sigmask);
+		/* Only a caller that unblocks signals for the wait sees EINTR
+		 * here: it asked to be told (apply --probe reverts). */
+		if (k < 0 && errno == EINTR && c->sigmask) {
+			c->interrupted = true;
+			break;
+		}
 		for (int i = 0; i < k; i++) {
 			struct server *s = &c->s[ev[i].data.u64];
 
@@ -512,7 +521,7 @@ void probe_results_free(struct probe_results *r)
 int probe_run(const struct probe_target *t, size_t n, const struct probe_options *o,
 	      struct probe_results **out)
 {
-	struct probe_ctx c = { .n = n, .remaining = n, .lim = &o->limits };
+	struct probe_ctx c = { .n = n, .remaining = n, .lim = &o->limits, .sigmask = o->sigmask };
 	struct probe_results *r;
 
 	*out = NULL;
@@ -542,5 +551,5 @@ int probe_run(const struct probe_target *t, size_t n, const struct probe_options
 	close(c.epfd);
 	probe_results_select(r);
 	*out = r;
-	return 0;
+	return c.interrupted ? -EINTR : 0;
 }

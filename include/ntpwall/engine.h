@@ -44,6 +44,7 @@ struct engine_config {
 	const struct daemon_ops *daemon;	/* NULL: daemon_system */
 	const char *run_dir;			/* where upstreams.json is published;
 						 * NULL: not published */
+	const sigset_t *probe_sigmask;		/* see probe_options.sigmask */
 };
 
 /* One engine run: a state directory, a backend connection and what the
@@ -88,6 +89,7 @@ struct engine_result {
 	bool daemon_failed;		/* the wall changed; the daemon was not told */
 	bool daemon_told;		/* its file changed and it was told */
 	bool restored;			/* refresh found no table and restored it */
+	bool interrupted;		/* a signal stopped the probe */
 	struct probe_results *probe;	/* when probed; freed by engine_result_free */
 	int64_t deadline;		/* ENGINE_PENDING: Unix time */
 	pid_t watchdog;			/* ENGINE_PENDING: its pid */

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <signal.h>
 #include <stdint.h>
 
 /* Verdict for one server. Order matters only for documentation. */
@@ -42,6 +43,10 @@ struct probe_options {
 	 * servers wait in a queue and are sent as slots free up. Capped by the
 	 * descriptor limit, whose soft value is raised towards the hard one. */
 	unsigned max_inflight;
+	/* The signal mask while waiting for replies (epoll_pwait); NULL: the
+	 * caller's. A caller that blocks SIGINT/SIGTERM and unblocks them
+	 * here learns of them: probe_run then stops with -EINTR. */
+	const sigset_t *sigmask;
 };
 
 /* What a server told us: the minimum-delay valid sample. */
@@ -81,7 +86,8 @@ struct probe_results {
 /* Probe n targets at once with the options given. *out is a new result the
  * caller frees with probe_results_free(), one entry per target in order.
  * Returns 0 (per-server failures are statuses, not errors), -EINVAL for bad
- * options, or -errno when epoll cannot be set up. */
+ * options, -errno when epoll cannot be set up, or -EINTR (results as far as
+ * they got) when a signal o->sigmask lets through came. */
 int probe_run(const struct probe_target *t, size_t n, const struct probe_options *o,
 	      struct probe_results **out);
 /* Free results; NULL is fine. */

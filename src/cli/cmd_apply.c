@@ -62,17 +62,18 @@ static int apply_opt(int key, const char *arg, void *data)
 	return 0;
 }
 
-/* "keep? [y/N]" until the deadline; true only for y. */
-static bool prompt_keep(int64_t deadline)
+/* "keep? [y/N]" until the deadline; true only for y. Ctrl-C is a no. */
+static bool prompt_keep(const struct cli_run *c, int64_t deadline)
 {
 	struct pollfd p = { .fd = STDIN_FILENO, .events = POLLIN };
 	char line[16];	/* one answer word */
 	int64_t left = deadline - time(NULL);
+	struct timespec ts = { left > 0 ? left : 0, 0 };
 	ssize_t n;
 
 	fprintf(stderr, "keep the new rules? [y/N] (reverting in %llds) ", (long long)left);
 	fflush(stderr);
-	if (left <= 0 || poll(&p, 1, (int)(left * 1000)) <= 0) {
+	if (left <= 0 || ppoll(&p, 1, &ts, &c->sigmask) <= 0) {
 		fputc('\n', stderr);
 		return false;
 	}
@@ -110,7 +111,7 @@ static int pending(struct cli_run *c, const struct engine_result *r, unsigned se
 			       r->previous ? "the previous generation" : "no table", seconds);
 		return EXIT_OK;
 	}
-	if (prompt_keep(r->deadline)) {
+	if (prompt_keep(c, r->deadline)) {
 		rc = engine_confirm(&c->e, r->generation, &rr) ? EXIT_USAGE : EXIT_OK;
 		if (!rc)
 			printf("confirmed generation %lu\n", rr.generation);
@@ -154,6 +155,8 @@ static int report(struct cli_run *c, const struct engine_result *r, int ret,
 		break;
 	case ENGINE_REVERTED:
 		say_generation(r, "revert");
+		if (r->interrupted && arg_verbose >= 0)
+			printf("reverted: interrupted before the probe was done\n");
 		return ret ? EXIT_USAGE : EXIT_FINDINGS;
 	case ENGINE_CHANGED:
 	case ENGINE_PENDING:
@@ -240,6 +243,7 @@ int cmd_apply_main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	cli_run_init(&c, a.keep);
+	cli_signals_hold(&c);
 	rc = apply(&c, &a, argv[first]);
 	cli_run_fini(&c);
 	return rc;

@@ -87,6 +87,7 @@ int cmd_refresh_main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	cli_run_init(&c, a.keep);
+	cli_signals_hold(&c);
 	rc = refresh(&c, &a, argv[first]);
 	cli_run_fini(&c);
 	return rc;

@@ -4,6 +4,7 @@
 #include "cli.h"
 #include "ntpwall/util.h"
 
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -101,4 +102,30 @@ int cli_state_lock(struct cli_run *c)
 		printf("generation %lu (revert)\n", r.generation);
 	engine_result_free(&r);
 	return ret;
+}
+
+static volatile sig_atomic_t got_signal;
+
+static void on_signal(int sig)
+{
+	got_signal = sig;
+}
+
+void cli_signals_hold(struct cli_run *c)
+{
+	struct sigaction sa = { .sa_handler = on_signal };	/* no SA_RESTART */
+	sigset_t block;
+
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigprocmask(SIG_BLOCK, &block, &c->sigmask);
+	c->e.cfg.probe_sigmask = &c->sigmask;
+}
+
+int cli_signal_seen(void)
+{
+	return got_signal;
 }

@@ -6,10 +6,13 @@
 
 #include "ntpwall/engine.h"
 
+#include <signal.h>
+
 struct cli_run {
 	struct engine e;
 	struct diags d;
 	char *seed;
+	sigset_t sigmask;	/* the caller's, while cli_signals_hold() holds */
 };
 
 /* Set up an engine on --state-dir with keep generations (0: the default,
@@ -36,5 +39,13 @@ int cli_current_choice(const struct policy *p, struct resolved **out);
 /* Lock the state directory (if it exists) for a changing command, and
  * first revert a pending confirmation whose deadline passed unreverted. */
 int cli_state_lock(struct cli_run *c);
+
+/* Hold SIGINT and SIGTERM for the rest of the command: a transaction and
+ * its records are never cut in half. They come through only while the
+ * prober waits (the engine then reverts the unchecked rules) and at a
+ * prompt (see cli_signal_seen()). */
+void cli_signals_hold(struct cli_run *c);
+/* The signal that came while held and let through, or 0. */
+int cli_signal_seen(void);
 
 #endif

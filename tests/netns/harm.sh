@@ -227,5 +227,29 @@ mkdir -m 0777 "$T/open8" && chmod 0777 "$T/open8"
 [ $rc = 2 ] && grep -q 'refusing it' "$T/out" || fail "status with a refused state directory: exit $rc"
 ok "status exit codes; the daemon's blocked sources and chrony.conf lines named"
 
+# 9. Ctrl-C or SIGTERM while apply --probe probes: the unchecked rules do
+# not stay; it reverts, says so, exits 1. The upstreams sit behind a veth
+# whose neighbours are fixed and silent, so the probe waits its 5 s; the
+# signal comes well before.
+ip link add nwh0 type veth peer name nwh1 && ip link set nwh0 up && ip link set nwh1 up &&
+	ip addr add 192.0.2.254/24 dev nwh0 || fail "veth for the silent upstreams"
+for a in 1 2 3 4; do
+	ip neigh replace 192.0.2.$a lladdr 02:00:00:00:00:0$a dev nwh0 nud permanent
+done
+nw apply "$A" >/dev/null 2>&1 || fail "apply A before the interrupted probe"
+printf 'probe: {timeout: 5s, samples: 1}\n' | cat "$B" - >"$T/b9.yaml"
+for sig in INT TERM; do
+	"$NTPWALL" --state-dir "$S" apply --probe "$T/b9.yaml" >"$T/out" 2>&1 &
+	p=$!
+	for _ in $(seq 50); do nw diff "$T/b9.yaml" >/dev/null 2>&1 && break; sleep 0.1; done
+	sleep 0.3
+	kill -$sig $p
+	wait $p; rc=$?
+	[ $rc = 1 ] || fail "SIG$sig during apply --probe: exit $rc: $(cat "$T/out")"
+	grep -q 'interrupted' "$T/out" || fail "SIG$sig: not said: $(cat "$T/out")"
+	nw diff "$A" >/dev/null 2>&1 || fail "SIG$sig during apply --probe: the new rules stayed"
+done
+ok "Ctrl-C or SIGTERM during apply --probe reverts"
+
 [ $fails = 0 ] || { echo "$fails failure(s)"; exit 1; }
 echo "all harm tests passed"
