@@ -334,7 +334,7 @@ section_b() {
 refresh_until_gone() {
 	REFRESHES=0
 	while [ $REFRESHES -lt "$2" ]; do
-		wait_until 150 unusable "$1" ||
+		wait_until 100 unusable "$1" ||
 			echo "note: chronyd does not report $1 unusable before refresh $((REFRESHES + 1))"
 		nw refresh "$P" >> "$T/c.out" 2>&1
 		REFRESHES=$((REFRESHES + 1))
@@ -370,7 +370,7 @@ section_c() {
 	wait_until 150 unusable "$v2" && ok "c: chronyd gives dead $v2 up: $(chrony_csv | grep ",$v2,")" ||
 		fail "c: chronyd still uses dead $v2: $(chrony_csv)"
 	: > "$T/c.out"
-	refresh_until_gone "$v2" 6
+	refresh_until_gone "$v2" 5
 	if in_set "$(wall_set)" "$v2"; then
 		fail "c: $v2 (unusable) still in the wall after $REFRESHES refreshes: $(cat "$T/c.out")"
 	elif [ "$REFRESHES" = 3 ]; then
