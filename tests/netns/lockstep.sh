@@ -49,6 +49,7 @@ SRCFILE=$T/sources/ntpwall.sources
 OPTS="minpoll -2 maxpoll 0 maxsamples 4"
 TABLE=ntpwall_ls
 PIDS=()
+DEAD=	# servers section c killed
 D=	# the otherwise counters' sum, from apply (and again once e remade the table)
 fails=0
 
@@ -169,6 +170,8 @@ chmod 755 "$T/chronyc-spy" "$T/logcmd"
 : > "$T/spy.log"
 : > "$T/logcmd.log"
 
+# chrony_conf: the client's own configuration, not this machine's
+# /etc/chrony/chrony.conf, whose servers the wall would block (status 1).
 cat > "$P" <<EOF
 version: 1
 table: $TABLE
@@ -182,6 +185,7 @@ refresh: {expire: 1h}
 probe: {timeout: 500ms, samples: 1}
 daemon:
   chrony_sources: $SRCFILE
+  chrony_conf: $T/client.conf
   chronyc: "$T/chronyc-spy -n -h $CSOCK"
   chrony_options: "$OPTS"
   replace_after: 3
@@ -200,6 +204,14 @@ chrony_sources() { chrony_csv | cut -d, -f3 | sort -u | words; }
 chrony_field() { chrony_csv | awk -F, -v a="$1" -v f="$2" '$3 == a { print $f }'; }
 reached() { chrony_csv | awk -F, '$6 != "0" { n++ } END { print n + 0 }'; }
 reached_ge() { [ "$(reached)" -ge "$1" ]; }
+# member [EXCLUDED...]: a wall member chronyd has reached, not one of EXCLUDED.
+member() {
+	local w a
+	w=$(wall_set)
+	for a in $(chrony_csv | awk -F, '$6 != "0" { print $3 }' | sort); do
+		in_set "$w" "$a" && ! in_set "$*" "$a" && echo "$a" && return
+	done
+}
 # unusable ADDR: chronyd has given the source up: nothing heard for 8 polls
 # (reach 0) and not selectable ('?').
 unusable() { [ "$(chrony_field "$1" 6)" = 0 ] && [ "$(chrony_field "$1" 2)" = '?' ]; }
@@ -346,8 +358,9 @@ refresh_until_gone() {
 section_c() {
 	local v1 v2 w rc
 	# c1: --probe replaces a dead member at once.
-	v1=$(wall_set | cut -d' ' -f1)
+	v1=$(member)
 	kill_server "$v1"
+	DEAD=$v1
 	nw refresh --probe "$P" > "$T/out" 2>&1
 	rc=$?
 	w=$(wall_set)
@@ -365,8 +378,10 @@ section_c() {
 	# c2: without --probe, after replace_after (3) refreshes in which chronyd
 	# reports the member unusable.
 	wait_until 150 reached_ge 4 || fail "c: chronyd reaches only $(reached) sources: $(chrony_csv)"
-	v2=$(wall_set | cut -d' ' -f2)
+	v2=$(member "$v1")
+	[ -n "$v2" ] || { fail "c: no member left to kill: $(chrony_csv)"; return; }
 	kill_server "$v2"
+	DEAD="$v1 $v2"
 	wait_until 150 unusable "$v2" && ok "c: chronyd gives dead $v2 up: $(chrony_csv | grep ",$v2,")" ||
 		fail "c: chronyd still uses dead $v2: $(chrony_csv)"
 	: > "$T/c.out"
@@ -384,8 +399,8 @@ section_c() {
 
 section_d() {
 	local v3 t0 t1 ms i pid rc
-	v3=$(wall_set | cut -d' ' -f3)
-	kill_server "$v3"
+	v3=$(member "$DEAD")
+	[ -n "$v3" ] && kill_server "$v3"
 	# Random moments within the run time of one refresh (and a bit after).
 	t0=$(date +%s%N)
 	nw refresh "$P" > /dev/null 2>&1
