@@ -430,7 +430,7 @@ section_d() {
 }
 
 section_e() {
-	local w c rc d0
+	local w c rc d0 x
 	# Every server alive again, chronyd reaching every member, so that no
 	# member is due for replacement and the wall must come back as it was.
 	revive_all
@@ -464,13 +464,26 @@ section_e() {
 	in_step "e: after restore"
 	kill -USR1 $DNSPID
 	wait_until 50 grep -q '^down off' "$T/dns.log" || fail "e: pool_dns did not come back"
-	# chronyd out of step (one server line gone, reloaded by hand): status
-	# needs attention; restore puts the daemon back in step.
+	# chronyd out of step, both ways, by hand: status needs attention.
+	# A server the wall blocks (offline: chronyd sends it nothing), from a
+	# file of the sources directory ntpwall did not write.
+	x=$(echo "$ALL" | tr ' ' '\n' | while read -r a; do in_set "$w" "$a" || echo "$a"; done | head -n 1)
+	echo "server $x iburst offline" > "$T/sources/extra.sources"
+	host chronyc -n -h "$CSOCK" reload sources > /dev/null 2>&1
+	nw status > "$T/out" 2>&1
+	rc=$?
+	[ $rc = 1 ] && ok "e: status 1 while chronyd has $x, which the wall blocks" ||
+		fail "e: status exit $rc while chronyd holds [$(chrony_sources)] and the wall [$(wall_set)]"
+	rm "$T/sources/extra.sources"
+	host chronyc -n -h "$CSOCK" reload sources > /dev/null 2>&1
+	nw status > "$T/out" 2>&1 || fail "e: status exit $? once chronyd is back in step: $(head -n 3 "$T/out")"
+	# A wall member chronyd lacks (its server line gone); restore tells
+	# chronyd again.
 	sed -i '0,/^server /{/^server /d}' "$SRCFILE"
 	host chronyc -n -h "$CSOCK" reload sources > /dev/null 2>&1
 	nw status > "$T/out" 2>&1
 	rc=$?
-	[ $rc = 1 ] && ok "e: status 1 while chronyd disagrees with the wall" ||
+	[ $rc = 1 ] && ok "e: status 1 while chronyd lacks a wall member" ||
 		fail "e: status exit $rc while chronyd holds [$(chrony_sources)] and the wall [$(wall_set)]"
 	nw restore > "$T/out" 2>&1 || fail "e: restore of the daemon: exit $?: $(cat "$T/out")"
 	in_step "e: restore told chronyd again"
