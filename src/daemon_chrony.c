@@ -44,7 +44,10 @@ static bool parse_line(const char *line, struct daemon_source *s)
 	s->reach = (unsigned)strtoul(reach, &end, 8) & 0xff;
 	if (*end)
 		return false;
-	s->usable = s->state != '?' && s->state != 'x' && s->reach;
+	/* Unusable: a falseticker, or nothing heard in the last 8 polls. A
+	 * '?' that answers is a new source not selected yet (chrony 4.3
+	 * shows that for a second or two after a reload). */
+	s->usable = s->state != 'x' && s->reach;
 	return true;
 }
 

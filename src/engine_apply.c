@@ -350,11 +350,19 @@ int engine_apply(struct engine *e, const struct engine_wanted *w,
 {
 	bool unmanaged = engine_unmanaged(e, w->rs->table);
 	bool same = e->live && ir_ruleset_equal(e->live, w->rs);
+	struct daemon_state ds;
 	int ret;
 
 	memset(r, 0, sizeof(*r));
 	r->table = xstrdup(w->rs->table);
 	if (unmanaged && !same && (ret = check_unmanaged(e, w, o)))
+		return ret;
+	/* A daemon file someone else wrote stops the apply before anything,
+	 * the state directory included, is made. */
+	daemon_state_for(w->policy, w->resolved, w->rs, &ds);
+	ret = eng_daemon_check(e, &ds);
+	daemon_state_free(&ds);
+	if (ret)
 		return ret;
 	ret = engine_state_open(e, ENGINE_STATE_CREATE);
 	if (ret)

@@ -14,6 +14,7 @@
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define HEALTH_FILE "health.json"
 
@@ -66,14 +67,35 @@ static const struct daemon_source *find_source(const struct daemon_source *v, si
 	return NULL;
 }
 
+/* A member the daemon has known for less than this is not judged unless
+ * it is a falseticker: chrony sends its first polls (iburst) two seconds
+ * apart and shows a new source as unreachable until one is answered. */
+#define HEALTH_GRACE_S 8
+
+/* One member's record in health.json: since when it is a member, and at
+ * how many refreshes in a row the daemon found it unusable. */
+static json_int_t strikes(const struct daemon_source *s, json_t *old, json_int_t now,
+			  json_int_t *since)
+{
+	json_int_t k = json_integer_value(json_object_get(old, "unusable"));
+
+	*since = old ? json_integer_value(json_object_get(old, "since")) : now;
+	if (!s)	/* not among the daemon's sources: it cannot be judged */
+		return k;
+	if (s->usable)
+		return 0;
+	return s->state == 'x' || now - *since >= HEALTH_GRACE_S ? k + 1 : k;
+}
+
 /* Count the refreshes in a row the daemon found each member unusable;
  * those at the limit join bad. Without a daemon view, nothing changes. */
 static void daemon_strikes(struct engine *e, const struct engine_wanted *w,
 			   const struct members *cur, struct members *bad)
 {
+	json_int_t now = (json_int_t)time(NULL);
 	struct daemon_state ds;
 	struct daemon_source *src = NULL;
-	json_t *old = NULL, *now = json_object();
+	json_t *old = NULL, *now_j = json_object(), *j;
 	size_t n = 0;
 	char buf[INET6_ADDRSTRLEN];
 
@@ -84,13 +106,11 @@ static void daemon_strikes(struct engine *e, const struct engine_wanted *w,
 	for (size_t i = 0; i < cur->n; i++) {
 		const struct daemon_source *s = find_source(src, n, &cur->v[i]);
 		const char *key = policy_addr_str(&cur->v[i], buf, sizeof(buf));
-		json_int_t k = json_integer_value(json_object_get(json_object_get(old, "unusable"),
-								  key));
+		json_int_t since, k = strikes(s, json_object_get(json_object_get(old, "members"),
+								  key), now, &since);
 
-		/* Not among the daemon's sources at all: it cannot be judged. */
-		k = !s ? k : s->usable ? 0 : k + 1;
-		if (k)
-			json_object_set_new(now, key, json_integer(k));
+		json_object_set_new(now_j, key, json_pack("{s:I, s:I}", "since", since,
+							   "unusable", k));
 		if (k >= (json_int_t)w->policy->daemon.replace_after) {
 			eng_warn(e, NW505_DAEMON, "pool member %s: %s reported it unusable at %lld "
 				 "refreshes in a row (state '%c', reach %o): replaced", key,
@@ -99,12 +119,12 @@ static void daemon_strikes(struct engine *e, const struct engine_wanted *w,
 			add(bad, &cur->v[i]);
 		}
 	}
-	json_t *j = json_pack("{s:o}", "unusable", json_incref(now));
+	j = json_pack("{s:O}", "members", now_j);
 	(void)state_json_write(e->st, HEALTH_FILE, j);
 	json_decref(j);
 out:
 	json_decref(old);
-	json_decref(now);
+	json_decref(now_j);
 	free(src);
 	daemon_state_free(&ds);
 }

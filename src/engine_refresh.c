@@ -164,7 +164,7 @@ static int prepare_for(struct engine *e, struct engine_wanted *w, struct state_g
  * addresses probed and the refused ones dropped from w. */
 static int first_step(struct engine *e, struct engine_wanted *w, bool probing,
 		      const struct daemon_state *ds, struct ruleset_delta *d, struct engine_result *r,
-		      bool *more)
+		      bool *more, struct ir_ruleset **keep)
 {
 	struct ir_ruleset *sup = ds->kind != DAEMON_NONE ? eng_superset(w->rs, e->live) : NULL;
 	bool replace;
@@ -177,7 +177,8 @@ static int first_step(struct engine *e, struct engine_wanted *w, bool probing,
 			       "its addresses: run 'ntpwall diff' and 'ntpwall apply'; nothing "
 			       "changed", w->rs->table);
 	*more = sup != NULL;
-	ir_ruleset_free(sup);
+	/* d points into sup: the caller frees it after d. */
+	*keep = sup;
 	if (!ret && probing && d->added)
 		probe_new(e, d, w, r);
 	*more |= r->refused > 0;
@@ -207,6 +208,7 @@ int engine_refresh(struct engine *e, struct engine_wanted *w, bool probe,
 	struct state_prepared pp = { 0 };
 	struct daemon_state ds = { 0 };
 	struct state_gen *g = NULL;
+	struct ir_ruleset *sup = NULL;
 	int ret;
 
 	memset(r, 0, sizeof(*r));
@@ -227,7 +229,7 @@ int engine_refresh(struct engine *e, struct engine_wanted *w, bool probe,
 	if (!ret)
 		ret = eng_daemon_check(e, &ds);
 	if (!ret)
-		ret = first_step(e, w, probing, &ds, &d, r, &more);
+		ret = first_step(e, w, probing, &ds, &d, r, &more, &sup);
 	if (!ret && r->refused)
 		ret = prepare_for(e, w, &g, &pp, &ds);
 	if (!ret)
@@ -253,5 +255,6 @@ int engine_refresh(struct engine *e, struct engine_wanted *w, bool probe,
 	state_gen_free(g);
 	daemon_state_free(&ds);
 	ruleset_delta_free(&d);
+	ir_ruleset_free(sup);
 	return ret;
 }

@@ -65,7 +65,39 @@ static void say(struct engine_status *s, char *msg)
 	s->disagree[s->n_disagree++] = msg;
 }
 
-/* chronyd's sources that the wall blocks, by address. */
+static bool among(const struct daemon_source *v, size_t n, const struct policy_addr *a)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!policy_addr_cmp(&v[i].addr, a))
+			return true;
+	return false;
+}
+
+/* The servers ntpwall's file names by address that the daemon does not
+ * ask: it was not told (or lost them on a reload). */
+static void check_missing(const struct daemon_state *ds, const struct daemon_source *src,
+			  size_t n, struct engine_status *s)
+{
+	const char *p = ds->content;
+
+	while (p && *p) {
+		char kind[8], host[64];	/* "server"/"peer"; an address is at most 45 */
+		struct policy_addr a;
+
+		if (sscanf(p, "%7s %63s", kind, host) == 2 &&
+		    (!strcmp(kind, "server") || !strcmp(kind, "peer")) &&
+		    !policy_parse_addr(host, &a) && !among(src, n, &a))
+			say(s, xasprintf("%s does not ask %s, which %s names and the wall trusts: "
+					 "run '%s'", daemon_kind_name(ds->kind), host, ds->path,
+					 ds->command ? ds->command : "its reload"));
+		p = strchr(p, '\n');
+		if (p)
+			p++;
+	}
+}
+
+/* chronyd's sources that the wall blocks, by address, and those of
+ * ntpwall's file it lacks. */
 static void check_sources(struct engine *e, const struct daemon_state *ds,
 			  const struct ir_ruleset *wall, struct engine_status *s)
 {
@@ -75,14 +107,18 @@ static void check_sources(struct engine *e, const struct daemon_state *ds,
 	size_t n = 0;
 
 	diag_init(&quiet, 0);
-	if (e->cfg.daemon->sources(ds, &src, &n, &quiet) < 0)
+	if (e->cfg.daemon->sources(ds, &src, &n, &quiet) < 0) {
 		say(s, xasprintf("%s cannot be asked for its sources ('%s -c -n sources')",
 				 daemon_kind_name(ds->kind), ds->client));
+		goto out;
+	}
 	for (size_t i = 0; i < n; i++)
 		if (!wall_has(wall, &src[i].addr))
 			say(s, xasprintf("%s asks %s (state '%c'), which the wall blocks",
 					 daemon_kind_name(ds->kind),
 					 policy_addr_str(&src[i].addr, buf, sizeof(buf)), src[i].state));
+	check_missing(ds, src, n, s);
+out:
 	diag_free(&quiet);
 	free(src);
 }

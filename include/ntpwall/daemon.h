@@ -41,7 +41,7 @@ struct daemon_source {
 	struct policy_addr addr;
 	char state;		/* chrony: '*', '+', '-', '?', 'x', '~' */
 	unsigned reach;		/* the 8-bit reachability register */
-	bool usable;		/* not '?' or 'x', and answered at least once */
+	bool usable;		/* not a falseticker ('x'), heard in the last 8 polls */
 };
 
 /* The daemon part of policy p with r resolved into rs: kind NONE when p
