@@ -148,6 +148,39 @@ static int read_own(const char *path, char **old, struct diags *d)
 	return 1;
 }
 
+/* Does chronyd lack a server the file names by address? */
+static bool chrony_lost_sources(const struct daemon_state *s)
+{
+	struct daemon_source *src = NULL;
+	struct diags quiet;
+	bool lost = false;
+	size_t n = 0;
+
+	diag_init(&quiet, 0);
+	if (daemon_chrony_sources(s, &src, &n, &quiet) < 0) {
+		diag_free(&quiet);
+		return false;
+	}
+	for (const char *p = s->content; p && *p && !lost; ) {
+		char kind[8], host[64];	/* "server"/"peer"; an address is at most 45 */
+		struct policy_addr a;
+		bool found = false;
+
+		if (sscanf(p, "%7s %63s", kind, host) == 2 && !strcmp(kind, "server") &&
+		    !policy_parse_addr(host, &a)) {
+			for (size_t i = 0; i < n && !found; i++)
+				found = !policy_addr_cmp(&src[i].addr, &a);
+			lost = !found;
+		}
+		p = strchr(p, '\n');
+		if (p)
+			p++;
+	}
+	free(src);
+	diag_free(&quiet);
+	return lost;
+}
+
 static int refuse(const struct daemon_state *s, struct diags *d)
 {
 	diag_add(d, NULL, DIAG_ERROR, NW505_DAEMON,
@@ -191,7 +224,13 @@ static int system_sync(const struct daemon_state *s, bool force, bool *changed, 
 	if (ret < 0)
 		return ret;
 	*changed = true;
-	return s->command ? daemon_run(s->command, NULL, d) : 0;
+	ret = s->command ? daemon_run(s->command, NULL, d) : 0;
+	/* chrony 4.3 adds before it removes: a server whose options changed
+	 * can fail to come back ("Could not add source") while the reload
+	 * says 200 OK. A second reload adds what the first lost. */
+	if (!ret && s->kind == DAEMON_CHRONY && chrony_lost_sources(s))
+		ret = daemon_run(s->command, NULL, d);
+	return ret;
 }
 
 const struct daemon_ops daemon_system = {

@@ -28,11 +28,12 @@ static const char *field(const char *line, size_t i, char *buf, size_t len)
 
 static bool parse_line(const char *line, struct daemon_source *s)
 {
-	char mode[4], state[4], addr[64], reach[8];	/* an address is at most 45 */
+	char mode[4], state[4], addr[64], reach[8], rx[24];	/* an address is at most 45 */
 	char *end;
 
 	if (!field(line, 0, mode, sizeof(mode)) || !field(line, 1, state, sizeof(state)) ||
-	    !field(line, 2, addr, sizeof(addr)) || !field(line, 5, reach, sizeof(reach)))
+	    !field(line, 2, addr, sizeof(addr)) || !field(line, 5, reach, sizeof(reach)) ||
+	    !field(line, 6, rx, sizeof(rx)))
 		return false;
 	/* Servers and peers; reference clocks (#) have no address. */
 	if ((strcmp(mode, "^") && strcmp(mode, "=")) || strlen(state) != 1)
@@ -44,6 +45,8 @@ static bool parse_line(const char *line, struct daemon_source *s)
 	s->reach = (unsigned)strtoul(reach, &end, 8) & 0xff;
 	if (*end)
 		return false;
+	/* LastRx: the age of the last sample; 4294967295 when there was none. */
+	s->heard = strcmp(rx, "4294967295") != 0;
 	/* Unusable: a falseticker, or nothing heard in the last 8 polls. A
 	 * '?' that answers is a new source not selected yet (chrony 4.3
 	 * shows that for a second or two after a reload). */

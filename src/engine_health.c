@@ -67,9 +67,10 @@ static const struct daemon_source *find_source(const struct daemon_source *v, si
 	return NULL;
 }
 
-/* A member the daemon has known for less than this is not judged unless
- * it is a falseticker: chrony sends its first polls (iburst) two seconds
- * apart and shows a new source as unreachable until one is answered. */
+/* A member the daemon never heard from is judged only after this long: a
+ * source just added is unreachable until its first answer (chrony's
+ * iburst polls two seconds apart). One heard before and silent now, or a
+ * falseticker, is judged at once. */
 #define HEALTH_GRACE_S 8
 
 /* One member's record in health.json: since when it is a member, and at
@@ -84,7 +85,7 @@ static json_int_t strikes(const struct daemon_source *s, json_t *old, json_int_t
 		return k;
 	if (s->usable)
 		return 0;
-	return s->state == 'x' || now - *since >= HEALTH_GRACE_S ? k + 1 : k;
+	return s->state == 'x' || s->heard || now - *since >= HEALTH_GRACE_S ? k + 1 : k;
 }
 
 /* Count the refreshes in a row the daemon found each member unusable;

@@ -42,6 +42,7 @@ struct daemon_source {
 	char state;		/* chrony: '*', '+', '-', '?', 'x', '~' */
 	unsigned reach;		/* the 8-bit reachability register */
 	bool usable;		/* not a falseticker ('x'), heard in the last 8 polls */
+	bool heard;		/* a sample was ever received */
 };
 
 /* The daemon part of policy p with r resolved into rs: kind NONE when p

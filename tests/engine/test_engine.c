@@ -139,6 +139,7 @@ static int rec_sources(const struct daemon_state *s, struct daemon_source **out,
 			continue;
 		(*out)[*n].usable = !rec.unusable || strcmp(addr, rec.unusable);
 		(*out)[*n].state = (*out)[*n].usable ? '+' : rec.state;
+		(*out)[*n].heard = (*out)[*n].usable || rec.state == 'x';
 		(*out)[*n].reach = (*out)[*n].usable ? 0377 : 0;
 		(*n)++;
 	}

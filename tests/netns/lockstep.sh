@@ -508,6 +508,24 @@ section_f() {
 		fail "f: probe as nobody: exit $rc: [$(jq -r '.servers[].address' "$T/probe.json" 2>/dev/null | sort -u | words)], wall [$w] $(cat "$T/out")"
 }
 
+# f2: changed chrony_options: chrony 4.3 re-adds every server and can lose
+# them ("Could not add source") although the reload says 200 OK; ntpwall
+# reloads once more when chronyd lacks a server the file names.
+section_f2() {
+	local w rc
+	w=$(wall_set)
+	sed -i "s/chrony_options: \"$OPTS\"/chrony_options: \"minpoll -2 maxpoll 0\"/" "$P"
+	nw apply "$P" > "$T/out" 2>&1
+	rc=$?
+	[ $rc = 0 ] && ! grep -q 'maxsamples' "$SRCFILE" || fail "f2: apply with new options: exit $rc: $(cat "$T/out")"
+	[ "$(chrony_sources)" = "$w" ] && ok "f2: new chrony_options: chronyd keeps every source" ||
+		fail "f2: new chrony_options: chronyd [$(chrony_sources)], wall [$w]"
+	sed -i "s/chrony_options: \"minpoll -2 maxpoll 0\"/chrony_options: \"$OPTS\"/" "$P"
+	nw apply "$P" > /dev/null 2>&1
+	[ "$(chrony_sources)" = "$w" ] && ok "f2: and back: chronyd keeps every source" ||
+		fail "f2: options back: chronyd [$(chrony_sources)], wall [$w]"
+}
+
 # dropin_addrs KIND FILE: the addresses a daemon's drop-in names
 # (timesyncd: the NTP= line; ntpd: the server lines).
 dropin_addrs() {
@@ -652,6 +670,7 @@ if section_a; then
 	section_d
 	section_e
 	section_f
+	section_f2
 else
 	fail "b-f: not run, apply failed"
 fi
