@@ -48,6 +48,7 @@ static const struct {
 	{ NW209_DAEMON_EXTRA, "NW209", "the time daemon's configuration asks servers the policy does not trust (lint --daemon-config)" },
 	{ NW210_NAME_IS_POOL, "NW210", "a server name resolves to many addresses: it is a pool (lint --resolve)" },
 	{ NW211_FAMILY_UNCOVERED, "NW211", "a wanted address family has no upstream address (lint --resolve)" },
+	{ NW212_LOCAL_ADDRESS, "NW212", "a loopback, link-local or IPv4-mapped address as a server or peer" },
 };
 
 /* Not findings: named, but never listed by diag_codes(). */

@@ -161,8 +161,11 @@ int eng_probe(struct engine *e, const struct policy *p, const struct policy_addr
 			 "upstream was checked; reverting the unchecked rules");
 	else if (ret < 0)
 		eng_fail(e, ret, NW506_PROBE, "probe: %s", strerror(-ret));
+	/* The host's own daemon on a local address answers whatever the wall
+	 * does: it never proves an upstream reachable. */
 	for (size_t i = 0; r->probe && i < r->probe->n; i++)
-		*good += r->probe->v[i].status == PROBE_OK;
+		*good += r->probe->v[i].status == PROBE_OK &&
+			 !policy_addr_special(&r->probe->v[i].addr);
 	free(names);
 	free(t);
 	return ret;

@@ -62,6 +62,20 @@ static void check_count(struct policy *p, struct diags *d)
 			  n, n == 1 ? "" : "s");
 }
 
+/* A local reference clock daemon on 127.0.0.1 can be meant, but a
+ * loopback, link-local or mapped address is never a time server out there. */
+static void check_local(struct policy *p, struct diags *d, const struct policy_host *h,
+			const char *what)
+{
+	const char *kind = h->literal ? policy_addr_special(&h->addr) : NULL;
+
+	if (kind)
+		lint_warn(p, d, &h->loc, NW212_LOCAL_ADDRESS,
+			  "%s %s is a%s %s address, not a server out there (a local reference "
+			  "clock daemon is fine: waive NW212)", what, h->name,
+			  kind[0] == 'I' ? "n" : "", kind);
+}
+
 static void check_upstreams(struct policy *p, struct diags *d)
 {
 	for (size_t i = 0; i < p->n_upstreams; i++) {
@@ -75,6 +89,7 @@ static void check_upstreams(struct policy *p, struct diags *d)
 			lint_warn(p, d, &u->host.loc, NW207_NTS_LITERAL,
 				  "nts on the address %s: NTS-KE checks the server's certificate against a name",
 				  u->host.name);
+		check_local(p, d, &u->host, "upstream");
 		if (u->host.literal && !(p->families & family_bit(u->host.addr.family)))
 			lint_warn(p, d, &u->host.loc, NW205_NEVER_MATCHES,
 				  "%s is %s but 'families' leaves %s out: no rule will allow it",
@@ -135,8 +150,10 @@ static void check_never_matches(struct policy *p, struct diags *d)
 
 	for (size_t i = 0; i < p->n_upstreams; i++)
 		check_ignored(p, d, &p->upstreams[i].host, "upstream");
-	for (size_t i = 0; i < p->n_peers; i++)
+	for (size_t i = 0; i < p->n_peers; i++) {
 		check_ignored(p, d, &p->peers[i], "peer");
+		check_local(p, d, &p->peers[i], "peer");
+	}
 	check_prefix_families(p, d, &p->serve.clients, "serve client");
 	check_prefix_families(p, d, &r->query_from, "query_from");
 	if (p->serve.present && r->noserve)

@@ -4,6 +4,7 @@
 #include "ntpwall/util.h"
 
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <string.h>
 
@@ -301,4 +302,30 @@ int policy_p_versions(struct policy_ctx *c, const struct ynode *v, void *dst, co
 	*(uint8_t *)dst = mask;
 	c->p->restrict_.version_loc = policy_node_loc(c, v);
 	return ret;
+}
+
+const char *policy_addr_special(const struct policy_addr *a)
+{
+	const uint8_t *b = a->bytes;
+
+	if (a->family == AF_INET) {
+		if (b[0] == 0)
+			return "unspecified";
+		if (b[0] == 127)
+			return "loopback";
+		if (b[0] == 169 && b[1] == 254)
+			return "link-local";
+		if (b[0] >= 224 && b[0] < 240)
+			return "multicast";
+		return b[0] >= 240 ? "reserved" : NULL;
+	}
+	if (IN6_IS_ADDR_UNSPECIFIED(&a->v6))
+		return "unspecified";
+	if (IN6_IS_ADDR_LOOPBACK(&a->v6))
+		return "loopback";
+	if (IN6_IS_ADDR_LINKLOCAL(&a->v6))
+		return "link-local";
+	if (IN6_IS_ADDR_MULTICAST(&a->v6))
+		return "multicast";
+	return IN6_IS_ADDR_V4MAPPED(&a->v6) ? "IPv4-mapped" : NULL;
 }

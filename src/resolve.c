@@ -68,6 +68,19 @@ static int max_records(int alen)
 	return alen / 16 + 1;
 }
 
+/* A name that gives 127.0.0.1 (a lying or misconfigured DNS) must not
+ * open the wall to the host itself, or let the host's own daemon pass a
+ * probe for a missing upstream. */
+static void take(struct resolve_acc *acc, const struct policy_addr *a, int ttl)
+{
+	if (policy_addr_special(a)) {
+		if (!acc->n_special++)
+			acc->special = *a;
+		return;
+	}
+	resolve_acc_add(acc, a, ttl < 0 ? 0 : (uint32_t)ttl);
+}
+
 static void take_a(struct engine *e, size_t name, const unsigned char *abuf, int alen)
 {
 	int n = max_records(alen);
@@ -77,7 +90,7 @@ static void take_a(struct engine *e, size_t name, const unsigned char *abuf, int
 		for (int i = 0; i < n; i++) {
 			struct policy_addr a = { .family = AF_INET, .v4 = v[i].ipaddr };
 
-			resolve_acc_add(&e->acc[name], &a, v[i].ttl < 0 ? 0 : (uint32_t)v[i].ttl);
+			take(&e->acc[name], &a, v[i].ttl);
 		}
 	}
 	free(v);
@@ -93,7 +106,7 @@ static void take_aaaa(struct engine *e, size_t name, const unsigned char *abuf, 
 			struct policy_addr a = { .family = AF_INET6 };
 
 			memcpy(a.v6.s6_addr, &v[i].ip6addr, sizeof(a.v6.s6_addr));
-			resolve_acc_add(&e->acc[name], &a, v[i].ttl < 0 ? 0 : (uint32_t)v[i].ttl);
+			take(&e->acc[name], &a, v[i].ttl);
 		}
 	}
 	free(v);
@@ -532,6 +545,19 @@ static bool keep_previous(const struct resolve_options *o, struct resolve_name *
 	return true;
 }
 
+static void warn_special(const struct resolve_name *nm, const struct resolve_acc *acc,
+			 struct diags *d)
+{
+	char buf[INET6_ADDRSTRLEN];
+
+	if (!acc->n_special)
+		return;
+	diag_add(d, &nm->loc, DIAG_WARNING, NW140_RESOLVE,
+		 "'%s' gave %zu address%s no NTP server can have (%s, %s): not trusted", nm->name,
+		 acc->n_special, acc->n_special == 1 ? "" : "es",
+		 policy_addr_str(&acc->special, buf, sizeof(buf)), policy_addr_special(&acc->special));
+}
+
 static bool finish_names(struct engine *e, const struct policy *p,
 			 const struct resolve_options *o, struct diags *d)
 {
@@ -543,6 +569,7 @@ static bool finish_names(struct engine *e, const struct policy *p,
 
 		nm->status = name_status(p, &e->acc[i], e->fam[i], &ares_status);
 		keep_addresses(p, o, nm, &e->acc[i]);
+		warn_special(nm, &e->acc[i], d);
 		if (nm->status == RESOLVE_OK) {
 			warn_failed_families(p, nm, e->fam[i], d);
 			continue;

@@ -9,6 +9,10 @@
 struct resolve_acc {
 	struct resolve_found *v;
 	size_t n, cap;
+	/* Answers that cannot be an NTP server (loopback, link-local...):
+	 * never trusted; the first is named in the warning. */
+	struct policy_addr special;
+	size_t n_special;
 };
 
 /* Fills r->upstreams and r->peers from the literal addresses of p (of the

@@ -57,6 +57,7 @@ enum diag_code {
 	NW209_DAEMON_EXTRA,	/* --daemon-config: the daemon asks servers the policy does not trust */
 	NW210_NAME_IS_POOL = 210, /* --resolve: server name gives many addresses */
 	NW211_FAMILY_UNCOVERED,	/* --resolve: wanted family has no upstream */
+	NW212_LOCAL_ADDRESS,	/* a loopback, link-local or IPv4-mapped literal */
 	/* Runtime errors of the engine, backends and daemons: not findings
 	 * about a policy, never listed by lint --list-codes. */
 	NW500_RUNTIME = 500,	/* anything else */

@@ -233,6 +233,11 @@ const char *policy_check_table(const char *s);
 const char *policy_check_log_prefix(const char *s);
 /* Format an address into buf (INET6_ADDRSTRLEN bytes). */
 const char *policy_addr_str(const struct policy_addr *a, char *buf, size_t len);
+/* What kind of special address a is (an NTP server is never one):
+ * "unspecified", "loopback", "link-local", "multicast", "reserved" (IPv4
+ * 240/4 and broadcast), "IPv4-mapped", or NULL for an ordinary unicast
+ * address (private and documentation ranges included). */
+const char *policy_addr_special(const struct policy_addr *a);
 /* Compare addresses: family first, then bytes. */
 int policy_addr_cmp(const struct policy_addr *a, const struct policy_addr *b);
 /* true when addr lies inside prefix. */
