@@ -1,5 +1,5 @@
 /* Compile stage: a policy plus its resolved addresses to the rule model,
- * following design.md "Rules". */
+ * following doc/design.md "Rules". */
 #ifndef NTPWALL_COMPILE_H
 #define NTPWALL_COMPILE_H
 

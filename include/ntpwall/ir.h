@@ -146,7 +146,7 @@ struct ir_chain {
 	char *name;
 	enum ir_hook hook;
 	int priority;		/* 0 filter, -300 raw */
-	bool policy_drop;	/* base chains; ntpwall uses accept (netlink-notes §8.4) */
+	bool policy_drop;	/* base chains; ntpwall uses accept (doc/netlink-notes.md §8.4) */
 	/* Read back only: a base chain's type when it is not "filter" (a nat
 	 * chain sees only the first packet of a connection, a route chain
 	 * reroutes); NULL for every compiled chain. Compared. */

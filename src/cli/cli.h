@@ -8,7 +8,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-/* Exit codes, per command as design.md's CLI section gives them. */
+/* Exit codes, per command as doc/design.md "CLI" gives them. */
 enum {
 	EXIT_OK = 0,
 	EXIT_FINDINGS = 1,	/* lint: errors; diff: differs */

@@ -574,7 +574,7 @@ static void print_nagios(FILE *f, const struct probe_results *r, const struct po
 	fputc('\n', f);
 }
 
-/* Defaults when no policy is given: the same as a policy's (design.md). */
+/* Defaults when no policy is given: the same as a policy's (doc/design.md). */
 static const struct policy_probe probe_defaults = {
 	.timeout_ms = 1000, .samples = 4, .interval_ms = 2000, .warn_offset_ms = 128,
 	.crit_offset_ms = 1000, .max_stratum = 15, .max_root_distance_ms = 1500,
