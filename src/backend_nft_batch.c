@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Building the one nfnetlink batch that replaces ntpwall's table: BEGIN
  * (with the genid compare-and-swap), NEWTABLE/DELTABLE/NEWTABLE so it works
  * whether or not the table exists, sets, elements in messages under the

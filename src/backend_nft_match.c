@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* One row per IR match type with both directions, lower (IR -> nft
  * expressions) and raise (expressions -> IR), so the read-back is the exact
  * inverse of what apply sends and the two cannot drift apart. Shapes follow

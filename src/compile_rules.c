@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Compile stage, part two: the chains (doc/design.md "Rules"). Every rule
  * matches UDP/123 (or TCP/4460 for NTS) first, so the NTP payload matches
  * behind it read the NTP header (the transport header is 8 bytes), and so

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Diagnostic list: the only way stages report problems in their input. The
  * code table doubles as documentation: README.md and SARIF rule metadata are
  * generated from the same summaries. */

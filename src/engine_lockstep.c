@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The wall and the time daemon in lockstep (doc/design.md "Pools and the daemon"):
  * new addresses enter the wall first, then the daemon is pointed
  * at exactly the new set, then the old addresses leave. Each step is one

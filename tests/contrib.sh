@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # contrib/: the man page and the bash completion must be well-formed and
 # must not fall behind the CLI.
 # - contrib/ntpwall.8 formats without a single groff warning (-ww), has a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Checks the machine output of `ntpwall lint` against its documented shape,
  * so the CLI test needs neither jq nor python:
  *   lint_json_check json  FILE         --format json  (README "lint")

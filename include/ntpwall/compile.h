@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Compile stage: a policy plus its resolved addresses to the rule model,
  * following doc/design.md "Rules". */
 #ifndef NTPWALL_COMPILE_H

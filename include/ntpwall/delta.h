@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* In-place updates: when the live table and the wanted ruleset differ only
  * in set elements, the change is a list of element deletions and additions
  * per set instead of a new table. Rules, chains and counters stay as they

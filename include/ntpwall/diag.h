@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Diagnostics: errors and warnings with a source location and a stable code.
  * Stages record them; only src/cli/ prints them. */
 #ifndef NTPWALL_DIAG_H

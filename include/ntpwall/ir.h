@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The rule model (IR): what the compiler produces, the renderers print, the
  * backends apply and read back, and diff compares. Backend-neutral: no
  * libnftnl, libmnl or libiptc types here. A ruleset is one table with its

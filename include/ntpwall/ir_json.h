@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The rule model as JSON (through jansson), for the state directory's
  * generations and `status --format json`. The shape is versioned and
  * documented in README "State directory":

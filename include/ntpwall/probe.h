@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The SNTP prober (doc/design.md "Prober"): asks many servers at once, several
  * samples each, validates every reply, keeps the minimum-delay sample and
  * picks the truechimers among the servers that answered. Never prints. */

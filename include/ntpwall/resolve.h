@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Resolve stage: the names of a policy (upstream servers, pools, peers) to
  * addresses with their DNS TTLs, through c-ares, every query in flight at
  * once. Literal addresses pass through without a query. */

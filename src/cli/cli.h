@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Shared pieces of the command line: exit codes, global arguments, option
  * tables and diagnostic printing. Only src/cli/ includes this. */
 #ifndef NTPWALL_CLI_H

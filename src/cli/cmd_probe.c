@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ntpwall probe POLICY|HOST...: ask the servers a policy trusts (or the hosts
  * given) for the time and say whether they can be trusted, as a table, JSON
  * or one monitoring-plugins line. Exit codes follow the monitoring plugins. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ntpwall refresh POLICY [--probe] [--keep N]: what cron or the systemd
  * timer runs. Re-resolve the policy's names and update the live table's
  * sets in place, in one transaction: addresses a name now gives are added,
