@@ -20,7 +20,7 @@ enum diag_severity {
 	DIAG_NOTE,		/* information about the report itself; no finding */
 };
 
-/* Stable finding codes, documented in README.md. Never renumber. */
+/* Stable finding codes, documented in ntpwall-policy(5). Never renumber. */
 enum diag_code {
 	DIAG_NO_CODE = 0,	/* notes: not a finding, not listed */
 	NW100_IO = 100,		/* file cannot be read */
