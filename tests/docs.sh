@@ -9,7 +9,7 @@
 # - README.md is a front page: at most 300 lines;
 # - every document a comment in src/, include/, tests/ or contrib/ cites
 #   exists (doc/NAME.md, not a bare NAME.md or "netlink-notes"), and so does
-#   the section it names (§N, §N.M, "Heading");
+#   the section it names (§N, §N.M, "Heading"; README "Heading");
 # - the binary holds no test hook (no NTPWALL_TEST_ string);
 # - every C file under src/ and include/ starts with the SPDX line.
 set -u
@@ -134,6 +134,16 @@ while IFS= read -r hit; do
 	esac
 	ok
 done <"$tmp/cites"
+# A README section cited by name must still be a README heading (the
+# reference lives in the man pages now).
+grep -rnoE --exclude=docs.sh 'README(\.md)? "[^"]+"' src include tests contrib >"$tmp/readme-cites" || true
+while IFS= read -r hit; do
+	head=${hit#*\"}
+	head=${head%\"}
+	grep -qE "^#+ $head\$" "$readme" ||
+		fail "${hit%%:*}: cites README \"$head\", which is no README heading (see ntpwall(8), ntpwall-policy(5))"
+	ok
+done <"$tmp/readme-cites"
 # A note cited without its place in the repository.
 grep -rnE --exclude=docs.sh '(^|[^/A-Za-z0-9_.-])(design|architecture|netlink-notes|iptables-notes|style)(\.md|[ :]+§)' \
 	src include tests contrib >"$tmp/bare" || true

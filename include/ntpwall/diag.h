@@ -109,7 +109,7 @@ void diag_move(struct diags *dst, struct diags *src);
 void diag_sort(struct diags *d);
 /* "NW101" style name of a code, into a static table; never NULL. */
 const char *diag_code_name(enum diag_code code);
-/* One-line description of a code, for SARIF rules and the README. */
+/* One-line description of a code, for SARIF rules and lint --list-codes. */
 const char *diag_code_summary(enum diag_code code);
 /* Every known code in order, for listings; returns the count. */
 size_t diag_codes(const enum diag_code **codes);

@@ -146,7 +146,7 @@ size_t resolve_pool_choose(const struct resolve_pick *k, struct policy_addr *out
 
 struct json_t;
 
-/* The documented JSON shape of a result (README "ntpwall resolve"): a new
+/* The documented JSON shape of a result (ntpwall(8), resolve): a new
  * reference the caller owns. p must be the policy r was resolved from. */
 struct json_t *resolve_to_json(const struct resolved *r, const struct policy *p);
 /* Read back the "names" of resolve_to_json() (name, role, addresses) into a
