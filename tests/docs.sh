@@ -6,7 +6,8 @@
 # - README.md's usage block lists exactly the commands of `ntpwall --help`,
 #   each with exactly the options of `ntpwall CMD --help`, and README.md
 #   names every global option;
-# - README.md is a front page: at most 300 lines;
+# - README.md is a front page: at most 300 lines, and it and doc/testing.md
+#   give the number of tests meson defines;
 # - every document a comment in src/, include/, tests/ or contrib/ cites
 #   exists (doc/NAME.md, not a bare NAME.md or "netlink-notes"), and so does
 #   the section it names (§N, §N.M, "Heading"; README "Heading");
@@ -93,6 +94,15 @@ lines=$(wc -l <"$readme")
 [ "$lines" -le 300 ] ||
 	fail "README.md has $lines lines, more than 300: move the reference into the man pages or doc/"
 ok
+
+# The test count README and doc/testing.md give is the build's.
+if [ -n "${BUILDDIR:-}" ] && command -v meson >/dev/null && command -v jq >/dev/null; then
+	n=$(meson introspect --tests "$BUILDDIR" | jq length)
+	for f in "$readme" "$SRCDIR/doc/testing.md"; do
+		grep -q "runs $n tests" "$f" || fail "${f#"$SRCDIR"/} does not say 'runs $n tests' (meson defines $n)"
+		ok
+	done
+fi
 
 # --- citations of documents -----------------------------------------------------
 # Every NAME.md a comment names (URLs aside) must exist; the design notes
