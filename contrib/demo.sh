@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # ntpwall's main job, shown in a throw-away network namespace: apply a
 # policy with literal documentation addresses, show status and a clean diff,
 # change the policy, diff again, apply the change, roll it back. The host's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Backend registry: the backends compiled in, looked up by the policy's
  * backend name at run time. */
 #include "ntpwall/backend.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The nft backend through libnftnl + libmnl: the backend_ops table, and a
  * transaction from start to end: built (backend_nft_batch.c), sent over the
  * transport (backend_nft_sock.c), every reply mapped back, with the

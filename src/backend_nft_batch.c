@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Building the one nfnetlink batch that replaces ntpwall's table: BEGIN
  * (with the genid compare-and-swap), NEWTABLE/DELTABLE/NEWTABLE so it works
  * whether or not the table exists, sets, elements in messages under the
@@ -74,7 +75,7 @@ static void table_msgs(struct bnft_tx *tx, const char *name, bool create)
 
 	nftnl_table_set_str(t, NFTNL_TABLE_NAME, name);
 	/* Flags 0: never NFT_TABLE_F_OWNER, or the table dies with this
-	 * process's socket (netlink-notes §6). */
+	 * process's socket (doc/netlink-notes.md §6). */
 	nftnl_table_set_u32(t, NFTNL_TABLE_FLAGS, 0);
 	for (size_t i = 0; i < n; i++) {
 		struct bnft_msg *m = msg_add(tx, BNFT_OBJ_TABLE);

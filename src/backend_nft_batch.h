@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Building the one nfnetlink batch of a transaction (backend_nft_batch.c)
  * from the IR, without a socket: each message has its own sequence number
  * and a row saying which set, element, chain or rule it is about, so that

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Small builders and recognisers of nft expressions (payload, meta, cmp,
  * bitwise, lookup) and the read cursor, shared by the per-match lowering and
  * raising (backend_nft_match.c) and the rule level (backend_nft_rule.c). */

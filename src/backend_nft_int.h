@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Internal to the nft backend (backend_nft*.c): expression builders and
  * recognisers, the per-match lowering/raising table and the rule level
  * (backend_nft_expr.c, _match.c, _ntp.c, _rule.c, _interval.c), which both

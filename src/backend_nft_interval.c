@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* An interval set's elements as the kernel keeps them (a start key, an
  * end key just past the range) folded back into the prefixes the IR holds:
  * one per range ntpwall made, the fewest for a range made by hand. */

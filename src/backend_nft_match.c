@@ -1,7 +1,8 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* One row per IR match type with both directions, lower (IR -> nft
  * expressions) and raise (expressions -> IR), so the read-back is the exact
  * inverse of what apply sends and the two cannot drift apart. Shapes follow
- * nft 1.0.6 (netlink-notes.md §3); the raisers also accept the shorter forms
+ * nft 1.0.6 (doc/netlink-notes.md §3); the raisers also accept the shorter forms
  * nft itself emits for hand-made rules (byte-aligned prefixes, ranges). */
 #include "backend_nft_int.h"
 #include "ntpwall/util.h"
@@ -53,7 +54,7 @@ static size_t raise_ifname(const struct bnft_raise_ctx *c, const struct bnft_cur
 	return 2;
 }
 
-/* nfproto and l4proto: meta load, one-byte cmp (netlink-notes §8.5). */
+/* nfproto and l4proto: meta load, one-byte cmp (doc/netlink-notes.md §8.5). */
 static uint32_t proto_key(enum ir_match_type t)
 {
 	return t == IR_MATCH_NFPROTO ? NFT_META_NFPROTO : NFT_META_L4PROTO;
@@ -303,7 +304,7 @@ static size_t raise_ct(const struct bnft_raise_ctx *c, const struct bnft_cursor 
 }
 
 /* Per-source rate: source address into a dynamic set whose limit matches
- * only over the rate (netlink-notes §3 R5). */
+ * only over the rate (doc/netlink-notes.md §3 R5). */
 static int lower_rate(struct bnft_lower_ctx *c, const struct ir_match *m, struct nftnl_rule *nr)
 {
 	struct nftnl_expr *dyn, *lim;

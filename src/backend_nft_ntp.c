@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* NTP header fields as nft expressions and back: mode, version and the
  * mode-6 opcode, each one byte of the UDP payload under a mask, one value
  * a compare, several an anonymous constant set (backend_nft_match.c's

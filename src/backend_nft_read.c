@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Reading ntpwall's table back from the kernel into the IR: table, sets,
  * elements (with timeout and expiry), chains and rules (raised through the
  * same table that lowers them), consistent with one ruleset generation:

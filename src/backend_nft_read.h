@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Reading ntpwall's table back from the kernel into the IR
  * (backend_nft_read.c), consistent with one ruleset generation. Sits on the
  * transport (backend_nft_sock.h) and backend_nft_int.h's raising; never

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* A whole rule to nft expressions and back: the matches through the
  * per-type table (backend_nft_match.c), then counter, log, notrack and the
  * verdict, and the comment in the rule's userdata (NFTNL_UDATA_RULE_COMMENT)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The nft backend's transport: the NETLINK_NETFILTER socket with extended
  * ACKs, sequence numbers, one request and every reply to it (a dump or an
  * ACK), a whole batch in one sendmsg() with a non-blocking drain of its

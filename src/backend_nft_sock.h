@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The nft backend's transport (backend_nft_sock.c): the netfilter netlink
  * socket, sequence numbers, one request and its replies, one batch in one
  * sendmsg() and its replies, the ruleset generation. The lowest layer of

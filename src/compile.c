@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Compile stage, part one: a policy and its resolved addresses to the sets of
  * the rule model, then the chains (compile_rules.c). Only the sets a policy
  * needs exist, and only for the families it filters. Linear in the number of

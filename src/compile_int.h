@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Private to the compiler (compile*.c): the context shared by the set
  * builder (compile.c) and the chain builders (compile_rules.c). */
 #ifndef NTPWALL_COMPILE_INT_H

@@ -1,4 +1,5 @@
-/* Compile stage, part two: the chains (design.md "Rules"). Every rule
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Compile stage, part two: the chains (doc/design.md "Rules"). Every rule
  * matches UDP/123 (or TCP/4460 for NTS) first, so the NTP payload matches
  * behind it read the NTP header (the transport header is 8 bytes), and so
  * nothing else is ever touched. In each chain: the loopback exemption, the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The daemon's state: which file, what it holds, which command makes the
  * daemon read it; built from a policy, recorded in a generation, and made
  * true on disk by daemon_system.sync. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* chrony's view of its sources, for pool health and the agreement check:
  * `chronyc -c -n sources` is one CSV line per source: mode, state, address,
  * stratum, poll, reach (octal), last sample age, offsets. */

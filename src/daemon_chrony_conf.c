@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Which servers chrony will ask besides ntpwall's file: every server, pool
  * and peer line of chrony.conf and of what it pulls in (include, confdir,
  * sourcedir), for the agreement check of status, apply and lint

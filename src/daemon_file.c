@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The daemon's file written crash-safely, and the command that tells the
  * daemon, run without a shell and with a time limit. */
 #include "daemon_int.h"

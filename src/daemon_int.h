@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Internal to the daemon module (daemon*.c): files and commands. */
 #ifndef NTPWALL_DAEMON_INT_H
 #define NTPWALL_DAEMON_INT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Element-level difference between a live and a wanted ruleset: a merge of
  * two sorted element lists per set. */
 #include "ntpwall/delta.h"

@@ -1,6 +1,7 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Diagnostic list: the only way stages report problems in their input. The
- * code table doubles as documentation: README.md and SARIF rule metadata are
- * generated from the same summaries. */
+ * code table doubles as documentation: lint --list-codes and SARIF rule
+ * metadata come from the same summaries; ntpwall-policy(5) lists them. */
 #include "ntpwall/diag.h"
 #include "ntpwall/util.h"
 

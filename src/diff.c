@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Line-based unified diff: lines interned to integers through a hash table,
  * common prefix and suffix trimmed, then Myers' O(ND) greedy algorithm on
  * what is left (E. Myers, "An O(ND) Difference Algorithm and Its

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Rulesets to diff: both sides rendered by render_nft() in listing mode
  * (what `nft list table` shows, one element per line, no counters), then
  * diff_text(). Kept apart from diff.c so the text diff links without the

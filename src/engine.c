@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The engine's core: the state directory and backend connection of one
  * run, the compare-and-swap commit with bounded retries, in-place element
  * updates, records written ahead of commits, and the managed-table lookup.

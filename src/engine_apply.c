@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* engine_apply(): make a policy's ruleset live. A table ntpwall did not
  * make is refused unless the operator asks, and then kept for rollback; an
  * equal one is adopted; a commit whose record was lost is recorded. The

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* apply --confirm: the pending record, the watchdog that reverts at the
  * deadline unless `confirm` ran, confirming (only what is live), and
  * settling a confirmation when the operator moves on. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Pool members' health, as refresh judges it before it keeps them: the
  * prober (refresh --probe) and the time daemon's own view of its sources.
  * A member the daemon reports unusable (chrony: state '?' or 'x', or

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Internal to the engine (engine*.c): the compare-and-swap commit, the
  * in-place update, records written ahead, snapshots. Not a module
  * interface. */

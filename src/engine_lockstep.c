@@ -1,5 +1,6 @@
-/* The wall and the time daemon in lockstep (design.md "Pools and the
- * daemon"): new addresses enter the wall first, then the daemon is pointed
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The wall and the time daemon in lockstep (doc/design.md "Pools and the daemon"):
+ * new addresses enter the wall first, then the daemon is pointed
  * at exactly the new set, then the old addresses leave. Each step is one
  * transaction; between them the wall holds a superset, so the daemon never
  * polls a server the wall blocks, and a crash there is finished by the next

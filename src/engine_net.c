@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* What a policy asks for, as the engine builds it: load, lint, resolve
  * through the network seam (pool choices kept from the latest generation),
  * compile; and the seam itself in its direct form, where DNS answers and

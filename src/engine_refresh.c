@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* engine_refresh(): what cron or the systemd timer runs. The live table's
  * sets are updated in place to the freshly resolved policy in one
  * transaction; rules and counters are never touched. New upstream

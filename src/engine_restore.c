@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Making a stored generation live again: rollback, the revert of a failed
  * probe or confirmation, and remove (a generation without a table). The
  * new generation is written ahead, so a full disk stops a rollback before

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* engine_status(): what a monitor needs to know, read only: is the latest
  * generation what the kernel holds, is a confirmation pending (or past its
  * deadline), are DNS elements running out (no refresh), and does the time

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The rule model: constructors, deep copy, sorting and structural equality.
  * Equality is what `diff` and the idempotent `apply` rest on, so it ignores
  * exactly what the kernel changes on its own: counters, handles, expiry

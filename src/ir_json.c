@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The rule model to JSON and back (ir_json.h has the shape). Loading is
  * strict: an unknown match type, hook or verdict is an error, so a
  * generation written by a newer ntpwall is refused rather than misread. */

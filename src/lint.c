@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Warnings for weak but valid policies. Each check is one small function
  * in a table, so a new best practice is one more row. */
 #include "ntpwall/lint.h"

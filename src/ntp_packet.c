@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* NTP packet codec and validation for the SNTP prober (RFC 5905, RFC 4330,
  * RFC 7822 for extension fields), plus 32.32 fixed-point time arithmetic.
  * Everything here is pure: no clock is read and no socket touched. */

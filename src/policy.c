@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Policy loader: libyaml events -> a small node tree with positions -> the
  * typed struct policy. Each mapping is described by a table of keys, so
  * every key is parsed and an unknown key gets a "did you mean" hint.

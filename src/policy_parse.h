@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Private to the policy loader (policy*.c): the YAML node tree, the
  * parse context and the scalar parsers shared by the schema tables. */
 #ifndef NTPWALL_POLICY_PARSE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Typed scalar values of the policy schema: booleans, numbers, durations,
  * rates, names and words, each with a message naming what was expected. */
 #include "policy_parse.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* YAML to a node tree with positions, from libyaml events. Aliases and
  * anchors are refused (no alias bombs), depth and node count are bounded. */
 #include "policy_parse.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Strict parsers for the scalar values of a policy: addresses, prefixes,
  * durations, rates, numbers and names. Pure functions, no diagnostics: the
  * caller attaches the returned message to a location. */

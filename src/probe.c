@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The SNTP client of the prober: one connected UDP socket per outstanding
  * request (ephemeral source port, RFC 9109), a random cookie in the transmit
  * timestamp, T1 kept here, T4 from the kernel, every server in flight at once

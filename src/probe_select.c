@@ -1,5 +1,6 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Falseticker detection for the prober: Marzullo's algorithm over the
- * intervals offset +- root distance (RFC 5905 s11.2.1, design.md "Prober"),
+ * intervals offset +- root distance (RFC 5905 s11.2.1, doc/design.md "Prober"),
  * a pure function, and its application to a set of probe results. */
 #include "ntpwall/probe.h"
 #include "ntpwall/util.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The daemon side of a policy: a chrony sources file and an ntpd
  * configuration that ask exactly the addresses the firewall lets through
  * (the resolver's choice, not the daemon's own DNS lookup, which could pick

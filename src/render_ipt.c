@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The rule model as iptables-restore input for one family (legacy
  * iptables/ip6tables, --noflush). ntpwall's chains are <TABLE>-IN and
  * <TABLE>-OUT in the filter table (and <TABLE>-PRE, <TABLE>-OUT in raw for

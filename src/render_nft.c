@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The rule model as nft text: an `nft -f` script that replaces ntpwall's
  * table atomically, or (listing) the table as `nft list table` prints it,
  * one set element per line so that a line diff of two listings is readable.

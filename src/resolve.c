@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The resolver's DNS half: every A and AAAA query of a policy in flight at
  * once on one c-ares channel, answers parsed by c-ares (ares_parse_a_reply,
  * ares_parse_aaaa_reply) with their TTLs, failures kept per name. */

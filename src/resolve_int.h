@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Private to the resolver (resolve*.c): what each name gave, and the step
  * that turns it into the sorted, de-duplicated address sets. */
 #ifndef NTPWALL_RESOLVE_INT_H

@@ -1,4 +1,5 @@
-/* A resolve result as JSON (jansson), in the shape README documents for
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* A resolve result as JSON (jansson), in the shape ntpwall(8) documents for
  * `ntpwall resolve --format json`, and back: the names with their kept
  * addresses are what the next run needs for a stable pool choice. */
 #include "ntpwall/resolve.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The resolver's pure half: which addresses of a pool are kept, and how the
  * addresses of every name and literal become the sorted, de-duplicated
  * upstream and peer sets. No DNS here, so all of it is unit tested. */

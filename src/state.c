@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The state directory: generations as JSON written crash-safely (temporary
  * file, fsync, rename, fsync of the directory), so after a crash or kill -9
  * every gen-*.json parses; the lock; the pending-confirm record. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Allocation and string helpers. Out-of-memory is not an error ntpwall can
  * recover from in a meaningful way, so the allocators abort, as chrony's
  * Malloc() and nftables' xmalloc() do. */

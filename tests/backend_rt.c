@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Test and benchmark driver for the nft backend, run inside a throw-away
  * network namespace by tests/netns/backend*.sh and tests/bench/:
  *   backend_rt roundtrip         apply a hand-built IR using every match type,

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # `ntpwall compile` from the shell: every target renders a literal-only
 # policy (no DNS), output matches the library's, errors exit 2 with the
 # diagnostic on stderr and nothing on stdout. Needs no root: compile never

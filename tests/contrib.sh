@@ -1,9 +1,15 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # contrib/: the man page and the bash completion must be well-formed and
 # must not fall behind the CLI.
 # - contrib/ntpwall.8 formats without a single groff warning (-ww), has a
 #   .SS section for every command `ntpwall --help` lists (and for no other),
-#   and names every option of every `ntpwall CMD --help` in that section.
+#   names every option of every `ntpwall CMD --help` in that section, and
+#   documents (.TP) no option there that the command does not take.
+# - contrib/ntpwall-policy.5 formats without a groff warning, has a tag for
+#   every key of src/policy.c's key tables (full dotted name: resolve.timeout)
+#   and lists every finding code of `ntpwall lint --list-codes` with its
+#   severity.
 # - contrib/completion/ntpwall.bash offers exactly the commands of --help and
 #   the options of each command's --help, and completes option values and
 #   policy files as asserted below.
@@ -13,6 +19,7 @@ set -u
 : "${NTPWALL:?path of the ntpwall binary}"
 SRCDIR=${SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
 man=$SRCDIR/contrib/ntpwall.8
+man5=$SRCDIR/contrib/ntpwall-policy.5
 comp=$SRCDIR/contrib/completion/ntpwall.bash
 fails=0
 checks=0
@@ -44,19 +51,27 @@ commands=$(help_commands)
 
 # --- man page ---------------------------------------------------------------
 if command -v groff >/dev/null 2>&1; then
-	if ! groff -man -Tutf8 -ww -z "$man" >"$tmp/groff.out" 2>&1; then
-		fail "groff exits non-zero on contrib/ntpwall.8"
-	fi
-	if [ -s "$tmp/groff.out" ]; then
-		fail "groff warns about contrib/ntpwall.8:"
-		cat "$tmp/groff.out"
-	fi
-	ok
+	for m in "$man" "$man5"; do
+		if ! groff -man -Tutf8 -ww -z "$m" >"$tmp/groff.out" 2>&1; then
+			fail "groff exits non-zero on ${m#"$SRCDIR"/}"
+		fi
+		if [ -s "$tmp/groff.out" ]; then
+			fail "groff warns about ${m#"$SRCDIR"/}:"
+			cat "$tmp/groff.out"
+		fi
+		ok
+	done
 	# The rendered page must really contain the sections.
 	groff -man -Tutf8 -P-cbou "$man" 2>/dev/null >"$tmp/page.txt"
 	for s in NAME SYNOPSIS DESCRIPTION COMMANDS "EXIT STATUS" FILES ENVIRONMENT EXAMPLES \
 		"SEE ALSO"; do
 		grep -q "^$s\$" "$tmp/page.txt" || fail "man page: no section '$s'"
+		ok
+	done
+	groff -man -Tutf8 -P-cbou "$man5" 2>/dev/null >"$tmp/page5.txt"
+	for s in NAME SYNOPSIS DESCRIPTION KEYS "RULE MODEL" "POOL MEMBERSHIP" "THE TIME DAEMON" \
+		"FINDING CODES" FILES "SEE ALSO"; do
+		grep -q "^$s\$" "$tmp/page5.txt" || fail "ntpwall-policy(5): no section '$s'"
 		ok
 	done
 else
@@ -83,6 +98,14 @@ for c in $commands; do
 			fail "man page: section '$c' does not document $o"
 		ok
 	done
+	# The other way round: an option the section documents (the tag after
+	# .TP) must be one the command takes.
+	for o in $(man_section "$c" | awk 'prev == ".TP" { print } { prev = $1 }' |
+		grep -oE '^\.B[IR]* +"?\\-\\-[a-z\\-]+' | sed 's/.*"\{0,1\}\\-\\-/--/; s/\\-/-/g'); do
+		help_options "$c" | grep -qx -- "$o" ||
+			fail "man page: section '$c' documents $o, which 'ntpwall $c --help' does not list"
+		ok
+	done
 done
 for c in $man_cmds; do
 	printf '%s\n' "$commands" | grep -qx "$c" ||
@@ -99,6 +122,37 @@ for f in /var/lib/ntpwall/lock NTPWALL_KEEP "nft (8)" "chronyd (8)" "ntpd (8)" \
 	grep -qF -- "$f" "$man" || fail "man page: does not mention '$f'"
 	ok
 done
+
+# --- ntpwall-policy(5): every key, every finding code ------------------------
+# Key names from src/policy.c: the rows of each `static const struct
+# key_spec NAME_keys[]` table, with the prefix the table stands for, and the
+# upstream entry's keys[] list.
+awk '
+	/^static const struct key_spec [a-z_]+_keys\[\] = \{/ {
+		t = $5; sub(/_keys\[\]$/, "", t)
+		pre = t == "top" ? "" : t == "rate" ? "serve.rate_limit." : t "."
+		on = 1; next
+	}
+	on && /^\};/ { on = 0 }
+	on && match($0, /\{ "[a-z_]+"/) { print pre substr($0, RSTART + 3, RLENGTH - 4) }
+	/static const char \*const keys\[\] = \{/ {
+		s = $0; sub(/.*= \{/, "", s)
+		while (match(s, /"[a-z_]+"/)) { print substr(s, RSTART + 1, RLENGTH - 2); s = substr(s, RSTART + RLENGTH) }
+	}' "$SRCDIR/src/policy.c" >"$tmp/keys"
+[ "$(wc -l <"$tmp/keys")" -ge 40 ] ||
+	fail "found only $(wc -l <"$tmp/keys") keys in src/policy.c: the extraction is broken"
+while IFS= read -r k; do
+	re=$(printf '%s' "$k" | sed 's/[.[]/\\&/g')
+	grep -qE "^\.B[IR]? +\"?$re([\": ]|\$)" "$man5" ||
+		fail "ntpwall-policy(5) has no tag for the key '$k' (src/policy.c)"
+	ok
+done <"$tmp/keys"
+"$NTPWALL" lint --list-codes >"$tmp/codes" || fail "ntpwall lint --list-codes failed"
+while read -r code sev _; do
+	grep -qx "\.B $code \\\\fR$sev\\\\fP" "$man5" ||
+		fail "ntpwall-policy(5) does not list $code as a $sev"
+	ok
+done <"$tmp/codes"
 
 # --- bash completion ----------------------------------------------------------
 if ! bash -n "$comp"; then

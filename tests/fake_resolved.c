@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Test helper: deterministic fake resolution (see fake_resolved.h). */
 #include "fake_resolved.h"
 #include "ntpwall/util.h"

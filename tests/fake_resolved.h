@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Test helper: a deterministic struct resolved for a policy without DNS.
  * Every name gets documentation-range addresses derived from a hash of the
  * name (IPv4 198.18.0.0/15, IPv6 2001:db8:ffff::/48): a `server:` name one

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Test helper for golden_render's nft-payload target: the batch apply
  * would send for a ruleset, built by the backend's own batch builder (no
  * socket), every message parsed back from the batch bytes and printed with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* golden_render's nft-payload target (golden_payload.c). */
 #ifndef NTPWALL_TESTS_GOLDEN_PAYLOAD_H
 #define NTPWALL_TESTS_GOLDEN_PAYLOAD_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Test helper: render a policy for one target with the deterministic fake
  * resolution of fake_resolved.c, so golden files need no DNS.
  * Usage: golden_render POLICY nft|nft-listing|nft-payload|iptables|ip6tables|chrony|ntpd

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # `ntpwall lint` as CI uses it: exit codes (0 clean, 1 findings, 2 usage or
 # I/O), the text format with source line, caret and hint, and the machine
 # formats: json (documented shape), github (workflow annotations) and sarif

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # `ntpwall lint --format codeclimate`, the report GitLab shows as Code
 # Quality: its shape (checked with jansson by lint_json_check, given as $1),
 # the severity mapping (error -> critical, warning -> minor), and the

@@ -1,6 +1,7 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Checks the machine output of `ntpwall lint` against its documented shape,
  * so the CLI test needs neither jq nor python:
- *   lint_json_check json  FILE         --format json  (README "lint")
+ *   lint_json_check json  FILE         --format json  (ntpwall(8), lint)
  *   lint_json_check sarif FILE         --format sarif (SARIF 2.1.0 subset)
  *   lint_json_check codeclimate FILE   --format codeclimate (GitLab Code
  *                                      Quality, a Code Climate subset)
@@ -228,7 +229,7 @@ static bool is_fingerprint(const char *s)
 	return true;
 }
 
-/* One issue: exactly the keys README documents. The severity follows the
+/* One issue: exactly the keys ntpwall(8) documents. The severity follows the
  * code: NW1xx are errors ("critical"), NW2xx warnings ("minor"). */
 static int check_issue(json_t *x, size_t i)
 {

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The nft backend's call graph stays layered: every call from one
 # src/backend_nft*.c file into another (read from the symbols each object
 # of the library defines and uses) must be an edge listed below. So batch

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Unit tests for the backend stage's kernel-free parts: the IR's JSON
  * round trip, the line diff, and the state directory. */
 #include "ntpwall/diff.h"

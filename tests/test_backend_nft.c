@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Kernel-free tests of the nft backend's match table: every IR match type is
  * lowered to expressions, put into a netlink message, parsed back (as the
  * kernel's dump would be) and raised again, and must equal the original; the

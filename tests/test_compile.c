@@ -1,4 +1,5 @@
-/* Check suite for src/compile*.c: the rules a policy gives (design.md
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Check suite for src/compile*.c: the rules a policy gives (doc/design.md
  * "Rules"), with the deterministic fake resolution of fake_resolved.c. */
 #include "fake_resolved.h"
 #include "ntpwall/compile.h"

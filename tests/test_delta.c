@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Check suite for src/delta.c: which elements an in-place update deletes,
  * adds and renews, and when only a new table will do. */
 #include "ntpwall/delta.h"

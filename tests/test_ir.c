@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Check suite for src/ir.c: deep copy, sort and de-duplication, element
  * lookup, and an equality that ignores what the kernel changes by itself
  * (counters, handles, expiry) but nothing else. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Unit tests for src/ntp_packet.c: the request encoding, every validation
  * rule on replies crafted byte by byte, extension fields and malformed
  * lengths, timestamps across the 2036 era roll-over and exact offset/delay. */

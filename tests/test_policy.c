@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Unit tests of the policy loader (policy_load_buffer: every key, default
  * and position) and of lint_policy's warnings. The scalar parsers are in
  * test_policy_scalar.c; bad policies as files, with their exact messages,

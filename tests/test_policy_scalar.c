@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Unit tests of the policy's scalar parsers, shared with the command line:
  * durations, rates, prefixes, addresses, numbers and names, at their edges. */
 #include "ntpwall/policy.h"

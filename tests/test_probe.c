@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Unit tests for the prober: the falseticker selection (a pure function),
  * its application to results, and the client against closed loopback ports
  * (no server needed; real servers are in tests/netns/probe.sh). */

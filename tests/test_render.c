@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Check suite for the renderers' details that goldens do not pin down:
  * nft durations, the status listing with counters and expiry, quoting of
  * user text, reject per family, iptables sub-chains for "not in set". */

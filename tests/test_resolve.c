@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Unit tests of the resolver's parts that need no network: literal
  * pass-through (no query, no channel), de-duplication with origins, TTLs
  * and nts, family filtering, the pool choice, status names and JSON. */

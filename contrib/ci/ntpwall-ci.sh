@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # ntpwall on a CI runner: built from this source tree with only its build
 # dependencies (no test framework), then lint. action.yml (GitHub) and
 # contrib/ci/gitlab-lint.yml run these steps; tests/ci/ runs them here.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Backends: apply a ruleset to the kernel in one transaction, read
  * ntpwall's table back into the IR, remove it. Each backend fills in a
  * struct backend_ops table; the CLI picks one at run time by the policy's

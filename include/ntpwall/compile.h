@@ -1,5 +1,6 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Compile stage: a policy plus its resolved addresses to the rule model,
- * following design.md "Rules". */
+ * following doc/design.md "Rules". */
 #ifndef NTPWALL_COMPILE_H
 #define NTPWALL_COMPILE_H
 

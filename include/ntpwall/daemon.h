@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Time daemons kept in lockstep with the wall. A daemon's state is one
  * file ntpwall owns (chrony sourcedir file, timesyncd drop-in, ntpd
  * include) and the command that makes the daemon read it. The engine

@@ -1,8 +1,9 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* In-place updates: when the live table and the wanted ruleset differ only
  * in set elements, the change is a list of element deletions and additions
  * per set instead of a new table. Rules, chains and counters stay as they
  * are, no hook is re-registered, and `refresh` renews the timeout of DNS
- * elements by deleting and adding them in one transaction (netlink-notes
+ * elements by deleting and adding them in one transaction (doc/netlink-notes.md
  * §8.3: re-adding alone keeps the old expiry before kernel 6.12). */
 #ifndef NTPWALL_DELTA_H
 #define NTPWALL_DELTA_H

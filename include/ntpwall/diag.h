@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Diagnostics: errors and warnings with a source location and a stable code.
  * Stages record them; only src/cli/ prints them. */
 #ifndef NTPWALL_DIAG_H
@@ -19,7 +20,7 @@ enum diag_severity {
 	DIAG_NOTE,		/* information about the report itself; no finding */
 };
 
-/* Stable finding codes, documented in README.md. Never renumber. */
+/* Stable finding codes, documented in ntpwall-policy(5). Never renumber. */
 enum diag_code {
 	DIAG_NO_CODE = 0,	/* notes: not a finding, not listed */
 	NW100_IO = 100,		/* file cannot be read */
@@ -109,7 +110,7 @@ void diag_move(struct diags *dst, struct diags *src);
 void diag_sort(struct diags *d);
 /* "NW101" style name of a code, into a static table; never NULL. */
 const char *diag_code_name(enum diag_code code);
-/* One-line description of a code, for SARIF rules and the README. */
+/* One-line description of a code, for SARIF rules and lint --list-codes. */
 const char *diag_code_summary(enum diag_code code);
 /* Every known code in order, for listings; returns the count. */
 size_t diag_codes(const enum diag_code **codes);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Wanted vs live: equal rulesets give no diff; otherwise a unified diff
  * (---/+++ headers, @@ hunks, three lines of context) of both rulesets
  * rendered as `nft list table` text, so the operator reads nft syntax. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The engine: every change to the kernel, the time daemon and the state
  * directory goes through here, written against struct backend_ops and
  * struct daemon_ops only. It decides in place versus replace, retries on a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The rule model (IR): what the compiler produces, the renderers print, the
  * backends apply and read back, and diff compares. Backend-neutral: no
  * libnftnl, libmnl or libiptc types here. A ruleset is one table with its
@@ -146,7 +147,7 @@ struct ir_chain {
 	char *name;
 	enum ir_hook hook;
 	int priority;		/* 0 filter, -300 raw */
-	bool policy_drop;	/* base chains; ntpwall uses accept (netlink-notes §8.4) */
+	bool policy_drop;	/* base chains; ntpwall uses accept (doc/netlink-notes.md §8.4) */
 	/* Read back only: a base chain's type when it is not "filter" (a nat
 	 * chain sees only the first packet of a connection, a route chain
 	 * reroutes); NULL for every compiled chain. Compared. */

@@ -1,6 +1,7 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The rule model as JSON (through jansson), for the state directory's
  * generations and `status --format json`. The shape is versioned and
- * documented in README "State directory":
+ * documented here (ntpwall(8) FILES shows the generation around it):
  *   {"format": "ntpwall-ir", "version": 1, "table": T, "table_flags"?,
  *    "sets": [{"name", "key": "ipv4_addr"|"ipv6_addr", "flags": ["timeout",
  *              "interval", "dynamic", "foreign"], "timeout_ms", "size",

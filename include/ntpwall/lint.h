@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Lint: warnings about weak but valid choices in a loaded policy (RFC 8633
  * best practices, rules that can never match), after the operator's waivers. */
 #ifndef NTPWALL_LINT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The NTP packet as an SNTP client sees it (RFC 5905 s7.3, RFC 4330 s4):
  * encoding a mode-3 request, parsing and validating a mode-4 reply, and the
  * 64-bit timestamp arithmetic, all pure functions so tests need no network. */

@@ -1,4 +1,5 @@
-/* The policy: a YAML file (design.md "Policy (version 1)") loaded with
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The policy: a YAML file (doc/design.md "Policy (version 1)") loaded with
  * libyaml into typed structures, every node with its source position. */
 #ifndef NTPWALL_POLICY_H
 #define NTPWALL_POLICY_H

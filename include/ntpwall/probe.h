@@ -1,4 +1,5 @@
-/* The SNTP prober (design.md "Prober"): asks many servers at once, several
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The SNTP prober (doc/design.md "Prober"): asks many servers at once, several
  * samples each, validates every reply, keeps the minimum-delay sample and
  * picks the truechimers among the servers that answered. Never prints. */
 #ifndef NTPWALL_PROBE_H

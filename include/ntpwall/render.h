@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Render stage: the rule model as text — an nft script, iptables-restore
  * input, chrony sources, ntpd configuration. Deterministic: the same input
  * gives the same bytes. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Resolve stage: the names of a policy (upstream servers, pools, peers) to
  * addresses with their DNS TTLs, through c-ares, every query in flight at
  * once. Literal addresses pass through without a query. */
@@ -145,7 +146,7 @@ size_t resolve_pool_choose(const struct resolve_pick *k, struct policy_addr *out
 
 struct json_t;
 
-/* The documented JSON shape of a result (README "ntpwall resolve"): a new
+/* The documented JSON shape of a result (ntpwall(8), resolve): a new
  * reference the caller owns. p must be the policy r was resolved from. */
 struct json_t *resolve_to_json(const struct resolved *r, const struct policy *p);
 /* Read back the "names" of resolve_to_json() (name, role, addresses) into a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The state directory (default /var/lib/ntpwall): numbered generations
  * gen-NNNNNN.json, each the applied ruleset IR plus metadata, written to a
  * temporary file, fsynced and renamed (then the directory fsynced), a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Small helpers shared by every module: allocation that aborts on OOM,
  * string helpers and scope-bound cleanup macros. */
 #ifndef NTPWALL_UTIL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Shared pieces of the command line: exit codes, global arguments, option
  * tables and diagnostic printing. Only src/cli/ includes this. */
 #ifndef NTPWALL_CLI_H
@@ -8,7 +9,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-/* Exit codes, per command as design.md's CLI section gives them. */
+/* Exit codes, per command as doc/design.md "CLI" gives them. */
 enum {
 	EXIT_OK = 0,
 	EXIT_FINDINGS = 1,	/* lint: errors; diff: differs */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ntpwall apply POLICY [--dry-run] [--probe] [--confirm SECONDS] [--keep N]:
  * resolve and compile the policy, compare with what the kernel has, and
  * when they differ make it live in one transaction (set elements changed in

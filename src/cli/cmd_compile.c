@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ntpwall compile POLICY: resolve the policy's names, compile the rules and
  * print what apply would load (an nft script by default), iptables-restore
  * input or the daemon configuration. Opens no netlink socket, needs no root

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ntpwall confirm: keep the rules of a pending `apply --confirm`, so the
  * watchdog finds nothing to revert when its deadline comes; only when that
  * generation is what the kernel holds. */

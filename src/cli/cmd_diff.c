@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ntpwall diff POLICY: what apply would change, as a unified diff of the
  * live table and the policy's, both in nft syntax. Exit 0 same, 1 differs,
  * 2 error (diff(1) convention). Reads only; takes no lock. */

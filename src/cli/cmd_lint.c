@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ntpwall lint POLICY|DIR...: load and check policies, as a CI job or a
  * pre-commit hook runs it. Opens no netlink socket and needs no root. */
 #include "cli.h"

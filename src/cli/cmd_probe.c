@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ntpwall probe POLICY|HOST...: ask the servers a policy trusts (or the hosts
  * given) for the time and say whether they can be trusted, as a table, JSON
  * or one monitoring-plugins line. Exit codes follow the monitoring plugins. */
@@ -574,7 +575,7 @@ static void print_nagios(FILE *f, const struct probe_results *r, const struct po
 	fputc('\n', f);
 }
 
-/* Defaults when no policy is given: the same as a policy's (design.md). */
+/* Defaults when no policy is given: the same as a policy's (doc/design.md). */
 static const struct policy_probe probe_defaults = {
 	.timeout_ms = 1000, .samples = 4, .interval_ms = 2000, .warn_offset_ms = 128,
 	.crit_offset_ms = 1000, .max_stratum = 15, .max_root_distance_ms = 1500,

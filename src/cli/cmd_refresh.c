@@ -1,9 +1,10 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ntpwall refresh POLICY [--probe] [--keep N]: what cron or the systemd
  * timer runs. Re-resolve the policy's names and update the live table's
  * sets in place, in one transaction: addresses a name now gives are added,
  * ones no name gives any more are removed, and every address that came
  * from DNS is renewed (deleted and added again in the same batch, so its
- * timeout restarts even on kernels before 6.12: netlink-notes §8.3).
+ * timeout restarts even on kernels before 6.12: doc/netlink-notes.md §8.3).
  * Rules and counters are never touched: when the policy's rules differ
  * from the live table's, refresh changes nothing and asks for `apply`.
  * A name that fails to resolve keeps its last known addresses, with a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ntpwall remove [--table NAME] [--keep N]: delete ntpwall's table, and
  * nothing else, in one transaction, and record a "remove" generation (no
  * ruleset) so that `rollback` can bring the rules back. Only the table the

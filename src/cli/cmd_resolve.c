@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ntpwall resolve POLICY: the addresses the policy's names give, with TTLs
  * and the names behind each, as a table or JSON. Needs no root; sends DNS
  * queries only for names (a policy of literal addresses sends none). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ntpwall restore: make the latest generation live again exactly as
  * recorded, without DNS, with the time daemon told. What the boot unit runs
  * (DNS is usually not up yet; the refresh timer renews names later) and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ntpwall rollback [--to GEN] [--keep N]: make a stored generation live
  * again in one transaction (the one before the latest by default) and
  * record it as a new generation. */

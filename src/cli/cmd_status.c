@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ntpwall status [--format text|json] [--table NAME]: the latest
  * generation and whether the kernel still has it, a pending confirmation,
  * and the live table with set elements (expiry) and rule counters. Reads

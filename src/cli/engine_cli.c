@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Setting up the engine from the global options and printing what it
  * says. */
 #include "engine_cli.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The engine as the changing and reading commands use it: set up from the
  * global options, its messages printed with the one diagnostics printer.
  * Only src/cli/ includes this. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* lint --resolve: resolve a loaded policy and check what the names give.
  * NW140 for a name that does not resolve, NW210 for a `server:` name that
  * behaves like a pool, NW211 for a wanted family no upstream covers, NW201

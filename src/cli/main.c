@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ntpwall's entry point: global options, then one subcommand from a table.
  * Names match exactly; no prefix matching (iproute2's matches() breaks as
  * soon as two commands share a prefix). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Printing diagnostics: text with the source line and a caret (gcc style),
  * JSON, GitHub workflow annotations, SARIF 2.1.0 and GitLab Code Quality
  * (Code Climate issues), all JSON through jansson. */

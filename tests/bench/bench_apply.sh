@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Benchmark of the nft backend in one private network namespace:
 #  - `ntpwall apply` of a policy with 4, 10,000 and 100,000 literal upstream
 #    addresses (load, resolve, compile, read live, one netlink batch, state

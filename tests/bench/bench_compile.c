@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Benchmark: compile (and render as nft) a policy whose pool gave 10,000
  * and 100,000 addresses; prints the times and their ratio (about 10 means
  * linear). Not a test: CI never asserts times.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Lint benchmark: generates a ~1 MB policy with 27,000 upstreams (literal
 # IPv4 and IPv6, server names with nts, pools with max), lints it several
 # times and reports the median wall time and the peak RSS. The issue asks

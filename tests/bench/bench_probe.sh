@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Benchmark of ntpwall probe (issue 6), inside a throw-away namespace:
 #  1. 1,000 addresses on 198.18.0.0/22 served by one chronyd, --samples 1,
 #     against ntpdig run over a subset one after another (extrapolated);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Benchmark: resolving N names with resolve_policy() (c-ares, every query in
  * flight at once) against resolving them one after the other with
  * getaddrinfo(). Run inside the DNS test namespace (bench_resolve.sh), where

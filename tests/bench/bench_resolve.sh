@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Benchmark (issue 3): N names (default 200) resolved at once by
 # resolve_policy() vs one after the other by getaddrinfo(), against the test
 # dnsmasq in a network namespace. getaddrinfo reads the namespace's

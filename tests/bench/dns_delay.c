@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Benchmark helper: a UDP relay in front of the test dnsmasq that holds
  * every query for DELAY ms, so that a round trip costs what it costs on a
  * real network (the kernel here has no netem). It rewrites the 16-bit DNS

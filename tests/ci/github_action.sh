@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # action.yml, run the way a GitHub runner runs a composite action: every
 # step's `run` and `env` read from action.yml itself (yaml_get), the
 # expressions it uses (${{ inputs.* }}, ${{ runner.temp }},

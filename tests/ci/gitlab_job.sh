@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # contrib/ci/gitlab-lint.yml, run the way a GitLab runner runs the job on
 # this Debian 12 machine (the job's image): its variables exported, its
 # before_script and script lines, read from the file with yaml_get, run in

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # `meson setup -Dtests=false` needs only the build dependencies: it must
 # configure with Check (the test framework) hidden from pkg-config, and give
 # no tests, while the default setup (tests on) fails without Check. This is

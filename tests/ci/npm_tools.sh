@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The npm tools of the CI tests, pinned, installed once into a cache
 # directory outside the build (so a fresh clone and build reuse them and a
 # CI run needs the npm registry only the first time). Prints the directory.

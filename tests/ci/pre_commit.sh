@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # .pre-commit-hooks.yaml through the real pre-commit framework (Debian's
 # pre-commit package): a throwaway git repository whose
 # .pre-commit-config.yaml takes the ntpwall-lint hook from a clean clone of

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # action.yml and the sample workflow contrib/ci/github-lint.yml against
 # GitHub's schemas, offline, with @action-validator/cli (pinned, from npm,
 # installed once by tests/ci/npm_tools.sh; the test fails when it cannot be

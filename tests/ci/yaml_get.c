@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Reads one node of a YAML file, so that the CI tests can run what
  * action.yml and contrib/ci/gitlab-lint.yml say, as written, without python:
  *   yaml_get FILE [KEY|INDEX]...

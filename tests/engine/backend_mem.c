@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The in-memory backend of the engine tests: see backend_mem.h. Tables
  * are IR JSON (ir_json_dump with live fields) in one shared mapping, the
  * generation id counts commits, and every commit checks it like the

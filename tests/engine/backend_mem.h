@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* A backend for the engine's unit tests (never in the installed binary):
  * a "kernel" of tables kept as IR JSON in shared memory, so that it
  * outlives a forked child that crashes mid-operation, with faults to

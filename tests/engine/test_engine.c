@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Check suite for the engine (src/engine*.c) on the in-memory backend, run
  * without root: in place versus replace, every retry loop, unmanaged
  * tables, adoption, records written ahead of commits (a full disk is

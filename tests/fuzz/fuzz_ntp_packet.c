@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* libFuzzer target for the SNTP reply parser and validator (src/ntp_packet.c).
  * The input is a datagram received in answer to a fixed request carrying a
  * fixed cookie: it must be parsed and judged without reading outside the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* libFuzzer target for the policy loader: any byte string must load or be
  * refused with diagnostics, never crash, leak or hang. The lint pass runs on
  * every policy that loads, so its checks see fuzzed but valid input too. */

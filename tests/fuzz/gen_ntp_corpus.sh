@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Regenerate the seed corpus of fuzz_ntp_packet.c in tests/fuzz/corpus_ntp/:
 # server replies to the fuzz target's request (origin = its cookie
 # 0123456789abcdef), kisses, extension fields and MACs (RFC 5905, RFC 7822).

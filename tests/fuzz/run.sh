@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Build the policy loader's libFuzzer target with clang (ASan + UBSan), replay
 # every saved reproducer under repro/, then fuzz for a bounded time from a
 # copy of the seed corpus. Any crash, leak, sanitizer report or timeout fails.

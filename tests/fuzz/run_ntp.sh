@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Build the SNTP packet codec's libFuzzer target (fuzz_ntp_packet.c) with
 # clang (ASan + UBSan), replay every saved reproducer under repro_ntp/, then
 # fuzz for a bounded time from a copy of the seed corpus corpus_ntp/. Any

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Golden test: every policy in policies/ and tests/golden/, rendered for every
 # target with the fixed fake resolution of tests/fake_resolved.c, must equal
 # tests/golden/<policy>.<target> byte for byte. The nft-payload target is not

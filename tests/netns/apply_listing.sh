@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # What a netlink apply of every golden policy leaves in the kernel, as nft
 # lists it: `nft -s list table inet T` equals tests/golden/<policy>.nft-listing.
 # A policy that needs no DNS (its --literal-only compile is its fake-resolved

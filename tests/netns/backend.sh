@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The nft backend and the changing commands against a real kernel, inside a
 # private network namespace (the script re-executes itself under
 # `unshare -n`): apply, idempotence (no batch: genid unchanged), diff both

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The key backend test: a hand-built IR using every match type, statement
 # and verdict is applied through netlink and read back equal
 # (ir_ruleset_equal); a stale genid is refused with ERESTART; 100,000

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Every nft rendering loads (nft -c, then nft -f twice: a reload must work)
 # in a private network namespace, and the kernel lists back exactly the rules
 # of the rendered listing (counters aside), with every set and chain, and

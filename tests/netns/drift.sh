@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Drift that switches the wall off must read as drift: after a real
 # `ntpwall apply`, the table is tampered with the way an operator or a
 # script would (nft commands, or its own listing edited and loaded back

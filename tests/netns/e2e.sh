@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # End to end: ntpwall between a real chrony client and real NTP servers, in
 # three namespaces joined by veth pairs.
 #   srv:  three chronyd servers the policy trusts (198.51.100.1-3), one it

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* A scripted NTP server for the prober's namespace tests: each ADDR:MODE
  * argument binds ADDR port 123 (or $FAKE_NTPD_PORT) and answers every mode-3
  * request the way MODE says, so misbehaving servers can be tested for real.

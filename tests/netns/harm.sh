@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # "Never do harm", against a real kernel in a private network and mount
 # namespace: a table ntpwall did not make is never replaced (refused, left
 # byte-identical) unless --replace-unmanaged, and then rollback restores it;

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # `lint --resolve` on a CI runner without DNS: when no DNS server answers
 # any query (nothing listens, no route, packets dropped), lint says so on
 # stderr and exits 2 within the resolver's time budget, instead of blaming

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The NTP header rules at work, in two namespaces joined by a veth pair.
 # Server side: a real chronyd (-x, local stratum 1) behind the nft rendering
 # of a serve policy (client 192.0.2.2, noquery, nomodify, versions 3-4, rate

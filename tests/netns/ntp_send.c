@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Test helper: send one UDP datagram of hex bytes from a chosen source
  * address and port, optionally wait for an answer.
  * Usage: ntp_send [-s SRCADDR] [-p SRCPORT] [-w MS] [-n COUNT] DSTADDR DSTPORT HEX

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # ntpwall probe against real servers in a throw-away network namespace:
 # three correct chronyd, one chronyd 2.5 s ahead under libfaketime, a closed
 # port, a silent address (nft drop inside the namespace) and scripted bad

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # `ntpwall refresh` against a real kernel and a real DNS server, inside a
 # private network namespace (the script re-executes itself under
 # `unshare -n`): dnsmasq serves the names from a hosts directory it re-reads

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # ntpwall resolve against real DNS servers (dnsmasq) in a throw-away network
 # namespace: every record with its TTL, the pool union growing with
 # pool_queries, max respected and stable, NXDOMAIN/REFUSED/NODATA and an

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Test helper: reads the JSON of `ntpwall resolve --format json` on stdin,
  * checks its documented shape and prints it flat for sh and awk:
  *   queries N

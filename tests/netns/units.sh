@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The shipped systemd units: `systemd-analyze verify` is clean for each
 # (with the built binary in ExecStart= and the man page on MANPATH), and
 # their commands work under the units' own capability bounding set, run by

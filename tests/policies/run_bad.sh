@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Every policy under bad/ must be refused: `ntpwall lint` exits exactly 1 and
 # prints each line of NAME.expect (FILE standing for the policy's path), so
 # both the message and its file:line:column are asserted. Every policy under

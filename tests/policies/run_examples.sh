@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Every example policy under policies/ lints clean, even with --strict: the
 # examples are what operators copy, so they must not teach a weak choice.
 set -u
