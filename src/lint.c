@@ -188,11 +188,13 @@ static void check_restrict(struct policy *p, struct diags *d)
 			  "'serve' has no rate_limit: any client may send as fast as it likes");
 }
 
-/* Codes that only lint --resolve can give: without it, their waivers are
- * not known to be unused. */
-static bool resolve_only(enum diag_code code)
+/* Codes that only lint --resolve (NW210, NW211) or --daemon-config (NW209)
+ * can give: without them, their waivers are not known to be unused. */
+static bool not_checked(const struct policy *p, enum diag_code code, bool resolved)
 {
-	return code == NW210_NAME_IS_POOL || code == NW211_FAMILY_UNCOVERED;
+	if (code == NW209_DAEMON_EXTRA)
+		return !p->daemon_config_checked;
+	return !resolved && (code == NW210_NAME_IS_POOL || code == NW211_FAMILY_UNCOVERED);
 }
 
 static void lint_all(struct policy *p, struct diags *d, bool resolved)
@@ -204,7 +206,7 @@ static void lint_all(struct policy *p, struct diags *d, bool resolved)
 	for (size_t i = 0; i < p->n_waivers; i++) {
 		const struct policy_waiver *w = &p->waivers[i];
 
-		if (w->used || (!resolved && resolve_only(w->code)))
+		if (w->used || not_checked(p, w->code, resolved))
 			continue;
 		diag_add(d, &w->loc, DIAG_WARNING, NW208_WAIVE_UNUSED,
 			 "%s is waived but the policy does not trigger it", diag_code_name(w->code));
@@ -241,6 +243,7 @@ void lint_daemon_config(struct policy *p, const char *conf, struct diags *d)
 	struct daemon_conf_line *v = NULL;
 	size_t n = 0;
 
+	p->daemon_config_checked = true;
 	if (daemon_chrony_conf(conf, p->daemon.chrony_sources, &v, &n, d) < 0) {
 		struct loc l = { conf, 0, 0 };
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Check suite for src/daemon*.c without a daemon: chronyc's CSV as chrony
  * 4.3 prints it (lines taken from a real chronyd in a namespace), the
  * state rendered from a policy and its JSON round trip, the file written

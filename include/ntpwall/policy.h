@@ -193,6 +193,7 @@ struct policy {
 	struct policy_daemon daemon;
 	struct policy_waiver *waivers;
 	size_t n_waivers;
+	bool daemon_config_checked;	/* lint --daemon-config ran (NW209 waivers count) */
 	struct loc loc;		/* the document */
 };
 

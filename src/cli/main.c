@@ -134,10 +134,15 @@ const char *cli_run_dir(void)
 		return arg_run_dir;
 	/* A state directory of its own (tests, a second instance) publishes
 	 * beside itself, never into the system's /run/ntpwall. */
-	if (!strcmp(arg_state_dir, DEFAULT_STATE_DIR))
-		return DEFAULT_RUN_DIR;
-	if (!derived)
-		derived = xasprintf("%s-run", arg_state_dir);
+	if (!derived) {
+		size_t len = strlen(arg_state_dir);
+
+		while (len > 1 && arg_state_dir[len - 1] == '/')
+			len--;
+		if (len == strlen(DEFAULT_STATE_DIR) && !strncmp(arg_state_dir, DEFAULT_STATE_DIR, len))
+			return DEFAULT_RUN_DIR;
+		derived = xasprintf("%.*s-run", (int)len, arg_state_dir);
+	}
 	return derived;
 }
 
@@ -190,7 +195,7 @@ static void print_commands(FILE *f)
 
 int main(int argc, char **argv)
 {
-	int first = parse_opts(argc, argv, "ntpwall [--state-dir DIR] [-v|-q] COMMAND ...",
+	int first = parse_opts(argc, argv, "ntpwall [--state-dir DIR] [--run-dir DIR] [-v|-q] COMMAND ...",
 			       global_opts, global_opt, NULL, true);
 
 	if (first == -2) {
@@ -200,7 +205,8 @@ int main(int argc, char **argv)
 	if (first < 0)
 		return EXIT_USAGE;
 	if (first >= argc) {
-		fputs("usage: ntpwall [--state-dir DIR] [-v|-q] COMMAND [ARGS...]\n", stderr);
+		fputs("usage: ntpwall [--state-dir DIR] [--run-dir DIR] [-v|-q] COMMAND [ARGS...]\n",
+		      stderr);
 		cli_print_options(stderr, global_opts);
 		print_commands(stderr);
 		return EXIT_USAGE;
