@@ -56,6 +56,11 @@ static void add_range(struct ir_set *s, u128 lo, u128 hi, const struct bnft_inte
 		add_prefix(s, lo, bits - k, from);
 		if (k == bits || lo + ((u128)1 << k) - 1 >= hi)
 			return;
+		/* More than one prefix: a range ntpwall never sends (it sends each
+		 * prefix on its own, and the kernel keeps them apart). Its prefixes
+		 * are not elements the kernel could delete one by one, so the set
+		 * is foreign: the table is replaced, never changed in place. */
+		s->flags |= IR_SET_FOREIGN;
 		lo += (u128)1 << k;
 	}
 }

@@ -264,7 +264,16 @@ int eng_update(struct engine *e, const struct ir_ruleset *rs, uint64_t renew_ms,
 			return 0;
 		ret = e->ops->update(e->b, rs, delta, &e->gen, e->d);
 	}
-	return outcome(e, ret, ret == -ERESTART || ret == -ENOENT, rs->table);
+	/* Still an element the kernel does not have, after every re-read:
+	 * not an expiry but a set in a form ntpwall cannot edit. A new table
+	 * is the way out; the caller replaces it. */
+	if (ret == -ENOENT) {
+		eng_warn(e, NW501_KERNEL, "table inet %s: its elements cannot be changed in place "
+			 "(edited by hand?): the table is replaced instead", rs->table);
+		*replace = true;
+		return 0;
+	}
+	return outcome(e, ret, ret == -ERESTART, rs->table);
 }
 
 int eng_make_live(struct engine *e, const struct ir_ruleset *rs, const char *table,

@@ -160,6 +160,20 @@ static int prepare_for(struct engine *e, struct engine_wanted *w, struct state_g
 	return eng_prepare(e, *g, pp);
 }
 
+/* live differs from want only in sets made foreign by hand (their
+ * definitions and the rules are the policy's). */
+static bool only_foreign_sets(const struct ir_ruleset *live, const struct ir_ruleset *want)
+{
+	struct ir_ruleset *clean = ir_ruleset_clone(live);
+	bool only;
+
+	for (size_t i = 0; i < clean->n_sets; i++)
+		clean->sets[i].flags &= ~IR_SET_FOREIGN;
+	only = ir_ruleset_same_shape(clean, want);
+	ir_ruleset_free(clean);
+	return only;
+}
+
 /* The first transaction: the new addresses in (the old ones too while a
  * daemon moves), every DNS element renewed; then the new upstream
  * addresses probed and the refused ones dropped from w. */
@@ -172,6 +186,16 @@ static int first_step(struct engine *e, struct engine_wanted *w, bool probing,
 	int ret;
 
 	ret = eng_update(e, sup ? sup : w->rs, DELTA_RENEW_ALL, d, &replace);
+	if (!ret && replace && e->live && only_foreign_sets(e->live, w->rs)) {
+		/* Rules as the policy's, a set edited by hand (a range): the
+		 * elements cannot be changed in place; the addresses from DNS
+		 * must not run out meanwhile. */
+		eng_warn(e, NW501_KERNEL, "refresh: a set of table inet %s holds elements ntpwall "
+			 "did not make (a range added by hand?): the table is replaced, its "
+			 "counters start again", w->rs->table);
+		ret = eng_commit(e, sup ? sup : w->rs, w->rs->table, NULL);
+		replace = false;
+	}
 	if (!ret && replace)
 		ret = eng_fail(e, -EPROTO, NW501_KERNEL,
 			       "refresh: the policy's rules differ from table inet %s's, not only "

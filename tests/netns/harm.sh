@@ -189,10 +189,11 @@ nw remove >/dev/null 2>&1 || fail "remove before state8"
 S=$T/state8
 mkdir -m 0700 "$T/d8"
 printf '%s\n' '#!/bin/sh' \
-	'# stand-in: reload succeeds; sources lists one trusted server and one not.' \
+	'# stand-in: reload succeeds; sources lists the trusted servers and one more.' \
 	'case "$*" in' \
 	'*reload*) exit 0 ;;' \
-	"*-c*sources*) printf '^,*,192.0.2.1,1,6,377,3,0.0,0.0,0.0\\n^,?,192.0.2.99,0,6,0,4294967295,0.0,0.0,0.0\\n' ;;" \
+	"*-c*sources*) for a in 192.0.2.1 192.0.2.2 192.0.2.3 2001:db8::1; do echo \"^,+,\$a,1,6,377,3,0.0,0.0,0.0\"; done" \
+	"	echo '^,?,192.0.2.99,0,6,0,4294967295,0.0,0.0,0.0' ;;" \
 	'esac' >"$T/d8/chronyc"
 chmod +x "$T/d8/chronyc"
 printf 'pool 2.debian.pool.ntp.org iburst\nsourcedir %s/d8\nserver 192.0.2.2 iburst\n' "$T" >"$T/d8/chrony.conf"
@@ -251,6 +252,24 @@ for sig in INT TERM; do
 	nw diff "$A" >/dev/null 2>&1 || fail "SIG$sig during apply --probe: the new rules stayed"
 done
 ok "Ctrl-C or SIGTERM during apply --probe reverts"
+
+# 10. A range added by hand to an interval set (not a prefix) is drift;
+# apply and refresh replace the table instead of failing on it forever.
+printf 'serve: {clients: [203.0.113.0/28], rate_limit: {per_source: 8/second}}\n' | cat "$A" - >"$T/a10.yaml"
+sed 's#203.0.113.0/28#203.0.113.0/27#' "$T/a10.yaml" >"$T/b10.yaml"
+nw apply "$T/a10.yaml" >/dev/null 2>&1 || fail "apply a10"
+nft add element inet ntpwall_h clients4 '{ 203.0.113.100-203.0.113.109 }' || fail "nft range"
+nw diff "$T/a10.yaml" >/dev/null 2>&1 && fail "a range added by hand is not drift"
+nw refresh "$T/a10.yaml" >"$T/out" 2>&1 || fail "refresh with a range in a set: $(cat "$T/out")"
+grep -q 'range added by hand' "$T/out" || fail "refresh does not say why it replaced: $(cat "$T/out")"
+nw diff "$T/a10.yaml" >/dev/null 2>&1 || fail "refresh did not repair the set"
+nft add element inet ntpwall_h clients4 '{ 203.0.113.100-203.0.113.109 }'
+nw apply "$T/b10.yaml" >"$T/out" 2>&1 || fail "apply with a range in a set: $(cat "$T/out")"
+nw diff "$T/b10.yaml" >/dev/null 2>&1 || fail "apply did not make b10 live"
+nft add element inet ntpwall_h clients4 '{ 203.0.113.100-203.0.113.109 }'
+nw rollback >"$T/out" 2>&1 || fail "rollback with a range in a set: $(cat "$T/out")"
+nw diff "$T/a10.yaml" >/dev/null 2>&1 || fail "rollback did not make a10 live"
+ok "a range added by hand to an interval set: apply, refresh and rollback replace the table"
 
 [ $fails = 0 ] || { echo "$fails failure(s)"; exit 1; }
 echo "all harm tests passed"
