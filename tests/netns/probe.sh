@@ -153,7 +153,11 @@ ours=$(awk '$2 == "192.0.2.4" { gsub(/[+s]/, "", $5); print $5 }' "$TMP/ahead.tx
 dig=$(for _ in 1 2 3 4 5 6 7; do nsx ntpdig -t 1 192.0.2.4 2>&1; done |
 	awk '{ for (i = 1; i < NF; i++) if ($i == "+/-") print $(i - 1) }' |
 	sort -g | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }')
-cnt=$(nsx $CHECK_NTP_TIME -H 192.0.2.4 2>&1 | sed -n 's/.*Offset \([-0-9.e]*\) secs.*/\1/p')
+# check_ntp_time asks once per run and shows the same hiccups under load:
+# the median of five runs too.
+cnt=$(for _ in 1 2 3 4 5; do nsx $CHECK_NTP_TIME -H 192.0.2.4 2>&1; done |
+	sed -n 's/.*Offset \([-0-9.e]*\) secs.*/\1/p' |
+	sort -g | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }')
 echo "offsets: ntpwall=$ours ntpdig=$dig check_ntp_time=$cnt"
 within() { awk -v a="$1" -v b="$2" -v t="$3" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(a != "" && b != "" && d <= t) }'; }
 within "$ours" 2.5 0.001 && ok "offset within 1 ms of 2.5 s" || bad "offset $ours not within 1 ms of 2.5 s"
