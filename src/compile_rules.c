@@ -317,30 +317,52 @@ static void serve_out(struct compile_ctx *cx)
 		   IR_CT_ESTABLISHED, &p->restrict_.loc);
 }
 
-static void otherwise(struct compile_ctx *cx, struct ir_chain *c)
+static void otherwise_verdict(const struct policy *p, struct ir_rule *r)
 {
-	const struct policy *p = cx->p;
+	char *prefix;
 
+	switch (p->otherwise) {
+	case POLICY_OTHERWISE_REJECT:
+		verdict(r, IR_VERDICT_REJECT);
+		break;
+	case POLICY_OTHERWISE_LOG:
+		prefix = p->log_prefix ? NULL : xasprintf("%s: ", p->table);
+		ir_rule_set_log(r, p->log_prefix ? p->log_prefix : prefix);
+		free(prefix);
+		verdict(r, IR_VERDICT_DROP);
+		break;
+	default:
+		verdict(r, IR_VERDICT_DROP);
+	}
+}
+
+static bool has_nts(const struct compile_ctx *cx)
+{
+	for (int f = 0; f < CF_N; f++)
+		if (cx->nts[f])
+			return true;
+	return false;
+}
+
+/* Everything else to or from port 123; and, when the policy names NTS
+ * upstreams, NTS-KE (TCP/4460) to anyone else, else the accepts above
+ * would open nothing and trust no one in particular. Only the client side
+ * of NTS-KE: a host that serves it is none of ntpwall's business. */
+static void otherwise(struct compile_ctx *cx, struct ir_chain *c, bool out)
+{
 	for (int i = 0; i < 2; i++) {
 		struct ir_rule *r = rule(cx, c, i ? "otherwise-sport" : "otherwise-dport", NULL);
 
 		ports(r, IPPROTO_UDP, i ? PORT_NTP : 0, i ? 0 : PORT_NTP);
 		any_family(cx, r);
-		switch (p->otherwise) {
-		case POLICY_OTHERWISE_REJECT:
-			verdict(r, IR_VERDICT_REJECT);
-			break;
-		case POLICY_OTHERWISE_LOG: {
-			char *prefix = p->log_prefix ? NULL : xasprintf("%s: ", p->table);
+		otherwise_verdict(cx->p, r);
+	}
+	if (has_nts(cx)) {
+		struct ir_rule *r = rule(cx, c, "otherwise-nts", NULL);
 
-			ir_rule_set_log(r, p->log_prefix ? p->log_prefix : prefix);
-			free(prefix);
-			verdict(r, IR_VERDICT_DROP);
-			break;
-		}
-		default:
-			verdict(r, IR_VERDICT_DROP);
-		}
+		ports(r, IPPROTO_TCP, out ? 0 : PORT_NTS_KE, out ? PORT_NTS_KE : 0);
+		any_family(cx, r);
+		otherwise_verdict(cx->p, r);
 	}
 }
 
@@ -360,7 +382,7 @@ static void input_chain(struct compile_ctx *cx)
 	accept_set(cx, cx->in, "ingress-nts", cx->nts, IPPROTO_TCP, PORT_NTS_KE, 0, 0,
 		   IR_CT_ESTABLISHED, up);
 	serve_in(cx);
-	otherwise(cx, cx->in);
+	otherwise(cx, cx->in, false);
 }
 
 /* The client's source port is not matched: chrony, SNTP clients and the
@@ -379,7 +401,7 @@ static void output_chain(struct compile_ctx *cx)
 	accept_set(cx, cx->out, "egress-nts", cx->nts, IPPROTO_TCP, 0, PORT_NTS_KE, 0,
 		   IR_CT_NEW | IR_CT_ESTABLISHED, up);
 	serve_out(cx);
-	otherwise(cx, cx->out);
+	otherwise(cx, cx->out, true);
 }
 
 /* serve.notrack: client requests (mode 3 in) and our replies (mode 4 out)

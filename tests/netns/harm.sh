@@ -271,5 +271,24 @@ nw rollback >"$T/out" 2>&1 || fail "rollback with a range in a set: $(cat "$T/ou
 nw diff "$T/a10.yaml" >/dev/null 2>&1 || fail "rollback did not make a10 live"
 ok "a range added by hand to an interval set: apply, refresh and rollback replace the table"
 
+# 11. nts: true means something: NTS-KE (TCP/4460) goes only to the NTS
+# upstreams. The upstreams sit behind the silent veth of section 9.
+ip neigh replace 192.0.2.9 lladdr 02:00:00:00:00:09 dev nwh0 nud permanent
+printf '%s\n' 'version: 1' 'table: ntpwall_h' 'upstreams:' '  - server: 192.0.2.1' '    nts: true' \
+	'  - server: 192.0.2.2' '  - server: 192.0.2.3' '  - server: 192.0.2.4' \
+	'waive: {NW207: "a test without DNS"}' >"$T/nts.yaml"
+nw apply "$T/nts.yaml" >"$T/out" 2>&1 || fail "apply nts: $(cat "$T/out")"
+nts_count() {
+	nft list chain inet ntpwall_h output | sed -n "s/.*counter packets \([0-9]*\) .*comment \"$1\"$/\1/p"
+}
+timeout 2 bash -c 'exec 3<>/dev/tcp/192.0.2.9/4460' 2>/dev/null && fail "NTS-KE to a non-NTS host connected"
+[ "$(nts_count otherwise-nts)" -ge 1 ] || fail "NTS-KE to 192.0.2.9 not dropped by otherwise-nts: $(nft list chain inet ntpwall_h output)"
+n=$(nts_count otherwise-nts)
+timeout 2 bash -c 'exec 3<>/dev/tcp/192.0.2.1/4460' 2>/dev/null
+[ "$(nts_count egress-nts4)" -ge 1 ] && [ "$(nts_count otherwise-nts)" = "$n" ] ||
+	fail "NTS-KE to the NTS upstream was not let out: $(nft list chain inet ntpwall_h output)"
+nw remove >/dev/null 2>&1
+ok "NTS-KE goes only to the NTS upstreams"
+
 [ $fails = 0 ] || { echo "$fails failure(s)"; exit 1; }
 echo "all harm tests passed"
