@@ -58,18 +58,27 @@ struct target_list {
 	bool have_policy;
 };
 
-static int parse_duration_opt(const char *opt, const char *arg, uint64_t *ms)
+/* A duration within [lo, hi] ms: the policy's own limits for the probe
+ * (a 30-day timeout would hang a monitoring check). */
+static int parse_duration_opt(const char *opt, const char *arg, uint64_t lo, uint64_t hi,
+			      uint64_t *ms)
 {
 	const char *e = policy_parse_duration(arg, ms);
 
-	if (!e && !*ms)
-		e = "must be above zero";
 	if (e) {
 		cli_error("--%s %s: %s", opt, arg, e);
 		return -1;
 	}
+	if (*ms < lo || *ms > hi) {
+		cli_error("--%s %s: expected %llums to %llus", opt, arg, (unsigned long long)lo,
+			  (unsigned long long)hi / 1000);
+		return -1;
+	}
 	return 0;
 }
+
+#define MS_60S 60000ull
+#define MS_DAY 86400000ull
 
 static int parse_uint_opt(const char *opt, const char *arg, unsigned long lo,
 			  unsigned long hi, unsigned long *v)
@@ -86,7 +95,6 @@ static int parse_uint_opt(const char *opt, const char *arg, unsigned long lo,
 static int probe_opt(int key, const char *arg, void *data)
 {
 	struct probe_args *a = data;
-	const char *e;
 	unsigned long v;
 	int f;
 
@@ -101,22 +109,17 @@ static int probe_opt(int key, const char *arg, void *data)
 		return 0;
 	case OPT_WARN:
 		a->has_warn = true;
-		return parse_duration_opt("warn-offset", arg, &a->set.warn_offset_ms);
+		return parse_duration_opt("warn-offset", arg, 1, MS_DAY, &a->set.warn_offset_ms);
 	case OPT_CRIT:
 		a->has_crit = true;
-		return parse_duration_opt("crit-offset", arg, &a->set.crit_offset_ms);
+		return parse_duration_opt("crit-offset", arg, 1, MS_DAY, &a->set.crit_offset_ms);
 	case OPT_TIMEOUT:
 		a->has_timeout = true;
-		return parse_duration_opt("timeout", arg, &a->set.timeout_ms);
+		return parse_duration_opt("timeout", arg, 10, MS_60S, &a->set.timeout_ms);
 	case OPT_INTERVAL:
 		/* Zero is fine here: samples back to back. */
 		a->has_interval = true;
-		e = policy_parse_duration(arg, &a->set.interval_ms);
-		if (e) {
-			cli_error("--interval %s: %s", arg, e);
-			return -1;
-		}
-		return 0;
+		return parse_duration_opt("interval", arg, 0, MS_60S, &a->set.interval_ms);
 	case OPT_SAMPLES:
 		a->has_samples = true;
 		if (parse_uint_opt("samples", arg, 1, 16, &v))

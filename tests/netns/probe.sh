@@ -221,6 +221,14 @@ rc=$?
 probe --samples 99 192.0.2.1 > /dev/null 2>&1
 rc=$?
 [ $rc -eq 3 ] && ok "bad --samples: UNKNOWN" || bad "bad --samples: exit $rc"
+# The policy's limits hold on the command line too: a 30-day timeout would
+# hang a monitoring check.
+for o in "--timeout 2m" "--interval 61s" "--timeout 5ms"; do
+	# shellcheck disable=SC2086
+	probe $o 192.0.2.1 > "$TMP/out" 2>&1
+	rc=$?
+	[ $rc -eq 3 ] && grep -q "expected" "$TMP/out" && ok "$o: UNKNOWN" || bad "$o: exit $rc: $(cat "$TMP/out")"
+done
 probe > /dev/null 2>&1
 rc=$?
 [ $rc -eq 3 ] && ok "no argument: UNKNOWN" || bad "no argument: exit $rc"
