@@ -303,26 +303,41 @@ static size_t raise_ct(const struct bnft_raise_ctx *c, const struct bnft_cursor 
 	return 3;
 }
 
-/* Per-source rate: source address into a dynamic set whose limit matches
- * only over the rate (doc/netlink-notes.md §3 R5). */
+/* The source's first len bits as the key (len 0: the whole address). */
+static void key_mask(unsigned len, uint32_t bytes, uint8_t mask[16])
+{
+	memset(mask, 0, 16);
+	for (unsigned i = 0; i < len && i < bytes * 8; i++)
+		mask[i / 8] |= (uint8_t)(0x80u >> (i % 8));
+}
+
+/* Per-source rate: source address (or its prefix) into a dynamic set whose
+ * limit matches over the rate (doc/netlink-notes.md §3 R5), or, negated,
+ * within it: then a source the full set cannot take matches neither, and
+ * the rule fails closed. */
 static int lower_rate(struct bnft_lower_ctx *c, const struct ir_match *m, struct nftnl_rule *nr)
 {
 	struct nftnl_expr *dyn, *lim;
+	uint8_t mask[16];
 	size_t idx;
 	int fam = set_family(c->rs, m->u.limit.set, &idx);
 
 	if (fam < 0)
 		return -ENOENT;
-	if (m->negate)
+	if (m->u.limit.prefix_len > addr_len(fam) * 8)
 		return -EINVAL;
 	nftnl_rule_add_expr(nr, bnft_x_payload(NFT_PAYLOAD_NETWORK_HEADER, addr_off(fam, true),
 					  addr_len(fam)));
+	if (m->u.limit.prefix_len && m->u.limit.prefix_len < addr_len(fam) * 8) {
+		key_mask(m->u.limit.prefix_len, addr_len(fam), mask);
+		nftnl_rule_add_expr(nr, bnft_x_bitwise(mask, addr_len(fam)));
+	}
 	lim = nftnl_expr_alloc("limit");
 	nftnl_expr_set_u64(lim, NFTNL_EXPR_LIMIT_RATE, m->u.limit.rate);
 	nftnl_expr_set_u64(lim, NFTNL_EXPR_LIMIT_UNIT, m->u.limit.unit_s);
 	nftnl_expr_set_u32(lim, NFTNL_EXPR_LIMIT_BURST, m->u.limit.burst);
 	nftnl_expr_set_u32(lim, NFTNL_EXPR_LIMIT_TYPE, NFT_LIMIT_PKTS);
-	nftnl_expr_set_u32(lim, NFTNL_EXPR_LIMIT_FLAGS, NFT_LIMIT_F_INV);
+	nftnl_expr_set_u32(lim, NFTNL_EXPR_LIMIT_FLAGS, m->negate ? 0 : NFT_LIMIT_F_INV);
 	dyn = nftnl_expr_alloc("dynset");
 	nftnl_expr_set_u32(dyn, NFTNL_EXPR_DYNSET_SREG_KEY, NFT_REG_1);
 	nftnl_expr_set_u32(dyn, NFTNL_EXPR_DYNSET_OP, NFT_DYNSET_OP_UPDATE);
@@ -370,32 +385,57 @@ static bool is_plain_update(const struct nftnl_expr *dyn)
 	       !nftnl_expr_is_set(dyn, NFTNL_EXPR_DYNSET_EXPRESSIONS) && n == 1;
 }
 
+/* The key's prefix when the expression at k is the and-mask ntpwall
+ * writes (a contiguous mask over the whole address), else -1. */
+static int raise_key_mask(const struct bnft_cursor *cur, size_t k, uint32_t len)
+{
+	uint32_t ml;
+	const uint8_t *mask = bnft_is_kind(cur, k, "bitwise") ?
+			      bnft_is_mask(bnft_at(cur, k), &ml) : NULL;
+
+	if (!mask || ml != len)
+		return -1;
+	return mask_prefix(mask, len);
+}
+
 static size_t raise_rate(const struct bnft_raise_ctx *c, const struct bnft_cursor *cur,
 			 enum ir_match_type t, struct ir_match *m)
 {
 	const struct nftnl_expr *dyn, *lim;
-	uint32_t off, len, dl;
+	uint32_t off, len, dl, flags;
 	const char *set;
+	size_t k = 1;
+	int fam, prefix = 0;
 	bool src;
-	int fam;
 
 	if (!bnft_is_payload(bnft_at(cur, 0), NFT_PAYLOAD_NETWORK_HEADER, &off, &len) ||
-	    !addr_at(off, len, &fam, &src) || !src || len != addr_len(fam) ||
-	    !bnft_is_kind(cur, 1, "dynset"))
+	    !addr_at(off, len, &fam, &src) || !src || len != addr_len(fam))
 		return 0;
-	dyn = bnft_at(cur, 1);
+	if (bnft_is_kind(cur, 1, "bitwise")) {
+		prefix = raise_key_mask(cur, 1, len);
+		if (prefix <= 0 || prefix >= (int)len * 8)
+			return 0;
+		k = 2;
+	}
+	if (!bnft_is_kind(cur, k, "dynset"))
+		return 0;
+	dyn = bnft_at(cur, k);
 	set = nftnl_expr_get_str(dyn, NFTNL_EXPR_DYNSET_SET_NAME);
 	lim = nftnl_expr_get(dyn, NFTNL_EXPR_DYNSET_EXPR, &dl);
 	if (!set || set_family(c->rs, set, NULL) != fam || !lim || !is_plain_update(dyn) ||
 	    strcmp(nftnl_expr_get_str(lim, NFTNL_EXPR_NAME), "limit") ||
-	    nftnl_expr_get_u32(lim, NFTNL_EXPR_LIMIT_TYPE) != NFT_LIMIT_PKTS ||
-	    nftnl_expr_get_u32(lim, NFTNL_EXPR_LIMIT_FLAGS) != NFT_LIMIT_F_INV)
+	    nftnl_expr_get_u32(lim, NFTNL_EXPR_LIMIT_TYPE) != NFT_LIMIT_PKTS)
 		return 0;
+	flags = nftnl_expr_get_u32(lim, NFTNL_EXPR_LIMIT_FLAGS);
+	if (flags != NFT_LIMIT_F_INV && flags != 0)
+		return 0;
+	m->negate = flags == 0;
 	m->u.limit.set = xstrdup(set);
 	m->u.limit.rate = (uint32_t)nftnl_expr_get_u64(lim, NFTNL_EXPR_LIMIT_RATE);
 	m->u.limit.unit_s = (uint32_t)nftnl_expr_get_u64(lim, NFTNL_EXPR_LIMIT_UNIT);
 	m->u.limit.burst = nftnl_expr_get_u32(lim, NFTNL_EXPR_LIMIT_BURST);
-	return 2;
+	m->u.limit.prefix_len = (unsigned)prefix;
+	return k + 1;
 }
 
 struct match_ops_row {

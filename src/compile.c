@@ -200,6 +200,24 @@ static void build_prefix_sets(struct compile_ctx *cx, const struct policy_prefix
 			drop_covered(set_of(cx, sets[f]));
 }
 
+/* How many sources the served prefixes of family f hold (IPv6: how many
+ * /ipv6_prefix), bounded: the meter never needs more entries than that. */
+static uint32_t meter_size(const struct policy *p, int f)
+{
+	const struct policy_prefixes *c = &p->serve.clients;
+	unsigned bits = f == CF_V4 ? 32 : p->serve.ipv6_prefix;
+	uint64_t n = 0;
+
+	for (size_t i = 0; i < c->n && n < COMPILE_RL_SIZE_MAX; i++) {
+		if ((c->v[i].addr.family == AF_INET) != (f == CF_V4))
+			continue;
+		n += c->v[i].len >= bits ? 1 :
+		     bits - c->v[i].len >= 32 ? COMPILE_RL_SIZE_MAX : 1ull << (bits - c->v[i].len);
+	}
+	return n < COMPILE_RL_SIZE_MIN ? COMPILE_RL_SIZE_MIN :
+	       n > COMPILE_RL_SIZE_MAX ? COMPILE_RL_SIZE_MAX : (uint32_t)n;
+}
+
 static void build_serve_sets(struct compile_ctx *cx)
 {
 	const struct policy *p = cx->p;
@@ -222,7 +240,7 @@ static void build_serve_sets(struct compile_ctx *cx)
 		cx->rl[f] = new_set(cx, "rl", f, IR_SET_DYNAMIC | IR_SET_TIMEOUT);
 		s = set_of(cx, cx->rl[f]);
 		s->timeout_ms = COMPILE_RL_TIMEOUT_MS;
-		s->size = COMPILE_RL_SIZE;
+		s->size = p->serve.meter_size ? p->serve.meter_size : meter_size(p, f);
 	}
 }
 

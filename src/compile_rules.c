@@ -245,25 +245,63 @@ static void accept_set(struct compile_ctx *cx, struct ir_chain *c, const char *i
 	}
 }
 
-static void rate_limit(struct compile_ctx *cx)
+/* Within the per-source rate, and tracked: the limit is part of the
+ * accept, so a source the meter cannot take (full: a flood of spoofed
+ * sources) is not served. Fail closed, unlike a drop "over the rate",
+ * which a full meter skips. */
+static void rate_within(struct compile_ctx *cx, struct ir_rule *r, int f)
 {
 	const struct policy_serve *s = &cx->p->serve;
+	struct ir_match *m;
+
+	if (!cx->rl[f])
+		return;
+	m = ir_rule_add_match(r, IR_MATCH_RATE_OVER);
+	m->negate = true;
+	m->u.limit.set = xstrdup(cx->rl[f]);
+	m->u.limit.rate = s->per_source.count;
+	m->u.limit.unit_s = s->per_source.unit;
+	m->u.limit.burst = s->burst;
+	m->u.limit.prefix_len = f == CF_V6 && s->ipv6_prefix < 128 ? s->ipv6_prefix : 0;
+}
+
+/* Client requests of the given modes, within the rate. */
+static void serve_accept(struct compile_ctx *cx, const char *id, uint32_t modes, uint32_t ct)
+{
+	const struct loc *loc = &cx->p->serve.loc;
 	char fid[48];
 
 	for (int f = 0; f < CF_N; f++) {
 		struct ir_rule *r;
-		struct ir_match *m;
+
+		if (!cx->clients[f])
+			continue;
+		r = rule(cx, cx->in, fam_id(fid, id, f), loc);
+		ports(r, IPPROTO_UDP, 0, PORT_NTP);
+		addr_set(r, f, IR_MATCH_SADDR_SET, cx->clients[f], false);
+		bits(r, IR_MATCH_NTP_MODE, modes, false);
+		bits(r, IR_MATCH_CT_STATE, ct, false);
+		rate_within(cx, r, f);
+		verdict(r, IR_VERDICT_ACCEPT);
+	}
+}
+
+/* What the accepts above did not take of the clients' requests: over
+ * the rate, or not tracked. Dropped here so the counter says so. */
+static void rate_drop(struct compile_ctx *cx, uint32_t modes)
+{
+	const struct loc *loc = &cx->p->serve.loc;
+	char fid[48];
+
+	for (int f = 0; f < CF_N; f++) {
+		struct ir_rule *r;
 
 		if (!cx->rl[f])
 			continue;
-		r = rule(cx, cx->in, fam_id(fid, "serve-ratelimit", f), &s->loc);
+		r = rule(cx, cx->in, fam_id(fid, "serve-ratelimit", f), loc);
 		ports(r, IPPROTO_UDP, 0, PORT_NTP);
 		addr_set(r, f, IR_MATCH_SADDR_SET, cx->clients[f], false);
-		m = ir_rule_add_match(r, IR_MATCH_RATE_OVER);
-		m->u.limit.set = xstrdup(cx->rl[f]);
-		m->u.limit.rate = s->per_source.count;
-		m->u.limit.unit_s = s->per_source.unit;
-		m->u.limit.burst = s->burst;
+		bits(r, IR_MATCH_NTP_MODE, modes, false);
 		verdict(r, IR_VERDICT_DROP);
 	}
 }
@@ -284,19 +322,16 @@ static uint32_t client_extra_modes(const struct policy_restrict *rs, bool reply)
 static void serve_in(struct compile_ctx *cx)
 {
 	const struct policy *p = cx->p;
-	const struct loc *loc = &p->serve.loc;
 	uint32_t extra = client_extra_modes(&p->restrict_, false);
 	uint32_t ct = p->serve.notrack ? IR_CT_UNTRACKED : IR_CT_NEW | IR_CT_ESTABLISHED;
 
-	rate_limit(cx);
 	if (!p->restrict_.noserve)
-		accept_set(cx, cx->in, "serve-clients", cx->clients, IPPROTO_UDP, 0, PORT_NTP,
-			   M_CLIENT, ct, loc);
+		serve_accept(cx, "serve-clients", M_CLIENT, ct);
 	if (extra)
-		accept_set(cx, cx->in, "serve-clients-other", cx->clients, IPPROTO_UDP, 0,
-			   PORT_NTP, extra, IR_CT_NEW | IR_CT_ESTABLISHED, loc);
+		serve_accept(cx, "serve-clients-other", extra, IR_CT_NEW | IR_CT_ESTABLISHED);
 	accept_set(cx, cx->in, "query-from", cx->query, IPPROTO_UDP, 0, PORT_NTP, M_CONTROL,
 		   IR_CT_NEW | IR_CT_ESTABLISHED, &p->restrict_.loc);
+	rate_drop(cx, (p->restrict_.noserve ? 0 : M_CLIENT) | extra);
 }
 
 static void serve_out(struct compile_ctx *cx)

@@ -439,7 +439,8 @@ bool ir_match_equal(const struct ir_match *a, const struct ir_match *b)
 		return !strcmp(a->u.set, b->u.set);
 	case IR_MATCH_RATE_OVER:
 		return !strcmp(a->u.limit.set, b->u.limit.set) && a->u.limit.rate == b->u.limit.rate &&
-		       a->u.limit.unit_s == b->u.limit.unit_s && a->u.limit.burst == b->u.limit.burst;
+		       a->u.limit.unit_s == b->u.limit.unit_s && a->u.limit.burst == b->u.limit.burst &&
+		       a->u.limit.prefix_len == b->u.limit.prefix_len;
 	default:
 		return a->u.num == b->u.num;
 	}

@@ -93,6 +93,9 @@ static json_t *match_json(const struct ir_match *m)
 				    "set", m->u.limit.set, "rate", (json_int_t)m->u.limit.rate,
 				    "unit_s", (json_int_t)m->u.limit.unit_s,
 				    "burst", (json_int_t)m->u.limit.burst));
+		if (m->u.limit.prefix_len)
+			json_object_set_new(json_object_get(o, "limit"), "prefix",
+					    json_integer(m->u.limit.prefix_len));
 		break;
 	default:
 		json_object_set_new(o, "value", json_integer(m->u.num));
@@ -280,13 +283,16 @@ static int load_match_value(struct ir_match *m, json_t *j, char **err)
 		m->u.set = xstrdup(s);
 		return 0;
 	case IR_MATCH_RATE_OVER:
-		if (json_unpack(j, "{s:{s:s, s:I, s:I, s:I}}", "limit", "set", &s, "rate", &rate,
-				"unit_s", &unit, "burst", &burst))
+		prefix = 0;
+		if (json_unpack(j, "{s:{s:s, s:I, s:I, s:I, s?:I}}", "limit", "set", &s, "rate",
+				&rate, "unit_s", &unit, "burst", &burst, "prefix", &prefix) ||
+		    prefix < 0 || prefix > 128)
 			return fail(err, "%s", "bad rate match");
 		m->u.limit.set = xstrdup(s);
 		m->u.limit.rate = (uint32_t)rate;
 		m->u.limit.unit_s = (uint32_t)unit;
 		m->u.limit.burst = (uint32_t)burst;
+		m->u.limit.prefix_len = (unsigned)prefix;
 		return 0;
 	case IR_MATCH_CT_STATE:
 	case IR_MATCH_NTP_MODE:

@@ -387,6 +387,8 @@ static int p_version(struct policy_ctx *c, const struct ynode *v, void *dst, con
 static const struct key_spec rate_keys[] = {
 	{ "per_source", policy_p_rate, F(struct policy_serve, per_source) },
 	{ "burst", policy_p_uint, F(struct policy_serve, burst), 1, 65535 },
+	{ "meter_size", policy_p_uint, F(struct policy_serve, meter_size), 16, 4194304 },
+	{ "ipv6_prefix", policy_p_uint, F(struct policy_serve, ipv6_prefix), 32, 128 },
 	{ NULL }
 };
 
@@ -430,6 +432,8 @@ static int p_serve(struct policy_ctx *c, const struct ynode *v, void *dst, const
 		return policy_err(c, clients, NW131_EMPTY, "'clients' is empty");
 	if (s->has_rate_limit && !s->burst)
 		s->burst = s->per_source.count * 2 > 65535 ? 65535 : s->per_source.count * 2;
+	if (!s->ipv6_prefix)
+		s->ipv6_prefix = 64;
 	return 0;
 }
 

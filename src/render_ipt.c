@@ -137,15 +137,19 @@ static void put_ct(FILE *f, const struct ir_match *m)
 	}
 }
 
-static void put_hashlimit(const struct ipt_ctx *x, const struct ir_limit *l)
+static void put_hashlimit(const struct ipt_ctx *x, const struct ir_limit *l, bool negate)
 {
 	const struct ir_set *s = ir_set_find(x->rs, l->set);
 	const char *unit = l->unit_s == 60 ? "min" : l->unit_s == 3600 ? "hour" : "sec";
 	int room = IPT_HASHLIMIT_NAME_MAX - 1 - (int)strlen(l->set);
 
-	fprintf(x->f, " -m hashlimit --hashlimit-above %" PRIu32 "/%s --hashlimit-burst %" PRIu32
-		      " --hashlimit-mode srcip --hashlimit-name %.*s-%s", l->rate, unit, l->burst,
-		room > 0 ? room : 0, x->rs->table, l->set);
+	/* upto: within the rate (the accept fails closed: a full table drops,
+	 * xt_hashlimit's hotdrop); above: over it. */
+	fprintf(x->f, " -m hashlimit --hashlimit-%s %" PRIu32 "/%s --hashlimit-burst %" PRIu32
+		      " --hashlimit-mode srcip", negate ? "upto" : "above", l->rate, unit, l->burst);
+	if (l->prefix_len)
+		fprintf(x->f, " --hashlimit-srcmask %u", l->prefix_len);
+	fprintf(x->f, " --hashlimit-name %.*s-%s", room > 0 ? room : 0, x->rs->table, l->set);
 	if (s && s->size)
 		fprintf(x->f, " --hashlimit-htable-max %" PRIu32, s->size);
 	if (s && s->timeout_ms)
@@ -213,7 +217,7 @@ static void put_matches(const struct ipt_ctx *x, const struct ir_rule *r,
 		if (r->matches[i].type == IR_MATCH_CT_STATE)
 			put_ct(x->f, &r->matches[i]);
 		else if (r->matches[i].type == IR_MATCH_RATE_OVER)
-			put_hashlimit(x, &r->matches[i].u.limit);
+			put_hashlimit(x, &r->matches[i].u.limit, r->matches[i].negate);
 	}
 }
 

@@ -213,6 +213,19 @@ static const char *ipname(const struct rule_state *st)
 	return st->nfproto == IR_NFPROTO_IPV6 ? "ip6" : "ip";
 }
 
+/* An IPv6 source counted as its prefix: " & ffff:ffff:ffff:ffff::". */
+static void put_key_mask(FILE *f, const struct rule_state *st, unsigned len)
+{
+	struct policy_addr mask = { .family = AF_INET6 };
+	char buf[INET6_ADDRSTRLEN];
+
+	if (!len || len >= 128 || strcmp(ipname(st), "ip6"))
+		return;
+	for (unsigned i = 0; i < len; i++)
+		mask.bytes[i / 8] |= (uint8_t)(0x80 >> (i % 8));
+	fprintf(f, " & %s", policy_addr_str(&mask, buf, sizeof(buf)));
+}
+
 static void put_match(FILE *f, const struct ir_rule *r, size_t i, struct rule_state *st)
 {
 	const struct ir_match *m = &r->matches[i];
@@ -276,9 +289,11 @@ static void put_match(FILE *f, const struct ir_rule *r, size_t i, struct rule_st
 		break;
 	case IR_MATCH_RATE_OVER:
 		sp(f, st);
-		fprintf(f, "update @%s { %s saddr limit rate over %" PRIu32 "/%s burst %" PRIu32
-			   " packets }", m->u.limit.set, ipname(st), m->u.limit.rate,
-			rate_unit(m->u.limit.unit_s), m->u.limit.burst);
+		fprintf(f, "update @%s { %s saddr", m->u.limit.set, ipname(st));
+		put_key_mask(f, st, m->u.limit.prefix_len);
+		fprintf(f, " limit rate %s%" PRIu32 "/%s burst %" PRIu32 " packets }",
+			m->negate ? "" : "over ", m->u.limit.rate, rate_unit(m->u.limit.unit_s),
+			m->u.limit.burst);
 		break;
 	}
 }

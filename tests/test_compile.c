@@ -87,8 +87,11 @@ START_TEST(sets_only_as_needed)
 	for (size_t i = 0; i < ARRAY_SIZE(absent); i++)
 		ck_assert_msg(!ir_set_find(b.rs, absent[i]), "%s present", absent[i]);
 	ck_assert_uint_eq(ir_set_find(b.rs, "rl4")->flags, IR_SET_DYNAMIC | IR_SET_TIMEOUT);
-	ck_assert_uint_eq(ir_set_find(b.rs, "rl4")->timeout_ms, 60000);
-	ck_assert_uint_eq(ir_set_find(b.rs, "rl4")->size, 65535);
+	/* Longer than chrony's longest poll; as large as the served /24. */
+	ck_assert_uint_eq(ir_set_find(b.rs, "rl4")->timeout_ms, 1200000);
+	ck_assert_uint_eq(ir_set_find(b.rs, "rl4")->size, 256);
+	/* 2001:db8:1::/48 in /64s: 65536 sources. */
+	ck_assert_uint_eq(ir_set_find(b.rs, "rl6")->size, 65536);
 	ck_assert_uint_eq(ir_set_find(b.rs, "clients4")->flags, IR_SET_INTERVAL);
 	ck_assert_uint_eq(ir_set_find(b.rs, "upstreams4")->flags, IR_SET_TIMEOUT);
 	/* Sets are sorted by name. */
@@ -150,13 +153,22 @@ START_TEST(restrict_drops_before_accepts)
 			first_accept = i;
 	}
 	ck_assert_uint_lt(last_restrict, first_accept);
-	/* The rate limit comes right before the serve accept. */
+	/* The rate limit is part of the serve accept (a full meter fails
+	 * closed), and what it leaves is dropped right after, counted. */
 	{
 		size_t rl, acc;
+		const struct ir_rule *r = find_rule(b.rs, "input", "serve-clients4", &acc);
+		const struct ir_rule *r6 = find_rule(b.rs, "input", "serve-clients6", NULL);
+		const struct ir_match *m = find_match(r, IR_MATCH_RATE_OVER);
 
 		ck_assert_ptr_nonnull(find_rule(b.rs, "input", "serve-ratelimit4", &rl));
-		ck_assert_ptr_nonnull(find_rule(b.rs, "input", "serve-clients4", &acc));
-		ck_assert_uint_lt(rl, acc);
+		ck_assert_uint_lt(acc, rl);
+		ck_assert_ptr_nonnull(m);
+		ck_assert(m->negate);
+		ck_assert_uint_eq(m->u.limit.prefix_len, 0);
+		ck_assert_uint_eq(find_match(r6, IR_MATCH_RATE_OVER)->u.limit.prefix_len, 64);
+		ck_assert_int_eq(find_rule(b.rs, "input", "serve-ratelimit4", NULL)->verdict,
+				 IR_VERDICT_DROP);
 	}
 	/* otherwise ends both chains. */
 	for (int c = 0; c < 2; c++) {

@@ -32,9 +32,15 @@
 #define COMPILE_CHAIN_RAW_PREROUTING "raw_prerouting"
 #define COMPILE_CHAIN_RAW_OUTPUT "raw_output"
 
-/* Dynamic rate-limit sets: entry lifetime after a source's last packet, size. */
-#define COMPILE_RL_TIMEOUT_MS 60000u
-#define COMPILE_RL_SIZE 65535u
+/* Dynamic rate-limit sets (meters): an entry lives this long after a
+ * source's last packet, longer than chrony's longest poll (maxpoll 10,
+ * 1024 s), so a client that polls keeps its entry and is never locked out
+ * by a flood that fills the meter. The size is the number of sources the
+ * served prefixes hold (IPv6 counted per ipv6_prefix), at most
+ * COMPILE_RL_SIZE_MAX unless serve.rate_limit.meter_size says. */
+#define COMPILE_RL_TIMEOUT_MS 1200000u
+#define COMPILE_RL_SIZE_MIN 16u
+#define COMPILE_RL_SIZE_MAX 262144u
 /* Longest element comment nft accepts (NFTNL_UDATA_COMMENT_MAXLEN - 1). */
 #define COMPILE_COMMENT_MAX 127u
 /* Mode-6 opcodes that change ntpd's state (ntpd ntp_control.h / control_codes[]

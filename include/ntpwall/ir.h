@@ -79,7 +79,8 @@ enum ir_match_type {
 	IR_MATCH_NTP_MODE,	/* u.bits: bit n = mode n (0..7); first NTP byte & 7 */
 	IR_MATCH_NTP_VERSION,	/* u.bits: bit n = version n (0..7); (byte >> 3) & 7 */
 	IR_MATCH_NTP_OPCODE,	/* u.bits: bit n = mode-6 opcode n (0..31); second byte & 0x1f */
-	IR_MATCH_RATE_OVER,	/* u.limit: per-source rate over the limit (dynamic set) */
+	IR_MATCH_RATE_OVER,	/* u.limit: per-source rate over the limit (dynamic set);
+				 * negate: within the limit, and the source tracked */
 };
 
 struct ir_limit {
@@ -87,6 +88,8 @@ struct ir_limit {
 	uint32_t rate;		/* packets per unit */
 	uint32_t unit_s;	/* 1, 60 or 3600 */
 	uint32_t burst;		/* packets */
+	unsigned prefix_len;	/* the key is the source's /prefix_len; 0: the
+				 * whole address */
 };
 
 /* One condition; negate inverts it (!= / not in set / ct state not). */

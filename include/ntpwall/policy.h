@@ -104,6 +104,8 @@ struct policy_serve {
 	bool has_rate_limit;
 	struct policy_rate per_source;
 	uint32_t burst;		/* packets; default per_source.count * 2 */
+	uint32_t meter_size;	/* sources tracked at once; 0: sized from clients */
+	unsigned ipv6_prefix;	/* an IPv6 source counts as its /N (default 64) */
 	bool notrack;
 	struct loc loc;
 };

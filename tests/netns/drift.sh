@@ -99,11 +99,11 @@ reload 's/iifname "lo" /iifname "lo*" /' &&
 # (d) A timeout in the meter's update: each source's entry, and with it
 # its rate, expires on another schedule than the set's.
 reload 's/update @rl4 { ip saddr limit/update @rl4 { ip saddr timeout 10s limit/' &&
-	expect_drift "a timeout in the rate-limit update" '^-.*dynset.*timeout 10000ms.*comment "serve-ratelimit4"' 'timeout 10s limit'
+	expect_drift "a timeout in the rate-limit update" '^-.*dynset.*timeout 10000ms.*comment "serve-clients4"' 'timeout 10s limit'
 
 # (e) Sets made again with another size, policy or gc interval.
-reload '/set rl4 {/,/}/s/size 65535/size 16/' &&
-	expect_drift "the meter's size" '^-[[:space:]]+size 16$' 'size 16$'
+reload '/set rl4 {/,/}/s/size [0-9]*/size 17/' &&
+	expect_drift "the meter's size" '^-[[:space:]]+size 17$' 'size 17$'
 reload '/set upstreams4 {/,/}/s/type ipv4_addr/type ipv4_addr; policy memory/' &&
 	expect_drift "a set's policy" '^-[[:space:]]+policy memory$' 'policy memory'
 reload '/set rl4 {/,/}/s/type ipv4_addr/type ipv4_addr; gc-interval 1h/' &&
