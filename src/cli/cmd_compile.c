@@ -5,6 +5,7 @@
  * (like `pfctl -n`); sends DNS queries only for names, none with
  * --literal-only. */
 #include "cli.h"
+#include "ntpwall/privsep.h"
 #include "engine_cli.h"
 #include "ntpwall/compile.h"
 #include "ntpwall/policy.h"
@@ -89,7 +90,7 @@ static int resolve(const struct policy *p, const struct compile_args *a, struct 
 		return 0;
 	if (!opt.seed)
 		opt.seed = seed = cli_machine_seed();
-	ret = resolve_policy(p, &opt, d, r);
+	ret = privsep_net.resolve(&privsep_net, p, &opt, d, r);
 	free(seed);
 	if (ret && ret != -EINVAL)
 		cli_error("compile: resolving %s: %s", p->path, strerror(-ret));

@@ -4,6 +4,7 @@
  * or one monitoring-plugins line. Exit codes follow the monitoring plugins. */
 #include "engine_cli.h"
 #include "cli.h"
+#include "ntpwall/privsep.h"
 #include "ntpwall/probe.h"
 #include "ntpwall/resolve.h"
 #include "ntpwall/util.h"
@@ -632,7 +633,7 @@ int cmd_probe_main(int argc, char **argv)
 		goto out;
 	}
 	o = (struct probe_options){ .limits = l.limits, .max_inflight = a.max_inflight };
-	ret = probe_run(l.v, l.n, &o, &r);
+	ret = privsep_net.probe(&privsep_net, l.v, l.n, &o, &r);
 	if (ret) {
 		cli_error("probe: %s", strerror(-ret));
 		goto out;

@@ -3,6 +3,7 @@
  * and the names behind each, as a table or JSON. Needs no root; sends DNS
  * queries only for names (a policy of literal addresses sends none). */
 #include "cli.h"
+#include "ntpwall/privsep.h"
 #include "ntpwall/policy.h"
 #include "ntpwall/resolve.h"
 #include "ntpwall/util.h"
@@ -233,7 +234,7 @@ static int resolve_one(const char *path, const struct resolve_args *a, struct di
 		return EXIT_USAGE;
 	}
 	opt.previous = prev;
-	ret = resolve_policy(p, &opt, d, &r);
+	ret = privsep_net.resolve(&privsep_net, p, &opt, d, &r);
 	if (ret && ret != -EINVAL)
 		cli_error("resolve: %s", strerror(-ret));
 	if (ret == -EINVAL && !some_name_failed(r))

@@ -67,6 +67,8 @@ run_unit() {
 }
 for u in ntpwall.service ntpwall-refresh.service; do
 	bset "$U/$u" | grep -q dac_override || fail "$u: no CAP_DAC_OVERRIDE for chronyc"
+	bset "$U/$u" | grep -q setuid && bset "$U/$u" | grep -q setgid ||
+		fail "$u: the DNS/NTP child cannot drop its uid without CAP_SETUID/CAP_SETGID"
 	key "$U/$u" ReadWritePaths | grep -q /etc/chrony/sources.d || fail "$u: chrony's sourcedir is read-only"
 	key "$U/$u" ReadWritePaths | grep -q /run/chrony || fail "$u: /run/chrony is read-only"
 done

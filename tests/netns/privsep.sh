@@ -1,0 +1,99 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Privilege separation, watched from outside: while ntpwall waits for DNS
+# answers and NTP replies (from servers that never answer, behind a veth
+# with fixed, silent neighbours), the process that asks is a child with
+# another uid (nobody, or _ntpwall) and no capabilities when ntpwall runs
+# as root; run with CAP_NET_ADMIN alone it keeps the uid and still has no
+# capability; the parent, which parses nothing from the network, still
+# applies the table. Runs in a private network namespace.
+# Needs $NTPWALL; exit 77 without namespaces.
+set -u
+
+if [ -z "${PRIVSEP_IN_NETNS:-}" ]; then
+	if ! unshare -n true 2>/dev/null || ! command -v setpriv >/dev/null; then
+		echo "privsep.sh: cannot create a network namespace (or no setpriv)"
+		[ "${NTPWALL_REQUIRE_NETNS:-0}" = 1 ] && exit 1
+		exit 77
+	fi
+	PRIVSEP_IN_NETNS=1 exec unshare -n bash "$0" "$@"
+fi
+
+: "${NTPWALL:?}"
+T=$(mktemp -d /tmp/ntpwall-privsep.XXXXXX)
+chmod 755 "$T"
+cleanup() { rm -rf "$T"; }
+trap cleanup EXIT
+fails=0
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+ok() { echo "ok: $*"; }
+
+ip link set lo up
+ip link add ps0 type veth peer name ps1 && ip link set ps0 up && ip link set ps1 up &&
+	ip addr add 192.0.2.254/24 dev ps0 || { fail "veth"; exit 1; }
+for a in 1 2 3 4 53; do
+	ip neigh replace 192.0.2.$a lladdr 02:00:00:00:00:$a dev ps0 nud permanent
+done
+unpriv_uid=$(id -u _ntpwall 2>/dev/null || id -u nobody)
+
+# field PID NAME: a line of /proc/PID/status, its first value.
+field() { awk -v k="$2:" '$1 == k { print $2; exit }' "/proc/$1/status" 2>/dev/null; }
+# watch PID: wait for ntpwall's child, print "uid capeff nonewprivs".
+watch() {
+	local c
+	for _ in $(seq 100); do
+		c=$(pgrep -P "$1" | head -n 1)
+		if [ -n "$c" ] && [ "$(field "$c" Uid)" != "$(field "$1" Uid)" ] ||
+			{ [ -n "$c" ] && [ "$(field "$c" CapEff)" = 0000000000000000 ]; }; then
+			echo "$(field "$c" Uid) $(field "$c" CapEff) $(field "$c" NoNewPrivs)"
+			return
+		fi
+		sleep 0.05
+	done
+	echo "none"
+}
+
+# A name behind a resolver that never answers: the child waits its 2 s.
+printf '%s\n' 'version: 1' 'table: ps' 'resolvers: ["192.0.2.53"]' \
+	'resolve: {timeout: 1s, attempts: 2}' \
+	'upstreams: [{server: ntp.test}, {server: 192.0.2.1}, {server: 192.0.2.2}, {server: 192.0.2.3}]' >"$T/dns.yaml"
+for how in root net_admin; do
+	if [ $how = root ]; then
+		"$NTPWALL" resolve "$T/dns.yaml" >/dev/null 2>&1 & p=$!
+		want="$unpriv_uid 0000000000000000 1"
+	else
+		setpriv --bounding-set -all,+net_admin --inh-caps=-all -- \
+			"$NTPWALL" resolve "$T/dns.yaml" >/dev/null 2>&1 & p=$!
+		want="0 0000000000000000 1"
+	fi
+	got=$(watch $p)
+	wait $p
+	[ "$got" = "$want" ] && ok "DNS as $how: the child runs as uid ${want%% *}, no capabilities" ||
+		fail "DNS as $how: the child has uid/CapEff/NoNewPrivs '$got', want '$want'"
+done
+
+# apply --probe: the servers never answer; the prober is the child.
+printf '%s\n' 'version: 1' 'table: ps' \
+	'upstreams: [{server: 192.0.2.1}, {server: 192.0.2.2}, {server: 192.0.2.3}, {server: 192.0.2.4}]' \
+	'probe: {timeout: 3s, samples: 1}' >"$T/ntp.yaml"
+"$NTPWALL" --state-dir "$T/state" apply --probe "$T/ntp.yaml" >"$T/out" 2>&1 & p=$!
+got=$(watch $p)
+wait $p
+rc=$?
+[ "$got" = "$unpriv_uid 0000000000000000 1" ] && ok "NTP probe as root: the child runs as uid $unpriv_uid, no capabilities" ||
+	fail "NTP probe: the child has '$got'"
+[ $rc = 1 ] && grep -q 'no upstream answered' "$T/out" ||
+	fail "apply --probe with silent servers: exit $rc: $(cat "$T/out")"
+# The parent kept CAP_NET_ADMIN: it applied, and reverted.
+grep -q '^generation 2 (revert)' "$T/out" || fail "the parent did not apply and revert: $(cat "$T/out")"
+
+# With CAP_NET_ADMIN alone (no CAP_SETUID): the child keeps uid 0, no capability.
+setpriv --bounding-set -all,+net_admin --inh-caps=-all -- \
+	"$NTPWALL" --state-dir "$T/state2" apply --probe "$T/ntp.yaml" >"$T/out" 2>&1 & p=$!
+got=$(watch $p)
+wait $p
+[ "$got" = "0 0000000000000000 1" ] && ok "NTP probe with CAP_NET_ADMIN alone: uid 0, no capabilities" ||
+	fail "NTP probe with CAP_NET_ADMIN alone: '$got': $(cat "$T/out")"
+
+[ $fails = 0 ] || { echo "$fails failure(s)"; exit 1; }
+echo "all privsep tests passed"
