@@ -46,6 +46,7 @@ struct engine_config {
 	const char *run_dir;			/* where upstreams.json is published;
 						 * NULL: not published */
 	const sigset_t *probe_sigmask;		/* see probe_options.sigmask */
+	bool force_backend;			/* backend_opts.force */
 };
 
 /* One engine run: a state directory, a backend connection and what the
@@ -207,6 +208,7 @@ struct engine_status {
 	char **disagree;		/* the daemon asks what the wall blocks */
 	size_t n_disagree;
 	bool attention;			/* anything above that needs an operator */
+	char *host;			/* the backend on the host's firewall; may be NULL */
 };
 
 /* Fill s for table (NULL: the managed one): state opened READ, backend

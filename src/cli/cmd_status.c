@@ -82,6 +82,7 @@ static void print_json(const struct engine_status *s, const struct engine *e)
 		json_object_set_new(o, "generation", json_null());
 	json_object_set_new(o, "pending_confirm", pending_json(s));
 	json_object_set_new(o, "expiring", json_integer((json_int_t)s->expiring));
+	json_object_set_new(o, "host", s->host ? json_string(s->host) : json_null());
 	json_object_set_new(o, "daemon_disagrees", strings_json(s->disagree, s->n_disagree));
 	json_object_set_new(o, "live", e->live ? ir_json_dump(e->live, true) : json_null());
 	json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -122,6 +123,8 @@ static void print_text(const struct engine_status *s, const struct engine *e)
 	else
 		printf("generation none\n");
 	printf("table inet %s: %s\n", s->table, s->word);
+	if (s->host)
+		printf("host: %s\n", s->host);
 	print_pending(s);
 	if (s->expiring)
 		printf("%zu addresses from DNS expire within a quarter of their timeout: is the "
