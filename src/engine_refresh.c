@@ -10,7 +10,9 @@
 #include "ntpwall/util.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <string.h>
+#include <time.h>
 
 static bool is_upstream_set(const struct ir_set *s)
 {
@@ -274,8 +276,13 @@ int engine_refresh(struct engine *e, struct engine_wanted *w, bool probe,
 			r->generation = g->number;
 		}
 	}
-	if (!ret)
+	if (!ret) {
+		json_t *j = json_pack("{s:I}", "time", (json_int_t)time(NULL));
+
 		eng_publish_choice(e, r->generation ? g : NULL);
+		(void)state_json_write(e->st, ENG_REFRESH_FILE, j);
+		json_decref(j);
+	}
 	state_discard(e->st, &pp);
 	state_gen_free(g);
 	daemon_state_free(&ds);

@@ -11,6 +11,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <glob.h>
+#include <jansson.h>
 #include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
@@ -186,6 +187,14 @@ int engine_status(struct engine *e, const char *table, struct engine_status *s)
 		return ret;
 	if (e->ops->describe)
 		s->host = e->ops->describe(e->b);
+	if (e->st) {
+		json_t *j = NULL;
+
+		if (state_json_read(e->st, ENG_REFRESH_FILE, &j) == 0 &&
+		    json_is_integer(json_object_get(j, "time")))
+			s->refreshed = json_integer_value(json_object_get(j, "time"));
+		json_decref(j);
+	}
 	s->word = sync_word(s->latest, e->live);
 	s->expiring = expiring(e->live);
 	s->pending_expired = s->has_pending && s->pending.deadline < (int64_t)time(NULL);

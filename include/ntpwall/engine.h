@@ -209,6 +209,7 @@ struct engine_status {
 	size_t n_disagree;
 	bool attention;			/* anything above that needs an operator */
 	char *host;			/* the backend on the host's firewall; may be NULL */
+	int64_t refreshed;		/* Unix time refresh last ran to the end; 0 never */
 };
 
 /* Fill s for table (NULL: the managed one): state opened READ, backend

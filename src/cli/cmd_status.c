@@ -83,6 +83,7 @@ static void print_json(const struct engine_status *s, const struct engine *e)
 	json_object_set_new(o, "pending_confirm", pending_json(s));
 	json_object_set_new(o, "expiring", json_integer((json_int_t)s->expiring));
 	json_object_set_new(o, "host", s->host ? json_string(s->host) : json_null());
+	json_object_set_new(o, "last_refresh", s->refreshed ? json_integer(s->refreshed) : json_null());
 	json_object_set_new(o, "daemon_disagrees", strings_json(s->disagree, s->n_disagree));
 	json_object_set_new(o, "live", e->live ? ir_json_dump(e->live, true) : json_null());
 	json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -112,6 +113,20 @@ static void print_pending(const struct engine_status *s)
 		       p->generation, left);
 }
 
+/* iptables has no element expiry: addresses from DNS stay until a
+ * refresh takes them out, so when that last happened is what tells. */
+static void print_refreshed(int64_t t)
+{
+	char when[32] = "never";
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (t && gmtime_r(&tt, &tm))
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	printf("addresses from DNS stay until a refresh takes them out (iptables has no "
+	       "timeouts); last refresh: %s\n", when);
+}
+
 static void print_text(const struct engine_status *s, const struct engine *e)
 {
 	struct render_opts o = { .listing = true, .with_counters = true };
@@ -125,6 +140,8 @@ static void print_text(const struct engine_status *s, const struct engine *e)
 	printf("table inet %s: %s\n", s->table, s->word);
 	if (s->host)
 		printf("host: %s\n", s->host);
+	if (g && g->backend && !strcmp(g->backend, "iptables"))
+		print_refreshed(s->refreshed);
 	print_pending(s);
 	if (s->expiring)
 		printf("%zu addresses from DNS expire within a quarter of their timeout: is the "
