@@ -65,6 +65,7 @@ static int refresh(struct cli_run *c, const struct refresh_args *a, const char *
 		       r.renewed, r.refused ? " (new addresses refused by the probe)" : "");
 		if (r.generation)
 			printf("generation %lu (refresh)\n", r.generation);
+		cli_say_changes(&r, false);
 	}
 	rc = ret ? EXIT_USAGE : r.daemon_failed ? EXIT_DAEMON :
 	     r.refused || r.kept_previous ? EXIT_FINDINGS : EXIT_OK;
