@@ -3,6 +3,7 @@
  * says. */
 #include "engine_cli.h"
 #include "cli.h"
+#include "ntpwall/privsep.h"
 #include "ntpwall/util.h"
 
 #include <signal.h>
@@ -35,7 +36,9 @@ int cli_parse_keep(const char *s, unsigned *keep)
 
 void cli_run_init(struct cli_run *c, unsigned keep)
 {
-	struct engine_config cfg = { .state_dir = arg_state_dir, .run_dir = cli_run_dir() };
+	/* DNS and NTP input parsed by the unprivileged child (privsep.h). */
+	struct engine_config cfg = { .state_dir = arg_state_dir, .run_dir = cli_run_dir(),
+				     .net = &privsep_net };
 
 	memset(c, 0, sizeof(*c));
 	c->seed = cli_machine_seed();
