@@ -4,21 +4,12 @@
 #ifndef NTPWALL_CLI_H
 #define NTPWALL_CLI_H
 
+#include "exit_codes.h"
 #include "ntpwall/diag.h"
 
 #include <stdbool.h>
 #include <stdio.h>
 
-/* Exit codes, per command as doc/design.md "CLI" gives them. */
-enum {
-	EXIT_OK = 0,
-	EXIT_FINDINGS = 1,	/* lint: errors; diff: differs */
-	EXIT_USAGE = 2,		/* usage, I/O, internal errors */
-	EXIT_DAEMON = 3,	/* the wall changed, the time daemon was not told */
-	EXIT_PROBE_WARN = 1,
-	EXIT_PROBE_CRIT = 2,
-	EXIT_PROBE_UNKNOWN = 3,
-};
 
 /* Global options, set by main.c. */
 extern const char *arg_state_dir;

@@ -343,8 +343,8 @@ static int add_policy(struct target_list *l, const char *path, uint16_t port)
 static int server_level(const struct probe_result *s)
 {
 	if (s->status == PROBE_OK)
-		return s->warn ? EXIT_PROBE_WARN : EXIT_OK;
-	return s->status == PROBE_OFFSET ? EXIT_PROBE_CRIT : EXIT_PROBE_WARN;
+		return s->warn ? NAGIOS_WARNING : NAGIOS_OK;
+	return s->status == PROBE_OFFSET ? NAGIOS_CRITICAL : NAGIOS_WARNING;
 }
 
 static size_t usable_count(const struct probe_results *r)
@@ -361,17 +361,17 @@ static size_t usable_count(const struct probe_results *r)
  * unusable or beyond the warning offset, or no majority among >= 3. */
 static int probe_exit(const struct probe_results *r)
 {
-	int rc = EXIT_OK;
+	int rc = NAGIOS_OK;
 
 	if (!usable_count(r))
-		return EXIT_PROBE_CRIT;
+		return NAGIOS_CRITICAL;
 	for (size_t i = 0; i < r->n; i++) {
 		int l = server_level(&r->v[i]);
 
 		rc = l > rc ? l : rc;
 	}
-	if (r->selection.ran && !r->selection.majority && rc < EXIT_PROBE_WARN)
-		rc = EXIT_PROBE_WARN;
+	if (r->selection.ran && !r->selection.majority && rc < NAGIOS_WARNING)
+		rc = NAGIOS_WARNING;
 	return rc;
 }
 
@@ -606,12 +606,12 @@ int cmd_probe_main(int argc, char **argv)
 	struct probe_results *r = NULL;
 	struct probe_options o;
 	char **args;
-	int first, ret, rc = EXIT_PROBE_UNKNOWN;
+	int first, ret, rc = NAGIOS_UNKNOWN;
 
 	argv = args = permute_args(argc, argv);
 	first = cli_parse(argc + 1, argv, PROBE_USAGE, probe_opts, probe_opt, &a);
 	if (first == -2)
-		rc = EXIT_OK;
+		rc = NAGIOS_OK;
 	if (first < 0)
 		goto out;
 	if (first >= argc + 1) {

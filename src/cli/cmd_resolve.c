@@ -228,22 +228,22 @@ static int resolve_one(const char *path, const struct resolve_args *a, struct di
 	int ret, rc;
 
 	if (policy_load(path, d, &p))
-		return EXIT_USAGE;
+		return RESOLVE_EXIT_ERROR;
 	if (a->previous && load_previous(a->previous, &prev)) {
 		policy_free(p);
-		return EXIT_USAGE;
+		return RESOLVE_EXIT_ERROR;
 	}
 	opt.previous = prev;
 	ret = privsep_net.resolve(&privsep_net, p, &opt, d, &r);
 	if (ret && ret != -EINVAL)
 		cli_error("resolve: %s", strerror(-ret));
 	if (ret == -EINVAL && !some_name_failed(r))
-		rc = EXIT_USAGE;	/* a bad --server, say */
+		rc = RESOLVE_EXIT_ERROR;	/* a bad --server, say */
 	else if (ret && ret != -EINVAL)
-		rc = EXIT_USAGE;
+		rc = RESOLVE_EXIT_ERROR;
 	else
-		rc = ret ? EXIT_FINDINGS : EXIT_OK;
-	if (rc != EXIT_USAGE || some_name_failed(r)) {
+		rc = ret ? RESOLVE_EXIT_UNRESOLVED : RESOLVE_EXIT_OK;
+	if (rc != RESOLVE_EXIT_ERROR || some_name_failed(r)) {
 		if (a->format == REPORT_JSON)
 			print_json(p, r);
 		else
@@ -267,12 +267,12 @@ int cmd_resolve_main(int argc, char **argv)
 			  resolve_opts, resolve_opt, &a);
 	if (first == -2 || first < 0) {
 		free(a.servers);
-		return first == -2 ? EXIT_OK : EXIT_USAGE;
+		return first == -2 ? RESOLVE_EXIT_OK : RESOLVE_EXIT_ERROR;
 	}
 	if (argc - first != 1) {
 		cli_error("resolve: expected one policy (usage: ntpwall resolve POLICY)");
 		free(a.servers);
-		return EXIT_USAGE;
+		return RESOLVE_EXIT_ERROR;
 	}
 	if (!a.seed)
 		a.seed = seed = cli_machine_seed();

@@ -145,10 +145,10 @@ int cmd_status_main(int argc, char **argv)
 	first = cli_parse(argc, argv, "ntpwall status [--format text|json] [--table NAME]",
 			  status_opts, status_opt, &a);
 	if (first < 0)
-		return first == -2 ? EXIT_OK : EXIT_USAGE;
+		return first == -2 ? STATUS_IN_SYNC : STATUS_ERROR;
 	if (first != argc) {
 		cli_error("status: unexpected argument '%s'", argv[first]);
-		return EXIT_USAGE;
+		return STATUS_ERROR;
 	}
 	cli_run_init(&c, 0);
 	ret = engine_state_open(&c.e, ENGINE_STATE_READ);
@@ -160,7 +160,7 @@ int cmd_status_main(int argc, char **argv)
 	else if (!ret)
 		print_text(&s, &c.e);
 	/* A monitor's codes: 0 in sync, 1 needs attention, 2 error. */
-	ret = ret ? EXIT_USAGE : s.attention ? EXIT_FINDINGS : EXIT_OK;
+	ret = ret ? STATUS_ERROR : s.attention ? STATUS_ATTENTION : STATUS_IN_SYNC;
 	engine_status_free(&s);
 	cli_run_fini(&c);
 	return ret;

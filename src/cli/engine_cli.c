@@ -77,8 +77,8 @@ void cli_run_fini(struct cli_run *c)
 int cli_exit_for(int ret, const struct engine_result *r)
 {
 	if (ret)
-		return EXIT_USAGE;
-	return r->daemon_failed ? EXIT_DAEMON : EXIT_OK;
+		return CHANGE_ERROR;
+	return r->daemon_failed ? CHANGE_DAEMON : CHANGE_OK;
 }
 
 int cli_current_choice(const struct policy *p, struct resolved **out)

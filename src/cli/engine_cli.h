@@ -29,8 +29,8 @@ int cli_parse_keep(const char *s, unsigned *keep);
 /* $NTPWALL_KEEP if set and valid, else 0 (the engine's default). */
 unsigned cli_keep_default(void);
 
-/* The exit code of a changing command: 2 on error, 3 when the wall changed
- * but the time daemon was not told, else 0. */
+/* The exit code of a changing command (enum change_exit): 2 on error, 3
+ * when the wall changed but the time daemon was not told, else 0. */
 int cli_exit_for(int ret, const struct engine_result *r);
 
 /* p's addresses as published by the wall (--run-dir), as

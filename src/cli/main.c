@@ -180,7 +180,7 @@ static int global_opt(int key, const char *arg, void *data)
 		break;
 	case OPT_VERSION:
 		puts("ntpwall " NTPWALL_VERSION);
-		exit(EXIT_OK);
+		exit(MAIN_OK);
 	}
 	return 0;
 }
@@ -200,20 +200,20 @@ int main(int argc, char **argv)
 
 	if (first == -2) {
 		print_commands(stdout);
-		return EXIT_OK;
+		return MAIN_OK;
 	}
 	if (first < 0)
-		return EXIT_USAGE;
+		return MAIN_USAGE;
 	if (first >= argc) {
 		fputs("usage: ntpwall [--state-dir DIR] [--run-dir DIR] [-v|-q] COMMAND [ARGS...]\n",
 		      stderr);
 		cli_print_options(stderr, global_opts);
 		print_commands(stderr);
-		return EXIT_USAGE;
+		return MAIN_USAGE;
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
 		if (!strcmp(argv[first], commands[i].name))
 			return commands[i].main(argc - first, argv + first);
 	cli_error("'%s': unknown command (try 'ntpwall --help')", argv[first]);
-	return EXIT_USAGE;
+	return MAIN_USAGE;
 }
