@@ -144,56 +144,6 @@ static int probe_opt(int key, const char *arg, void *data)
 	return 0;
 }
 
-/* cli_parse() stops at the first operand (getopt's "+"), but the usage puts
- * options after POLICY|HOST..., so move every option (with its argument)
- * in front of the operands first, as GNU getopt's permutation would. */
-static bool takes_arg(const char *tok)
-{
-	const struct cli_option *hit = NULL;
-	size_t len;
-
-	if (tok[1] != '-')	/* short: -fjson or -f json */
-		return tok[1] == OPT_FORMAT && !tok[2];
-	if (strchr(tok, '='))
-		return false;
-	len = strlen(tok + 2);
-	for (const struct cli_option *o = probe_opts; o->name; o++) {
-		if (!strcmp(o->name, tok + 2))
-			return o->arg;
-		if (!strncmp(o->name, tok + 2, len))
-			hit = hit ? probe_opts : o;	/* ambiguous: getopt complains */
-	}
-	return hit && hit != probe_opts && hit->arg;
-}
-
-static char **permute_args(int argc, char **argv)
-{
-	char **v = xcalloc((size_t)argc + 1, sizeof(*v));
-	char **ops = xcalloc((size_t)argc + 1, sizeof(*ops));
-	int n = 0, k = 0, i;
-
-	v[n++] = argv[0];
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--")) {
-			i++;
-			break;
-		}
-		if (argv[i][0] != '-' || !argv[i][1]) {
-			ops[k++] = argv[i];
-			continue;
-		}
-		v[n++] = argv[i];
-		if (takes_arg(argv[i]) && i + 1 < argc)
-			v[n++] = argv[++i];
-	}
-	v[n++] = "--";
-	while (i < argc)
-		ops[k++] = argv[i++];
-	memcpy(v + n, ops, (size_t)k * sizeof(*v));
-	free(ops);
-	return v;
-}
-
 static const char *keep_name(struct target_list *l, const char *name)
 {
 	xgrow((void **)&l->names, &l->cap_names, l->n_names, sizeof(*l->names));
@@ -605,20 +555,17 @@ int cmd_probe_main(int argc, char **argv)
 	struct target_list l = { .limits = probe_defaults };
 	struct probe_results *r = NULL;
 	struct probe_options o;
-	char **args;
 	int first, ret, rc = NAGIOS_UNKNOWN;
 
-	argv = args = permute_args(argc, argv);
-	first = cli_parse(argc + 1, argv, PROBE_USAGE, probe_opts, probe_opt, &a);
+	first = cli_parse(argc, argv, PROBE_USAGE, probe_opts, probe_opt, &a);
 	if (first == -2)
 		rc = NAGIOS_OK;
 	if (first < 0)
 		goto out;
-	if (first >= argc + 1) {
+	if (first >= argc) {
 		cli_error("probe: no policy or host given (usage: %s)", PROBE_USAGE);
 		goto out;
 	}
-	argc++;	/* the "--" added */
 	for (int i = first; i < argc; i++) {
 		ret = is_policy_arg(argv[i]) ? add_policy(&l, argv[i], a.port)
 					     : add_host(&l, argv[i], a.port);
@@ -648,6 +595,5 @@ int cmd_probe_main(int argc, char **argv)
 out:
 	probe_results_free(r);
 	target_list_free(&l);
-	free(args);
 	return rc;
 }
