@@ -54,14 +54,6 @@ char *cli_machine_seed(void);
 
 /* resolve: */
 int cmd_resolve_main(int argc, char **argv);
-/* lint --resolve: resolve p (servers: "ADDR[:PORT],..." or NULL for the
- * policy's resolvers) and add NW140 errors, NW210/NW211 warnings to d. Call
- * before lint_policy() so waivers of NW210/NW211 count as used. Returns 0,
- * -EINVAL when a name failed, -EHOSTUNREACH when no resolver answered any
- * query (then nothing is added to d, and *resolvers, which the caller frees,
- * lists the resolvers asked), another -errno when c-ares cannot start. */
-struct policy;
-int lint_resolve(struct policy *p, struct diags *d, const char *servers, char **resolvers);
 /* compile: */
 int cmd_compile_main(int argc, char **argv);
 /* probe: */

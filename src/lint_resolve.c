@@ -3,7 +3,6 @@
  * NW140 for a name that does not resolve, NW210 for a `server:` name that
  * behaves like a pool, NW211 for a wanted family no upstream covers, NW201
  * when the names give fewer than four different addresses. */
-#include "cli.h"
 #include "ntpwall/lint.h"
 #include "ntpwall/resolve.h"
 #include "ntpwall/util.h"
