@@ -152,7 +152,7 @@ static int probe_upstreams(struct engine *e, const struct engine_wanted *w,
 			   struct engine_result *r, size_t *good)
 {
 	const struct resolved *res = w->resolved;
-	struct policy_addr *a = xcalloc(res->n_upstreams + 1, sizeof(*a));
+	struct addr *a = xcalloc(res->n_upstreams + 1, sizeof(*a));
 	int ret;
 
 	for (size_t i = 0; i < res->n_upstreams; i++)

@@ -47,7 +47,7 @@ struct state_gen *eng_gen_for(const struct engine_wanted *w, const char *action)
 int eng_snapshot(struct engine *e, const char *backend, unsigned long *prev);
 /* Probe the upstream addresses of w through e->cfg.net into r->probe;
  * *good: how many are OK. Local addresses never count as an upstream. */
-int eng_probe(struct engine *e, const struct policy *p, const struct policy_addr *addrs,
+int eng_probe(struct engine *e, const struct policy *p, const struct addr *addrs,
 	      size_t n, struct engine_result *r, size_t *good);
 /* After a --confirm commit (r->generation pending, r->previous to go back
  * to): start the watchdog, release the lock; ENGINE_PENDING, or reverted
@@ -65,7 +65,7 @@ void eng_settle_pending(struct engine *e);
 struct resolved *eng_previous_resolved(struct engine *e);
 /* Choose w's pool members again without the excluded addresses (from the
  * answers w already has) and compile w anew. */
-int eng_rechoose(struct engine *e, struct engine_wanted *w, const struct policy_addr *excluded,
+int eng_rechoose(struct engine *e, struct engine_wanted *w, const struct addr *excluded,
 		 size_t n);
 /* refresh: judge w's pool members the wall trusts now (the daemon's view
  * over daemon.replace_after refreshes; with probing, the prober) and

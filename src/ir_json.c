@@ -20,7 +20,7 @@ static json_t *elem_json(const struct ir_elem *e, bool live)
 	unsigned full = e->addr.family == AF_INET ? 32 : 128;
 	json_t *o;
 
-	policy_addr_str(&e->addr, buf, INET6_ADDRSTRLEN);
+	addr_str(&e->addr, buf, INET6_ADDRSTRLEN);
 	if (!e->timeout_ms && !e->comment && !(live && e->expires_ms)) {
 		if (e->prefix_len != full)
 			snprintf(buf + strlen(buf), 5, "/%u", e->prefix_len);
@@ -74,8 +74,8 @@ static json_t *match_json(const struct ir_match *m)
 		break;
 	case IR_MATCH_SADDR:
 	case IR_MATCH_DADDR:
-		json_object_set_new(o, "addr", json_string(policy_addr_str(&m->u.prefix.addr, buf,
-									   sizeof(buf))));
+		json_object_set_new(o, "addr", json_string(addr_str(&m->u.prefix.addr, buf,
+								    sizeof(buf))));
 		json_object_set_new(o, "prefix", json_integer(m->u.prefix.len));
 		break;
 	case IR_MATCH_SADDR_SET:
@@ -188,7 +188,7 @@ static int load_elem(struct ir_set *s, json_t *j, char **err)
 {
 	const char *addr, *comment = NULL;
 	json_int_t prefix, timeout = 0, expires = 0;
-	struct policy_addr a;
+	struct addr a;
 	struct ir_elem *e;
 
 	if (json_is_string(j)) {
@@ -202,7 +202,7 @@ static int load_elem(struct ir_set *s, json_t *j, char **err)
 	}
 	if (json_unpack(j, "{s:s, s:I, s?:I, s?:s, s?:I}", "addr", &addr, "prefix", &prefix,
 			"timeout_ms", &timeout, "comment", &comment, "expires_ms", &expires) ||
-	    policy_parse_addr(addr, &a) || prefix < 0 ||
+	    addr_parse(addr, &a) || prefix < 0 ||
 	    prefix > (a.family == AF_INET ? 32 : 128))
 		return fail(err, "set %s: bad element", s->name);
 	e = ir_set_add_elem(s, &a, (unsigned)prefix, comment);
@@ -272,7 +272,7 @@ static int load_match_value(struct ir_match *m, json_t *j, char **err)
 	case IR_MATCH_SADDR:
 	case IR_MATCH_DADDR:
 		if (json_unpack(j, "{s:s, s:I}", "addr", &addr, "prefix", &prefix) ||
-		    policy_parse_addr(addr, &m->u.prefix.addr) || prefix < 0 || prefix > 128)
+		    addr_parse(addr, &m->u.prefix.addr) || prefix < 0 || prefix > 128)
 			return fail(err, "%s", "bad address match");
 		m->u.prefix.len = (unsigned)prefix;
 		return 0;

@@ -63,7 +63,7 @@ static void check_distinct(struct policy *p, const struct resolved *r, struct di
 		return;
 	for (size_t i = 0; i < r->n_upstreams && !buf[0]; i++)
 		if (r->upstreams[i].n_origins > 1)
-			policy_addr_str(&r->upstreams[i].addr, buf, sizeof(buf));
+			addr_str(&r->upstreams[i].addr, buf, sizeof(buf));
 	if (buf[0])
 		why = " (names overlap: ";
 	lint_warn(p, d, &p->upstreams[0].loc, NW201_FEW_UPSTREAMS,

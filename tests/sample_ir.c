@@ -7,11 +7,11 @@
 
 #include <check.h>
 
-static struct policy_addr addr(const char *s)
+static struct addr addr(const char *s)
 {
-	struct policy_addr a = { 0 };
+	struct addr a = { 0 };
 
-	ck_assert_ptr_null(policy_parse_addr(s, &a));
+	ck_assert_ptr_null(addr_parse(s, &a));
 	return a;
 }
 
@@ -22,7 +22,7 @@ struct ir_ruleset *sample_ruleset(void)
 	struct ir_chain *c = ir_chain_add(rs, "output", IR_HOOK_OUTPUT, 0);
 	struct ir_rule *r;
 	struct ir_match *m;
-	struct policy_addr a = addr("192.0.2.1");
+	struct addr a = addr("192.0.2.1");
 
 	ir_set_add_elem(s, &a, 32, "ntp.example")->timeout_ms = 3600000;
 	a = addr("2001:db8::");

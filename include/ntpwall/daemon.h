@@ -39,7 +39,7 @@ struct daemon_state {
 
 /* A source as the daemon sees it (chrony). */
 struct daemon_source {
-	struct policy_addr addr;
+	struct addr addr;
 	char state;		/* chrony: '*', '+', '-', '?', 'x', '~' */
 	unsigned reach;		/* the 8-bit reachability register */
 	bool usable;		/* not a falseticker ('x'), heard in the last 8 polls */

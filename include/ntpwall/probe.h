@@ -34,7 +34,7 @@ enum probe_status {
 /* One server to ask. */
 struct probe_target {
 	const char *name;	/* label shown (host name or address), borrowed */
-	struct policy_addr addr;
+	struct addr addr;
 	uint16_t port;		/* 0 = 123 */
 };
 
@@ -53,7 +53,7 @@ struct probe_options {
 /* What a server told us: the minimum-delay valid sample. */
 struct probe_result {
 	char *name;
-	struct policy_addr addr;
+	struct addr addr;
 	uint16_t port;
 	enum probe_status status;
 	char *reason;		/* human-readable why; never NULL */

@@ -151,7 +151,7 @@ static const char *keep_name(struct target_list *l, const char *name)
 	return l->names[l->n_names++];
 }
 
-static void add_target(struct target_list *l, const char *name, const struct policy_addr *a,
+static void add_target(struct target_list *l, const char *name, const struct addr *a,
 		       uint16_t port)
 {
 	xgrow((void **)&l->v, &l->cap, l->n, sizeof(*l->v));
@@ -194,11 +194,11 @@ static bool is_policy_arg(const char *s)
 static int add_host(struct target_list *l, const char *host, uint16_t port)
 {
 	struct addrinfo hints = { .ai_socktype = SOCK_DGRAM }, *res, *ai;
-	struct policy_addr a;
+	struct addr a;
 	size_t before = l->n;
 	int ret;
 
-	if (!policy_parse_addr(host, &a)) {
+	if (!addr_parse(host, &a)) {
 		add_target(l, host, &a, port);
 		return 0;
 	}
@@ -219,7 +219,7 @@ static int add_host(struct target_list *l, const char *host, uint16_t port)
 		else
 			continue;
 		for (size_t i = before; i < l->n; i++)
-			dup |= !policy_addr_cmp(&l->v[i].addr, &a);
+			dup |= !addr_cmp(&l->v[i].addr, &a);
 		if (!dup)
 			add_target(l, host, &a, port);
 	}
@@ -365,7 +365,7 @@ static const char *verdict(const struct probe_result *s)
 
 static const char *addr_text(const struct probe_result *s, char *buf, size_t len)
 {
-	return policy_addr_str(&s->addr, buf, len);
+	return addr_str(&s->addr, buf, len);
 }
 
 /* Column widths are the longest cell; names are at most 253 bytes. */

@@ -36,7 +36,7 @@ struct resolve_args {
 static bool server_item_ok(const char *s, size_t len)
 {
 	char buf[INET6_ADDRSTRLEN + 16], *addr = buf, *port = NULL;
-	struct policy_addr a;
+	struct addr a;
 	unsigned long n;
 
 	if (!len || len >= sizeof(buf))
@@ -58,7 +58,7 @@ static bool server_item_ok(const char *s, size_t len)
 	}
 	if (port && policy_parse_uint(port, 1, 65535, &n))
 		return false;
-	return !policy_parse_addr(addr, &a);
+	return !addr_parse(addr, &a);
 }
 
 static bool server_ok(const char *s)
@@ -150,7 +150,7 @@ static int addr_width(const struct resolve_addr *v, size_t n, int w)
 	char buf[INET6_ADDRSTRLEN];
 
 	for (size_t i = 0; i < n; i++) {
-		int len = (int)strlen(policy_addr_str(&v[i].addr, buf, sizeof(buf)));
+		int len = (int)strlen(addr_str(&v[i].addr, buf, sizeof(buf)));
 
 		if (len > w)
 			w = len;
@@ -169,7 +169,7 @@ static void print_addrs(const struct policy *p, const struct resolve_addr *v, si
 			strcpy(ttl, "-");
 		else
 			snprintf(ttl, sizeof(ttl), "%u", v[i].ttl);
-		printf("%-*s %-6s %-10s %-8s %-3s %s\n", w, policy_addr_str(&v[i].addr, addr, sizeof(addr)),
+		printf("%-*s %-6s %-10s %-8s %-3s %s\n", w, addr_str(&v[i].addr, addr, sizeof(addr)),
 		       v[i].addr.family == AF_INET ? "ipv4" : "ipv6", ttl,
 		       peer ? "peer" : "upstream", v[i].nts ? "yes" : "no", origins);
 		free(origins);

@@ -38,7 +38,7 @@ static int fake_probe(const struct engine_net *n, const struct probe_target *t, 
 		char buf[INET6_ADDRSTRLEN];
 		bool ok = false;
 
-		policy_addr_str(&t[i].addr, buf, sizeof(buf));
+		addr_str(&t[i].addr, buf, sizeof(buf));
 		for (size_t j = 0; j < ARRAY_SIZE(probe_ok) && probe_ok[j]; j++)
 			ok |= !strcmp(probe_ok[j], buf);
 		r->v[i].name = xstrdup(t[i].name);
@@ -75,7 +75,7 @@ static int pool_resolve(const struct engine_net *n, const struct policy *p,
 	nm->n_found = ARRAY_SIZE(pool_answers);
 	nm->found = xcalloc(nm->n_found, sizeof(*nm->found));
 	for (size_t i = 0; i < nm->n_found; i++) {
-		ck_assert_ptr_null(policy_parse_addr(pool_answers[i], &nm->found[i].addr));
+		ck_assert_ptr_null(addr_parse(pool_answers[i], &nm->found[i].addr));
 		nm->found[i].ttl = 130;
 	}
 	resolve_rechoose(r, p, o);
@@ -136,7 +136,7 @@ static int rec_sources(const struct daemon_state *s, struct daemon_source **out,
 		char addr[64];
 
 		p += 7;
-		if (sscanf(p, "%63s", addr) != 1 || policy_parse_addr(addr, &(*out)[*n].addr))
+		if (sscanf(p, "%63s", addr) != 1 || addr_parse(addr, &(*out)[*n].addr))
 			continue;
 		(*out)[*n].usable = !rec.unusable || strcmp(addr, rec.unusable);
 		(*out)[*n].state = (*out)[*n].usable ? '+' : rec.state;
@@ -669,11 +669,11 @@ START_TEST(snapshot_before_a_revertible_apply)
 	char *a = policy("a", POLICY_A), *b = policy_edit("b", "192.0.2.3", "192.0.2.4");
 	struct engine_apply_opts o = { .probe = true };
 	struct ir_ruleset *drifted, *live;
-	struct policy_addr x;
+	struct addr x;
 
 	ck_assert_int_eq(apply(a, NULL), 0);
 	drifted = mem_table("t");
-	ck_assert_ptr_null(policy_parse_addr("192.0.2.9", &x));
+	ck_assert_ptr_null(addr_parse("192.0.2.9", &x));
 	ir_set_add_elem(ir_set_find(drifted, "upstreams4"), &x, 32, NULL);
 	ir_set_sort(ir_set_find(drifted, "upstreams4"));
 	mem_put(drifted);
@@ -904,9 +904,9 @@ START_TEST(refresh_in_place_probe_and_records)
 	engine_result_free(&r);
 	{
 		struct ir_ruleset *live = mem_table("t");
-		struct policy_addr x;
+		struct addr x;
 
-		ck_assert_ptr_null(policy_parse_addr("192.0.2.4", &x));
+		ck_assert_ptr_null(addr_parse("192.0.2.4", &x));
 		ck_assert_ptr_null(ir_set_find_elem(ir_set_find(live, "upstreams4"), &x, 32));
 		ir_ruleset_free(live);
 	}
@@ -952,9 +952,9 @@ END_TEST
 
 static bool set_has(const struct ir_ruleset *rs, const char *a)
 {
-	struct policy_addr x;
+	struct addr x;
 
-	ck_assert_ptr_null(policy_parse_addr(a, &x));
+	ck_assert_ptr_null(addr_parse(a, &x));
 	return rs && ir_set_find_elem(ir_set_find(rs, "upstreams4"), &x, 32);
 }
 
