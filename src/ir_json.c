@@ -3,6 +3,7 @@
  * strict: an unknown match type, hook or verdict is an error, so a
  * generation written by a newer ntpwall is refused rather than misread. */
 #include "ntpwall/ir_json.h"
+#include "ntpwall/policy.h"
 #include "ntpwall/util.h"
 
 #include <arpa/inet.h>

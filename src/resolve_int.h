@@ -4,6 +4,7 @@
 #ifndef NTPWALL_RESOLVE_INT_H
 #define NTPWALL_RESOLVE_INT_H
 
+#include "ntpwall/policy.h"
 #include "ntpwall/resolve.h"
 
 /* Everything the queries of one name gave, sorted by address, unique. */

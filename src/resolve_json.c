@@ -2,6 +2,7 @@
 /* A resolve result as JSON (jansson), in the shape ntpwall(8) documents for
  * `ntpwall resolve --format json`, and back: the names with their kept
  * addresses are what the next run needs for a stable pool choice. */
+#include "ntpwall/policy.h"
 #include "ntpwall/resolve.h"
 #include "ntpwall/util.h"
 

@@ -8,15 +8,16 @@
 #ifndef NTPWALL_DAEMON_H
 #define NTPWALL_DAEMON_H
 
+#include "ntpwall/addr.h"
 #include "ntpwall/diag.h"
 #include "ntpwall/ir.h"
-#include "ntpwall/policy.h"
 #include "ntpwall/resolve.h"
 
 #include <stdbool.h>
 #include <stddef.h>
 
 struct json_t;
+struct policy;
 
 enum daemon_kind {
 	DAEMON_NONE,

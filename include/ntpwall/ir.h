@@ -8,8 +8,8 @@
 #ifndef NTPWALL_IR_H
 #define NTPWALL_IR_H
 
+#include "ntpwall/addr.h"
 #include "ntpwall/diag.h"
-#include "ntpwall/policy.h"
 
 #include <stdbool.h>
 #include <stddef.h>

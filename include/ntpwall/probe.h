@@ -5,6 +5,7 @@
 #ifndef NTPWALL_PROBE_H
 #define NTPWALL_PROBE_H
 
+#include "ntpwall/addr.h"
 #include "ntpwall/ntp_packet.h"
 #include "ntpwall/policy.h"
 

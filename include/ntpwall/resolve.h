@@ -5,12 +5,14 @@
 #ifndef NTPWALL_RESOLVE_H
 #define NTPWALL_RESOLVE_H
 
+#include "ntpwall/addr.h"
 #include "ntpwall/diag.h"
-#include "ntpwall/policy.h"
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+struct policy;
 
 /* TTL reported for literal addresses: they never expire. */
 #define RESOLVE_TTL_LITERAL UINT32_MAX

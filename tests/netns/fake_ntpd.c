@@ -4,7 +4,7 @@
  * request the way MODE says, so misbehaving servers can be tested for real.
  * Runs until killed; prints "ready" once every socket is bound. */
 #include "ntpwall/ntp_packet.h"
-#include "ntpwall/policy.h"
+#include "ntpwall/addr.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
