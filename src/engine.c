@@ -47,6 +47,7 @@ void engine_result_free(struct engine_result *r)
 {
 	probe_results_free(r->probe);
 	free(r->table);
+	engine_addr_changes_free(&r->addrs);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -292,6 +293,7 @@ int eng_make_live(struct engine *e, const struct ir_ruleset *rs, const char *tab
 		r->added = d.added;
 		r->deleted = d.deleted;
 		r->renewed = d.renewed;
+		eng_changes_renewed(&d, &r->addrs);
 	}
 	ruleset_delta_free(&d);
 	return ret;

@@ -279,6 +279,7 @@ static int commit(struct engine *e, const struct engine_wanted *w,
 	if (!ret && s.sup) {
 		ret = eng_make_live(e, w->rs, w->rs->table, NULL, renew_ms(w), &second);
 		r->deleted += second.deleted;
+		engine_result_free(&second);
 	}
 	if (!ret)
 		ret = publish(e, w, o, &s, r);
@@ -368,6 +369,8 @@ int engine_apply(struct engine *e, const struct engine_wanted *w,
 	ret = engine_state_open(e, ENGINE_STATE_CREATE);
 	if (ret)
 		return ret;
+	if (!same)
+		eng_changes_between(e->live, w->rs, &r->addrs);
 	ret = same ? unchanged(e, w, o, unmanaged, r) : changed(e, w, o, unmanaged, r);
 	if (!ret && r->outcome != ENGINE_REVERTED)
 		warn_after(e, w);

@@ -91,4 +91,12 @@ int eng_make_live_in_step(struct engine *e, const struct ir_ruleset *target, con
  * when it cannot be written). */
 void eng_publish_choice(struct engine *e, const struct state_gen *g);
 
+/* Upstream and peer addresses: after's that before lacks are added,
+ * before's that after lacks removed (either may be NULL). */
+void eng_changes_between(const struct ir_ruleset *before, const struct ir_ruleset *after,
+			 struct engine_addr_changes *c);
+/* The elements d deletes and adds again. */
+void eng_changes_renewed(const struct ruleset_delta *d, struct engine_addr_changes *c);
+void eng_changes_take_renewed(struct engine_addr_changes *to, struct engine_addr_changes *from);
+
 #endif

@@ -156,7 +156,9 @@ int eng_make_live_in_step(struct engine *e, const struct ir_ruleset *target, con
 		r->in_place = r->in_place && first.in_place;
 		r->added += first.added;
 		r->renewed += first.renewed;
+		eng_changes_take_renewed(&r->addrs, &first.addrs);
 	}
+	engine_result_free(&first);
 	ir_ruleset_free(sup);
 	return ret;
 }

@@ -126,7 +126,11 @@ struct state_gen *eng_gen_for(const struct engine_wanted *w, const char *action)
 {
 	struct state_gen *g = state_gen_new(action, engine_backend_name(w->policy));
 
-	g->policy_path = xstrdup(w->policy->path);
+	/* Absolute: the history must name the file whatever directory a
+	 * later command runs in. */
+	g->policy_path = realpath(w->policy->path, NULL);
+	if (!g->policy_path)
+		g->policy_path = xstrdup(w->policy->path);
 	g->policy_hash = xstrdup(w->policy->hash);
 	g->resolved = resolved_names(w);
 	g->rs = ir_ruleset_clone(w->rs);

@@ -233,7 +233,7 @@ int engine_refresh(struct engine *e, struct engine_wanted *w, bool probe,
 	struct state_prepared pp = { 0 };
 	struct daemon_state ds = { 0 };
 	struct state_gen *g = NULL;
-	struct ir_ruleset *sup = NULL;
+	struct ir_ruleset *sup = NULL, *before;
 	int ret;
 
 	memset(r, 0, sizeof(*r));
@@ -253,8 +253,10 @@ int engine_refresh(struct engine *e, struct engine_wanted *w, bool probe,
 		ret = prepare_for(e, w, &g, &pp, &ds);
 	if (!ret)
 		ret = eng_daemon_check(e, &ds);
+	before = e->live ? ir_ruleset_clone(e->live) : NULL;
 	if (!ret)
 		ret = first_step(e, w, probing, &ds, &d, r, &more, &sup);
+	eng_changes_renewed(&d, &r->addrs);
 	if (!ret && r->refused)
 		ret = prepare_for(e, w, &g, &pp, &ds);
 	if (!ret)
@@ -272,6 +274,7 @@ int engine_refresh(struct engine *e, struct engine_wanted *w, bool probe,
 		if (!ret) {
 			r->outcome = ENGINE_CHANGED;
 			r->generation = g->number;
+			eng_changes_between(before, w->rs, &r->addrs);
 		}
 	}
 	if (!ret)
@@ -281,5 +284,6 @@ int engine_refresh(struct engine *e, struct engine_wanted *w, bool probe,
 	daemon_state_free(&ds);
 	ruleset_delta_free(&d);
 	ir_ruleset_free(sup);
+	ir_ruleset_free(before);
 	return ret;
 }

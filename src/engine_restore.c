@@ -52,6 +52,8 @@ static int restore_live(struct engine *e, struct state_gen *g, const char *manag
 		ret = engine_read(e, table);
 	/* A removal of an absent table is a no-op but still a new generation
 	 * (and the daemon is still told). */
+	if (!ret)
+		eng_changes_between(e->live, g->rs, &r->addrs);
 	if (!ret && (g->rs || e->live))
 		ret = eng_make_live_in_step(e, g->rs, table, managed, 0, &ds, r);
 	else if (!ret)
@@ -171,6 +173,7 @@ int engine_remove(struct engine *e, const char *table, struct engine_result *r)
 	if (ds.kind != DAEMON_NONE)
 		g->daemon = daemon_state_json(&ds);
 	ret = eng_prepare(e, g, &pp);
+	eng_changes_between(e->live, NULL, &r->addrs);
 	if (!ret)
 		ret = eng_make_live_in_step(e, NULL, managed, NULL, 0, &ds, r);
 	if (!ret)

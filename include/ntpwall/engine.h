@@ -77,6 +77,15 @@ enum engine_outcome {
 	ENGINE_ABSENT,		/* remove: the table was not there */
 };
 
+/* Upstream and peer addresses that came, went, or stayed with their
+ * timeout renewed (text, as inet_ntop writes them). */
+struct engine_addr_changes {
+	char **added, **removed, **renewed;
+	size_t n_added, n_removed, n_renewed;
+};
+
+void engine_addr_changes_free(struct engine_addr_changes *c);
+
 struct engine_result {
 	enum engine_outcome outcome;
 	unsigned long generation;	/* recorded now; 0 none */
@@ -95,6 +104,7 @@ struct engine_result {
 	int64_t deadline;		/* ENGINE_PENDING: Unix time */
 	pid_t watchdog;			/* ENGINE_PENDING: its pid */
 	char *table;			/* the table acted on; may be NULL */
+	struct engine_addr_changes addrs;	/* against the table before */
 };
 
 void engine_result_free(struct engine_result *r);
@@ -222,6 +232,19 @@ void engine_daemon_agreement(struct engine *e, const struct daemon_state *ds,
  * a cron file runs `ntpwall refresh`), 0 when neither does, -1 when it
  * cannot be told (no systemd as PID 1 and no cron). */
 int engine_refresh_scheduled(void);
+
+/* One generation as the history shows it. */
+struct engine_history_entry {
+	unsigned long number, source;	/* source: what a rollback or revert restored */
+	char *action, *created, *backend, *policy_path, *policy_hash, *table;
+	size_t upstreams, peers;	/* addresses in the sets */
+	struct engine_addr_changes addrs;	/* against the generation before */
+};
+
+/* Every stored generation, oldest first (state opened READ). An
+ * unreadable one is a warning and left out. */
+int engine_history(struct engine *e, struct engine_history_entry **out, size_t *n);
+void engine_history_free(struct engine_history_entry *v, size_t n);
 
 /* Keep a pending confirmation (of gen, or any when gen is 0) if its
  * generation is what the kernel holds (-ESTALE otherwise). -ENOENT when

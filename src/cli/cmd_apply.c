@@ -138,8 +138,10 @@ static int report(struct cli_run *c, const struct engine_result *r, int ret,
 		       r->renewed);
 	switch (r->outcome) {
 	case ENGINE_UNCHANGED:
-		if (!ret && arg_verbose >= 0 && r->renewed)
+		if (!ret && arg_verbose >= 0 && r->renewed) {
 			printf("unchanged (renewed %zu elements)\n", r->renewed);
+			cli_say_changes(r, false);
+		}
 		else if (!ret && arg_verbose >= 0)
 			puts("unchanged");
 		break;
@@ -162,6 +164,8 @@ static int report(struct cli_run *c, const struct engine_result *r, int ret,
 	case ENGINE_CHANGED:
 	case ENGINE_PENDING:
 		say_generation(r, "apply");
+		if (arg_verbose >= 0)
+			cli_say_changes(r, !r->in_place);
 		break;
 	default:
 		break;

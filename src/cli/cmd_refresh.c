@@ -65,6 +65,7 @@ static int refresh(struct cli_run *c, const struct refresh_args *a, const char *
 		       r.renewed, r.refused ? " (new addresses refused by the probe)" : "");
 		if (r.generation)
 			printf("generation %lu (refresh)\n", r.generation);
+		cli_say_changes(&r, false);
 	}
 	rc = ret ? REFRESH_ERROR : r.daemon_failed ? REFRESH_DAEMON :
 	     r.refused || r.kept_previous ? REFRESH_PARTIAL : REFRESH_OK;

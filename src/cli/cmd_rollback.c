@@ -59,8 +59,11 @@ int cmd_rollback_main(int argc, char **argv)
 	if (!ret)
 		ret = engine_rollback(&c.e, a.to, &r);
 	cli_run_fini(&c);
-	if (!ret && arg_verbose >= 0)
-		printf("generation %lu (rollback)\n", r.generation);
+	if (!ret && arg_verbose >= 0) {
+		printf("generation %lu (rollback of %lu)", r.generation, r.previous);
+		cli_say_changes_brief(&r);
+		cli_say_changes(&r, true);
+	}
 	ret = cli_exit_for(ret, &r);
 	engine_result_free(&r);
 	return ret;

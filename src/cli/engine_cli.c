@@ -130,3 +130,37 @@ int cli_signal_seen(void)
 {
 	return got_signal;
 }
+
+static void say_list(const char *what, char **v, size_t n)
+{
+	if (!n)
+		return;
+	printf("%s:", what);
+	for (size_t i = 0; i < n; i++)
+		printf(" %s", v[i]);
+	putchar('\n');
+}
+
+void cli_say_changes(const struct engine_result *r, bool mode)
+{
+	if (arg_verbose < 1)
+		return;
+	if (mode && (r->outcome == ENGINE_CHANGED || r->outcome == ENGINE_PENDING))
+		puts(r->in_place ? "in place: set elements changed, rules and counters kept" :
+				   "replaced: a new table, counters start again");
+	say_list("added", r->addrs.added, r->addrs.n_added);
+	say_list("removed", r->addrs.removed, r->addrs.n_removed);
+	say_list("renewed", r->addrs.renewed, r->addrs.n_renewed);
+}
+
+void cli_say_changes_brief(const struct engine_result *r)
+{
+	const struct engine_addr_changes *c = &r->addrs;
+
+	fputs(c->n_added || c->n_removed ? ":" : ": no upstream or peer address changed", stdout);
+	for (size_t i = 0; i < c->n_added; i++)
+		printf(" +%s", c->added[i]);
+	for (size_t i = 0; i < c->n_removed; i++)
+		printf(" -%s", c->removed[i]);
+	putchar('\n');
+}

@@ -8,6 +8,7 @@
 #include "ntpwall/engine.h"
 
 #include <signal.h>
+#include <stdbool.h>
 
 struct cli_run {
 	struct engine e;
@@ -32,6 +33,14 @@ unsigned cli_keep_default(void);
 /* The exit code of a changing command (enum change_exit): 2 on error, 3
  * when the wall changed but the time daemon was not told, else 0. */
 int cli_exit_for(int ret, const struct engine_result *r);
+
+/* After the generation line of a change, with -v: whether the table was
+ * changed in place or replaced (if mode), and the addresses added,
+ * removed and renewed, a line each. */
+void cli_say_changes(const struct engine_result *r, bool mode);
+/* Ends a line with ": +ADDR -ADDR" for what r added and removed, or
+ * ": no upstream or peer address changed". */
+void cli_say_changes_brief(const struct engine_result *r);
 
 /* p's addresses as published by the wall (--run-dir), as
  * engine_current_choice(). */

@@ -77,6 +77,12 @@ enum status_exit {
 	STATUS_ERROR = 2,
 };
 
+/* history. */
+enum history_exit {
+	HISTORY_OK = 0,
+	HISTORY_ERROR = 2,	/* usage, the state cannot be read */
+};
+
 /* rollback, remove, restore; cli_exit_for() gives them for any changing
  * command. */
 enum change_exit {

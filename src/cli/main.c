@@ -37,6 +37,7 @@ static const struct command commands[] = {
 	{ "refresh", cmd_refresh_main, "re-resolve names, update the sets in place (cron)" },
 	{ "rollback", cmd_rollback_main, "make an earlier generation live again" },
 	{ "restore", cmd_restore_main, "make the latest generation live again, without DNS (boot)" },
+	{ "history", cmd_history_main, "every generation: when, what, which addresses came or went" },
 	{ "status", cmd_status_main, "generation, sets with expiry, rule counters" },
 	{ "remove", cmd_remove_main, "delete ntpwall's table (and nothing else)" },
 };
