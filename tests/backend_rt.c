@@ -360,13 +360,14 @@ static int check_state(const char *dir)
 		return 1;
 	for (size_t i = 0; i < n; i++) {
 		struct state_gen *gen;
-		char *err = NULL;
+		struct diags d;
 
-		if (state_load(st, nums[i], &gen, &err) < 0) {
-			fprintf(stderr, "generation %lu: %s\n", nums[i], err ? err : "unreadable");
+		diag_init(&d, 0);
+		if (state_load(st, nums[i], &gen, &d) < 0) {
+			fprintf(stderr, "generation %lu: %s\n", nums[i], d.n ? d.v[0].msg : "unreadable");
 			bad = 1;
 		}
-		free(err);
+		diag_free(&d);
 		state_gen_free(gen);
 	}
 	free(nums);

@@ -15,10 +15,10 @@ static void check_json_round_trip(struct ir_ruleset *rs)
 {
 	struct ir_ruleset *back;
 	json_t *j = ir_json_dump(rs, false);
-	char *text = json_dumps(j, 0), *err = NULL;
+	char *text = json_dumps(j, 0);
 	json_t *j2 = json_loads(text, 0, NULL);
 
-	ck_assert_int_eq(ir_json_load(j2, &back, &err), 0);
+	ck_assert_int_eq(ir_json_load(j2, &back, NULL), 0);
 	ck_assert(ir_ruleset_equal(rs, back));
 	json_decref(j);
 	json_decref(j2);
@@ -72,13 +72,15 @@ START_TEST(json_rejects_bad_shapes)
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		json_t *j = json_loads(bad[i], 0, NULL);
 		struct ir_ruleset *rs = NULL;
-		char *err = NULL;
+		struct diags d;
 
+		diag_init(&d, 0);
 		ck_assert_ptr_nonnull(j);
-		ck_assert_int_eq(ir_json_load(j, &rs, &err), -EINVAL);
+		ck_assert_int_eq(ir_json_load(j, &rs, &d), -EINVAL);
 		ck_assert_ptr_null(rs);
-		ck_assert_ptr_nonnull(err);
-		free(err);
+		ck_assert_uint_eq(d.errors, 1);
+		ck_assert_int_eq(d.v[0].code, NW502_STATE);
+		diag_free(&d);
 		json_decref(j);
 	}
 }

@@ -287,9 +287,11 @@ START_TEST(state_corrupt_generation)
 	char dir[sizeof(TEMPLATE)];
 	struct state *st;
 	struct state_gen *g;
-	char *text, *err = NULL;
+	char *text, want[sizeof(TEMPLATE) + 80];
+	struct diags d;
 	size_t len;
 
+	diag_init(&d, 0);
 	make_dir(dir);
 	ck_assert_int_eq(state_open(dir, false, &st), 0);
 	ck_assert_int_eq(state_lock(st), 0);
@@ -310,27 +312,25 @@ START_TEST(state_corrupt_generation)
 
 	expect_list(st, all, 6);
 	ck_assert_uint_eq(state_latest(st), 6);
+	/* Each error names the file in the directory, as NW502. */
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
-		ck_assert_int_eq(state_load(st, bad[i].n, &g, &err), -EINVAL);
+		ck_assert_int_eq(state_load(st, bad[i].n, &g, &d), -EINVAL);
 		ck_assert_ptr_null(g);
-		ck_assert_str_eq(err, bad[i].err);
-		free(err);
-		err = NULL;
+		snprintf(want, sizeof(want), "%s/%s", dir, bad[i].err);
+		ck_assert_str_eq(d.v[d.n - 1].msg, want);
+		ck_assert_int_eq(d.v[d.n - 1].code, NW502_STATE);
 	}
-	ck_assert_int_eq(state_load(st, 4, &g, &err), -EINVAL);
-	ck_assert_str_eq(err, "gen-000004.json: not an ntpwall generation");
-	free(err);
-	err = NULL;
-	ck_assert_int_eq(state_load(st, 6, &g, &err), -EINVAL);
-	ck_assert_ptr_nonnull(err);
-	free(err);
-	err = NULL;
-	/* err may be NULL. */
+	ck_assert_int_eq(state_load(st, 4, &g, &d), -EINVAL);
+	snprintf(want, sizeof(want), "%s/gen-000004.json: not an ntpwall generation", dir);
+	ck_assert_str_eq(d.v[d.n - 1].msg, want);
+	ck_assert_int_eq(state_load(st, 6, &g, &d), -EINVAL);
+	ck_assert_uint_eq(d.errors, ARRAY_SIZE(bad) + 2);
+	/* d may be NULL; a missing generation is -ENOENT and no error. */
 	ck_assert_int_eq(state_load(st, 2, &g, NULL), -EINVAL);
 	ck_assert_int_eq(state_load(st, 3, &g, NULL), -EINVAL);
-	ck_assert_int_eq(state_load(st, 7, &g, &err), -ENOENT);
-	ck_assert_ptr_null(err);
-	ck_assert_int_eq(state_load(st, 1, &g, &err), 0);
+	ck_assert_int_eq(state_load(st, 7, &g, &d), -ENOENT);
+	ck_assert_uint_eq(d.errors, ARRAY_SIZE(bad) + 2);
+	ck_assert_int_eq(state_load(st, 1, &g, &d), 0);
 	ck_assert_ptr_nonnull(g->rs);
 	state_gen_free(g);
 	/* A generation whose ruleset has a bad shape: the IR loader's message. */
@@ -339,10 +339,11 @@ START_TEST(state_corrupt_generation)
 		"\"action\":\"apply\",\"created\":\"2026-01-01T00:00:00Z\",\"backend\":\"nft\","
 		"\"ntpwall_version\":\"0\",\"policy\":{\"path\":null,\"hash\":null},"
 		"\"resolved\":null,\"ruleset\":{}}");
-	ck_assert_int_eq(state_load(st, 7, &g, &err), -EINVAL);
+	ck_assert_int_eq(state_load(st, 7, &g, &d), -EINVAL);
 	ck_assert_ptr_null(g);
-	ck_assert_ptr_nonnull(err);
-	free(err);
+	snprintf(want, sizeof(want), "%s/gen-000007.json: not an ntpwall-ir document", dir);
+	ck_assert_str_eq(d.v[d.n - 1].msg, want);
+	diag_free(&d);
 	state_close(st);
 	remove_dir(dir);
 }
