@@ -85,6 +85,12 @@ struct probe_results {
 	size_t max_inflight;	/* requests actually allowed in flight */
 };
 
+/* Descriptors a probe of n targets with max_inflight requests wanted in
+ * flight (0: the default 128) would use. probe_run() keeps within the soft
+ * RLIMIT_NOFILE it finds; a program that may raise it (towards the hard
+ * limit; the default soft limit is often 1,024) does so first. */
+size_t probe_fds_wanted(size_t n, unsigned max_inflight);
+
 /* Probe n targets at once with the options given. *out is a new result the
  * caller frees with probe_results_free(), one entry per target in order.
  * Returns 0 (per-server failures are statuses, not errors), -EINVAL for bad

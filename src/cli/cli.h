@@ -31,6 +31,9 @@ int cli_parse(int argc, char **argv, const char *usage, const struct cli_option 
 	      int (*fn)(int key, const char *arg, void *data), void *data);
 /* Print the option table as help. */
 void cli_print_options(FILE *f, const struct cli_option *opts);
+/* Raise the soft RLIMIT_NOFILE towards want, within the hard limit (the
+ * library only reads limits: a process's resources are the program's to set). */
+void cli_raise_nofile(size_t want);
 /* "ntpwall: what: why" on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

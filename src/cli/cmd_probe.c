@@ -580,6 +580,7 @@ int cmd_probe_main(int argc, char **argv)
 		goto out;
 	}
 	o = (struct probe_options){ .limits = l.limits, .max_inflight = a.max_inflight };
+	cli_raise_nofile(probe_fds_wanted(l.n, a.max_inflight));
 	ret = privsep_net.probe(&privsep_net, l.v, l.n, &o, &r);
 	if (ret) {
 		cli_error("probe: %s", strerror(-ret));

@@ -8,6 +8,7 @@
 #include <getopt.h>
 #include <stdarg.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #define DEFAULT_STATE_DIR "/var/lib/ntpwall"
 #define DEFAULT_RUN_DIR "/run/ntpwall"
@@ -54,6 +55,17 @@ static const struct cli_option global_opts[] = {
 	{ "help", 'h', NULL, "show this help" },
 	{ 0 }
 };
+
+void cli_raise_nofile(size_t want)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= want ||
+	    rl.rlim_max <= rl.rlim_cur)
+		return;
+	rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want ? want : rl.rlim_max;
+	(void)setrlimit(RLIMIT_NOFILE, &rl);
+}
 
 void cli_error(const char *fmt, ...)
 {
