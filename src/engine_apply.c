@@ -226,16 +226,25 @@ static void step_free(struct engine *e, struct apply_step *s)
 	free(s->old);
 }
 
+/* The host's other firewalls, checked for the upstreams' families. */
+static size_t warn_host(struct engine *e, const struct engine_wanted *w)
+{
+	return eng_warn_host_firewall(e, w->rs->table, eng_upstream_families(w->resolved));
+}
+
 /* The first transaction: the policy's rules, with the old addresses still
- * in while a daemon is moved; then the probe. *bad: no upstream is good. */
+ * in while a daemon is moved; then the host's other firewalls are checked
+ * (*blocked: chains found that would drop NTP) and the probe runs. *bad:
+ * no upstream is good. */
 static int first_step(struct engine *e, const struct engine_wanted *w,
 		      const struct engine_apply_opts *o, struct apply_step *s,
-		      struct engine_result *r, bool *bad)
+		      struct engine_result *r, bool *bad, size_t *blocked)
 {
 	size_t good = 0;
 	int ret;
 
 	*bad = false;
+	*blocked = 0;
 	ret = eng_daemon_check(e, &s->ds);
 	if (ret)
 		return ret;
@@ -243,7 +252,10 @@ static int first_step(struct engine *e, const struct engine_wanted *w,
 		s->sup = eng_superset(w->rs, e->live);
 	ret = eng_make_live(e, s->sup ? s->sup : w->rs, w->rs->table, s->old, renew_ms(w), r);
 	if (!ret && o->probe) {
-		int pr = probe_upstreams(e, w, r, &good);
+		int pr;
+
+		*blocked = warn_host(e, w);
+		pr = probe_upstreams(e, w, r, &good);
 
 		/* Interrupted (Ctrl-C, SIGTERM): unchecked rules do not stay. */
 		r->interrupted = pr == -EINTR;
@@ -258,17 +270,19 @@ static int commit(struct engine *e, const struct engine_wanted *w,
 {
 	struct apply_step s = { 0 };
 	struct engine_result second = { 0 };
+	size_t blocked;
 	bool bad;
 	int ret;
 
 	ret = prepare(e, w, o, &s, r);
 	if (!ret)
-		ret = first_step(e, w, o, &s, r, &bad);
+		ret = first_step(e, w, o, &s, r, &bad, &blocked);
 	if (!ret && bad) {
 		/* What was live is recorded, then taken back. */
 		if (!r->interrupted)
 			diag_add(e->d, NULL, DIAG_ERROR, NW506_PROBE,
-				 "probe: no upstream answered through the new rules; reverting");
+				 "probe: no upstream answered through the new rules; reverting%s",
+				 blocked ? " (is NTP blocked elsewhere? see the warnings above)" : "");
 		if (!eng_publish(e, &s.pg))
 			r->generation = s.g->number;
 		step_free(e, &s);
@@ -372,7 +386,11 @@ int engine_apply(struct engine *e, const struct engine_wanted *w,
 	if (!same)
 		eng_changes_between(e->live, w->rs, &r->addrs);
 	ret = same ? unchanged(e, w, o, unmanaged, r) : changed(e, w, o, unmanaged, r);
-	if (!ret && r->outcome != ENGINE_REVERTED)
-		warn_after(e, w);
-	return ret;
+	if (ret || r->outcome == ENGINE_REVERTED)
+		return ret;
+	warn_after(e, w);
+	/* With --probe a change was checked before its probe. */
+	if (!o->probe || same)
+		(void)warn_host(e, w);
+	return 0;
 }
