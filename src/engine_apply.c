@@ -279,7 +279,9 @@ static int commit(struct engine *e, const struct engine_wanted *w,
 		ret = first_step(e, w, o, &s, r, &bad, &blocked);
 	if (!ret && bad) {
 		/* What was live is recorded, then taken back. */
-		if (!r->interrupted)
+		if (r->interrupted)
+			diag_add(e->d, NULL, DIAG_ERROR, NW506_PROBE, "reverting the unchecked rules");
+		else
 			diag_add(e->d, NULL, DIAG_ERROR, NW506_PROBE,
 				 "probe: no upstream answered through the new rules; reverting%s",
 				 blocked ? " (is NTP blocked elsewhere? see the warnings above)" : "");
@@ -361,6 +363,35 @@ static void warn_after(struct engine *e, const struct engine_wanted *w)
 	engine_status_free(&s);
 }
 
+/* apply --probe with nothing to change: the wall may be as asked and NTP
+ * dead all the same, so the probe runs anyway, after the host's other
+ * firewalls are checked. There is nothing to revert when no upstream
+ * answers: r->probe_failed. */
+static void probe_unchanged(struct engine *e, const struct engine_wanted *w,
+			    struct engine_result *r)
+{
+	size_t good = 0, blocked = warn_host(e, w);
+	int pr = probe_upstreams(e, w, r, &good);
+
+	r->interrupted = pr == -EINTR;
+	if (pr >= 0 && good)
+		return;
+	r->probe_failed = true;
+	if (r->interrupted)
+		diag_add(e->d, NULL, DIAG_ERROR, NW506_PROBE, "nothing changed; not every upstream "
+			 "was probed");
+	/* Otherwise the prober said why it could not run. */
+	if (pr < 0)
+		return;
+	if (blocked)
+		diag_add(e->d, NULL, DIAG_ERROR, NW506_PROBE, "nothing changed; no upstream "
+			 "answered: is NTP blocked elsewhere? (see the warnings above)");
+	else
+		diag_add(e->d, NULL, DIAG_ERROR, NW506_PROBE, "nothing changed; no upstream "
+			 "answered: is NTP blocked elsewhere (by a rule ntpwall cannot judge, or "
+			 "on the way)?");
+}
+
 int engine_apply(struct engine *e, const struct engine_wanted *w,
 		 const struct engine_apply_opts *o, struct engine_result *r)
 {
@@ -390,7 +421,9 @@ int engine_apply(struct engine *e, const struct engine_wanted *w,
 		return ret;
 	warn_after(e, w);
 	/* With --probe a change was checked before its probe. */
-	if (!o->probe || same)
+	if (!o->probe)
 		(void)warn_host(e, w);
+	else if (same)
+		probe_unchanged(e, w, r);
 	return 0;
 }

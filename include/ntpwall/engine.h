@@ -100,6 +100,9 @@ struct engine_result {
 	bool daemon_told;		/* its file changed and it was told */
 	bool restored;			/* refresh found no table and restored it */
 	bool interrupted;		/* a signal stopped the probe */
+	bool probe_failed;		/* apply --probe, nothing changed: no upstream
+					 * answered (or the probe did not run to its
+					 * end), and there was nothing to revert */
 	struct probe_results *probe;	/* when probed; freed by engine_result_free */
 	int64_t deadline;		/* ENGINE_PENDING: Unix time */
 	pid_t watchdog;			/* ENGINE_PENDING: its pid */
@@ -166,7 +169,8 @@ const char *engine_backend_name(const struct policy *p);
 bool engine_unmanaged(struct engine *e, const char *table);
 
 struct engine_apply_opts {
-	bool probe;		/* probe the upstreams through the new rules; revert if none is OK */
+	bool probe;		/* probe the upstreams through the new rules (also when
+				 * nothing changed); revert a change if none is OK */
 	unsigned confirm;	/* seconds; 0: none */
 	bool replace_unmanaged;	/* replace a table ntpwall did not make (kept for rollback) */
 };
@@ -178,7 +182,8 @@ struct engine_apply_opts {
  * written ahead so a full disk changes nothing. With o->confirm the
  * watchdog is started and the state lock released (ENGINE_PENDING). The
  * host's other firewalls are checked (warnings NW508) once the wall is
- * up, before the probe with o->probe. */
+ * up, before the probe with o->probe; with nothing to change the probe
+ * runs too, and r->probe_failed says when no upstream answered. */
 int engine_apply(struct engine *e, const struct engine_wanted *w,
 		 const struct engine_apply_opts *o, struct engine_result *r);
 
