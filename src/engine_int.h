@@ -87,6 +87,16 @@ struct ir_ruleset *eng_superset(const struct ir_ruleset *want, const struct ir_r
 int eng_make_live_in_step(struct engine *e, const struct ir_ruleset *target, const char *table,
 			  const char *old_table, uint64_t renew_ms, const struct daemon_state *ds,
 			  struct engine_result *r);
+/* The address families (HOSTFW_V4 | HOSTFW_V6) of r's upstreams. */
+unsigned eng_upstream_families(const struct resolved *r);
+/* Those of the wall's upstream sets; both when there is no wall. */
+unsigned eng_wall_families(const struct ir_ruleset *wall);
+/* Warn (NW508) about every chain engine_host_firewall() finds, with the
+ * rule to add, and when the chains cannot be read; how many it found. */
+size_t eng_warn_host_firewall(struct engine *e, const char *own_table, unsigned families);
+/* status: s->host_firewall for the wall read into e->live (else the
+ * latest generation's); nothing without either. */
+void eng_status_host_firewall(struct engine *e, struct engine_status *s);
 /* Publish generation g's choice in cfg.run_dir/upstreams.json (a warning
  * when it cannot be written). */
 void eng_publish_choice(struct engine *e, const struct state_gen *g);

@@ -163,7 +163,7 @@ int eng_probe(struct engine *e, const struct policy *p, const struct addr *addrs
 	ret = e->cfg.net->probe(e->cfg.net, t, n, &o, &r->probe);
 	if (ret == -EINTR)
 		eng_fail(e, ret, NW506_PROBE, "probe: interrupted by a signal before every "
-			 "upstream was checked; reverting the unchecked rules");
+			 "upstream was checked");
 	else if (ret < 0)
 		eng_fail(e, ret, NW506_PROBE, "probe: %s", strerror(-ret));
 	/* The host's own daemon on a local address answers whatever the wall

@@ -191,9 +191,11 @@ int engine_status(struct engine *e, const char *table, struct engine_status *s)
 	if (e->live)
 		engine_daemon_agreement(e, &ds, e->live, s);
 	daemon_state_free(&ds);
+	eng_status_host_firewall(e, s);
 	/* A table removed on purpose and gone needs nothing. */
 	s->attention = (strcmp(s->word, "in-sync") && strcmp(s->word, "removed")) ||
-		       s->has_pending || s->pending_damaged || s->expiring || s->n_disagree;
+		       s->has_pending || s->pending_damaged || s->expiring || s->n_disagree ||
+		       s->n_host_firewall;
 	return 0;
 }
 
@@ -204,6 +206,9 @@ void engine_status_free(struct engine_status *s)
 	for (size_t i = 0; i < s->n_disagree; i++)
 		free(s->disagree[i]);
 	free(s->disagree);
+	for (size_t i = 0; i < s->n_host_firewall; i++)
+		free(s->host_firewall[i]);
+	free(s->host_firewall);
 	memset(s, 0, sizeof(*s));
 }
 

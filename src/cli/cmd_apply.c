@@ -26,7 +26,7 @@ enum { OPT_DRY_RUN = 256, OPT_PROBE, OPT_CONFIRM, OPT_KEEP, OPT_REPLACE_UNMANAGE
 
 static const struct cli_option apply_opts[] = {
 	{ "dry-run", OPT_DRY_RUN, NULL, "print the diff; exit 0 unchanged, 1 would change" },
-	{ "probe", OPT_PROBE, NULL, "probe the upstreams through the new rules; revert if none answers" },
+	{ "probe", OPT_PROBE, NULL, "probe the upstreams through the rules (also when unchanged); revert a change if none answers" },
 	{ "confirm", OPT_CONFIRM, "SECONDS", "revert unless confirmed within SECONDS" },
 	{ "keep", OPT_KEEP, "N", "generations to keep (default 10 or $NTPWALL_KEEP)" },
 	{ "replace-unmanaged", OPT_REPLACE_UNMANAGED, NULL,
@@ -138,6 +138,9 @@ static int report(struct cli_run *c, const struct engine_result *r, int ret,
 		       r->renewed);
 	switch (r->outcome) {
 	case ENGINE_UNCHANGED:
+		/* The probe failed: the error says nothing changed. */
+		if (r->probe_failed)
+			break;
 		if (!ret && arg_verbose >= 0 && r->renewed) {
 			printf("unchanged (renewed %zu elements)\n", r->renewed);
 			cli_say_changes(r, false);
@@ -172,6 +175,9 @@ static int report(struct cli_run *c, const struct engine_result *r, int ret,
 	}
 	if (ret)
 		return APPLY_ERROR;
+	/* Nothing changed (or only recorded), and no upstream answered. */
+	if (r->probe_failed)
+		return APPLY_PROBE_FAILED;
 	if (r->outcome == ENGINE_PENDING)
 		return pending(c, r, a->o.confirm);
 	return cli_exit_for(ret, r);

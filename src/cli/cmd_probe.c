@@ -4,6 +4,7 @@
  * or one monitoring-plugins line. Exit codes follow the monitoring plugins. */
 #include "engine_cli.h"
 #include "cli.h"
+#include "ntpwall/hostfw.h"
 #include "ntpwall/privsep.h"
 #include "ntpwall/probe.h"
 #include "ntpwall/resolve.h"
@@ -57,6 +58,7 @@ struct target_list {
 	size_t n_names, cap_names;
 	struct policy_probe limits;
 	bool have_policy;
+	char *table;		/* the first policy's: ntpwall's own table */
 };
 
 /* A duration within [lo, hi] ms: the policy's own limits for the probe
@@ -178,6 +180,17 @@ static void target_list_free(struct target_list *l)
 		free(l->names[i]);
 	free(l->names);
 	free(l->v);
+	free(l->table);
+}
+
+/* HOSTFW_V4 | HOSTFW_V6 of the targets. */
+static unsigned target_families(const struct target_list *l)
+{
+	unsigned f = 0;
+
+	for (size_t i = 0; i < l->n; i++)
+		f |= l->v[i].addr.family == AF_INET6 ? HOSTFW_V6 : HOSTFW_V4;
+	return f;
 }
 
 static bool is_policy_arg(const char *s)
@@ -279,6 +292,7 @@ static int add_policy(struct target_list *l, const char *path, uint16_t port)
 		report_diags(stderr, &d, REPORT_TEXT);
 	if (!l->have_policy) {
 		l->limits = p->probe;
+		l->table = xstrdup(p->table);
 		l->have_policy = true;
 	}
 	resolve_free(r);
@@ -579,6 +593,10 @@ int cmd_probe_main(int argc, char **argv)
 			  (unsigned long long)l.limits.crit_offset_ms);
 		goto out;
 	}
+	/* What would drop NTP on this host, before the probe shows it (the
+	 * check knows port 123 only). */
+	if (!a.port || a.port == 123)
+		cli_warn_host_firewall(l.table, target_families(&l));
 	o = (struct probe_options){ .limits = l.limits, .max_inflight = a.max_inflight };
 	cli_raise_nofile(probe_fds_wanted(l.n, a.max_inflight));
 	ret = privsep_net.probe(&privsep_net, l.v, l.n, &o, &r);

@@ -3,6 +3,7 @@
  * says. */
 #include "engine_cli.h"
 #include "cli.h"
+#include "ntpwall/hostfw.h"
 #include "ntpwall/util.h"
 
 #include <signal.h>
@@ -90,6 +91,37 @@ int cli_current_choice(const struct policy *p, struct resolved **out)
 	ret = engine_current_choice(&c.e, p, out);
 	cli_run_fini(&c);
 	return ret;
+}
+
+void cli_warn_host_firewall(const char *own_table, unsigned families)
+{
+	struct hostfw_findings f;
+	struct cli_run c;
+	char *managed = NULL, *trouble = NULL;
+	int ret;
+
+	if (!families)
+		return;
+	cli_run_init(&c, 0);
+	if (!own_table) {
+		/* A state directory this user may not read says nothing. */
+		if (engine_state_open(&c.e, ENGINE_STATE_READ) < 0)
+			diag_free(&c.d);
+		managed = engine_managed_table(&c.e, NULL);
+	}
+	ret = engine_host_firewall(&c.e, own_table ? own_table : managed ? managed : "ntpwall",
+				   families, &f);
+	if (!ret || !engine_host_firewall_quiet(ret)) {
+		for (size_t i = 0; i < f.n; i++)
+			diag_add(&c.d, NULL, DIAG_WARNING, NW508_HOST_FIREWALL, "%s", f.v[i].msg);
+		trouble = engine_host_firewall_trouble(ret, &f);
+	}
+	if (trouble)
+		diag_add(&c.d, NULL, DIAG_WARNING, NW508_HOST_FIREWALL, "%s", trouble);
+	free(trouble);
+	free(managed);
+	hostfw_findings_free(&f);
+	cli_run_fini(&c);
 }
 
 int cli_state_lock(struct cli_run *c)

@@ -46,6 +46,13 @@ void cli_say_changes_brief(const struct engine_result *r);
  * engine_current_choice(). */
 int cli_current_choice(const struct policy *p, struct resolved **out);
 
+/* Warn on standard error (NW508, unless -q) about other tables' chains
+ * that would drop NTP to upstreams of families (HOSTFW_V4 | HOSTFW_V6),
+ * own_table left out (NULL: the table the state directory says ntpwall
+ * manages, else "ntpwall"). Says nothing when this user may not read
+ * them. */
+void cli_warn_host_firewall(const char *own_table, unsigned families);
+
 /* Lock the state directory (if it exists) for a changing command, and
  * first revert a pending confirmation whose deadline passed unreverted. */
 int cli_state_lock(struct cli_run *c);

@@ -50,6 +50,7 @@ enum diff_exit {
 enum apply_exit {
 	APPLY_OK = 0,		/* changed, unchanged, or a confirmation pending */
 	APPLY_REVERTED = 1,	/* --probe or --confirm reverted the change */
+	APPLY_PROBE_FAILED = 1,	/* --probe: no upstream answered, nothing changed */
 	APPLY_WOULD_CHANGE = 1,	/* --dry-run: it differs (0: it does not) */
 	APPLY_ERROR = 2,	/* nothing changed */
 	APPLY_DAEMON = 3,	/* the wall changed, the time daemon was not told */

@@ -662,6 +662,48 @@ START_TEST(probe_failure_reverts)
 }
 END_TEST
 
+/* apply --probe with nothing to change still probes; when no upstream
+ * answers there is nothing to revert: r.probe_failed, and an error that
+ * says nothing changed. */
+START_TEST(probe_when_unchanged)
+{
+	char *a = policy("a", POLICY_A);
+	struct engine_apply_opts o = { .probe = true };
+	struct engine_result r;
+	struct run x;
+	uint32_t genid;
+
+	ck_assert_int_eq(apply(a, NULL), 0);
+	genid = mem_genid();
+	ck_assert_int_eq(apply_opts(a, &o, &r), 0);
+	ck_assert_int_eq(r.outcome, ENGINE_UNCHANGED);
+	ck_assert_ptr_nonnull(r.probe);
+	ck_assert_uint_eq(r.probe->n, 4);
+	ck_assert(r.probe_failed);
+	ck_assert_uint_eq(r.generation, 0);
+	engine_result_free(&r);
+	ck_assert_uint_eq(mem_genid(), genid);
+	/* The error is there for the command to print. */
+	run_init(&x);
+	ck_assert_int_eq(engine_state_open(&x.e, ENGINE_STATE_LOCK), 0);
+	ck_assert_int_eq(engine_wanted(&x.e, a, false, &x.w), 0);
+	ck_assert_int_eq(engine_open(&x.e, "nft"), 0);
+	ck_assert_int_eq(engine_read(&x.e, x.w.rs->table), 0);
+	ck_assert_int_eq(engine_apply(&x.e, &x.w, &o, &x.r), 0);
+	ck_assert_uint_eq(x.d.errors, 1);
+	ck_assert_ptr_nonnull(strstr(x.d.v[x.d.n - 1].msg, "nothing changed; no upstream answered"));
+	run_fini(&x);
+	probe_ok[0] = "192.0.2.1";
+	ck_assert_int_eq(apply_opts(a, &o, &r), 0);
+	ck_assert_int_eq(r.outcome, ENGINE_UNCHANGED);
+	ck_assert(!r.probe_failed);
+	ck_assert_ptr_nonnull(r.probe);
+	engine_result_free(&r);
+	ck_assert_uint_eq(mem_genid(), genid);
+	free(a);
+}
+END_TEST
+
 /* A live table no generation holds is recorded before a --probe or
  * --confirm apply, so that the revert brings it back. */
 START_TEST(snapshot_before_a_revertible_apply)
@@ -1225,6 +1267,7 @@ int main(void)
 	tcase_add_test(tc, full_disk_changes_nothing);
 	tcase_add_test(tc, full_disk_stops_rollback);
 	tcase_add_test(tc, probe_failure_reverts);
+	tcase_add_test(tc, probe_when_unchanged);
 	tcase_add_test(tc, snapshot_before_a_revertible_apply);
 	tcase_add_test(tc, confirm_watchdog_reverts_at_the_deadline);
 	tcase_add_test(tc, confirm_keeps_only_what_is_live);
