@@ -235,5 +235,24 @@ probe > /dev/null 2>&1
 rc=$?
 [ $rc -eq 3 ] && ok "no argument: UNKNOWN" || bad "no argument: exit $rc"
 
+# 8. Options anywhere, as for every command: after the operands, with '=',
+# abbreviated; after '--' everything is an operand.
+out=$(probe 192.0.2.1 --nagios --samples 1 2>&1)
+rc=$?
+[ $rc -eq 0 ] && echo "$out" | grep -q "^NTPWALL OK - 1 of 1 servers usable" \
+	&& ok "options after the operand" || bad "options after the operand: exit $rc: $out"
+out=$(probe --samples=1 192.0.2.1 --form json 2>&1)
+rc=$?
+[ $rc -eq 0 ] && echo "$out" | grep -q '"status": "OK"' \
+	&& ok "--opt=value, an abbreviated option" || bad "--samples=1 --form json: exit $rc: $out"
+out=$(probe --samples 1 --nagios -- 192.0.2.1 2>&1)
+rc=$?
+[ $rc -eq 0 ] && echo "$out" | grep -q "^NTPWALL OK" && ok "'--' before the operands" \
+	|| bad "'--' before the operands: exit $rc: $out"
+out=$(probe --samples 1 -- --nagios 2>&1)
+rc=$?
+[ $rc -eq 3 ] && echo "$out" | grep -q -- "probe: --nagios:" && ok "after '--', --nagios is a host" \
+	|| bad "after '--': exit $rc: $out"
+
 [ $fail -eq 0 ] && echo "probe netns: all passed"
 exit $fail
