@@ -76,7 +76,7 @@ enum bipt_target {
 
 struct bipt_prefix {
 	bool set, neg;
-	struct policy_addr addr;	/* network part */
+	struct addr addr;	/* network part */
 	unsigned len;
 };
 

@@ -287,7 +287,7 @@ static size_t elements(struct rx *x, const struct bipt_chain *R, size_t i, size_
 		const struct bipt_prefix *p = dir == IR_MATCH_DADDR_SET ? &e->dst : &e->src;
 		const struct bipt_prefix *other = dir == IR_MATCH_DADDR_SET ? &e->src : &e->dst;
 		struct ir_elem el = { 0 };
-		struct policy_addr any = { .family = x->f->af };
+		struct addr any = { .family = x->f->af };
 
 		if (e->target != t || (to && strcmp(e->chain, to)) || !e->has_comment ||
 		    other->set || e->iif[0] || e->oif[0] || e->proto || e->n_u32 || e->ct ||

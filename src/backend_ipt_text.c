@@ -27,7 +27,7 @@ static void put_prefix(FILE *f, const char *opt, const struct bipt_prefix *p)
 
 	if (p->set)
 		fprintf(f, " %s%s %s/%u", p->neg ? "! " : "", opt,
-			policy_addr_str(&p->addr, buf, sizeof(buf)), p->len);
+			addr_str(&p->addr, buf, sizeof(buf)), p->len);
 }
 
 static const char *proto_name(uint8_t p)

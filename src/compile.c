@@ -214,8 +214,13 @@ static uint32_t meter_size(const struct policy *p, int f)
 		n += c->v[i].len >= bits ? 1 :
 		     bits - c->v[i].len >= 32 ? COMPILE_RL_SIZE_MAX : 1ull << (bits - c->v[i].len);
 	}
-	return n < COMPILE_RL_SIZE_MIN ? COMPILE_RL_SIZE_MIN :
-	       n > COMPILE_RL_SIZE_MAX ? COMPILE_RL_SIZE_MAX : (uint32_t)n;
+	/* Up to a power of two: a small change of the client prefixes then
+	 * rarely changes the set's definition, which would replace the table
+	 * instead of changing its elements in place. */
+	for (uint64_t p2 = COMPILE_RL_SIZE_MIN; p2 <= COMPILE_RL_SIZE_MAX; p2 <<= 1)
+		if (p2 >= n)
+			return (uint32_t)p2;
+	return COMPILE_RL_SIZE_MAX;
 }
 
 static void build_serve_sets(struct compile_ctx *cx)

@@ -71,7 +71,7 @@ static struct ir_ruleset *upstream_ruleset(const char *table, size_t n)
 	struct ir_rule *r;
 
 	for (size_t i = 0; i < n; i++) {
-		struct policy_addr a = { .family = AF_INET };
+		struct addr a = { .family = AF_INET };
 
 		a.v4.s_addr = htonl((198u << 24) | (18u << 16) | (uint32_t)(i & 0x1ffff));
 		ir_set_add_elem(s, &a, 32, "pool.example")->timeout_ms = 3600000;

@@ -219,9 +219,9 @@ static struct ir_ruleset *many_rules(const char *table, size_t n)
 	struct ir_ruleset *rs = ir_ruleset_new(table);
 	struct ir_set *s = ir_set_add(rs, "upstreams4", IR_KEY_IPV4, IR_SET_TIMEOUT);
 	struct ir_chain *c = ir_chain_add(rs, COMPILE_CHAIN_INPUT, IR_HOOK_INPUT, 0);
-	struct policy_addr a;
+	struct addr a;
 
-	ck_assert_ptr_null(policy_parse_addr("192.0.2.1", &a));
+	ck_assert_ptr_null(addr_parse("192.0.2.1", &a));
 	ir_set_add_elem(s, &a, 32, NULL);
 	for (size_t i = 0; i < n; i++) {
 		struct ir_rule *r = ir_rule_add(c, "r", NULL);
