@@ -232,18 +232,11 @@ static int commit_all(struct snaps *x, const struct bipt_all *want, struct diags
 	return ret;
 }
 
+/* The layout of rs, encoded, once the check that it raises back equal
+ * to rs made it (the check's own layout: laid out and encoded once). */
 static int lay_out(const struct ir_ruleset *rs, struct bipt_all *want, struct diags *d)
 {
-	int ret = bipt_check_roundtrip(rs, d);
-
-	if (!ret)
-		ret = bipt_layout_all(rs, want, d);
-	for (int f = 0; f < BIPT_NFAM && !ret; f++)
-		for (int t = 0; t < BIPT_NTAB && !ret; t++)
-			ret = bipt_layout_encode(&want->t[f][t], d);
-	if (ret)
-		bipt_all_free(want);
-	return ret;
+	return bipt_check_roundtrip(rs, want, d);
 }
 
 /* A host that filters with nftables and has no legacy tables: legacy

@@ -247,7 +247,8 @@ void bipt_raise_layout(const char *table, const struct bipt_layout *l, struct ir
 		       struct ir_ruleset *sets, char **why);
 /* The same check apply makes first: rs laid out and raised back equals
  * rs. -EINVAL with a diagnostic when it would not (a shape iptables cannot
- * hold faithfully). */
-int bipt_check_roundtrip(const struct ir_ruleset *rs, struct diags *d);
+ * hold faithfully). out (may be NULL): the layout it checked, encoded, for
+ * the caller to apply (bipt_all_free; untouched on an error). */
+int bipt_check_roundtrip(const struct ir_ruleset *rs, struct bipt_all *out, struct diags *d);
 
 #endif

@@ -232,7 +232,7 @@ static void copy_chain(const struct bipt_fam *f, const struct bipt_chain *from,
 	}
 }
 
-int bipt_check_roundtrip(const struct ir_ruleset *rs, struct diags *d)
+int bipt_check_roundtrip(const struct ir_ruleset *rs, struct bipt_all *out, struct diags *d)
 {
 	struct bipt_all all, live;
 	struct ir_ruleset *got = NULL;
@@ -266,6 +266,9 @@ int bipt_check_roundtrip(const struct ir_ruleset *rs, struct diags *d)
 	}
 	ir_ruleset_free(got);
 	bipt_all_free(&live);
-	bipt_all_free(&all);
+	if (!ret && out)
+		*out = all;
+	else
+		bipt_all_free(&all);
 	return ret;
 }

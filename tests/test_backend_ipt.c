@@ -107,7 +107,7 @@ START_TEST(every_policy_round_trips)
 		struct diags d;
 
 		diag_init(&d, 0);
-		ck_assert_msg(bipt_check_roundtrip(rs, &d) == 0, "%s: %s", g.gl_pathv[i],
+		ck_assert_msg(bipt_check_roundtrip(rs, NULL, &d) == 0, "%s: %s", g.gl_pathv[i],
 			      d.n ? d.v[0].msg : "?");
 		lay_and_read(rs, &want, &got);
 		ck_assert_int_eq(bipt_raise(rs->table, &got, &back), 0);
@@ -255,7 +255,7 @@ START_TEST(chain_names)
 	/* One jump per protocol, first in INPUT. */
 	ck_assert_uint_eq(all.t[BIPT_V4][BIPT_FILTER].n_jumps, 1);
 	ck_assert_uint_eq(all.t[BIPT_V4][BIPT_FILTER].jumps[0].n, 1);
-	ck_assert_int_eq(bipt_check_roundtrip(rs, &d), 0);
+	ck_assert_int_eq(bipt_check_roundtrip(rs, NULL, &d), 0);
 	bipt_all_free(&all);
 	ir_ruleset_free(rs);
 	/* Past 36 * 36 sub-chains a name would not fit: refused. */
@@ -418,7 +418,7 @@ START_TEST(refused_shapes)
 
 	diag_init(&d, 0);
 	ir_rule_match_set(r, IR_MATCH_DADDR_SET, "upstreams4");
-	ck_assert_int_eq(bipt_check_roundtrip(rs, &d), -EINVAL);
+	ck_assert_int_eq(bipt_check_roundtrip(rs, NULL, &d), -EINVAL);
 	ck_assert_ptr_nonnull(strstr(d.v[0].msg, "one address set"));
 	ir_ruleset_free(rs);
 	diag_free(&d);
@@ -426,7 +426,7 @@ START_TEST(refused_shapes)
 	rs = many_rules("t", 2);
 	r = &rs->chains[0].rules[0];
 	r->matches[1].negate = true;	/* sport != 123: the jump would not see it */
-	ck_assert_int_eq(bipt_check_roundtrip(rs, &d), -EINVAL);
+	ck_assert_int_eq(bipt_check_roundtrip(rs, NULL, &d), -EINVAL);
 	ck_assert_ptr_nonnull(strstr(d.v[0].msg, "ports that its rules match"));
 	ir_ruleset_free(rs);
 	diag_free(&d);
