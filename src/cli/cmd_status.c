@@ -138,7 +138,12 @@ static void print_text(const struct engine_status *s, const struct engine *e)
 		       g->policy_path ? " from " : "", g->policy_path ? g->policy_path : "");
 	else
 		printf("generation none\n");
-	printf("table inet %s: %s\n", s->table, s->word);
+	/* iptables: ntpwall's chains <table>-*, not an nft table (the
+	 * listing below is the same IR in nft's notation all the same). */
+	if (g && g->backend && !strcmp(g->backend, "iptables"))
+		printf("iptables chains %s-*: %s\n", s->table, s->word);
+	else
+		printf("table inet %s: %s\n", s->table, s->word);
 	if (s->host)
 		printf("host: %s\n", s->host);
 	if (g && g->backend && !strcmp(g->backend, "iptables"))
