@@ -1,0 +1,251 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* What ntpwall probe prints: the verdict of the run (the exit code), the
+ * table, the JSON document and the monitoring-plugins line. */
+#include "probe_report.h"
+#include "ntpwall/util.h"
+
+#include <arpa/inet.h>
+#include <jansson.h>
+#include <string.h>
+
+/* Per-server level: OK (0), WARNING (1) or CRITICAL (2). A server that gives
+ * no usable time is a warning on its own; whether that makes the whole run
+ * critical depends on the others (see probe_report_exit). */
+static int server_level(const struct probe_result *s)
+{
+	if (s->status == PROBE_OK)
+		return s->warn ? EXIT_PROBE_WARN : EXIT_OK;
+	return s->status == PROBE_OFFSET ? EXIT_PROBE_CRIT : EXIT_PROBE_WARN;
+}
+
+static size_t usable_count(const struct probe_results *r)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < r->n; i++)
+		n += r->v[i].status == PROBE_OK;
+	return n;
+}
+
+/* CRITICAL: no usable server, or a server that is not a falseticker is
+ * beyond the critical offset (our own clock is off). WARNING: any server
+ * unusable or beyond the warning offset, or no majority among >= 3. */
+int probe_report_exit(const struct probe_results *r)
+{
+	int rc = EXIT_OK;
+
+	if (!usable_count(r))
+		return EXIT_PROBE_CRIT;
+	for (size_t i = 0; i < r->n; i++) {
+		int l = server_level(&r->v[i]);
+
+		rc = l > rc ? l : rc;
+	}
+	if (r->selection.ran && !r->selection.majority && rc < EXIT_PROBE_WARN)
+		rc = EXIT_PROBE_WARN;
+	return rc;
+}
+
+static const char *level_name(int rc)
+{
+	static const char *const names[] = { "OK", "WARNING", "CRITICAL", "UNKNOWN" };
+
+	return rc >= 0 && rc <= 3 ? names[rc] : "UNKNOWN";
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Median offset of the usable servers, in seconds; false when none. */
+static bool median_offset(const struct probe_results *r, double *out)
+{
+	double *v = xcalloc(r->n ? r->n : 1, sizeof(*v));
+	size_t m = 0;
+
+	for (size_t i = 0; i < r->n; i++)
+		if (r->v[i].status == PROBE_OK)
+			v[m++] = ntp_fp_to_double(r->v[i].offset);
+	if (m) {
+		xsort(v, m, sizeof(*v), cmp_double);
+		*out = m % 2 ? v[m / 2] : (v[m / 2 - 1] + v[m / 2]) / 2;
+		if (*out > -5e-7 && *out < 5e-7)
+			*out = 0;	/* no "-0.000000" */
+	}
+	free(v);
+	return m > 0;
+}
+
+static const char *verdict(const struct probe_result *s)
+{
+	return s->status == PROBE_OK && s->warn ? "WARN" : probe_status_str(s->status);
+}
+
+static const char *addr_text(const struct probe_result *s, char *buf, size_t len)
+{
+	return policy_addr_str(&s->addr, buf, len);
+}
+
+/* Column widths are the longest cell; names are at most 253 bytes. */
+void probe_report_table(FILE *f, const struct probe_results *r, int rc)
+{
+	static const char *const head[] = { "SERVER", "ADDRESS", "STRATUM", "REFID", "OFFSET",
+					    "DELAY", "ROOT DIST", "VERDICT", "REASON" };
+	enum { NCOL = 9 };
+	char (*cells)[NCOL][INET6_ADDRSTRLEN + 8] = xcalloc(r->n ? r->n : 1, sizeof(*cells));
+	int w[NCOL];
+	double med;
+
+	for (int c = 0; c < NCOL; c++)
+		w[c] = (int)strlen(head[c]);
+	for (size_t i = 0; i < r->n; i++) {
+		const struct probe_result *s = &r->v[i];
+		char *row[NCOL];
+
+		for (int c = 0; c < NCOL; c++)
+			row[c] = cells[i][c];
+		addr_text(s, row[1], sizeof(cells[i][1]));
+		if (s->has_sample) {
+			snprintf(row[2], sizeof(cells[i][2]), "%u", s->stratum);
+			snprintf(row[3], sizeof(cells[i][3]), "%s",
+				 s->refid_str[0] ? s->refid_str : "-");
+			snprintf(row[4], sizeof(cells[i][4]), "%+.6fs", ntp_fp_to_double(s->offset));
+			snprintf(row[5], sizeof(cells[i][5]), "%.6fs", ntp_fp_to_double(s->delay));
+			snprintf(row[6], sizeof(cells[i][6]), "%.6fs",
+				 ntp_fp_to_double(s->root_distance));
+		} else {
+			for (int c = 2; c <= 6; c++)
+				strcpy(row[c], "-");
+		}
+		snprintf(row[7], sizeof(cells[i][7]), "%s", verdict(s));
+		for (int c = 1; c < NCOL - 1; c++)
+			w[c] = (int)strlen(row[c]) > w[c] ? (int)strlen(row[c]) : w[c];
+		w[0] = (int)strlen(s->name) > w[0] ? (int)strlen(s->name) : w[0];
+	}
+	fprintf(f, "%-*s  %-*s  %*s  %-*s  %*s  %*s  %*s  %-*s  %s\n", w[0], head[0], w[1],
+		head[1], w[2], head[2], w[3], head[3], w[4], head[4], w[5], head[5], w[6], head[6],
+		w[7], head[7], head[8]);
+	for (size_t i = 0; i < r->n; i++) {
+		char (*c)[INET6_ADDRSTRLEN + 8] = cells[i];
+
+		fprintf(f, "%-*s  %-*s  %*s  %-*s  %*s  %*s  %*s  %-*s  %s\n", w[0], r->v[i].name,
+			w[1], c[1], w[2], c[2], w[3], c[3], w[4], c[4], w[5], c[5], w[6], c[6],
+			w[7], c[7], r->v[i].reason);
+	}
+	fprintf(f, "%s: %zu of %zu servers usable", level_name(rc), usable_count(r), r->n);
+	if (median_offset(r, &med))
+		fprintf(f, ", median offset %+.6f s", med);
+	if (r->selection.ran)
+		fprintf(f, r->selection.majority ? ", %zu of %zu agree" : ", no majority (%zu of %zu)",
+			r->selection.truechimers, r->selection.candidates);
+	fputc('\n', f);
+	free(cells);
+}
+
+static json_t *fp_json(const struct probe_result *s, ntp_fp v)
+{
+	return s->has_sample ? json_real(ntp_fp_to_double(v)) : json_null();
+}
+
+static json_t *server_json(const struct probe_result *s)
+{
+	char addr[INET6_ADDRSTRLEN];
+	json_t *o = json_object();
+
+	json_object_set_new(o, "name", json_string(s->name));
+	json_object_set_new(o, "address", json_string(addr_text(s, addr, sizeof(addr))));
+	json_object_set_new(o, "port", json_integer(s->port));
+	json_object_set_new(o, "status", json_string(probe_status_str(s->status)));
+	json_object_set_new(o, "level", json_string(level_name(server_level(s))));
+	json_object_set_new(o, "reason", json_string(s->reason));
+	json_object_set_new(o, "stratum", s->has_sample ? json_integer(s->stratum) : json_null());
+	json_object_set_new(o, "refid", s->has_sample ? json_string(s->refid_str) : json_null());
+	json_object_set_new(o, "leap", s->has_sample ? json_integer(s->leap) : json_null());
+	json_object_set_new(o, "offset", fp_json(s, s->offset));
+	json_object_set_new(o, "delay", fp_json(s, s->delay));
+	json_object_set_new(o, "root_distance", fp_json(s, s->root_distance));
+	json_object_set_new(o, "offset_ns", s->has_sample ? json_integer(ntp_fp_to_ns(s->offset))
+							  : json_null());
+	json_object_set_new(o, "truechimer", json_boolean(s->truechimer));
+	json_object_set_new(o, "samples_sent", json_integer(s->samples_sent));
+	json_object_set_new(o, "samples_ok", json_integer(s->samples_ok));
+	return o;
+}
+
+void probe_report_json(FILE *f, const struct probe_results *r, const struct policy_probe *lim,
+		       int rc)
+{
+	json_t *root = json_object(), *servers = json_array(), *sel = json_object();
+	json_t *set = json_object();
+	double med;
+
+	json_object_set_new(root, "status", json_string(level_name(rc)));
+	json_object_set_new(root, "exit_code", json_integer(rc));
+	json_object_set_new(root, "usable", json_integer((json_int_t)usable_count(r)));
+	json_object_set_new(root, "median_offset",
+			    median_offset(r, &med) ? json_real(med) : json_null());
+	json_object_set_new(set, "timeout_ms", json_integer((json_int_t)lim->timeout_ms));
+	json_object_set_new(set, "samples", json_integer(lim->samples));
+	json_object_set_new(set, "interval_ms", json_integer((json_int_t)lim->interval_ms));
+	json_object_set_new(set, "warn_offset_ms", json_integer((json_int_t)lim->warn_offset_ms));
+	json_object_set_new(set, "crit_offset_ms", json_integer((json_int_t)lim->crit_offset_ms));
+	json_object_set_new(set, "max_stratum", json_integer(lim->max_stratum));
+	json_object_set_new(set, "max_root_distance_ms",
+			    json_integer((json_int_t)lim->max_root_distance_ms));
+	json_object_set_new(root, "settings", set);
+	json_object_set_new(sel, "ran", json_boolean(r->selection.ran));
+	json_object_set_new(sel, "majority", json_boolean(r->selection.majority));
+	json_object_set_new(sel, "candidates", json_integer((json_int_t)r->selection.candidates));
+	json_object_set_new(sel, "truechimers", json_integer((json_int_t)r->selection.truechimers));
+	json_object_set_new(sel, "low", r->selection.ran ? json_real(r->selection.low_ns / 1e9)
+							 : json_null());
+	json_object_set_new(sel, "high", r->selection.ran ? json_real(r->selection.high_ns / 1e9)
+							  : json_null());
+	json_object_set_new(root, "selection", sel);
+	for (size_t i = 0; i < r->n; i++)
+		json_array_append_new(servers, server_json(&r->v[i]));
+	json_object_set_new(root, "servers", servers);
+	json_dumpf(root, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	fputc('\n', f);
+	json_decref(root);
+}
+
+/* Monitoring-plugins output: "NTPWALL STATE - summary | perfdata". Labels are
+ * quoted, thresholds are ranges (-w:w) because an offset may be negative. */
+void probe_report_nagios(FILE *f, const struct probe_results *r,
+			 const struct policy_probe *lim, int rc)
+{
+	double w = lim->warn_offset_ms / 1e3, c = lim->crit_offset_ms / 1e3, med;
+	size_t shown = 0, bad = 0;
+	char addr[INET6_ADDRSTRLEN];
+
+	fprintf(f, "NTPWALL %s - %zu of %zu servers usable", level_name(rc), usable_count(r), r->n);
+	if (median_offset(r, &med))
+		fprintf(f, ", offset %+.6f s", med);
+	for (size_t i = 0; i < r->n; i++) {
+		if (!server_level(&r->v[i]))
+			continue;
+		if (shown++ < 3)
+			fprintf(f, "%s %s %s", bad++ ? "," : ";", addr_text(&r->v[i], addr, sizeof(addr)),
+				verdict(&r->v[i]));
+	}
+	if (shown > 3)
+		fprintf(f, " and %zu more", shown - 3);
+	fputs(" |", f);
+	for (size_t i = 0; i < r->n; i++) {
+		const struct probe_result *s = &r->v[i];
+
+		addr_text(s, addr, sizeof(addr));
+		if (s->has_sample)
+			fprintf(f, " 'offset_%s'=%.6fs;-%.6f:%.6f;-%.6f:%.6f;; 'delay_%s'=%.6fs;;;0;",
+				addr, ntp_fp_to_double(s->offset), w, w, c, c, addr,
+				ntp_fp_to_double(s->delay));
+		else
+			fprintf(f, " 'offset_%s'=U;-%.6f:%.6f;-%.6f:%.6f;; 'delay_%s'=U;;;0;", addr, w,
+				w, c, c, addr);
+	}
+	fputc('\n', f);
+}

@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The output of ntpwall probe (src/cli/probe_report.c). Only src/cli/
+ * includes this. */
+#ifndef NTPWALL_PROBE_REPORT_H
+#define NTPWALL_PROBE_REPORT_H
+
+#include "cli.h"
+#include "ntpwall/probe.h"
+
+#include <stdio.h>
+
+/* The run's level as monitoring plugins give it: EXIT_OK, EXIT_PROBE_WARN
+ * or EXIT_PROBE_CRIT. */
+int probe_report_exit(const struct probe_results *r);
+/* The table and a summary line. */
+void probe_report_table(FILE *f, const struct probe_results *r, int rc);
+/* The JSON document (ntpwall(8) gives its keys). */
+void probe_report_json(FILE *f, const struct probe_results *r, const struct policy_probe *lim,
+		       int rc);
+/* One monitoring-plugins line with performance data. */
+void probe_report_nagios(FILE *f, const struct probe_results *r,
+			 const struct policy_probe *lim, int rc);
+
+#endif
