@@ -362,6 +362,7 @@ int cmd_probe_main(int argc, char **argv)
 	struct probe_args a = { .format = REPORT_TEXT };
 	struct target_list l = { .limits = probe_defaults };
 	struct probe_results *r = NULL;
+	struct probe_report rep;
 	struct probe_options o;
 	char **args;
 	int first, ret, rc = EXIT_PROBE_UNKNOWN;
@@ -396,13 +397,14 @@ int cmd_probe_main(int argc, char **argv)
 		cli_error("probe: %s", strerror(-ret));
 		goto out;
 	}
-	rc = probe_report_exit(r);
+	probe_report_init(&rep, r, &l.limits);
+	rc = rep.rc;
 	if (a.nagios)
-		probe_report_nagios(stdout, r, &l.limits, rc);
+		probe_report_nagios(stdout, &rep);
 	else if (a.format == REPORT_JSON)
-		probe_report_json(stdout, r, &l.limits, rc);
+		probe_report_json(stdout, &rep);
 	else
-		probe_report_table(stdout, r, rc);
+		probe_report_table(stdout, &rep);
 out:
 	probe_results_free(r);
 	target_list_free(&l);

@@ -53,30 +53,24 @@ static const char *level_name(int rc)
 	return rc >= 0 && rc <= 3 ? names[rc] : "UNKNOWN";
 }
 
-static int cmp_double(const void *a, const void *b)
+/* Seconds, with "-0.000000" written as 0. */
+static double secs(int64_t ns)
 {
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
+	return ns > -500 && ns < 500 ? 0 : ns / 1e9;
 }
 
-/* Median offset of the usable servers, in seconds; false when none. */
-static bool median_offset(const struct probe_results *r, double *out)
+static const char *pick_text(const struct probe_summary *s)
 {
-	double *v = xcalloc(r->n ? r->n : 1, sizeof(*v));
-	size_t m = 0;
+	return s->pick == PROBE_PICK_MEDIAN ? "median" : s->pick == PROBE_PICK_NEAREST ? "nearest"
+									  : NULL;
+}
 
-	for (size_t i = 0; i < r->n; i++)
-		if (r->v[i].status == PROBE_OK)
-			v[m++] = ntp_fp_to_double(r->v[i].offset);
-	if (m) {
-		xsort(v, m, sizeof(*v), cmp_double);
-		*out = m % 2 ? v[m / 2] : (v[m / 2 - 1] + v[m / 2]) / 2;
-		if (*out > -5e-7 && *out < 5e-7)
-			*out = 0;	/* no "-0.000000" */
-	}
-	free(v);
-	return m > 0;
+void probe_report_init(struct probe_report *p, const struct probe_results *r,
+		       const struct policy_probe *lim)
+{
+	*p = (struct probe_report){ .r = r, .lim = lim };
+	probe_summarize(r, &p->sum);
+	p->rc = probe_report_exit(r);
 }
 
 static const char *verdict(const struct probe_result *s)
@@ -90,14 +84,15 @@ static const char *addr_text(const struct probe_result *s, char *buf, size_t len
 }
 
 /* Column widths are the longest cell; names are at most 253 bytes. */
-void probe_report_table(FILE *f, const struct probe_results *r, int rc)
+void probe_report_table(FILE *f, const struct probe_report *p)
 {
+	const struct probe_results *r = p->r;
+	const struct probe_summary *sum = &p->sum;
 	static const char *const head[] = { "SERVER", "ADDRESS", "STRATUM", "REFID", "OFFSET",
 					    "DELAY", "ROOT DIST", "VERDICT", "REASON" };
 	enum { NCOL = 9 };
 	char (*cells)[NCOL][INET6_ADDRSTRLEN + 8] = xcalloc(r->n ? r->n : 1, sizeof(*cells));
 	int w[NCOL];
-	double med;
 
 	for (int c = 0; c < NCOL; c++)
 		w[c] = (int)strlen(head[c]);
@@ -135,9 +130,16 @@ void probe_report_table(FILE *f, const struct probe_results *r, int rc)
 			w[1], c[1], w[2], c[2], w[3], c[3], w[4], c[4], w[5], c[5], w[6], c[6],
 			w[7], c[7], r->v[i].reason);
 	}
-	fprintf(f, "%s: %zu of %zu servers usable", level_name(rc), usable_count(r), r->n);
-	if (median_offset(r, &med))
-		fprintf(f, ", median offset %+.6f s", med);
+	fprintf(f, "%s: ", level_name(p->rc));
+	if (sum->clock_off)
+		fprintf(f, "local clock off by %+.6f s (%zu of %zu servers agree), ",
+			secs(sum->offset_ns), sum->agree, r->n);
+	fprintf(f, "%zu of %zu servers usable", sum->usable, r->n);
+	if (sum->pick == PROBE_PICK_MEDIAN)
+		fprintf(f, ", offset %+.6f s (median of %zu)", secs(sum->offset_ns), sum->truechimers);
+	else if (sum->pick == PROBE_PICK_NEAREST)
+		fprintf(f, ", offset %+.6f s (nearest of %zu)", secs(sum->offset_ns),
+			sum->truechimers);
 	if (r->selection.ran)
 		fprintf(f, r->selection.majority ? ", %zu of %zu agree" : ", no majority (%zu of %zu)",
 			r->selection.truechimers, r->selection.candidates);
@@ -175,18 +177,28 @@ static json_t *server_json(const struct probe_result *s)
 	return o;
 }
 
-void probe_report_json(FILE *f, const struct probe_results *r, const struct policy_probe *lim,
-		       int rc)
+void probe_report_json(FILE *f, const struct probe_report *p)
 {
+	const struct probe_results *r = p->r;
+	const struct policy_probe *lim = p->lim;
+	const struct probe_summary *sum = &p->sum;
 	json_t *root = json_object(), *servers = json_array(), *sel = json_object();
 	json_t *set = json_object();
-	double med;
+	bool has = sum->pick != PROBE_PICK_NONE;
+	char addr[INET6_ADDRSTRLEN];
 
-	json_object_set_new(root, "status", json_string(level_name(rc)));
-	json_object_set_new(root, "exit_code", json_integer(rc));
-	json_object_set_new(root, "usable", json_integer((json_int_t)usable_count(r)));
-	json_object_set_new(root, "median_offset",
-			    median_offset(r, &med) ? json_real(med) : json_null());
+	json_object_set_new(root, "status", json_string(level_name(p->rc)));
+	json_object_set_new(root, "exit_code", json_integer(p->rc));
+	json_object_set_new(root, "usable", json_integer((json_int_t)sum->usable));
+	json_object_set_new(root, "offset", has ? json_real(secs(sum->offset_ns)) : json_null());
+	json_object_set_new(root, "offset_pick", has ? json_string(pick_text(sum)) : json_null());
+	json_object_set_new(root, "offset_server", has ? json_string(addr_text(&r->v[sum->server],
+						addr, sizeof(addr))) : json_null());
+	json_object_set_new(root, "jitter", has ? json_real(secs(sum->jitter_ns)) : json_null());
+	json_object_set_new(root, "clock_off", json_boolean(sum->clock_off));
+	/* The older name of "offset". */
+	json_object_set_new(root, "median_offset", has ? json_real(secs(sum->offset_ns))
+						       : json_null());
 	json_object_set_new(set, "timeout_ms", json_integer((json_int_t)lim->timeout_ms));
 	json_object_set_new(set, "samples", json_integer(lim->samples));
 	json_object_set_new(set, "interval_ms", json_integer((json_int_t)lim->interval_ms));
@@ -213,20 +225,35 @@ void probe_report_json(FILE *f, const struct probe_results *r, const struct poli
 	json_decref(root);
 }
 
+/* The servers a monitoring line names: those not OK, except the ones that
+ * agree on a local clock that is off (the line says so already). */
+static bool worth_naming(const struct probe_report *p, const struct probe_result *s)
+{
+	if (!server_level(s))
+		return false;
+	return !(p->sum.clock_off && s->status == PROBE_OFFSET);
+}
+
 /* Monitoring-plugins output: "NTPWALL STATE - summary | perfdata". Labels are
  * quoted, thresholds are ranges (-w:w) because an offset may be negative. */
-void probe_report_nagios(FILE *f, const struct probe_results *r,
-			 const struct policy_probe *lim, int rc)
+void probe_report_nagios(FILE *f, const struct probe_report *p)
 {
-	double w = lim->warn_offset_ms / 1e3, c = lim->crit_offset_ms / 1e3, med;
+	const struct probe_results *r = p->r;
+	const struct probe_summary *sum = &p->sum;
+	double w = p->lim->warn_offset_ms / 1e3, c = p->lim->crit_offset_ms / 1e3;
 	size_t shown = 0, bad = 0;
 	char addr[INET6_ADDRSTRLEN];
 
-	fprintf(f, "NTPWALL %s - %zu of %zu servers usable", level_name(rc), usable_count(r), r->n);
-	if (median_offset(r, &med))
-		fprintf(f, ", offset %+.6f s", med);
+	fprintf(f, "NTPWALL %s - ", level_name(p->rc));
+	if (sum->clock_off)
+		fprintf(f, "local clock off by %+.6f s (%zu of %zu servers agree)",
+			secs(sum->offset_ns), sum->agree, r->n);
+	else
+		fprintf(f, "%zu of %zu servers usable", sum->usable, r->n);
+	if (!sum->clock_off && sum->pick != PROBE_PICK_NONE)
+		fprintf(f, ", offset %+.6f s", secs(sum->offset_ns));
 	for (size_t i = 0; i < r->n; i++) {
-		if (!server_level(&r->v[i]))
+		if (!worth_naming(p, &r->v[i]))
 			continue;
 		if (shown++ < 3)
 			fprintf(f, "%s %s %s", bad++ ? "," : ";", addr_text(&r->v[i], addr, sizeof(addr)),

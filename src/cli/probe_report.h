@@ -12,13 +12,23 @@
 /* The run's level as monitoring plugins give it: EXIT_OK, EXIT_PROBE_WARN
  * or EXIT_PROBE_CRIT. */
 int probe_report_exit(const struct probe_results *r);
+
+/* One run as every output shows it. */
+struct probe_report {
+	const struct probe_results *r;
+	const struct policy_probe *lim;
+	struct probe_summary sum;	/* the offset stood by, agreement */
+	int rc;				/* probe_report_exit() */
+};
+
+/* Fill p from r (borrowed, as lim). */
+void probe_report_init(struct probe_report *p, const struct probe_results *r,
+		       const struct policy_probe *lim);
 /* The table and a summary line. */
-void probe_report_table(FILE *f, const struct probe_results *r, int rc);
+void probe_report_table(FILE *f, const struct probe_report *p);
 /* The JSON document (ntpwall(8) gives its keys). */
-void probe_report_json(FILE *f, const struct probe_results *r, const struct policy_probe *lim,
-		       int rc);
+void probe_report_json(FILE *f, const struct probe_report *p);
 /* One monitoring-plugins line with performance data. */
-void probe_report_nagios(FILE *f, const struct probe_results *r,
-			 const struct policy_probe *lim, int rc);
+void probe_report_nagios(FILE *f, const struct probe_report *p);
 
 #endif
