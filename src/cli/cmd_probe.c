@@ -12,7 +12,9 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <getopt.h>
 #include <netdb.h>
+#include <stdarg.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -23,7 +25,7 @@ enum {
 };
 
 static const struct cli_option probe_opts[] = {
-	{ "format", OPT_FORMAT, "FMT", "text (default) or json" },
+	{ "format", OPT_FORMAT, "FMT", "text (default) or json; not with --nagios" },
 	{ "warn-offset", OPT_WARN, "D", "warn above this |offset| (default 128ms)" },
 	{ "crit-offset", OPT_CRIT, "D", "critical above this |offset| (default 1s)" },
 	{ "timeout", OPT_TIMEOUT, "D", "per-request timeout (default 1s)" },
@@ -42,12 +44,28 @@ static const struct cli_option probe_opts[] = {
 /* A setting given on the command line overrides the policy's. */
 struct probe_args {
 	enum report_format format;
-	bool nagios;
+	const char *format_name;	/* as given, for messages */
+	bool has_format, nagios;
 	uint16_t port;
 	unsigned max_inflight;
 	struct policy_probe set;	/* values given */
 	bool has_timeout, has_samples, has_interval, has_warn, has_crit;
+	/* Why the run cannot probe, for the UNKNOWN line: a message, a host
+	 * name (<= 253 bytes) or a policy path and a diagnostic. */
+	char why[1024];
 };
+
+/* An error on stderr, kept for --nagios's UNKNOWN line too. */
+static void __attribute__((format(printf, 2, 3))) probe_error(struct probe_args *a,
+							       const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(a->why, sizeof(a->why), fmt, ap);
+	va_end(ap);
+	cli_error("%s", a->why);
+}
 
 /* The targets to probe and the strings their names point to. */
 struct target_list {
@@ -61,17 +79,17 @@ struct target_list {
 
 /* A duration within [lo, hi] ms: the policy's own limits for the probe
  * (a 30-day timeout would hang a monitoring check). */
-static int parse_duration_opt(const char *opt, const char *arg, uint64_t lo, uint64_t hi,
-			      uint64_t *ms)
+static int parse_duration_opt(struct probe_args *a, const char *opt, const char *arg,
+			      uint64_t lo, uint64_t hi, uint64_t *ms)
 {
 	const char *e = policy_parse_duration(arg, ms);
 
 	if (e) {
-		cli_error("--%s %s: %s", opt, arg, e);
+		probe_error(a, "--%s %s: %s", opt, arg, e);
 		return -1;
 	}
 	if (*ms < lo || *ms > hi) {
-		cli_error("--%s %s: expected %llums to %llus", opt, arg, (unsigned long long)lo,
+		probe_error(a, "--%s %s: expected %llums to %llus", opt, arg, (unsigned long long)lo,
 			  (unsigned long long)hi / 1000);
 		return -1;
 	}
@@ -81,13 +99,13 @@ static int parse_duration_opt(const char *opt, const char *arg, uint64_t lo, uin
 #define MS_60S 60000ull
 #define MS_DAY 86400000ull
 
-static int parse_uint_opt(const char *opt, const char *arg, unsigned long lo,
-			  unsigned long hi, unsigned long *v)
+static int parse_uint_opt(struct probe_args *a, const char *opt, const char *arg,
+			  unsigned long lo, unsigned long hi, unsigned long *v)
 {
 	const char *e = policy_parse_uint(arg, lo, hi, v);
 
 	if (e) {
-		cli_error("--%s %s: %s (%lu to %lu)", opt, arg, e, lo, hi);
+		probe_error(a, "--%s %s: %s (%lu to %lu)", opt, arg, e, lo, hi);
 		return -1;
 	}
 	return 0;
@@ -103,37 +121,39 @@ static int probe_opt(int key, const char *arg, void *data)
 	case OPT_FORMAT:
 		f = report_format_parse(arg, REPORT_JSON);
 		if (f < 0) {
-			cli_error("--format %s: expected text or json", arg);
+			probe_error(a, "--format %s: expected text or json", arg);
 			return -1;
 		}
 		a->format = f;
+		a->format_name = arg;
+		a->has_format = true;
 		return 0;
 	case OPT_WARN:
 		a->has_warn = true;
-		return parse_duration_opt("warn-offset", arg, 1, MS_DAY, &a->set.warn_offset_ms);
+		return parse_duration_opt(a, "warn-offset", arg, 1, MS_DAY, &a->set.warn_offset_ms);
 	case OPT_CRIT:
 		a->has_crit = true;
-		return parse_duration_opt("crit-offset", arg, 1, MS_DAY, &a->set.crit_offset_ms);
+		return parse_duration_opt(a, "crit-offset", arg, 1, MS_DAY, &a->set.crit_offset_ms);
 	case OPT_TIMEOUT:
 		a->has_timeout = true;
-		return parse_duration_opt("timeout", arg, 10, MS_60S, &a->set.timeout_ms);
+		return parse_duration_opt(a, "timeout", arg, 10, MS_60S, &a->set.timeout_ms);
 	case OPT_INTERVAL:
 		/* Zero is fine here: samples back to back. */
 		a->has_interval = true;
-		return parse_duration_opt("interval", arg, 0, MS_60S, &a->set.interval_ms);
+		return parse_duration_opt(a, "interval", arg, 0, MS_60S, &a->set.interval_ms);
 	case OPT_SAMPLES:
 		a->has_samples = true;
-		if (parse_uint_opt("samples", arg, 1, 16, &v))
+		if (parse_uint_opt(a, "samples", arg, 1, 16, &v))
 			return -1;
 		a->set.samples = (unsigned)v;
 		return 0;
 	case OPT_PORT:
-		if (parse_uint_opt("port", arg, 1, 65535, &v))
+		if (parse_uint_opt(a, "port", arg, 1, 65535, &v))
 			return -1;
 		a->port = (uint16_t)v;
 		return 0;
 	case OPT_INFLIGHT:
-		if (parse_uint_opt("max-inflight", arg, 1, 1000000, &v))
+		if (parse_uint_opt(a, "max-inflight", arg, 1, 1000000, &v))
 			return -1;
 		a->max_inflight = (unsigned)v;
 		return 0;
@@ -241,8 +261,9 @@ static bool is_policy_arg(const char *s)
 }
 
 /* A host name for the command line only: every address getaddrinfo gives. */
-static int add_host(struct target_list *l, const char *host, uint16_t port)
+static int add_host(struct target_list *l, const char *host, struct probe_args *pa)
 {
+	uint16_t port = pa->port;
 	struct addrinfo hints = { .ai_socktype = SOCK_DGRAM }, *res, *ai;
 	struct policy_addr a;
 	size_t before = l->n;
@@ -254,7 +275,7 @@ static int add_host(struct target_list *l, const char *host, uint16_t port)
 	}
 	ret = getaddrinfo(host, NULL, &hints, &res);
 	if (ret) {
-		cli_error("probe: %s: %s", host, gai_strerror(ret));
+		probe_error(pa, "probe: %s: %s", host, gai_strerror(ret));
 		return -1;
 	}
 	for (ai = res; ai; ai = ai->ai_next) {
@@ -302,8 +323,27 @@ static int resolve_for_probe(const struct policy *p, struct diags *d, struct res
 /* The upstreams of a policy: literals as they are, names through the
  * resolver. A name that fails is reported and skipped; the servers left are
  * still probed (the exit code shows whether they are enough). */
-static int add_policy(struct target_list *l, const char *path, uint16_t port)
+/* "file:line:col: msg" of the first error, for the UNKNOWN line. */
+static void first_error(struct probe_args *a, const char *path, const struct diags *d)
 {
+	for (size_t i = 0; i < d->n; i++) {
+		const struct diag *g = &d->v[i];
+
+		if (g->severity != DIAG_ERROR)
+			continue;
+		if (g->loc.line)
+			snprintf(a->why, sizeof(a->why), "%s:%u:%u: %s", g->loc.file ? g->loc.file : path,
+				 g->loc.line, g->loc.column, g->msg);
+		else
+			snprintf(a->why, sizeof(a->why), "%s: %s", path, g->msg);
+		return;
+	}
+	snprintf(a->why, sizeof(a->why), "%s: cannot load the policy", path);
+}
+
+static int add_policy(struct target_list *l, const char *path, struct probe_args *a)
+{
+	uint16_t port = a->port;
 	struct diags d;
 	struct policy *p = NULL;
 	struct resolved *r = NULL;
@@ -313,6 +353,7 @@ static int add_policy(struct target_list *l, const char *path, uint16_t port)
 	ret = policy_load(path, &d, &p);
 	if (ret) {
 		report_diags(stderr, &d, REPORT_TEXT);
+		first_error(a, path, &d);
 		diag_free(&d);
 		return -1;
 	}
@@ -327,6 +368,8 @@ static int add_policy(struct target_list *l, const char *path, uint16_t port)
 	}
 	if (d.n)
 		report_diags(stderr, &d, REPORT_TEXT);
+	if (d.errors && !l->n)
+		first_error(a, path, &d);	/* why nothing may be probed */
 	if (!l->have_policy) {
 		l->limits = p->probe;
 		l->have_policy = true;
@@ -357,6 +400,60 @@ static void apply_overrides(struct policy_probe *lim, const struct probe_args *a
 		lim->crit_offset_ms = a->set.crit_offset_ms;
 }
 
+/* Is --nagios (or a prefix getopt takes for it) among the options? Looked
+ * for before parsing, so that a bad option before it still gets the UNKNOWN
+ * line. */
+static bool wants_nagios(char **argv)
+{
+	for (int i = 1; argv[i] && strcmp(argv[i], "--"); i++) {
+		size_t len = strlen(argv[i]);
+
+		if (len > 2 && !strncmp(argv[i], "--nagios", len))
+			return true;
+	}
+	return false;
+}
+
+/* Options and targets. Returns 0, -2 after --help, or -1 with a->why set. */
+static int probe_setup(int argc, char **argv, struct probe_args *a, struct target_list *l)
+{
+	int first = cli_parse(argc, argv, PROBE_USAGE, probe_opts, probe_opt, a);
+
+	if (first == -1 && !a->why[0] && optind > 0 && optind <= argc)
+		/* getopt's own complaint, printed by cli_parse. */
+		snprintf(a->why, sizeof(a->why), "'%s': unknown option or missing argument",
+			 argv[optind - 1]);
+	if (first < 0)
+		return first;
+	if (a->nagios && a->has_format && a->format != REPORT_TEXT) {
+		probe_error(a, "probe: --nagios prints one monitoring-plugins line; "
+			       "--format %s cannot go with it", a->format_name);
+		return -1;
+	}
+	if (first >= argc) {
+		probe_error(a, "probe: no policy or host given (usage: %s)", PROBE_USAGE);
+		return -1;
+	}
+	for (int i = first; i < argc; i++)
+		if (is_policy_arg(argv[i]) ? add_policy(l, argv[i], a) : add_host(l, argv[i], a))
+			return -1;
+	apply_overrides(&l->limits, a);
+	if (l->limits.warn_offset_ms > l->limits.crit_offset_ms) {
+		probe_error(a, "probe: warning offset %llums above critical offset %llums",
+			    (unsigned long long)l->limits.warn_offset_ms,
+			    (unsigned long long)l->limits.crit_offset_ms);
+		return -1;
+	}
+	if (!l->n) {
+		char why[sizeof(a->why)];
+
+		snprintf(why, sizeof(why), "%s", a->why[0] ? a->why : "no upstream name resolved");
+		probe_error(a, "probe: no server to probe: %.900s", why);
+		return -1;
+	}
+	return 0;
+}
+
 int cmd_probe_main(int argc, char **argv)
 {
 	struct probe_args a = { .format = REPORT_TEXT };
@@ -365,36 +462,20 @@ int cmd_probe_main(int argc, char **argv)
 	struct probe_report rep;
 	struct probe_options o;
 	char **args;
-	int first, ret, rc = EXIT_PROBE_UNKNOWN;
+	int ret, rc = EXIT_PROBE_UNKNOWN;
 
 	argv = args = permute_args(argc, argv);
-	first = cli_parse(argc + 1, argv, PROBE_USAGE, probe_opts, probe_opt, &a);
-	if (first == -2)
+	a.nagios = wants_nagios(argv);
+	/* argc + 1: the "--" permute_args() adds. */
+	ret = probe_setup(argc + 1, argv, &a, &l);
+	if (ret == -2)
 		rc = EXIT_OK;
-	if (first < 0)
+	if (ret)
 		goto out;
-	if (first >= argc + 1) {
-		cli_error("probe: no policy or host given (usage: %s)", PROBE_USAGE);
-		goto out;
-	}
-	argc++;	/* the "--" added */
-	for (int i = first; i < argc; i++) {
-		ret = is_policy_arg(argv[i]) ? add_policy(&l, argv[i], a.port)
-					     : add_host(&l, argv[i], a.port);
-		if (ret)
-			goto out;
-	}
-	apply_overrides(&l.limits, &a);
-	if (l.limits.warn_offset_ms > l.limits.crit_offset_ms) {
-		cli_error("probe: warning offset %llums above critical offset %llums",
-			  (unsigned long long)l.limits.warn_offset_ms,
-			  (unsigned long long)l.limits.crit_offset_ms);
-		goto out;
-	}
 	o = (struct probe_options){ .limits = l.limits, .max_inflight = a.max_inflight };
 	ret = privsep_net.probe(&privsep_net, l.v, l.n, &o, &r);
 	if (ret) {
-		cli_error("probe: %s", strerror(-ret));
+		probe_error(&a, "probe: %s", strerror(-ret));
 		goto out;
 	}
 	probe_report_init(&rep, r, &l.limits);
@@ -406,6 +487,9 @@ int cmd_probe_main(int argc, char **argv)
 	else
 		probe_report_table(stdout, &rep);
 out:
+	/* The monitoring-plugins guidelines: one line on stdout, always. */
+	if (rc == EXIT_PROBE_UNKNOWN && a.nagios)
+		probe_report_unknown(stdout, a.why[0] ? a.why : "probe: cannot run");
 	probe_results_free(r);
 	target_list_free(&l);
 	free(args);

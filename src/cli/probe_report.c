@@ -234,6 +234,62 @@ static bool worth_naming(const struct probe_report *p, const struct probe_result
 	return !(p->sum.clock_off && s->status == PROBE_OFFSET);
 }
 
+/* A label's rank: 1 + the servers before i with the same name (the
+ * upstream), so that labels stay when a pool hands out other addresses. */
+static size_t name_rank(const struct probe_results *r, size_t i)
+{
+	size_t rank = 1;
+
+	for (size_t j = 0; j < i; j++)
+		rank += !strcmp(r->v[j].name, r->v[i].name);
+	return rank;
+}
+
+/* A quoted label may hold anything but = and ' (doubled): names come from
+ * the policy or the command line, so replace those two. */
+static void perf_label(FILE *f, const char *what, const char *name, size_t rank)
+{
+	fprintf(f, " '%s_", what);
+	for (const char *c = name; *c; c++)
+		fputc(*c == '=' || *c == '\'' || (unsigned char)*c < ' ' ? '_' : *c, f);
+	fprintf(f, "#%zu'", rank);
+}
+
+/* The aggregates graphs keep across pool changes: the offset reported, the
+ * jitter, the usable count and the stratum of the server picked. */
+static void perf_aggregates(FILE *f, const struct probe_report *p, double w, double c)
+{
+	const struct probe_summary *sum = &p->sum;
+
+	if (sum->pick == PROBE_PICK_NONE) {
+		fprintf(f, " 'offset'=U;-%.6f:%.6f;-%.6f:%.6f;; 'jitter'=U;;;0; ", w, w, c, c);
+		fprintf(f, "'usable'=%zu;;;0;%zu 'stratum'=U;;;0;16", sum->usable, p->r->n);
+		return;
+	}
+	fprintf(f, " 'offset'=%.6fs;-%.6f:%.6f;-%.6f:%.6f;; 'jitter'=%.6fs;;;0; ",
+		secs(sum->offset_ns), w, w, c, c, secs(sum->jitter_ns));
+	fprintf(f, "'usable'=%zu;;;0;%zu 'stratum'=%u;;;0;16", sum->usable, p->r->n,
+		p->r->v[sum->server].stratum);
+}
+
+static void perf_server(FILE *f, const struct probe_report *p, size_t i, double w, double c)
+{
+	const struct probe_result *s = &p->r->v[i];
+	size_t rank = name_rank(p->r, i);
+
+	perf_label(f, "offset", s->name, rank);
+	if (s->has_sample)
+		fprintf(f, "=%.6fs", ntp_fp_to_double(s->offset));
+	else
+		fputs("=U", f);
+	fprintf(f, ";-%.6f:%.6f;-%.6f:%.6f;;", w, w, c, c);
+	perf_label(f, "delay", s->name, rank);
+	if (s->has_sample)
+		fprintf(f, "=%.6fs;;;0;", ntp_fp_to_double(s->delay));
+	else
+		fputs("=U;;;0;", f);
+}
+
 /* Monitoring-plugins output: "NTPWALL STATE - summary | perfdata". Labels are
  * quoted, thresholds are ranges (-w:w) because an offset may be negative. */
 void probe_report_nagios(FILE *f, const struct probe_report *p)
@@ -262,17 +318,17 @@ void probe_report_nagios(FILE *f, const struct probe_report *p)
 	if (shown > 3)
 		fprintf(f, " and %zu more", shown - 3);
 	fputs(" |", f);
-	for (size_t i = 0; i < r->n; i++) {
-		const struct probe_result *s = &r->v[i];
+	perf_aggregates(f, p, w, c);
+	for (size_t i = 0; i < r->n; i++)
+		perf_server(f, p, i, w, c);
+	fputc('\n', f);
+}
 
-		addr_text(s, addr, sizeof(addr));
-		if (s->has_sample)
-			fprintf(f, " 'offset_%s'=%.6fs;-%.6f:%.6f;-%.6f:%.6f;; 'delay_%s'=%.6fs;;;0;",
-				addr, ntp_fp_to_double(s->offset), w, w, c, c, addr,
-				ntp_fp_to_double(s->delay));
-		else
-			fprintf(f, " 'offset_%s'=U;-%.6f:%.6f;-%.6f:%.6f;; 'delay_%s'=U;;;0;", addr, w,
-				w, c, c, addr);
-	}
+void probe_report_unknown(FILE *f, const char *why)
+{
+	fputs("NTPWALL UNKNOWN - ", f);
+	/* One line, and no '|': that would start the performance data. */
+	for (const char *c = why; *c; c++)
+		fputc(*c == '|' ? '/' : (unsigned char)*c < ' ' ? ' ' : *c, f);
 	fputc('\n', f);
 }

@@ -28,7 +28,12 @@ void probe_report_init(struct probe_report *p, const struct probe_results *r,
 void probe_report_table(FILE *f, const struct probe_report *p);
 /* The JSON document (ntpwall(8) gives its keys). */
 void probe_report_json(FILE *f, const struct probe_report *p);
-/* One monitoring-plugins line with performance data. */
+/* One monitoring-plugins line with performance data: the aggregates
+ * (offset, jitter, usable, stratum), then offset_NAME#RANK and
+ * delay_NAME#RANK per server (RANK counts the servers of one name). */
 void probe_report_nagios(FILE *f, const struct probe_report *p);
+/* The monitoring-plugins line of a run that could not probe: "NTPWALL
+ * UNKNOWN - why", on one line. */
+void probe_report_unknown(FILE *f, const char *why);
 
 #endif

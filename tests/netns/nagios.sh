@@ -7,7 +7,9 @@
 # monitoring-plugins grammar. Asserts: the offset stood by is a server's,
 # never an average (the median of three, the nearer of two); when two of
 # three servers agree 2.5 s ahead, CRITICAL says the local clock is off by
-# that much, and the offset agrees with check_ntp_time's.
+# that much, and the offset agrees with check_ntp_time's; perfdata labels are
+# the aggregates and NAME#RANK, unchanged when a name's addresses change;
+# every failure before probing is one UNKNOWN line (exit 3).
 # Usage: nagios.sh FAKE_NTPD   (env: NTPWALL, SRCDIR; exit 77 = skip)
 set -u
 
@@ -111,6 +113,70 @@ cnt=$(for _ in 1 2 3; do $CHECK_NTP_TIME -H 192.0.2.2 2>&1; done |
 	sort -g | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }')
 near "$off" "$cnt" 0.002 && ok "clock off: $off s, check_ntp_time says $cnt s" ||
 	fail "clock off: we say $off s, check_ntp_time says '$cnt' s"
+
+# 4. Performance data: the aggregates first, then per server, labelled by
+# the name it was asked as and its rank among that name's addresses, never
+# by address: a name whose addresses change keeps its labels. pool.test is
+# two addresses in a private /etc/hosts (this script runs in its own mount
+# namespace).
+printf '127.0.0.1 localhost\n198.51.100.1 pool.test\n198.51.100.2 pool.test\n' >"$T/hosts"
+mount --bind "$T/hosts" /etc/hosts || { fail "cannot bind-mount /etc/hosts"; exit 1; }
+# shellcheck disable=SC2086
+nagios pool1 $Q pool.test 198.51.100.3
+labels() { jq -r '.perf | keys_unsorted | join(" ")' "$T/$1.json"; }
+want="offset jitter usable stratum offset_pool.test#1 delay_pool.test#1 offset_pool.test#2 delay_pool.test#2 offset_198.51.100.3#1 delay_198.51.100.3#1"
+[ "$(labels pool1)" = "$want" ] && ok "perfdata labels: $want" ||
+	fail "perfdata labels '$(labels pool1)', expected '$want'"
+off=$(text pool1 | sed -n 's/.*, offset \([-+0-9.]*\) s.*/\1/p')
+near "$(perf pool1 offset)" "$off" 0.0000011 && [ "$(perf pool1 usable)" = 3 ] &&
+	[ "$(perf pool1 stratum)" = 2 ] && [ "$(jq -r '.perf.offset.uom, .perf.jitter.uom' "$T/pool1.json" | tr '\n' ' ')" = "s s " ] &&
+	[ "$(jq -r '.perf.offset.warn, .perf.offset.crit, .perf.usable.max' "$T/pool1.json" | tr '\n' ' ')" = "-0.128000:0.128000 -1.000000:1.000000 3 " ] &&
+	ok "aggregates: offset $off (as the text), usable 3 of 3, stratum 2, jitter $(perf pool1 jitter) s" ||
+	fail "aggregates: $(jq -c '.perf | {offset, jitter, usable, stratum}' "$T/pool1.json"), text offset $off"
+printf '127.0.0.1 localhost\n198.51.100.4 pool.test\n198.51.100.5 pool.test\n' >"$T/hosts"
+# shellcheck disable=SC2086
+nagios pool2 $Q pool.test 198.51.100.3
+[ "$(labels pool2)" = "$want" ] && ok "the pool's addresses changed, the labels did not" ||
+	fail "labels after the pool changed: '$(labels pool2)'"
+umount /etc/hosts
+
+# 5. Whatever goes wrong before probing, one UNKNOWN line (exit 3) that says
+# what: a missing policy, a host that does not resolve, a bad option (also
+# before --nagios), --format json (one line is the whole point).
+unknown() {
+	local name=$1 pat=$2
+	shift 2
+	nagios "$name" "$@"
+	[ "$(rc "$name")" = 3 ] && [ "$(jq -r .status "$T/$name.json" 2>/dev/null)" = UNKNOWN ] &&
+		text "$name" | grep -q -- "$pat" && ok "$name: UNKNOWN, '$(text "$name")'" ||
+		fail "$name: exit $(rc "$name"), line '$(cat "$T/$name.line")', expected UNKNOWN with '$pat'"
+}
+unknown nopolicy "/nonexistent/wall.yaml: cannot read" /nonexistent/wall.yaml
+unknown nohost "no-such-host.invalid" no-such-host.invalid
+unknown badopt "'--bogus': unknown option" --bogus 198.51.100.1
+# (the option before --nagios: nagios() puts --nagios first, so by hand)
+"$NTPWALL" probe --bogus --nagios 198.51.100.1 >"$T/badfirst.line" 2>/dev/null
+echo $? >"$T/badfirst.rc"
+python3 "$CHECK" <"$T/badfirst.line" >"$T/badfirst.json" 2>"$T/badfirst.why" &&
+	[ "$(rc badfirst)" = 3 ] && [ "$(jq -r .status "$T/badfirst.json")" = UNKNOWN ] &&
+	ok "a bad option before --nagios: UNKNOWN line" ||
+	fail "a bad option before --nagios: exit $(rc badfirst), '$(cat "$T/badfirst.line")' $(cat "$T/badfirst.why")"
+unknown badsamples "--samples 99" --samples 99 198.51.100.1
+unknown json "--format json cannot go with it" --format json 198.51.100.1
+unknown nothing "no policy or host given"
+# --format text is what --nagios replaces anyway: accepted.
+# shellcheck disable=SC2086
+nagios fmttext $Q --format text 198.51.100.1
+[ "$(rc fmttext)" = 0 ] && ok "--nagios --format text: accepted" ||
+	fail "--nagios --format text: exit $(rc fmttext)"
+# A policy that loads but whose upstream does not resolve: nothing to
+# probe, UNKNOWN rather than a CRITICAL about servers nobody asked.
+printf 'version: 1\nupstreams:\n  - server: gone.invalid\n' >"$T/gone.yaml"
+"$NTPWALL" --state-dir "$T/state" probe --nagios "$T/gone.yaml" >"$T/gone.line" 2>"$T/gone.err"
+echo $? >"$T/gone.rc"
+python3 "$CHECK" <"$T/gone.line" >"$T/gone.json" 2>"$T/gone.why" &&
+	[ "$(rc gone)" = 3 ] && text gone | grep -q "no server to probe" && ok "nothing resolved: UNKNOWN" ||
+	fail "nothing resolved: exit $(rc gone), '$(cat "$T/gone.line")' $(cat "$T/gone.why")"
 
 [ $fails = 0 ] || { echo "$fails failure(s)"; exit 1; }
 echo "nagios netns: all passed"
