@@ -25,7 +25,7 @@ enum {
 };
 
 static const struct cli_option probe_opts[] = {
-	{ "format", OPT_FORMAT, "FMT", "text (default) or json; not with --nagios" },
+	{ "format", OPT_FORMAT, "FMT", "text (default), json or prometheus; not with --nagios" },
 	{ "warn-offset", OPT_WARN, "D", "warn above this |offset| (default 128ms)" },
 	{ "crit-offset", OPT_CRIT, "D", "critical above this |offset| (default 1s)" },
 	{ "timeout", OPT_TIMEOUT, "D", "per-request timeout (default 1s)" },
@@ -38,12 +38,15 @@ static const struct cli_option probe_opts[] = {
 	{ 0 }
 };
 
-#define PROBE_USAGE "ntpwall probe POLICY|HOST... [--format text|json] [--warn-offset D] " \
+#define PROBE_USAGE "ntpwall probe POLICY|HOST... [--format text|json|prometheus] " \
+		    "[--warn-offset D] " \
 		    "[--crit-offset D] [--timeout D] [--samples N] [--interval D] [--nagios]"
+
+enum probe_format { PROBE_FMT_TEXT, PROBE_FMT_JSON, PROBE_FMT_PROMETHEUS };
 
 /* A setting given on the command line overrides the policy's. */
 struct probe_args {
-	enum report_format format;
+	enum probe_format format;
 	const char *format_name;	/* as given, for messages */
 	bool has_format, nagios;
 	uint16_t port;
@@ -113,21 +116,21 @@ static int parse_uint_opt(struct probe_args *a, const char *opt, const char *arg
 
 static int probe_opt(int key, const char *arg, void *data)
 {
+	static const char *const formats[] = { "text", "json", "prometheus" };
 	struct probe_args *a = data;
 	unsigned long v;
-	int f;
 
 	switch (key) {
 	case OPT_FORMAT:
-		f = report_format_parse(arg, REPORT_JSON);
-		if (f < 0) {
-			probe_error(a, "--format %s: expected text or json", arg);
-			return -1;
-		}
-		a->format = f;
-		a->format_name = arg;
-		a->has_format = true;
-		return 0;
+		for (size_t i = 0; i < ARRAY_SIZE(formats); i++)
+			if (!strcmp(arg, formats[i])) {
+				a->format = (enum probe_format)i;
+				a->format_name = arg;
+				a->has_format = true;
+				return 0;
+			}
+		probe_error(a, "--format %s: expected text, json or prometheus", arg);
+		return -1;
 	case OPT_WARN:
 		a->has_warn = true;
 		return parse_duration_opt(a, "warn-offset", arg, 1, MS_DAY, &a->set.warn_offset_ms);
@@ -425,7 +428,7 @@ static int probe_setup(int argc, char **argv, struct probe_args *a, struct targe
 			 argv[optind - 1]);
 	if (first < 0)
 		return first;
-	if (a->nagios && a->has_format && a->format != REPORT_TEXT) {
+	if (a->nagios && a->has_format && a->format != PROBE_FMT_TEXT) {
 		probe_error(a, "probe: --nagios prints one monitoring-plugins line; "
 			       "--format %s cannot go with it", a->format_name);
 		return -1;
@@ -456,7 +459,7 @@ static int probe_setup(int argc, char **argv, struct probe_args *a, struct targe
 
 int cmd_probe_main(int argc, char **argv)
 {
-	struct probe_args a = { .format = REPORT_TEXT };
+	struct probe_args a = { .format = PROBE_FMT_TEXT };
 	struct target_list l = { .limits = probe_defaults };
 	struct probe_results *r = NULL;
 	struct probe_report rep;
@@ -482,14 +485,19 @@ int cmd_probe_main(int argc, char **argv)
 	rc = rep.rc;
 	if (a.nagios)
 		probe_report_nagios(stdout, &rep);
-	else if (a.format == REPORT_JSON)
+	else if (a.format == PROBE_FMT_JSON)
 		probe_report_json(stdout, &rep);
+	else if (a.format == PROBE_FMT_PROMETHEUS)
+		probe_report_prometheus(stdout, &rep);
 	else
 		probe_report_table(stdout, &rep);
 out:
 	/* The monitoring-plugins guidelines: one line on stdout, always. */
 	if (rc == EXIT_PROBE_UNKNOWN && a.nagios)
 		probe_report_unknown(stdout, a.why[0] ? a.why : "probe: cannot run");
+	/* Metrics say it too: a textfile must not keep the last run's. */
+	else if (rc == EXIT_PROBE_UNKNOWN && a.format == PROBE_FMT_PROMETHEUS)
+		probe_report_prometheus_unknown(stdout);
 	probe_results_free(r);
 	target_list_free(&l);
 	free(args);

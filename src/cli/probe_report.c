@@ -234,9 +234,9 @@ static bool worth_naming(const struct probe_report *p, const struct probe_result
 	return !(p->sum.clock_off && s->status == PROBE_OFFSET);
 }
 
-/* A label's rank: 1 + the servers before i with the same name (the
- * upstream), so that labels stay when a pool hands out other addresses. */
-static size_t name_rank(const struct probe_results *r, size_t i)
+/* 1 + the servers before i with the same name (the upstream), so that
+ * labels stay when a pool hands out other addresses. */
+size_t probe_report_rank(const struct probe_results *r, size_t i)
 {
 	size_t rank = 1;
 
@@ -275,7 +275,7 @@ static void perf_aggregates(FILE *f, const struct probe_report *p, double w, dou
 static void perf_server(FILE *f, const struct probe_report *p, size_t i, double w, double c)
 {
 	const struct probe_result *s = &p->r->v[i];
-	size_t rank = name_rank(p->r, i);
+	size_t rank = probe_report_rank(p->r, i);
 
 	perf_label(f, "offset", s->name, rank);
 	if (s->has_sample)

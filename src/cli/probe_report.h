@@ -32,6 +32,13 @@ void probe_report_json(FILE *f, const struct probe_report *p);
  * (offset, jitter, usable, stratum), then offset_NAME#RANK and
  * delay_NAME#RANK per server (RANK counts the servers of one name). */
 void probe_report_nagios(FILE *f, const struct probe_report *p);
+/* Server i's rank among the servers of its name (upstream), from 1: what
+ * labels it in the monitoring line and the metrics. */
+size_t probe_report_rank(const struct probe_results *r, size_t i);
+/* The Prometheus metrics of a run (ntpwall(8) lists them). */
+void probe_report_prometheus(FILE *f, const struct probe_report *p);
+/* Those of a run that could not probe: ntpwall_probe_exit_code 3. */
+void probe_report_prometheus_unknown(FILE *f);
 /* The monitoring-plugins line of a run that could not probe: "NTPWALL
  * UNKNOWN - why", on one line. */
 void probe_report_unknown(FILE *f, const char *why);
