@@ -189,11 +189,15 @@ static bool takes_arg(const char *tok)
 	return hit && hit != probe_opts && hit->arg;
 }
 
-static char **permute_args(int argc, char **argv)
+/* *nargs: the count of the new vector, a "--" added before the operands.
+ * When the last option lacks its argument, getopt would take the "--" or
+ * an operand for it: neither goes in, and getopt says what is missing. */
+static char **permute_args(int argc, char **argv, int *nargs)
 {
-	char **v = xcalloc((size_t)argc + 1, sizeof(*v));
+	char **v = xcalloc((size_t)argc + 2, sizeof(*v));
 	char **ops = xcalloc((size_t)argc + 1, sizeof(*ops));
 	int n = 0, k = 0, i;
+	bool dangling = false;
 
 	v[n++] = argv[0];
 	for (i = 1; i < argc; i++) {
@@ -206,13 +210,18 @@ static char **permute_args(int argc, char **argv)
 			continue;
 		}
 		v[n++] = argv[i];
+		dangling = takes_arg(argv[i]) && i + 1 >= argc;
 		if (takes_arg(argv[i]) && i + 1 < argc)
 			v[n++] = argv[++i];
 	}
-	v[n++] = "--";
 	while (i < argc)
 		ops[k++] = argv[i++];
+	if (dangling)
+		k = 0;	/* left out: the run stops there anyway */
+	else
+		v[n++] = "--";
 	memcpy(v + n, ops, (size_t)k * sizeof(*v));
+	*nargs = n + k;
 	free(ops);
 	return v;
 }
@@ -467,10 +476,9 @@ int cmd_probe_main(int argc, char **argv)
 	char **args;
 	int ret, rc = EXIT_PROBE_UNKNOWN;
 
-	argv = args = permute_args(argc, argv);
+	argv = args = permute_args(argc, argv, &argc);
 	a.nagios = wants_nagios(argv);
-	/* argc + 1: the "--" permute_args() adds. */
-	ret = probe_setup(argc + 1, argv, &a, &l);
+	ret = probe_setup(argc, argv, &a, &l);
 	if (ret == -2)
 		rc = EXIT_OK;
 	if (ret)

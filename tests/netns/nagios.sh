@@ -162,6 +162,8 @@ python3 "$CHECK" <"$T/badfirst.line" >"$T/badfirst.json" 2>"$T/badfirst.why" &&
 	ok "a bad option before --nagios: UNKNOWN line" ||
 	fail "a bad option before --nagios: exit $(rc badfirst), '$(cat "$T/badfirst.line")' $(cat "$T/badfirst.why")"
 unknown badsamples "--samples 99" --samples 99 198.51.100.1
+# An option without its argument at the end: named, not fed the host.
+unknown dangling "'--samples': unknown option or missing argument" 198.51.100.1 --samples
 unknown json "--format json cannot go with it" --format json 198.51.100.1
 unknown nothing "no policy or host given"
 # --format text is what --nagios replaces anyway: accepted.
