@@ -156,19 +156,15 @@ int engine_read(struct engine *e, const char *table)
 int engine_latest(struct engine *e, struct state_gen **out)
 {
 	unsigned long n = e->st ? state_latest(e->st) : 0;
-	char *err = NULL;
 	int ret;
 
 	*out = NULL;
 	if (!n)
 		return 0;
-	ret = state_load(e->st, n, out, &err);
-	if (ret < 0) {
+	ret = state_load(e->st, n, out, e->d);
+	if (ret == -ENOENT)	/* pruned by another run since state_latest() */
 		eng_fail(e, ret, NW502_STATE, "state directory %s: generation %lu: %s",
-			 e->cfg.state_dir, n, err ? err : strerror(-ret));
-		*out = NULL;
-	}
-	free(err);
+			 e->cfg.state_dir, n, strerror(-ret));
 	return ret < 0 ? ret : 0;
 }
 

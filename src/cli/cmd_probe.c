@@ -5,6 +5,7 @@
 #include "engine_cli.h"
 #include "cli.h"
 #include "probe_report.h"
+#include "ntpwall/hostfw.h"
 #include "ntpwall/privsep.h"
 #include "ntpwall/probe.h"
 #include "ntpwall/resolve.h"
@@ -78,6 +79,7 @@ struct target_list {
 	size_t n_names, cap_names;
 	struct policy_probe limits;
 	bool have_policy;
+	char *table;		/* the first policy's: ntpwall's own table */
 };
 
 /* A duration within [lo, hi] ms: the policy's own limits for the probe
@@ -167,65 +169,6 @@ static int probe_opt(int key, const char *arg, void *data)
 	return 0;
 }
 
-/* cli_parse() stops at the first operand (getopt's "+"), but the usage puts
- * options after POLICY|HOST..., so move every option (with its argument)
- * in front of the operands first, as GNU getopt's permutation would. */
-static bool takes_arg(const char *tok)
-{
-	const struct cli_option *hit = NULL;
-	size_t len;
-
-	if (tok[1] != '-')	/* short: -fjson or -f json */
-		return tok[1] == OPT_FORMAT && !tok[2];
-	if (strchr(tok, '='))
-		return false;
-	len = strlen(tok + 2);
-	for (const struct cli_option *o = probe_opts; o->name; o++) {
-		if (!strcmp(o->name, tok + 2))
-			return o->arg;
-		if (!strncmp(o->name, tok + 2, len))
-			hit = hit ? probe_opts : o;	/* ambiguous: getopt complains */
-	}
-	return hit && hit != probe_opts && hit->arg;
-}
-
-/* *nargs: the count of the new vector, a "--" added before the operands.
- * When the last option lacks its argument, getopt would take the "--" or
- * an operand for it: neither goes in, and getopt says what is missing. */
-static char **permute_args(int argc, char **argv, int *nargs)
-{
-	char **v = xcalloc((size_t)argc + 2, sizeof(*v));
-	char **ops = xcalloc((size_t)argc + 1, sizeof(*ops));
-	int n = 0, k = 0, i;
-	bool dangling = false;
-
-	v[n++] = argv[0];
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--")) {
-			i++;
-			break;
-		}
-		if (argv[i][0] != '-' || !argv[i][1]) {
-			ops[k++] = argv[i];
-			continue;
-		}
-		v[n++] = argv[i];
-		dangling = takes_arg(argv[i]) && i + 1 >= argc;
-		if (takes_arg(argv[i]) && i + 1 < argc)
-			v[n++] = argv[++i];
-	}
-	while (i < argc)
-		ops[k++] = argv[i++];
-	if (dangling)
-		k = 0;	/* left out: the run stops there anyway */
-	else
-		v[n++] = "--";
-	memcpy(v + n, ops, (size_t)k * sizeof(*v));
-	*nargs = n + k;
-	free(ops);
-	return v;
-}
-
 static const char *keep_name(struct target_list *l, const char *name)
 {
 	xgrow((void **)&l->names, &l->cap_names, l->n_names, sizeof(*l->names));
@@ -233,7 +176,7 @@ static const char *keep_name(struct target_list *l, const char *name)
 	return l->names[l->n_names++];
 }
 
-static void add_target(struct target_list *l, const char *name, const struct policy_addr *a,
+static void add_target(struct target_list *l, const char *name, const struct addr *a,
 		       uint16_t port)
 {
 	xgrow((void **)&l->v, &l->cap, l->n, sizeof(*l->v));
@@ -260,6 +203,17 @@ static void target_list_free(struct target_list *l)
 		free(l->names[i]);
 	free(l->names);
 	free(l->v);
+	free(l->table);
+}
+
+/* HOSTFW_V4 | HOSTFW_V6 of the targets. */
+static unsigned target_families(const struct target_list *l)
+{
+	unsigned f = 0;
+
+	for (size_t i = 0; i < l->n; i++)
+		f |= l->v[i].addr.family == AF_INET6 ? HOSTFW_V6 : HOSTFW_V4;
+	return f;
 }
 
 static bool is_policy_arg(const char *s)
@@ -277,11 +231,11 @@ static int add_host(struct target_list *l, const char *host, struct probe_args *
 {
 	uint16_t port = pa->port;
 	struct addrinfo hints = { .ai_socktype = SOCK_DGRAM }, *res, *ai;
-	struct policy_addr a;
+	struct addr a;
 	size_t before = l->n;
 	int ret;
 
-	if (!policy_parse_addr(host, &a)) {
+	if (!addr_parse(host, &a)) {
 		add_target(l, host, &a, port);
 		return 0;
 	}
@@ -302,7 +256,7 @@ static int add_host(struct target_list *l, const char *host, struct probe_args *
 		else
 			continue;
 		for (size_t i = before; i < l->n; i++)
-			dup |= !policy_addr_cmp(&l->v[i].addr, &a);
+			dup |= !addr_cmp(&l->v[i].addr, &a);
 		if (!dup)
 			add_target(l, host, &a, port);
 	}
@@ -384,6 +338,7 @@ static int add_policy(struct target_list *l, const char *path, struct probe_args
 		first_error(a, path, &d);	/* why nothing may be probed */
 	if (!l->have_policy) {
 		l->limits = p->probe;
+		l->table = xstrdup(p->table);
 		l->have_policy = true;
 	}
 	resolve_free(r);
@@ -473,17 +428,20 @@ int cmd_probe_main(int argc, char **argv)
 	struct probe_results *r = NULL;
 	struct probe_report rep;
 	struct probe_options o;
-	char **args;
-	int ret, rc = EXIT_PROBE_UNKNOWN;
+	int ret, rc = NAGIOS_UNKNOWN;
 
-	argv = args = permute_args(argc, argv, &argc);
 	a.nagios = wants_nagios(argv);
 	ret = probe_setup(argc, argv, &a, &l);
 	if (ret == -2)
-		rc = EXIT_OK;
+		rc = NAGIOS_OK;
 	if (ret)
 		goto out;
+	/* What would drop NTP on this host, before the probe shows it (the
+	 * check knows port 123 only). */
+	if (!a.port || a.port == 123)
+		cli_warn_host_firewall(l.table, target_families(&l));
 	o = (struct probe_options){ .limits = l.limits, .max_inflight = a.max_inflight };
+	cli_raise_nofile(probe_fds_wanted(l.n, a.max_inflight));
 	ret = privsep_net.probe(&privsep_net, l.v, l.n, &o, &r);
 	if (ret) {
 		probe_error(&a, "probe: %s", strerror(-ret));
@@ -501,13 +459,12 @@ int cmd_probe_main(int argc, char **argv)
 		probe_report_table(stdout, &rep);
 out:
 	/* The monitoring-plugins guidelines: one line on stdout, always. */
-	if (rc == EXIT_PROBE_UNKNOWN && a.nagios)
+	if (rc == NAGIOS_UNKNOWN && a.nagios)
 		probe_report_unknown(stdout, a.why[0] ? a.why : "probe: cannot run");
 	/* Metrics say it too: a textfile must not keep the last run's. */
-	else if (rc == EXIT_PROBE_UNKNOWN && a.format == PROBE_FMT_PROMETHEUS)
+	else if (rc == NAGIOS_UNKNOWN && a.format == PROBE_FMT_PROMETHEUS)
 		probe_report_prometheus_unknown(stdout);
 	probe_results_free(r);
 	target_list_free(&l);
-	free(args);
 	return rc;
 }

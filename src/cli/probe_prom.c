@@ -82,7 +82,7 @@ static void server_labels(FILE *f, const struct probe_results *r)
 		snprintf(rank, sizeof(rank), "%zu", probe_report_rank(r, i));
 		prom_sample(f, "ntpwall_probe_server_info", (struct prom_label[]){
 			    { "upstream", r->v[i].name }, { "rank", rank },
-			    { "address", policy_addr_str(&r->v[i].addr, addr, sizeof(addr)) } }, 3, 1);
+			    { "address", addr_str(&r->v[i].addr, addr, sizeof(addr)) } }, 3, 1);
 	}
 	prom_family(f, "ntpwall_probe_server_verdict", "gauge",
 		    "1 per server: its verdict (OK, TIMEOUT, FALSETICKER... as ntpwall(8) lists "
@@ -140,5 +140,5 @@ void probe_report_prometheus(FILE *f, const struct probe_report *p)
 
 void probe_report_prometheus_unknown(FILE *f)
 {
-	exit_code(f, EXIT_PROBE_UNKNOWN);
+	exit_code(f, NAGIOS_UNKNOWN);
 }

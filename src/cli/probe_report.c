@@ -14,8 +14,8 @@
 static int server_level(const struct probe_result *s)
 {
 	if (s->status == PROBE_OK)
-		return s->warn ? EXIT_PROBE_WARN : EXIT_OK;
-	return s->status == PROBE_OFFSET ? EXIT_PROBE_CRIT : EXIT_PROBE_WARN;
+		return s->warn ? NAGIOS_WARNING : NAGIOS_OK;
+	return s->status == PROBE_OFFSET ? NAGIOS_CRITICAL : NAGIOS_WARNING;
 }
 
 static size_t usable_count(const struct probe_results *r)
@@ -32,17 +32,17 @@ static size_t usable_count(const struct probe_results *r)
  * unusable or beyond the warning offset, or no majority among >= 3. */
 int probe_report_exit(const struct probe_results *r)
 {
-	int rc = EXIT_OK;
+	int rc = NAGIOS_OK;
 
 	if (!usable_count(r))
-		return EXIT_PROBE_CRIT;
+		return NAGIOS_CRITICAL;
 	for (size_t i = 0; i < r->n; i++) {
 		int l = server_level(&r->v[i]);
 
 		rc = l > rc ? l : rc;
 	}
-	if (r->selection.ran && !r->selection.majority && rc < EXIT_PROBE_WARN)
-		rc = EXIT_PROBE_WARN;
+	if (r->selection.ran && !r->selection.majority && rc < NAGIOS_WARNING)
+		rc = NAGIOS_WARNING;
 	return rc;
 }
 
@@ -80,7 +80,7 @@ static const char *verdict(const struct probe_result *s)
 
 static const char *addr_text(const struct probe_result *s, char *buf, size_t len)
 {
-	return policy_addr_str(&s->addr, buf, len);
+	return addr_str(&s->addr, buf, len);
 }
 
 /* Column widths are the longest cell; names are at most 253 bytes. */

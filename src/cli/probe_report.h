@@ -9,8 +9,8 @@
 
 #include <stdio.h>
 
-/* The run's level as monitoring plugins give it: EXIT_OK, EXIT_PROBE_WARN
- * or EXIT_PROBE_CRIT. */
+/* The run's level as monitoring plugins give it: NAGIOS_OK, NAGIOS_WARNING
+ * or NAGIOS_CRITICAL. */
 int probe_report_exit(const struct probe_results *r);
 
 /* One run as every output shows it. */
