@@ -8,10 +8,6 @@
 #include "ntpwall/delta.h"
 #include "ntpwall/engine.h"
 
-/* When refresh last ran to the end, in the state directory: iptables has
- * no element expiry for status to show instead. */
-#define ENG_REFRESH_FILE "refresh.json"
-
 /* Record an error in e's diagnostics and return ret (a -errno). */
 int eng_fail(struct engine *e, int ret, enum diag_code code, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));

@@ -10,9 +10,7 @@
 #include "ntpwall/util.h"
 
 #include <errno.h>
-#include <jansson.h>
 #include <string.h>
-#include <time.h>
 
 static bool is_upstream_set(const struct ir_set *s)
 {
@@ -279,13 +277,8 @@ int engine_refresh(struct engine *e, struct engine_wanted *w, bool probe,
 			eng_changes_between(before, w->rs, &r->addrs);
 		}
 	}
-	if (!ret) {
-		json_t *j = json_pack("{s:I}", "time", (json_int_t)time(NULL));
-
+	if (!ret)
 		eng_publish_choice(e, r->generation ? g : NULL);
-		(void)state_json_write(e->st, ENG_REFRESH_FILE, j);
-		json_decref(j);
-	}
 	state_discard(e->st, &pp);
 	state_gen_free(g);
 	daemon_state_free(&ds);

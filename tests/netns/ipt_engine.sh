@@ -149,8 +149,10 @@ grep -q '^refresh: 0 added, 0 removed, [0-9]* renewed$' "$T/out" || fail "unchan
 ours | cmp -s - "$T/s1" || fail "an unchanged refresh changed the chains: $(ours | diff "$T/s1" - | head -6)"
 [ "$(gens)" = 1 ] || fail "an unchanged refresh recorded a generation ($(gens))"
 nw status >"$T/out" 2>&1
-grep -q 'last refresh: 20[0-9-]*T[0-9:]*Z$' "$T/out" || fail "status after refresh: $(cat "$T/out")"
-nw status --format json | grep -q '"last_refresh": [0-9]' || fail "status json: no last_refresh"
+grep -q '^last refresh 20[0-9-]*T[0-9:]*Z: exit 0, 0 added, 0 removed' "$T/out" ||
+	fail "status after refresh: $(cat "$T/out")"
+grep -q 'last refresh: never' "$T/out" && fail "status after refresh still says never"
+nw status --format json | grep -q '"last_refresh": {' || fail "status json: no last_refresh"
 ok "unchanged refresh: no commit, counters kept, no generation; status shows the last refresh"
 
 # 3. a.test and c.test move: only their elements change, in both families.
