@@ -47,6 +47,7 @@ void engine_result_free(struct engine_result *r)
 {
 	probe_results_free(r->probe);
 	free(r->table);
+	engine_addr_changes_free(&r->addrs);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -155,19 +156,15 @@ int engine_read(struct engine *e, const char *table)
 int engine_latest(struct engine *e, struct state_gen **out)
 {
 	unsigned long n = e->st ? state_latest(e->st) : 0;
-	char *err = NULL;
 	int ret;
 
 	*out = NULL;
 	if (!n)
 		return 0;
-	ret = state_load(e->st, n, out, &err);
-	if (ret < 0) {
+	ret = state_load(e->st, n, out, e->d);
+	if (ret == -ENOENT)	/* pruned by another run since state_latest() */
 		eng_fail(e, ret, NW502_STATE, "state directory %s: generation %lu: %s",
-			 e->cfg.state_dir, n, err ? err : strerror(-ret));
-		*out = NULL;
-	}
-	free(err);
+			 e->cfg.state_dir, n, strerror(-ret));
 	return ret < 0 ? ret : 0;
 }
 
@@ -292,6 +289,7 @@ int eng_make_live(struct engine *e, const struct ir_ruleset *rs, const char *tab
 		r->added = d.added;
 		r->deleted = d.deleted;
 		r->renewed = d.renewed;
+		eng_changes_renewed(&d, &r->addrs);
 	}
 	ruleset_delta_free(&d);
 	return ret;

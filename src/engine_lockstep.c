@@ -156,7 +156,9 @@ int eng_make_live_in_step(struct engine *e, const struct ir_ruleset *target, con
 		r->in_place = r->in_place && first.in_place;
 		r->added += first.added;
 		r->renewed += first.renewed;
+		eng_changes_take_renewed(&r->addrs, &first.addrs);
 	}
+	engine_result_free(&first);
 	ir_ruleset_free(sup);
 	return ret;
 }
@@ -171,8 +173,8 @@ static json_t *set_addrs(const struct ir_ruleset *rs, size_t from, size_t to)
 		char buf[INET6_ADDRSTRLEN];
 
 		for (size_t j = 0; s && j < s->n_elems; j++)
-			json_array_append_new(a, json_string(policy_addr_str(&s->elems[j].addr, buf,
-									     sizeof(buf))));
+			json_array_append_new(a, json_string(addr_str(&s->elems[j].addr, buf,
+								      sizeof(buf))));
 	}
 	return a;
 }

@@ -16,14 +16,12 @@ static int restore_gen(struct engine *e, unsigned long src, const char *action,
 		       const struct state_gen *latest, struct state_gen **out)
 {
 	struct state_gen *g = NULL;
-	char *err = NULL;
 	int ret;
 
 	*out = NULL;
-	if (src && (ret = state_load(e->st, src, &g, &err)) < 0) {
-		eng_fail(e, ret, NW502_STATE, "generation %lu: %s", src,
-			 err ? err : ret == -ENOENT ? "not found" : strerror(-ret));
-		free(err);
+	if (src && (ret = state_load(e->st, src, &g, e->d)) < 0) {
+		if (ret == -ENOENT)
+			eng_fail(e, ret, NW502_STATE, "generation %lu: not found", src);
 		return ret;
 	}
 	if (!g)
@@ -52,6 +50,8 @@ static int restore_live(struct engine *e, struct state_gen *g, const char *manag
 		ret = engine_read(e, table);
 	/* A removal of an absent table is a no-op but still a new generation
 	 * (and the daemon is still told). */
+	if (!ret)
+		eng_changes_between(e->live, g->rs, &r->addrs);
 	if (!ret && (g->rs || e->live))
 		ret = eng_make_live_in_step(e, g->rs, table, managed, 0, &ds, r);
 	else if (!ret)
@@ -171,6 +171,7 @@ int engine_remove(struct engine *e, const char *table, struct engine_result *r)
 	if (ds.kind != DAEMON_NONE)
 		g->daemon = daemon_state_json(&ds);
 	ret = eng_prepare(e, g, &pp);
+	eng_changes_between(e->live, NULL, &r->addrs);
 	if (!ret)
 		ret = eng_make_live_in_step(e, NULL, managed, NULL, 0, &ds, r);
 	if (!ret)

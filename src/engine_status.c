@@ -46,7 +46,7 @@ static size_t expiring(const struct ir_ruleset *live)
 	return n;
 }
 
-static bool wall_has(const struct ir_ruleset *wall, const struct policy_addr *a)
+static bool wall_has(const struct ir_ruleset *wall, const struct addr *a)
 {
 	static const char *const sets[] = { COMPILE_SET_UPSTREAMS4, COMPILE_SET_UPSTREAMS6,
 					    "peers4", "peers6" };
@@ -66,10 +66,10 @@ static void say(struct engine_status *s, char *msg)
 	s->disagree[s->n_disagree++] = msg;
 }
 
-static bool among(const struct daemon_source *v, size_t n, const struct policy_addr *a)
+static bool among(const struct daemon_source *v, size_t n, const struct addr *a)
 {
 	for (size_t i = 0; i < n; i++)
-		if (!policy_addr_cmp(&v[i].addr, a))
+		if (!addr_cmp(&v[i].addr, a))
 			return true;
 	return false;
 }
@@ -83,11 +83,11 @@ static void check_missing(const struct daemon_state *ds, const struct daemon_sou
 
 	while (p && *p) {
 		char kind[8], host[64];	/* "server"/"peer"; an address is at most 45 */
-		struct policy_addr a;
+		struct addr a;
 
 		if (sscanf(p, "%7s %63s", kind, host) == 2 &&
 		    (!strcmp(kind, "server") || !strcmp(kind, "peer")) &&
-		    !policy_parse_addr(host, &a) && !among(src, n, &a))
+		    !addr_parse(host, &a) && !among(src, n, &a))
 			say(s, xasprintf("%s does not ask %s, which %s names and the wall trusts: "
 					 "run '%s'", daemon_kind_name(ds->kind), host, ds->path,
 					 ds->command ? ds->command : "its reload"));
@@ -117,7 +117,7 @@ static void check_sources(struct engine *e, const struct daemon_state *ds,
 		if (!wall_has(wall, &src[i].addr))
 			say(s, xasprintf("%s asks %s (state '%c'), which the wall blocks",
 					 daemon_kind_name(ds->kind),
-					 policy_addr_str(&src[i].addr, buf, sizeof(buf)), src[i].state));
+					 addr_str(&src[i].addr, buf, sizeof(buf)), src[i].state));
 	check_missing(ds, src, n, s);
 out:
 	diag_free(&quiet);
@@ -138,9 +138,9 @@ static void check_conf(struct engine *e, const struct daemon_state *ds,
 	diag_init(&quiet, 0);
 	(void)daemon_chrony_conf(ds->conf, ds->path, &v, &n, &quiet);
 	for (size_t i = 0; i < n; i++) {
-		struct policy_addr a;
+		struct addr a;
 
-		if (!policy_parse_addr(v[i].host, &a) && wall_has(wall, &a))
+		if (!addr_parse(v[i].host, &a) && wall_has(wall, &a))
 			continue;
 		say(s, xasprintf("%s:%u: '%s': the wall blocks %s; comment it out (%s names the "
 				 "servers the wall trusts)", v[i].file, v[i].line, v[i].text,
@@ -191,9 +191,11 @@ int engine_status(struct engine *e, const char *table, struct engine_status *s)
 	if (e->live)
 		engine_daemon_agreement(e, &ds, e->live, s);
 	daemon_state_free(&ds);
+	eng_status_host_firewall(e, s);
 	/* A table removed on purpose and gone needs nothing. */
 	s->attention = (strcmp(s->word, "in-sync") && strcmp(s->word, "removed")) ||
-		       s->has_pending || s->pending_damaged || s->expiring || s->n_disagree;
+		       s->has_pending || s->pending_damaged || s->expiring || s->n_disagree ||
+		       s->n_host_firewall;
 	return 0;
 }
 
@@ -204,6 +206,9 @@ void engine_status_free(struct engine_status *s)
 	for (size_t i = 0; i < s->n_disagree; i++)
 		free(s->disagree[i]);
 	free(s->disagree);
+	for (size_t i = 0; i < s->n_host_firewall; i++)
+		free(s->host_firewall[i]);
+	free(s->host_firewall);
 	memset(s, 0, sizeof(*s));
 }
 

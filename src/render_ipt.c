@@ -156,12 +156,12 @@ static void put_hashlimit(const struct ipt_ctx *x, const struct ir_limit *l, boo
 		fprintf(x->f, " --hashlimit-htable-expire %" PRIu64, s->timeout_ms);
 }
 
-static void put_prefix(FILE *f, const char *opt, bool negate, const struct policy_addr *a,
+static void put_prefix(FILE *f, const char *opt, bool negate, const struct addr *a,
 		       unsigned len)
 {
 	char buf[INET6_ADDRSTRLEN];
 
-	fprintf(f, " %s%s %s/%u", negate ? "! " : "", opt, policy_addr_str(a, buf, sizeof(buf)),
+	fprintf(f, " %s%s %s/%u", negate ? "! " : "", opt, addr_str(a, buf, sizeof(buf)),
 		len);
 }
 
@@ -312,7 +312,7 @@ static void put_negated(struct ipt_ctx *x, const char *chain, const struct ipt_c
 		char buf[INET6_ADDRSTRLEN];
 
 		fprintf(x->f, "-A %s %s %s/%u", sub, neg->type == IR_MATCH_SADDR_SET ? "-s" : "-d",
-			policy_addr_str(&s->elems[i].addr, buf, sizeof(buf)), s->elems[i].prefix_len);
+			addr_str(&s->elems[i].addr, buf, sizeof(buf)), s->elems[i].prefix_len);
 		put_comment(x->f, r->comment);
 		fputs(" -j RETURN\n", x->f);
 	}

@@ -9,6 +9,7 @@
 #include <check.h>
 #include <errno.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 
 #define MS 1000000LL
 
@@ -197,6 +198,40 @@ START_TEST(test_refused_and_queue)
 }
 END_TEST
 
+/* The library keeps within the soft descriptor limit and never raises it
+ * (the CLI does, with probe_fds_wanted()). */
+START_TEST(test_inflight_within_nofile)
+{
+	struct probe_target t[100];
+	struct probe_options o = {
+		.limits = { .timeout_ms = 2000, .samples = 1, .interval_ms = 0,
+			    .warn_offset_ms = 128, .crit_offset_ms = 1000, .max_stratum = 15,
+			    .max_root_distance_ms = 1500 },
+		.max_inflight = 1000,
+	};
+	struct probe_results *r;
+	struct rlimit rl, low;
+
+	ck_assert_uint_eq(probe_fds_wanted(10, 0), 10 + 32);
+	ck_assert_uint_eq(probe_fds_wanted(1000, 0), 128 + 32);
+	ck_assert_uint_eq(probe_fds_wanted(1000, 500), 500 + 32);
+	for (int i = 0; i < 100; i++) {
+		t[i] = (struct probe_target){ "lo", { .family = AF_INET }, (uint16_t)(9 + i) };
+		inet_pton(AF_INET, "127.0.0.1", &t[i].addr.v4);
+	}
+	ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &rl), 0);
+	low = (struct rlimit){ .rlim_cur = 80, .rlim_max = rl.rlim_max };
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &low), 0);
+	ck_assert_int_eq(probe_run(t, 100, &o, &r), 0);
+	ck_assert_uint_eq(r->max_inflight, 80 - 32);
+	ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &low), 0);
+	ck_assert_uint_eq(low.rlim_cur, 80);
+	ck_assert_int_eq(r->v[99].status, PROBE_UNREACHABLE);
+	probe_results_free(r);
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("probe");
@@ -212,6 +247,7 @@ int main(void)
 	tcase_add_test(tc, test_results_select);
 	tcase_add_test(tc, test_status_names);
 	tcase_add_test(tc, test_refused_and_queue);
+	tcase_add_test(tc, test_inflight_within_nofile);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -25,18 +25,18 @@ static struct ir_ruleset *ruleset(void)
 	struct ir_ruleset *rs = ir_ruleset_new("t");
 	struct ir_set *s = ir_set_add(rs, "upstreams4", IR_KEY_IPV4, IR_SET_TIMEOUT);
 	struct ir_set *q = ir_set_add(rs, "query4", IR_KEY_IPV4, IR_SET_INTERVAL);
-	struct policy_addr a;
+	struct addr a;
 	struct ir_chain *c;
 	struct ir_rule *r;
 	struct ir_elem *e;
 
-	ck_assert_ptr_null(policy_parse_addr("192.0.2.1", &a));
+	ck_assert_ptr_null(addr_parse("192.0.2.1", &a));
 	e = ir_set_add_elem(s, &a, 32, "a.example");
 	e->timeout_ms = 5400000;
 	e->expires_ms = 86400000 + 61001;
-	ck_assert_ptr_null(policy_parse_addr("198.51.100.0", &a));
+	ck_assert_ptr_null(addr_parse("198.51.100.0", &a));
 	ir_set_add_elem(q, &a, 24, NULL);
-	ck_assert_ptr_null(policy_parse_addr("198.51.100.99", &a));
+	ck_assert_ptr_null(addr_parse("198.51.100.99", &a));
 	ir_set_add_elem(q, &a, 32, NULL);
 	c = ir_chain_add(rs, "input", IR_HOOK_INPUT, 0);
 	r = ir_rule_add(c, "restrict-noquery4", NULL);

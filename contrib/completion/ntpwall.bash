@@ -5,7 +5,7 @@
 # a POLICY is expected. Needs nothing from the bash-completion package.
 # tests/contrib.sh checks the lists below against `ntpwall --help`.
 
-_ntpwall_commands='lint resolve compile probe diff apply confirm refresh rollback restore status remove'
+_ntpwall_commands='lint resolve compile probe diff apply confirm refresh rollback restore history status remove'
 _ntpwall_global_opts='--state-dir --run-dir --verbose -v --quiet -q --version --help -h'
 
 # The options of one command, as its --help lists them.
@@ -21,6 +21,7 @@ _ntpwall_cmd_opts()
 	apply) echo '--dry-run --probe --confirm --keep --replace-unmanaged --help -h' ;;
 	refresh) echo '--probe --keep --help -h' ;;
 	rollback) echo '--to --keep --help -h' ;;
+	history) echo '--format -f --help -h' ;;
 	status) echo '--format --table --help -h' ;;
 	remove) echo '--table --keep --help -h' ;;
 	esac

@@ -15,6 +15,7 @@
 /* An open connection to the kernel; backend-specific, opaque. */
 struct backend;
 struct ruleset_delta;
+struct hostfw;
 
 /* What a read saw: the ruleset generation it is consistent with. */
 struct backend_gen {
@@ -59,6 +60,14 @@ struct backend_ops {
 	 * expect and d as for apply. */
 	int (*remove)(struct backend *b, const char *table, const struct backend_gen *expect,
 		      struct diags *d);
+	/* The host's other firewalls (ntpwall/hostfw.h), read only: the base
+	 * chains on the input and output hooks of every other table (nft:
+	 * families inet, ip and ip6, all but table inet own_table), with
+	 * their rules raised into the IR as far as the backend understands
+	 * them, into *out (zeroed first; hostfw_free), consistent with one
+	 * generation (retried internally). -EAGAIN when it kept changing,
+	 * -EPERM without CAP_NET_ADMIN. */
+	int (*host_chains)(struct backend *b, const char *own_table, struct hostfw *out);
 };
 
 /* The backend called name, or NULL if unknown. */

@@ -77,6 +77,15 @@ enum engine_outcome {
 	ENGINE_ABSENT,		/* remove: the table was not there */
 };
 
+/* Upstream and peer addresses that came, went, or stayed with their
+ * timeout renewed (text, as inet_ntop writes them). */
+struct engine_addr_changes {
+	char **added, **removed, **renewed;
+	size_t n_added, n_removed, n_renewed;
+};
+
+void engine_addr_changes_free(struct engine_addr_changes *c);
+
 struct engine_result {
 	enum engine_outcome outcome;
 	unsigned long generation;	/* recorded now; 0 none */
@@ -91,10 +100,14 @@ struct engine_result {
 	bool daemon_told;		/* its file changed and it was told */
 	bool restored;			/* refresh found no table and restored it */
 	bool interrupted;		/* a signal stopped the probe */
+	bool probe_failed;		/* apply --probe, nothing changed: no upstream
+					 * answered (or the probe did not run to its
+					 * end), and there was nothing to revert */
 	struct probe_results *probe;	/* when probed; freed by engine_result_free */
 	int64_t deadline;		/* ENGINE_PENDING: Unix time */
 	pid_t watchdog;			/* ENGINE_PENDING: its pid */
 	char *table;			/* the table acted on; may be NULL */
+	struct engine_addr_changes addrs;	/* against the table before */
 };
 
 void engine_result_free(struct engine_result *r);
@@ -156,7 +169,8 @@ const char *engine_backend_name(const struct policy *p);
 bool engine_unmanaged(struct engine *e, const char *table);
 
 struct engine_apply_opts {
-	bool probe;		/* probe the upstreams through the new rules; revert if none is OK */
+	bool probe;		/* probe the upstreams through the new rules (also when
+				 * nothing changed); revert a change if none is OK */
 	unsigned confirm;	/* seconds; 0: none */
 	bool replace_unmanaged;	/* replace a table ntpwall did not make (kept for rollback) */
 };
@@ -166,7 +180,10 @@ struct engine_apply_opts {
  * that happened but was not recorded; else change elements in place or
  * replace the table, with the generation (and the pending confirmation)
  * written ahead so a full disk changes nothing. With o->confirm the
- * watchdog is started and the state lock released (ENGINE_PENDING). */
+ * watchdog is started and the state lock released (ENGINE_PENDING). The
+ * host's other firewalls are checked (warnings NW508) once the wall is
+ * up, before the probe with o->probe; with nothing to change the probe
+ * runs too, and r->probe_failed says when no upstream answered. */
 int engine_apply(struct engine *e, const struct engine_wanted *w,
 		 const struct engine_apply_opts *o, struct engine_result *r);
 
@@ -206,6 +223,9 @@ struct engine_status {
 	size_t expiring;		/* DNS elements with less than a quarter left */
 	char **disagree;		/* the daemon asks what the wall blocks */
 	size_t n_disagree;
+	char **host_firewall;		/* other tables' chains that drop NTP, with
+					 * the rule to add (hostfw_findings' msg) */
+	size_t n_host_firewall;
 	bool attention;			/* anything above that needs an operator */
 };
 
@@ -218,10 +238,40 @@ void engine_status_free(struct engine_status *s);
 void engine_daemon_agreement(struct engine *e, const struct daemon_state *ds,
 			     const struct ir_ruleset *wall, struct engine_status *s);
 
+struct hostfw_findings;
+/* The host's other firewalls (ntpwall/hostfw.h): the chains of other
+ * tables that would drop NTP to the upstreams of families (HOSTFW_V4 |
+ * HOSTFW_V6) or their replies, own_table (ntpwall's) left out, into *out
+ * (zeroed first; hostfw_findings_free). Opens the nft backend, without a
+ * diagnostic, when e has none open. -EOPNOTSUPP when the backend cannot
+ * list them, else the backend's -errno (-EPERM unprivileged). */
+int engine_host_firewall(struct engine *e, const char *own_table, unsigned families,
+			 struct hostfw_findings *out);
+/* What to tell the operator about engine_host_firewall()'s err and f
+ * besides the findings: the chains could not be read, or not all of
+ * them (new string), or NULL for nothing. */
+char *engine_host_firewall_trouble(int err, const struct hostfw_findings *f);
+/* true when err only means that this user may not read the chains (or
+ * the backend cannot): a command that works unprivileged says nothing. */
+bool engine_host_firewall_quiet(int err);
+
 /* 1 when something refreshes the names (the systemd timer is enabled, or
  * a cron file runs `ntpwall refresh`), 0 when neither does, -1 when it
  * cannot be told (no systemd as PID 1 and no cron). */
 int engine_refresh_scheduled(void);
+
+/* One generation as the history shows it. */
+struct engine_history_entry {
+	unsigned long number, source;	/* source: what a rollback or revert restored */
+	char *action, *created, *backend, *policy_path, *policy_hash, *table;
+	size_t upstreams, peers;	/* addresses in the sets */
+	struct engine_addr_changes addrs;	/* against the generation before */
+};
+
+/* Every stored generation, oldest first (state opened READ). An
+ * unreadable one is a warning and left out. */
+int engine_history(struct engine *e, struct engine_history_entry **out, size_t *n);
+void engine_history_free(struct engine_history_entry *v, size_t n);
 
 /* Keep a pending confirmation (of gen, or any when gen is 0) if its
  * generation is what the kernel holds (-ESTALE otherwise). -ENOENT when

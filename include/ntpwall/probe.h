@@ -5,6 +5,7 @@
 #ifndef NTPWALL_PROBE_H
 #define NTPWALL_PROBE_H
 
+#include "ntpwall/addr.h"
 #include "ntpwall/ntp_packet.h"
 #include "ntpwall/policy.h"
 
@@ -34,7 +35,7 @@ enum probe_status {
 /* One server to ask. */
 struct probe_target {
 	const char *name;	/* label shown (host name or address), borrowed */
-	struct policy_addr addr;
+	struct addr addr;
 	uint16_t port;		/* 0 = 123 */
 };
 
@@ -53,7 +54,7 @@ struct probe_options {
 /* What a server told us: the minimum-delay valid sample. */
 struct probe_result {
 	char *name;
-	struct policy_addr addr;
+	struct addr addr;
 	uint16_t port;
 	enum probe_status status;
 	char *reason;		/* human-readable why; never NULL */
@@ -83,6 +84,12 @@ struct probe_results {
 	struct probe_selection selection;
 	size_t max_inflight;	/* requests actually allowed in flight */
 };
+
+/* Descriptors a probe of n targets with max_inflight requests wanted in
+ * flight (0: the default 128) would use. probe_run() keeps within the soft
+ * RLIMIT_NOFILE it finds; a program that may raise it (towards the hard
+ * limit; the default soft limit is often 1,024) does so first. */
+size_t probe_fds_wanted(size_t n, unsigned max_inflight);
 
 /* Probe n targets at once with the options given. *out is a new result the
  * caller frees with probe_results_free(), one entry per target in order.

@@ -26,7 +26,7 @@ enum { OPT_DRY_RUN = 256, OPT_PROBE, OPT_CONFIRM, OPT_KEEP, OPT_REPLACE_UNMANAGE
 
 static const struct cli_option apply_opts[] = {
 	{ "dry-run", OPT_DRY_RUN, NULL, "print the diff; exit 0 unchanged, 1 would change" },
-	{ "probe", OPT_PROBE, NULL, "probe the upstreams through the new rules; revert if none answers" },
+	{ "probe", OPT_PROBE, NULL, "probe the upstreams through the rules (also when unchanged); revert a change if none answers" },
 	{ "confirm", OPT_CONFIRM, "SECONDS", "revert unless confirmed within SECONDS" },
 	{ "keep", OPT_KEEP, "N", "generations to keep (default 10 or $NTPWALL_KEEP)" },
 	{ "replace-unmanaged", OPT_REPLACE_UNMANAGED, NULL,
@@ -110,16 +110,16 @@ static int pending(struct cli_run *c, const struct engine_result *r, unsigned se
 		if (arg_verbose >= 0)
 			printf("reverting to %s in %us unless 'ntpwall confirm' runs\n",
 			       r->previous ? "the previous generation" : "no table", seconds);
-		return EXIT_OK;
+		return APPLY_OK;
 	}
 	if (prompt_keep(c, r->deadline)) {
-		rc = engine_confirm(&c->e, r->generation, &rr) ? EXIT_USAGE : EXIT_OK;
+		rc = engine_confirm(&c->e, r->generation, &rr) ? APPLY_ERROR : APPLY_OK;
 		if (!rc)
 			printf("confirmed generation %lu\n", rr.generation);
 	} else {
-		rc = engine_revert_pending(&c->e, r->generation, &rr) ? EXIT_USAGE : EXIT_FINDINGS;
+		rc = engine_revert_pending(&c->e, r->generation, &rr) ? APPLY_ERROR : APPLY_REVERTED;
 		say_generation(&rr, "revert");
-		if (rc == EXIT_FINDINGS && arg_verbose >= 0)
+		if (rc == APPLY_REVERTED && arg_verbose >= 0)
 			printf("reverted\n");
 	}
 	engine_stop_watchdog(r->watchdog, 0);
@@ -138,8 +138,13 @@ static int report(struct cli_run *c, const struct engine_result *r, int ret,
 		       r->renewed);
 	switch (r->outcome) {
 	case ENGINE_UNCHANGED:
-		if (!ret && arg_verbose >= 0 && r->renewed)
+		/* The probe failed: the error says nothing changed. */
+		if (r->probe_failed)
+			break;
+		if (!ret && arg_verbose >= 0 && r->renewed) {
 			printf("unchanged (renewed %zu elements)\n", r->renewed);
+			cli_say_changes(r, false);
+		}
 		else if (!ret && arg_verbose >= 0)
 			puts("unchanged");
 		break;
@@ -158,16 +163,21 @@ static int report(struct cli_run *c, const struct engine_result *r, int ret,
 		say_generation(r, "revert");
 		if (r->interrupted && arg_verbose >= 0)
 			printf("reverted: interrupted before the probe was done\n");
-		return ret ? EXIT_USAGE : EXIT_FINDINGS;
+		return ret ? APPLY_ERROR : APPLY_REVERTED;
 	case ENGINE_CHANGED:
 	case ENGINE_PENDING:
 		say_generation(r, "apply");
+		if (arg_verbose >= 0)
+			cli_say_changes(r, !r->in_place);
 		break;
 	default:
 		break;
 	}
 	if (ret)
-		return EXIT_USAGE;
+		return APPLY_ERROR;
+	/* Nothing changed (or only recorded), and no upstream answered. */
+	if (r->probe_failed)
+		return APPLY_PROBE_FAILED;
 	if (r->outcome == ENGINE_PENDING)
 		return pending(c, r, a->o.confirm);
 	return cli_exit_for(ret, r);
@@ -182,11 +192,11 @@ static int dry_run(const struct engine *e, const struct engine_wanted *w, const 
 	free(label_live);
 	if (ret < 0) {
 		cli_error("diff: %s", strerror(-ret));
-		return EXIT_USAGE;
+		return APPLY_ERROR;
 	}
 	if (!differs && arg_verbose >= 0)
 		puts("unchanged");
-	return differs ? EXIT_FINDINGS : EXIT_OK;
+	return differs ? APPLY_WOULD_CHANGE : APPLY_OK;
 }
 
 static int apply(struct cli_run *c, const struct apply_args *a, const char *path)
@@ -206,7 +216,7 @@ static int apply(struct cli_run *c, const struct apply_args *a, const char *path
 	if (ret) {
 		cli_run_report(c);
 		engine_wanted_free(&w);
-		return EXIT_USAGE;
+		return APPLY_ERROR;
 	}
 	if (a->dry_run) {
 		if (engine_unmanaged(e, w.rs->table) && !ir_ruleset_equal(e->live, w.rs))
@@ -234,14 +244,14 @@ int cmd_apply_main(int argc, char **argv)
 			  "[--replace-unmanaged]",
 			  apply_opts, apply_opt, &a);
 	if (first < 0)
-		return first == -2 ? EXIT_OK : EXIT_USAGE;
+		return first == -2 ? APPLY_OK : APPLY_ERROR;
 	if (argc - first != 1) {
 		cli_error("apply: expected one policy (usage: ntpwall apply POLICY)");
-		return EXIT_USAGE;
+		return APPLY_ERROR;
 	}
 	if (a.dry_run && (a.o.confirm || a.o.probe)) {
 		cli_error("apply: --dry-run changes nothing, so it takes no --confirm or --probe");
-		return EXIT_USAGE;
+		return APPLY_ERROR;
 	}
 	cli_run_init(&c, a.keep);
 	cli_signals_hold(&c);

@@ -4,6 +4,7 @@
  * or one monitoring-plugins line. Exit codes follow the monitoring plugins. */
 #include "engine_cli.h"
 #include "cli.h"
+#include "ntpwall/hostfw.h"
 #include "ntpwall/privsep.h"
 #include "ntpwall/probe.h"
 #include "ntpwall/resolve.h"
@@ -57,6 +58,7 @@ struct target_list {
 	size_t n_names, cap_names;
 	struct policy_probe limits;
 	bool have_policy;
+	char *table;		/* the first policy's: ntpwall's own table */
 };
 
 /* A duration within [lo, hi] ms: the policy's own limits for the probe
@@ -144,56 +146,6 @@ static int probe_opt(int key, const char *arg, void *data)
 	return 0;
 }
 
-/* cli_parse() stops at the first operand (getopt's "+"), but the usage puts
- * options after POLICY|HOST..., so move every option (with its argument)
- * in front of the operands first, as GNU getopt's permutation would. */
-static bool takes_arg(const char *tok)
-{
-	const struct cli_option *hit = NULL;
-	size_t len;
-
-	if (tok[1] != '-')	/* short: -fjson or -f json */
-		return tok[1] == OPT_FORMAT && !tok[2];
-	if (strchr(tok, '='))
-		return false;
-	len = strlen(tok + 2);
-	for (const struct cli_option *o = probe_opts; o->name; o++) {
-		if (!strcmp(o->name, tok + 2))
-			return o->arg;
-		if (!strncmp(o->name, tok + 2, len))
-			hit = hit ? probe_opts : o;	/* ambiguous: getopt complains */
-	}
-	return hit && hit != probe_opts && hit->arg;
-}
-
-static char **permute_args(int argc, char **argv)
-{
-	char **v = xcalloc((size_t)argc + 1, sizeof(*v));
-	char **ops = xcalloc((size_t)argc + 1, sizeof(*ops));
-	int n = 0, k = 0, i;
-
-	v[n++] = argv[0];
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--")) {
-			i++;
-			break;
-		}
-		if (argv[i][0] != '-' || !argv[i][1]) {
-			ops[k++] = argv[i];
-			continue;
-		}
-		v[n++] = argv[i];
-		if (takes_arg(argv[i]) && i + 1 < argc)
-			v[n++] = argv[++i];
-	}
-	v[n++] = "--";
-	while (i < argc)
-		ops[k++] = argv[i++];
-	memcpy(v + n, ops, (size_t)k * sizeof(*v));
-	free(ops);
-	return v;
-}
-
 static const char *keep_name(struct target_list *l, const char *name)
 {
 	xgrow((void **)&l->names, &l->cap_names, l->n_names, sizeof(*l->names));
@@ -201,7 +153,7 @@ static const char *keep_name(struct target_list *l, const char *name)
 	return l->names[l->n_names++];
 }
 
-static void add_target(struct target_list *l, const char *name, const struct policy_addr *a,
+static void add_target(struct target_list *l, const char *name, const struct addr *a,
 		       uint16_t port)
 {
 	xgrow((void **)&l->v, &l->cap, l->n, sizeof(*l->v));
@@ -228,6 +180,17 @@ static void target_list_free(struct target_list *l)
 		free(l->names[i]);
 	free(l->names);
 	free(l->v);
+	free(l->table);
+}
+
+/* HOSTFW_V4 | HOSTFW_V6 of the targets. */
+static unsigned target_families(const struct target_list *l)
+{
+	unsigned f = 0;
+
+	for (size_t i = 0; i < l->n; i++)
+		f |= l->v[i].addr.family == AF_INET6 ? HOSTFW_V6 : HOSTFW_V4;
+	return f;
 }
 
 static bool is_policy_arg(const char *s)
@@ -244,11 +207,11 @@ static bool is_policy_arg(const char *s)
 static int add_host(struct target_list *l, const char *host, uint16_t port)
 {
 	struct addrinfo hints = { .ai_socktype = SOCK_DGRAM }, *res, *ai;
-	struct policy_addr a;
+	struct addr a;
 	size_t before = l->n;
 	int ret;
 
-	if (!policy_parse_addr(host, &a)) {
+	if (!addr_parse(host, &a)) {
 		add_target(l, host, &a, port);
 		return 0;
 	}
@@ -269,7 +232,7 @@ static int add_host(struct target_list *l, const char *host, uint16_t port)
 		else
 			continue;
 		for (size_t i = before; i < l->n; i++)
-			dup |= !policy_addr_cmp(&l->v[i].addr, &a);
+			dup |= !addr_cmp(&l->v[i].addr, &a);
 		if (!dup)
 			add_target(l, host, &a, port);
 	}
@@ -329,6 +292,7 @@ static int add_policy(struct target_list *l, const char *path, uint16_t port)
 		report_diags(stderr, &d, REPORT_TEXT);
 	if (!l->have_policy) {
 		l->limits = p->probe;
+		l->table = xstrdup(p->table);
 		l->have_policy = true;
 	}
 	resolve_free(r);
@@ -343,8 +307,8 @@ static int add_policy(struct target_list *l, const char *path, uint16_t port)
 static int server_level(const struct probe_result *s)
 {
 	if (s->status == PROBE_OK)
-		return s->warn ? EXIT_PROBE_WARN : EXIT_OK;
-	return s->status == PROBE_OFFSET ? EXIT_PROBE_CRIT : EXIT_PROBE_WARN;
+		return s->warn ? NAGIOS_WARNING : NAGIOS_OK;
+	return s->status == PROBE_OFFSET ? NAGIOS_CRITICAL : NAGIOS_WARNING;
 }
 
 static size_t usable_count(const struct probe_results *r)
@@ -361,17 +325,17 @@ static size_t usable_count(const struct probe_results *r)
  * unusable or beyond the warning offset, or no majority among >= 3. */
 static int probe_exit(const struct probe_results *r)
 {
-	int rc = EXIT_OK;
+	int rc = NAGIOS_OK;
 
 	if (!usable_count(r))
-		return EXIT_PROBE_CRIT;
+		return NAGIOS_CRITICAL;
 	for (size_t i = 0; i < r->n; i++) {
 		int l = server_level(&r->v[i]);
 
 		rc = l > rc ? l : rc;
 	}
-	if (r->selection.ran && !r->selection.majority && rc < EXIT_PROBE_WARN)
-		rc = EXIT_PROBE_WARN;
+	if (r->selection.ran && !r->selection.majority && rc < NAGIOS_WARNING)
+		rc = NAGIOS_WARNING;
 	return rc;
 }
 
@@ -415,7 +379,7 @@ static const char *verdict(const struct probe_result *s)
 
 static const char *addr_text(const struct probe_result *s, char *buf, size_t len)
 {
-	return policy_addr_str(&s->addr, buf, len);
+	return addr_str(&s->addr, buf, len);
 }
 
 /* Column widths are the longest cell; names are at most 253 bytes. */
@@ -605,20 +569,17 @@ int cmd_probe_main(int argc, char **argv)
 	struct target_list l = { .limits = probe_defaults };
 	struct probe_results *r = NULL;
 	struct probe_options o;
-	char **args;
-	int first, ret, rc = EXIT_PROBE_UNKNOWN;
+	int first, ret, rc = NAGIOS_UNKNOWN;
 
-	argv = args = permute_args(argc, argv);
-	first = cli_parse(argc + 1, argv, PROBE_USAGE, probe_opts, probe_opt, &a);
+	first = cli_parse(argc, argv, PROBE_USAGE, probe_opts, probe_opt, &a);
 	if (first == -2)
-		rc = EXIT_OK;
+		rc = NAGIOS_OK;
 	if (first < 0)
 		goto out;
-	if (first >= argc + 1) {
+	if (first >= argc) {
 		cli_error("probe: no policy or host given (usage: %s)", PROBE_USAGE);
 		goto out;
 	}
-	argc++;	/* the "--" added */
 	for (int i = first; i < argc; i++) {
 		ret = is_policy_arg(argv[i]) ? add_policy(&l, argv[i], a.port)
 					     : add_host(&l, argv[i], a.port);
@@ -632,7 +593,12 @@ int cmd_probe_main(int argc, char **argv)
 			  (unsigned long long)l.limits.crit_offset_ms);
 		goto out;
 	}
+	/* What would drop NTP on this host, before the probe shows it (the
+	 * check knows port 123 only). */
+	if (!a.port || a.port == 123)
+		cli_warn_host_firewall(l.table, target_families(&l));
 	o = (struct probe_options){ .limits = l.limits, .max_inflight = a.max_inflight };
+	cli_raise_nofile(probe_fds_wanted(l.n, a.max_inflight));
 	ret = privsep_net.probe(&privsep_net, l.v, l.n, &o, &r);
 	if (ret) {
 		cli_error("probe: %s", strerror(-ret));
@@ -648,6 +614,5 @@ int cmd_probe_main(int argc, char **argv)
 out:
 	probe_results_free(r);
 	target_list_free(&l);
-	free(args);
 	return rc;
 }

@@ -44,10 +44,10 @@ int cmd_rollback_main(int argc, char **argv)
 	first = cli_parse(argc, argv, "ntpwall rollback [--to GEN] [--keep N]", rollback_opts,
 			  rollback_opt, &a);
 	if (first < 0)
-		return first == -2 ? EXIT_OK : EXIT_USAGE;
+		return first == -2 ? CHANGE_OK : CHANGE_ERROR;
 	if (first != argc) {
 		cli_error("rollback: unexpected argument '%s'", argv[first]);
-		return EXIT_USAGE;
+		return CHANGE_ERROR;
 	}
 	cli_run_init(&c, a.keep);
 	ret = cli_state_lock(&c);
@@ -59,8 +59,11 @@ int cmd_rollback_main(int argc, char **argv)
 	if (!ret)
 		ret = engine_rollback(&c.e, a.to, &r);
 	cli_run_fini(&c);
-	if (!ret && arg_verbose >= 0)
-		printf("generation %lu (rollback)\n", r.generation);
+	if (!ret && arg_verbose >= 0) {
+		printf("generation %lu (rollback of %lu)", r.generation, r.previous);
+		cli_say_changes_brief(&r);
+		cli_say_changes(&r, true);
+	}
 	ret = cli_exit_for(ret, &r);
 	engine_result_free(&r);
 	return ret;

@@ -83,6 +83,7 @@ static void print_json(const struct engine_status *s, const struct engine *e)
 	json_object_set_new(o, "pending_confirm", pending_json(s));
 	json_object_set_new(o, "expiring", json_integer((json_int_t)s->expiring));
 	json_object_set_new(o, "daemon_disagrees", strings_json(s->disagree, s->n_disagree));
+	json_object_set_new(o, "host_firewall", strings_json(s->host_firewall, s->n_host_firewall));
 	json_object_set_new(o, "live", e->live ? ir_json_dump(e->live, true) : json_null());
 	json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	fputc('\n', stdout);
@@ -129,6 +130,8 @@ static void print_text(const struct engine_status *s, const struct engine *e)
 		       s->expiring);
 	for (size_t i = 0; i < s->n_disagree; i++)
 		printf("daemon: %s\n", s->disagree[i]);
+	for (size_t i = 0; i < s->n_host_firewall; i++)
+		printf("host firewall: %s\n", s->host_firewall[i]);
 	if (e->live) {
 		fputc('\n', stdout);
 		(void)render_nft(e->live, &o, stdout);
@@ -145,10 +148,10 @@ int cmd_status_main(int argc, char **argv)
 	first = cli_parse(argc, argv, "ntpwall status [--format text|json] [--table NAME]",
 			  status_opts, status_opt, &a);
 	if (first < 0)
-		return first == -2 ? EXIT_OK : EXIT_USAGE;
+		return first == -2 ? STATUS_IN_SYNC : STATUS_ERROR;
 	if (first != argc) {
 		cli_error("status: unexpected argument '%s'", argv[first]);
-		return EXIT_USAGE;
+		return STATUS_ERROR;
 	}
 	cli_run_init(&c, 0);
 	ret = engine_state_open(&c.e, ENGINE_STATE_READ);
@@ -160,7 +163,7 @@ int cmd_status_main(int argc, char **argv)
 	else if (!ret)
 		print_text(&s, &c.e);
 	/* A monitor's codes: 0 in sync, 1 needs attention, 2 error. */
-	ret = ret ? EXIT_USAGE : s.attention ? EXIT_FINDINGS : EXIT_OK;
+	ret = ret ? STATUS_ERROR : s.attention ? STATUS_ATTENTION : STATUS_IN_SYNC;
 	engine_status_free(&s);
 	cli_run_fini(&c);
 	return ret;

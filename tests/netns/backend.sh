@@ -136,11 +136,44 @@ ok "drift: added rule, flushed chain, deleted element, foreign expression, extra
 latest() { ls "$S" | sed -n 's/^gen-0*\([0-9]*\)\.json$/\1/p' | sort -n | tail -1; }
 nw apply "$A" >/dev/null 2>&1 || fail "apply A again"
 ga=$(latest)
-nw rollback >/dev/null 2>&1 && nw diff "$B" >/dev/null 2>&1 || fail "rollback to B"
-nw rollback --to "$ga" >/dev/null 2>&1 && nw diff "$A" >/dev/null 2>&1 || fail "rollback --to $ga"
+nw rollback >"$T/out" 2>&1 && nw diff "$B" >/dev/null 2>&1 || fail "rollback to B"
+grep -qx "generation $((ga + 1)) (rollback of $((ga - 1))): +192\.0\.2\.4 -192\.0\.2\.3" "$T/out" ||
+	fail "rollback did not say what it restored: $(cat "$T/out")"
+nw -v rollback --to "$ga" >"$T/out" 2>&1 && nw diff "$A" >/dev/null 2>&1 || fail "rollback --to $ga"
+grep -qx "in place: set elements changed, rules and counters kept" "$T/out" &&
+	grep -qx "added: 192\.0\.2\.3" "$T/out" && grep -qx "removed: 192\.0\.2\.4" "$T/out" ||
+	fail "rollback -v: $(cat "$T/out")"
 grep -q '"action":"rollback"' "$S/gen-$(printf %06d "$(latest)").json" || fail "rollback not recorded"
 check_other "rollback"
 ok "rollback, rollback --to"
+
+# 4b. history: every generation, what came and went. The last three are
+# apply A (-192.0.2.4 +192.0.2.3 against B), rollback of the one before
+# (B back), rollback --to ga (A again); the policy path is absolute.
+nw history >"$T/hist" 2>&1 || fail "history: $(cat "$T/hist")"
+tail -3 "$T/hist" >"$T/h3"
+sed -n 1p "$T/h3" | grep -q "^$ga .* apply: 4 upstreams, 0 peers +192\.0\.2\.3 -192\.0\.2\.4 ($A, hash " ||
+	fail "history: apply line: $(cat "$T/h3")"
+sed -n 2p "$T/h3" | grep -q " rollback of $((ga - 1)): 4 upstreams, 0 peers +192\.0\.2\.4 -192\.0\.2\.3 (" ||
+	fail "history: first rollback line: $(cat "$T/h3")"
+sed -n 3p "$T/h3" | grep -q " rollback of $ga: .* +192\.0\.2\.3 -192\.0\.2\.4 " ||
+	fail "history: second rollback line: $(cat "$T/h3")"
+nw history --format json | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+assert d["format"] == "ntpwall-history" and d["version"] == 1, d
+g = d["generations"][-1]
+assert g["action"] == "rollback" and g["upstreams"] == 4 and g["peers"] == 0, g
+assert g["added"] == ["192.0.2.3"] and g["removed"] == ["192.0.2.4"], g
+assert g["policy"].startswith("/") and g["table"] == "ntpwall_t", g
+nums = [x["generation"] for x in d["generations"]]
+assert nums == sorted(nums) and len(set(nums)) == len(nums), nums
+' || fail "history --format json"
+(cd / && "$NTPWALL" --state-dir "$S" history extra) >/dev/null 2>&1; [ $? = 2 ] || fail "history extra: not exit 2"
+"$NTPWALL" --state-dir "$T/none" history >"$T/out" 2>&1; [ $? = 0 ] && [ ! -s "$T/out" ] ||
+	fail "history without a state dir: $(cat "$T/out")"
+[ -e "$T/none" ] && fail "history created the state directory"
+ok "history: text and json, additions and removals, absolute policy path"
 
 # 5. remove, then rollback brings the table back.
 nw remove >/dev/null 2>&1 || fail "remove"
@@ -148,7 +181,10 @@ live >/dev/null && fail "table still there after remove"
 check_other "remove"
 out=$(nw remove 2>&1) || fail "second remove"
 nw remove --table other >/dev/null 2>&1 && fail "remove --table other accepted"
-nw rollback >/dev/null 2>&1 && nw diff "$A" >/dev/null 2>&1 || fail "rollback after remove"
+nw -v rollback >"$T/out" 2>&1 && nw diff "$A" >/dev/null 2>&1 || fail "rollback after remove"
+grep -qx "replaced: a new table, counters start again" "$T/out" &&
+	grep -q "^generation [0-9]* (rollback of [0-9]*): +192\.0\.2\.1 +192\.0\.2\.2 +192\.0\.2\.3 +2001:db8::1$" "$T/out" ||
+	fail "rollback -v after remove: $(cat "$T/out")"
 check_other "rollback after remove"
 ok "remove, rollback after remove"
 

@@ -4,7 +4,7 @@
  * request the way MODE says, so misbehaving servers can be tested for real.
  * Runs until killed; prints "ready" once every socket is bound. */
 #include "ntpwall/ntp_packet.h"
-#include "ntpwall/policy.h"
+#include "ntpwall/addr.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -92,7 +92,7 @@ static int bind_one(const char *spec, uint16_t port, struct sock *s)
 {
 	char host[64];
 	const char *colon = strrchr(spec, ':');
-	struct policy_addr a;
+	struct addr a;
 	struct sockaddr_storage ss = { 0 };
 	socklen_t len;
 	int one = 1;
@@ -101,7 +101,7 @@ static int bind_one(const char *spec, uint16_t port, struct sock *s)
 		return -1;
 	memcpy(host, spec, (size_t)(colon - spec));
 	host[colon - spec] = '\0';
-	if (policy_parse_addr(host, &a))
+	if (addr_parse(host, &a))
 		return -1;
 	if (a.family == AF_INET) {
 		struct sockaddr_in *in = (struct sockaddr_in *)&ss;

@@ -138,8 +138,13 @@ pool_before=$(set4 | grep -o '198\.51\.100\.2[1-5]' | sort -u)
 hosts "198.51.100.2 a.test" "198.51.100.12 b.test" \
 	"198.51.100.21 pool.test" "198.51.100.22 pool.test" "198.51.100.23 pool.test" \
 	"198.51.100.24 pool.test" "198.51.100.25 pool.test"
-nw refresh "$P" >"$T/out" 2>&1 || fail "refresh after a change: $(cat "$T/out")"
+nw -v refresh "$P" >"$T/out" 2>&1 || fail "refresh after a change: $(cat "$T/out")"
 grep -q '^refresh: 1 added, 1 removed, 4 renewed$' "$T/out" || fail "changed refresh said: $(cat "$T/out")"
+# -v names them: the moved name's new and old address, the four renewed.
+grep -qx 'added: 198\.51\.100\.2' "$T/out" && grep -qx 'removed: 198\.51\.100\.1' "$T/out" &&
+	[ "$(sed -n 's/^renewed: //p' "$T/out" | wc -w)" = 4 ] &&
+	sed -n 's/^renewed: //p' "$T/out" | grep -q '198\.51\.100\.12' ||
+	fail "refresh -v did not list the addresses: $(cat "$T/out")"
 has 198.51.100.2 && ! has 198.51.100.1 || fail "a.test not moved: $(set4)"
 [ "$(set4 | grep -o '198\.51\.100\.2[1-5]' | sort -u)" = "$pool_before" ] || fail "pool choice moved"
 [ "$(gens)" = 2 ] || fail "changed refresh: $(gens) generations, expected 2"
