@@ -132,7 +132,8 @@ else
 	fail "ntpwall status exit $rc after the play"
 fi
 "$NTPWALL" lint "$P" >/dev/null 2>&1 || fail "the policy written does not lint"
-ls "$(dirname "$P")" | grep -v '^policy.yaml$' | grep -q . && fail "files left next to the policy: $(ls "$(dirname "$P")")"
+others=$(find "$(dirname "$P")" -mindepth 1 ! -name policy.yaml)
+[ -z "$others" ] || fail "files left next to the policy: $others"
 
 # 3. Second runs: nothing to change, in apply mode and in check mode.
 for mode in apply2 check2; do
@@ -144,7 +145,7 @@ for mode in apply2 check2; do
 		fail "$mode: rc $PLAYRC, changed=$CHANGED, failed=$FAILED"
 	fi
 done
-generations=$(ls "$S" | grep -c '^gen')
+generations=$(find "$S" -maxdepth 1 -name 'gen-*.json' | wc -l)
 
 # 4. A changed policy in check mode: the new address shown, nothing changed.
 UPSTREAMS="192.0.2.1 192.0.2.2 192.0.2.3 192.0.2.4 192.0.2.5"
@@ -184,7 +185,8 @@ else
 	fail "a failed check: rc $PLAYRC, failed=$FAILED"
 fi
 cmp -s "$P" "$T/policy.before" || fail "the previous policy file is not back"
-ls "$(dirname "$P")" | grep -v '^policy.yaml$' | grep -q . && fail "files left next to the policy: $(ls "$(dirname "$P")")"
+others=$(find "$(dirname "$P")" -mindepth 1 ! -name policy.yaml)
+[ -z "$others" ] || fail "files left next to the policy: $others"
 for _ in $(seq 100); do
 	[ "$(elements)" = "192.0.2.1, 192.0.2.2, 192.0.2.3, 192.0.2.4" ] && [ ! -e "$S/pending-confirm.json" ] && break
 	sleep 0.2
@@ -194,10 +196,14 @@ if [ "$(elements)" = "192.0.2.1, 192.0.2.2, 192.0.2.3, 192.0.2.4" ]; then
 else
 	fail "the wall after the deadline: '$(elements)'"
 fi
-[ "$(ls "$S" | grep -c '^gen')" -gt "$generations" ] || fail "no apply and revert generations recorded"
+[ "$(find "$S" -maxdepth 1 -name 'gen-*.json' | wc -l)" -gt "$generations" ] || fail "no apply and revert generations recorded"
 play apply3
-[ "$PLAYRC" = 0 ] && [ "$CHANGED" = 0 ] && ok "after the revert: changed=0" ||
-	{ show apply3; fail "after the revert: rc $PLAYRC, changed=$CHANGED"; }
+if [ "$PLAYRC" = 0 ] && [ "$CHANGED" = 0 ]; then
+	ok "after the revert: changed=0"
+else
+	show apply3
+	fail "after the revert: rc $PLAYRC, changed=$CHANGED"
+fi
 
 [ $fails = 0 ] || { echo "$fails failure(s)"; exit 1; }
 echo "the role: check and apply mode, twice each, validate and confirm"

@@ -37,8 +37,11 @@ start=$(date +%s)
 deb=$(pkg_deb) || { fail "dpkg-buildpackage -us -uc -b (log: $PKG_OUT/build.log)"; exit 1; }
 ok "built $(basename "$deb") in $(($(date +%s) - start)) s (or reused: same source)"
 tree_state >"$T/tree.after"
-diff -u "$T/tree.before" "$T/tree.after" >&2 && ok "the source tree is as it was" ||
+if diff -u "$T/tree.before" "$T/tree.after" >&2; then
+	ok "the source tree is as it was"
+else
 	fail "building the package left files in the source tree or next to it"
+fi
 changes=$(ls "$PKG_OUT"/ntpwall_*.changes)
 
 # 1. lintian: no error, no warning; informational tags are shown.

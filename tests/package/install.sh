@@ -131,14 +131,14 @@ else
 fi
 units=$(cd "$R/lib/systemd/system" && ls ntpwall*.service ntpwall*.timer)
 [ -n "$units" ] || fail "no unit installed"
-# shellcheck disable=SC2086
-(cd "$R/lib/systemd/system" && inroot systemd-analyze verify $(printf '/lib/systemd/system/%s ' $units)) \
-	>"$T/verify" 2>&1
+paths=()
+for u in $units; do paths+=("/lib/systemd/system/$u"); done
+inroot systemd-analyze verify "${paths[@]}" >"$T/verify" 2>&1
 if [ -s "$T/verify" ]; then
 	sed 's/^/  /' "$T/verify"
 	fail "systemd-analyze verify of the installed units"
 else
-	ok "systemd-analyze verify: $(echo $units)"
+	ok "systemd-analyze verify: $(printf '%s ' $units)"
 fi
 # verify can fail here: a unit running a missing binary is reported.
 sed 's#^ExecStart=/usr/sbin/ntpwall#ExecStart=/usr/sbin/ntpwall-missing#' \

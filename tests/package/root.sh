@@ -127,7 +127,8 @@ pkg_mounts() {
 pkg_kill_root() {
 	local root pid
 	root=$(readlink -f "$1")
-	for pid in $(ls /proc | grep -E '^[0-9]+$'); do
+	for pid in /proc/[0-9]*; do
+		pid=${pid#/proc/}
 		[ "$(readlink "/proc/$pid/root" 2>/dev/null)" = "$root" ] && kill -9 "$pid" 2>/dev/null
 	done
 	return 0
