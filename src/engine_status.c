@@ -11,6 +11,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <glob.h>
+#include <jansson.h>
 #include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
@@ -160,6 +161,40 @@ void engine_daemon_agreement(struct engine *e, const struct daemon_state *ds,
 	check_conf(e, ds, wall, s);
 }
 
+#define LAST_REFRESH_FILE "last-refresh.json"
+
+int engine_refresh_record(struct engine *e, int exit_code, const struct engine_result *r)
+{
+	json_t *j;
+	int ret;
+
+	if (!e->st)
+		return -ENOENT;
+	j = json_pack("{s:I, s:i, s:I, s:I, s:I}", "time", (json_int_t)time(NULL), "exit_code",
+		      exit_code, "added", (json_int_t)(r ? r->added : 0), "removed",
+		      (json_int_t)(r ? r->deleted : 0), "renewed", (json_int_t)(r ? r->renewed : 0));
+	ret = state_json_write(e->st, LAST_REFRESH_FILE, j);
+	json_decref(j);
+	return ret;
+}
+
+/* A record that does not read is as good as none: status says "never". */
+static void read_last_refresh(struct engine *e, struct engine_refresh_record *rec)
+{
+	json_int_t t, code, added = 0, removed = 0, renewed = 0;
+	json_t *j = NULL;
+
+	memset(rec, 0, sizeof(*rec));
+	if (!e->st || state_json_read(e->st, LAST_REFRESH_FILE, &j))
+		return;
+	if (!json_unpack(j, "{s:I, s:I, s?I, s?I, s?I}", "time", &t, "exit_code", &code, "added",
+			 &added, "removed", &removed, "renewed", &renewed) &&
+	    code >= 0 && code <= 3 && t >= 0 && added >= 0 && removed >= 0 && renewed >= 0)
+		*rec = (struct engine_refresh_record){ true, t, (int)code, (size_t)added,
+						       (size_t)removed, (size_t)renewed };
+	json_decref(j);
+}
+
 int engine_status(struct engine *e, const char *table, struct engine_status *s)
 {
 	struct daemon_state ds;
@@ -175,6 +210,7 @@ int engine_status(struct engine *e, const char *table, struct engine_status *s)
 		s->has_pending = rd == 0;
 		s->pending_damaged = rd < 0 && rd != -ENOENT;
 	}
+	read_last_refresh(e, &s->last_refresh);
 	/* After a remove, the table ntpwall managed last, not the default name. */
 	s->table = table ? xstrdup(table) : engine_managed_table(e, s->latest);
 	if (!s->table)

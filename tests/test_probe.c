@@ -155,6 +155,134 @@ START_TEST(test_results_select)
 }
 END_TEST
 
+static struct probe_results *results(size_t n)
+{
+	struct probe_results *r = xcalloc(1, sizeof(*r));
+
+	r->n = n;
+	r->v = xcalloc(n, sizeof(*r->v));
+	return r;
+}
+
+START_TEST(test_summary_median)
+{
+	/* Three agree: the median; the falseticker and the timeout are not
+	 * counted. */
+	struct probe_results *r = results(5);
+	struct probe_summary s;
+
+	set_result(&r->v[0], PROBE_OK, 2 * MS, 5 * MS);
+	set_result(&r->v[1], PROBE_OK, -MS, 5 * MS);
+	set_result(&r->v[2], PROBE_OFFSET, 2500 * MS, MS);
+	set_result(&r->v[3], PROBE_TIMEOUT, 0, 0);
+	set_result(&r->v[4], PROBE_OK, MS, 5 * MS);
+	probe_results_select(r);
+	probe_summarize(r, &s);
+	ck_assert_uint_eq(s.usable, 3);
+	ck_assert_uint_eq(s.truechimers, 3);
+	ck_assert_uint_eq(s.agree, 3);
+	ck_assert(s.majority);
+	ck_assert_int_eq(s.pick, PROBE_PICK_MEDIAN);
+	ck_assert_uint_eq(s.server, 4);
+	ck_assert_int_eq(s.offset_ns, MS);
+	/* sqrt(((2 - 1)^2 + (-1 - 1)^2) / 2) ms */
+	ck_assert_int_eq(s.jitter_ns, 1581139);
+	ck_assert(!s.clock_off);
+	probe_results_free(r);
+}
+END_TEST
+
+START_TEST(test_summary_even_never_average)
+{
+	/* Four agree: of the two in the middle (0 and 2 ms), the one with the
+	 * smaller root distance; never 1 ms, which no server said. */
+	struct probe_results *r = results(4);
+	struct probe_summary s;
+
+	set_result(&r->v[0], PROBE_OK, -3 * MS, 10 * MS);
+	set_result(&r->v[1], PROBE_OK, 2 * MS, 6 * MS);
+	set_result(&r->v[2], PROBE_OK, 0, 4 * MS);
+	set_result(&r->v[3], PROBE_OK, 5 * MS, 10 * MS);
+	probe_results_select(r);
+	probe_summarize(r, &s);
+	ck_assert_int_eq(s.pick, PROBE_PICK_MEDIAN);
+	ck_assert_uint_eq(s.server, 2);
+	ck_assert_int_eq(s.offset_ns, 0);
+	/* The other way round. */
+	r->v[1].root_distance = ntp_fp_from_ns(3 * MS);
+	probe_summarize(r, &s);
+	ck_assert_uint_eq(s.server, 1);
+	ck_assert_int_eq(s.offset_ns, 2 * MS);
+	/* Two: the nearer one, not the later nor the mean. */
+	r->n = 2;
+	r->v[0].root_distance = ntp_fp_from_ns(3 * MS);
+	r->v[1].root_distance = ntp_fp_from_ns(7 * MS);
+	probe_results_select(r);
+	probe_summarize(r, &s);
+	ck_assert_int_eq(s.pick, PROBE_PICK_NEAREST);
+	ck_assert_uint_eq(s.server, 0);
+	ck_assert_int_eq(s.offset_ns, -3 * MS);
+	ck_assert_uint_eq(s.agree, 2);
+	ck_assert(s.majority);
+	ck_assert_int_eq(s.jitter_ns, 5 * MS);
+	/* One. */
+	r->n = 1;
+	probe_summarize(r, &s);
+	ck_assert_int_eq(s.pick, PROBE_PICK_NEAREST);
+	ck_assert_int_eq(s.offset_ns, -3 * MS);
+	ck_assert_int_eq(s.jitter_ns, 0);
+	ck_assert(!s.majority);
+	r->n = 4;
+	probe_results_free(r);
+}
+END_TEST
+
+START_TEST(test_summary_clock_off)
+{
+	/* Two of three agree at +2.5 s: our clock is off, the one at 0 is the
+	 * falseticker, and nobody is usable. */
+	struct probe_results *r = results(3);
+	struct probe_summary s;
+
+	set_result(&r->v[0], PROBE_OFFSET, 2500 * MS, 2 * MS);
+	set_result(&r->v[1], PROBE_OK, 0, MS);
+	set_result(&r->v[2], PROBE_OFFSET, 2501 * MS, MS);
+	probe_results_select(r);
+	ck_assert_int_eq(r->v[1].status, PROBE_FALSETICKER);
+	probe_summarize(r, &s);
+	ck_assert_uint_eq(s.usable, 0);
+	ck_assert_uint_eq(s.truechimers, 2);
+	ck_assert_uint_eq(s.agree, 2);
+	ck_assert(s.majority);
+	ck_assert_int_eq(s.pick, PROBE_PICK_NEAREST);
+	ck_assert_uint_eq(s.server, 2);
+	ck_assert_int_eq(s.offset_ns, 2501 * MS);
+	ck_assert(s.clock_off);
+	/* Two that disagree: no majority, so not our clock's fault. */
+	r->n = 2;
+	free(r->v[1].name);
+	free(r->v[1].reason);
+	set_result(&r->v[1], PROBE_OK, 0, MS);
+	probe_results_select(r);
+	probe_summarize(r, &s);
+	ck_assert_uint_eq(s.agree, 1);
+	ck_assert(!s.majority);
+	ck_assert(!s.clock_off);
+	ck_assert_uint_eq(s.server, 1);
+	r->n = 3;
+	probe_results_free(r);
+	/* Nothing with a sample. */
+	r = results(1);
+	set_result(&r->v[0], PROBE_TIMEOUT, 0, 0);
+	probe_results_select(r);
+	probe_summarize(r, &s);
+	ck_assert_int_eq(s.pick, PROBE_PICK_NONE);
+	ck_assert_uint_eq(s.truechimers, 0);
+	ck_assert(!s.clock_off);
+	probe_results_free(r);
+}
+END_TEST
+
 START_TEST(test_status_names)
 {
 	for (int i = 0; i < PROBE_STATUS_COUNT; i++)
@@ -245,6 +373,9 @@ int main(void)
 	tcase_add_test(tc, test_fewer_than_three);
 	tcase_add_test(tc, test_touching_and_chain);
 	tcase_add_test(tc, test_results_select);
+	tcase_add_test(tc, test_summary_median);
+	tcase_add_test(tc, test_summary_even_never_average);
+	tcase_add_test(tc, test_summary_clock_off);
 	tcase_add_test(tc, test_status_names);
 	tcase_add_test(tc, test_refused_and_queue);
 	tcase_add_test(tc, test_inflight_within_nofile);

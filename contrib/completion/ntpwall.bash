@@ -80,6 +80,7 @@ _ntpwall_values()
 	--format | -f)
 		case $cmd in
 		lint) _ntpwall_words 'text json github sarif codeclimate' "$cur" ;;
+		probe | status) _ntpwall_words 'text json prometheus' "$cur" ;;
 		*) _ntpwall_words 'text json' "$cur" ;;
 		esac ;;
 	--target | -t) _ntpwall_words 'nft iptables ip6tables chrony ntpd' "$cur" ;;

@@ -212,6 +212,19 @@ int engine_rollback(struct engine *e, unsigned long to, struct engine_result *r)
  * removal. -EPERM for a table ntpwall did not make. */
 int engine_remove(struct engine *e, const char *table, struct engine_result *r);
 
+/* The last refresh, as it recorded itself (last-refresh.json). */
+struct engine_refresh_record {
+	bool present;			/* false: none recorded (or unreadable) */
+	int64_t time;			/* Unix time it finished */
+	int exit_code;			/* ntpwall refresh's exit status (0 to 3) */
+	size_t added, removed, renewed;	/* elements */
+};
+
+/* Record that a refresh finished with exit_code (r: what it did; may be
+ * NULL) in the state directory, if it is open: written atomically, the
+ * last one only. -errno. */
+int engine_refresh_record(struct engine *e, int exit_code, const struct engine_result *r);
+
 /* What status shows, read only. */
 struct engine_status {
 	struct state_gen *latest;	/* NULL: none */
@@ -227,6 +240,7 @@ struct engine_status {
 					 * the rule to add (hostfw_findings' msg) */
 	size_t n_host_firewall;
 	bool attention;			/* anything above that needs an operator */
+	struct engine_refresh_record last_refresh;
 };
 
 /* Fill s for table (NULL: the managed one): state opened READ, backend

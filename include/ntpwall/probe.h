@@ -121,4 +121,34 @@ void probe_select(const struct probe_interval *iv, size_t n, bool *truechimer,
  * majority become PROBE_FALSETICKER. Called by probe_run(); exported for tests. */
 void probe_results_select(struct probe_results *r);
 
+/* Which server's offset a run reports for the local clock. */
+enum probe_pick {
+	PROBE_PICK_NONE,	/* no truechimer: no offset */
+	PROBE_PICK_NEAREST,	/* one or two truechimers: the smallest root distance */
+	PROBE_PICK_MEDIAN,	/* three or more: the median offset (of an even count,
+				 * the middle one with the smaller root distance) */
+};
+
+/* What a run says about the local clock, from the truechimers: the servers
+ * with a valid sample that are not falsetickers (status OK or OFFSET). The
+ * offset is always one a server reported, never an average. */
+struct probe_summary {
+	size_t usable;		/* status OK */
+	size_t truechimers;	/* valid sample, not a falseticker */
+	size_t agree;		/* the largest group that agrees (intervals meet) */
+	bool majority;		/* that group is more than half of the servers with
+				 * a valid sample, and at least two */
+	enum probe_pick pick;
+	size_t server;		/* index of the server the offset comes from */
+	int64_t offset_ns;	/* its offset */
+	int64_t jitter_ns;	/* RMS of the other truechimers' offsets from it
+				 * (RFC 5905's selection jitter); 0 for one */
+	/* The majority agrees and the server picked is beyond the critical
+	 * offset (status OFFSET): the local clock is off, not the servers. */
+	bool clock_off;
+};
+
+/* Summarize r (after the selection) into *s. Pure; never fails. */
+void probe_summarize(const struct probe_results *r, struct probe_summary *s);
+
 #endif

@@ -69,6 +69,8 @@ static int refresh(struct cli_run *c, const struct refresh_args *a, const char *
 	}
 	rc = ret ? REFRESH_ERROR : r.daemon_failed ? REFRESH_DAEMON :
 	     r.refused || r.kept_previous ? REFRESH_PARTIAL : REFRESH_OK;
+	/* For status and its metrics: when the timer last ran, and how. */
+	(void)engine_refresh_record(e, rc, ret ? NULL : &r);
 	engine_result_free(&r);
 	engine_wanted_free(&w);
 	return rc;

@@ -175,7 +175,7 @@ out=$(probe --nagios --samples 2 --interval 100ms 192.0.2.1 192.0.2.2 192.0.2.3)
 rc=$?
 echo "$out"
 [ $rc -eq 0 ] && ok "three good servers: exit 0" || bad "exit $rc, expected 0"
-echo "$out" | grep -Eq "^NTPWALL OK - 3 of 3 servers usable, offset [-+][0-9.]+ s \| 'offset_192.0.2.1'=[-0-9.]+s;-0.128000:0.128000;-1.000000:1.000000;; 'delay_192.0.2.1'=[0-9.]+s;;;0;" \
+echo "$out" | grep -Eq "^NTPWALL OK - 3 of 3 servers usable, offset [-+][0-9.]+ s \| 'offset'=[-0-9.]+s;-0.128000:0.128000;-1.000000:1.000000;; 'jitter'=[0-9.]+s;;;0; 'usable'=3;;;0;3 'stratum'=1;;;0;16 'offset_192.0.2.1#1'=[-0-9.]+s;-0.128000:0.128000;-1.000000:1.000000;; 'delay_192.0.2.1#1'=[0-9.]+s;;;0;" \
 	&& ok "nagios line" || bad "nagios line"
 [ "$(echo "$out" | wc -l)" -eq 1 ] && ok "nagios: one line" || bad "nagios: more than one line"
 probe --format json --samples 1 192.0.2.1 192.0.2.2 192.0.2.3 192.0.2.4 > "$TMP/all.json"

@@ -11,7 +11,9 @@
 # nftables.service runs) the boot unit's ExecStart and ExecReload restore
 # the wall, and the refresh unit's ExecStart moves a real chronyd's sources
 # through chronyc, which needs CAP_DAC_OVERRIDE for its socket in
-# /run/chrony (without it: exit 3, the daemon not told). Runs in private
+# /run/chrony (without it: exit 3, the daemon not told); the metrics unit's
+# script writes a file the Prometheus parser reads, renamed into place, and
+# fails on a full disk keeping the old one. Runs in private
 # network and mount namespaces with a private /run.
 # Needs $NTPWALL, $SRCDIR and $BUILDDIR; exit 77 without namespaces.
 set -u
@@ -51,8 +53,9 @@ for f in "$SRCDIR"/contrib/systemd/*.in; do
 	u=$(basename "$f" .in)
 	[ -f "$U/$u" ] || fail "$u: contrib/systemd/$u.in is not built (contrib/systemd/meson.build)"
 done
-# The configured path of the binary, the same in every unit.
-bin=$(cat "$U"/*.service | sed -n 's/^Exec[A-Za-z]*=\([^ ]*\).*/\1/p' | sort -u)
+# The configured path of the binary, the same in every unit
+# (the metrics unit runs it from a bash script).
+bin=$(grep -h '^Exec' "$U"/*.service | grep -oE "[^ =';\"]*/ntpwall( |$)" | tr -d ' ' | sort -u)
 case $bin in
 /*/ntpwall) ;;
 *) fail "the units run '$bin', not one configured .../ntpwall"; exit 1 ;;
@@ -74,6 +77,9 @@ for f in "$U"/*.service; do
 	u=$(basename "$f")
 	[ "$(key "$f" ConditionPathExists)" = /etc/ntpwall/policy.yaml ] ||
 		fail "$u: no ConditionPathExists=/etc/ntpwall/policy.yaml (it would act without a policy)"
+	# The units that write generations make the state directory; the
+	# metrics unit only reads it.
+	case $u in ntpwall.service | ntpwall-refresh.service) ;; *) [ -n "$(key "$f" StateDirectory)" ] || continue ;; esac
 	[ "$(key "$f" StateDirectory)" = ntpwall ] && [ "$(key "$f" StateDirectoryMode)" = 0700 ] ||
 		fail "$u: not StateDirectory=ntpwall with StateDirectoryMode=0700"
 done
@@ -144,6 +150,46 @@ setpriv --bounding-set "$(bset "$U/ntpwall-refresh.service")" --inh-caps=-all --
 [ "$(wall)" = "198.51.100.1 198.51.100.2 198.51.100.3 198.51.100.5" ] || fail "refresh: wall '$(wall)'"
 [ "$(sources)" = "$(wall)" ] || fail "after refresh: chronyd '$(sources)', wall '$(wall)'"
 ok "ntpwall-refresh.service's command tells chronyd under its bounding set (and needs CAP_DAC_OVERRIDE)"
+
+# 5. The metrics unit's command, under its bounding set, with the paths
+# moved into $T: one file in the textfile directory that the Prometheus
+# client's parser reads (status's and probe's families, the table in
+# sync), renamed into place (nothing else left there, mode 0644); on a
+# full disk the unit fails and the old file stays as it was.
+M=ntpwall-metrics.service
+key "$U/ntpwall-metrics.timer" OnUnitActiveSec | grep -q . || fail "ntpwall-metrics.timer does not repeat"
+metrics() {
+	local script
+	script=$(key "$U/$M" ExecStart | sed "s#^/bin/bash -c '##; s#'\$##; s#\\\$\\\$#\$#g" |
+		sed "s#/var/lib/prometheus/node-exporter#$1#g; s#$bin#$NTPWALL --state-dir $S#g; s#/etc/ntpwall/policy.yaml#$P#g")
+	setpriv --bounding-set "$(bset "$U/$M")" --inh-caps=-all -- /bin/bash -c "$script"
+}
+key "$U/$M" ExecStart | grep -q "^/bin/bash -c 'set -o pipefail;.*/var/lib/prometheus/node-exporter/ntpwall.prom;.*'\$" ||
+	fail "$M: ExecStart is not the bash script writing /var/lib/prometheus/node-exporter/ntpwall.prom"
+key "$U/$M" ReadWritePaths | grep -q /var/lib/prometheus/node-exporter || fail "$M: the textfile directory is read-only"
+mkdir "$T/textfile"
+metrics "$T/textfile" >"$T/out" 2>&1 || fail "$M: exit $?: $(cat "$T/out")"
+if /usr/bin/python3 "$SRCDIR/tests/prom_check.py" <"$T/textfile/ntpwall.prom" >"$T/prom.json" 2>"$T/out"; then
+	fams=$(jq -r '[.ntpwall_status_exit_code.samples[0].value, .ntpwall_probe_servers.samples[0].value,
+		(.ntpwall_table_state.samples[] | select(.labels.state == "in-sync") | .value),
+		.ntpwall_rule_packets_total.type] | map(tostring) | join(" ")' "$T/prom.json")
+	# status's own exit code (1 where chrony.conf has a pool line, as Debian's does).
+	"$NTPWALL" --state-dir "$S" -q status >/dev/null 2>&1
+	want="$? 4 1 counter"
+	[ "$fams" = "$want" ] && ok "$M writes status and probe metrics the Prometheus parser reads" ||
+		fail "$M: status exit code, servers probed, in-sync, counter type: '$fams', expected '$want'"
+else
+	fail "$M: the file does not parse: $(cat "$T/out")"
+fi
+[ "$(ls -A "$T/textfile")" = ntpwall.prom ] && [ "$(stat -c %a "$T/textfile/ntpwall.prom")" = 644 ] &&
+	ok "$M: ntpwall.prom alone, mode 644" || fail "$M: $(ls -lA "$T/textfile")"
+mkdir "$T/full" && mount -t tmpfs -o size=4k tmpfs "$T/full" && echo 'ntpwall_old 1' >"$T/full/ntpwall.prom" ||
+	fail "a full tmpfs"
+metrics "$T/full" >"$T/out" 2>&1 && fail "$M on a full disk: exit 0"
+[ "$(cat "$T/full/ntpwall.prom")" = 'ntpwall_old 1' ] && [ "$(ls -A "$T/full")" = ntpwall.prom ] &&
+	ok "$M on a full disk: fails, the old file kept, no temporary left" ||
+	fail "$M on a full disk: $(ls -lA "$T/full"): $(head -c 200 "$T/full/ntpwall.prom")"
+umount "$T/full"
 
 [ $fails = 0 ] || { echo "$fails failure(s)"; exit 1; }
 echo "all unit tests passed"

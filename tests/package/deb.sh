@@ -83,10 +83,13 @@ for f in "$SRCDIR"/contrib/systemd/*.in; do
 	u=$(basename "$f" .in)
 	has -rw-r--r-- "/lib/systemd/system/$u"
 	[ -f "$T/x/lib/systemd/system/$u" ] || continue
-	for x in $(sed -n 's/^Exec[A-Za-z]*=\([^ ]*\).*/\1/p' "$T/x/lib/systemd/system/$u"); do
+	# Every ntpwall its Exec lines run (the metrics unit from a bash script).
+	for x in $(grep -h '^Exec' "$T/x/lib/systemd/system/$u" | grep -oE "[^ =';\"]*/ntpwall( |$)"); do
 		[ "$x" = /usr/sbin/ntpwall ] || fail "$u runs $x"
 	done
 	case $u in *.service)
+		grep -h '^Exec' "$T/x/lib/systemd/system/$u" | grep -q "/usr/sbin/ntpwall " ||
+			fail "$u runs no /usr/sbin/ntpwall"
 		grep -qx 'ConditionPathExists=/etc/ntpwall/policy.yaml' "$T/x/lib/systemd/system/$u" ||
 			fail "$u acts without /etc/ntpwall/policy.yaml"
 	esac
