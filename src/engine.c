@@ -129,6 +129,8 @@ int engine_open(struct engine *e, const char *name)
 				strerror(-ret),
 				ret == -EPERM ? " (needs root or CAP_NET_ADMIN)" : "");
 	}
+	if (e->ops->configure)
+		e->ops->configure(e->b, &(struct backend_opts){ .force = e->cfg.force_backend });
 	return 0;
 }
 
@@ -220,6 +222,10 @@ static int outcome(struct engine *e, int ret, bool retried, const char *table)
 	if (retried)
 		return eng_fail(e, -EAGAIN, NW504_CHANGING,
 				"table inet %s: the ruleset kept changing under us; nothing changed",
+				table);
+	/* The backend declined (its message says why), the kernel was not asked. */
+	if (ret == -ECANCELED)
+		return eng_fail(e, ret, NW501_KERNEL, "table inet %s: not applied; nothing changed",
 				table);
 	if (ret < 0)
 		return eng_fail(e, ret, NW501_KERNEL,

@@ -220,6 +220,8 @@ int engine_status(struct engine *e, const char *table, struct engine_status *s)
 		ret = engine_read(e, s->table);
 	if (ret)
 		return ret;
+	if (e->ops->describe)
+		s->host = e->ops->describe(e->b);
 	s->word = sync_word(s->latest, e->live);
 	s->expiring = expiring(e->live);
 	s->pending_expired = s->has_pending && s->pending.deadline < (int64_t)time(NULL);
@@ -239,6 +241,7 @@ void engine_status_free(struct engine_status *s)
 {
 	state_gen_free(s->latest);
 	free(s->table);
+	free(s->host);
 	for (size_t i = 0; i < s->n_disagree; i++)
 		free(s->disagree[i]);
 	free(s->disagree);

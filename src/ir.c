@@ -575,3 +575,38 @@ const char *ir_match_type_name(enum ir_match_type t)
 
 	return t < ARRAY_SIZE(names) ? names[t] : "?";
 }
+
+/* 4 or 6 for a rule of one family only, 0 for one of both. */
+static int rule_family(const struct ir_rule *r)
+{
+	for (size_t i = 0; i < r->n_matches; i++)
+		if (r->matches[i].type == IR_MATCH_NFPROTO && !r->matches[i].negate)
+			return r->matches[i].u.num == IR_NFPROTO_IPV4 ? 4 : 6;
+	return 0;
+}
+
+void ir_ruleset_group_families(struct ir_ruleset *rs)
+{
+	for (size_t i = 0; i < rs->n_chains; i++) {
+		struct ir_chain *c = &rs->chains[i];
+		struct ir_rule *tmp = xcalloc(c->n_rules + 1, sizeof(*tmp));
+
+		/* Each run between two rules for both families: its IPv4
+		 * rules, then its IPv6 rules, each in their order. */
+		for (size_t start = 0, out = 0; start < c->n_rules;) {
+			size_t end = start;
+
+			while (end < c->n_rules && rule_family(&c->rules[end]))
+				end++;
+			for (int fam = 4; fam <= 6; fam += 2)
+				for (size_t j = start; j < end; j++)
+					if (rule_family(&c->rules[j]) == fam)
+						tmp[out++] = c->rules[j];
+			if (end < c->n_rules)
+				tmp[out++] = c->rules[end];
+			start = end + 1;
+		}
+		memcpy(c->rules, tmp, c->n_rules * sizeof(*tmp));
+		free(tmp);
+	}
+}

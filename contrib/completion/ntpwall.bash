@@ -18,7 +18,7 @@ _ntpwall_cmd_opts()
 	probe) echo '--format -f --warn-offset --crit-offset --timeout --samples --interval' \
 		'--nagios --port --max-inflight --help -h' ;;
 	diff | confirm | restore) echo '--help -h' ;;
-	apply) echo '--dry-run --probe --confirm --keep --replace-unmanaged --help -h' ;;
+	apply) echo '--dry-run --probe --confirm --keep --replace-unmanaged --force-backend --help -h' ;;
 	refresh) echo '--probe --keep --help -h' ;;
 	rollback) echo '--to --keep --help -h' ;;
 	history) echo '--format -f --help -h' ;;

@@ -46,6 +46,7 @@ struct engine_config {
 	const char *run_dir;			/* where upstreams.json is published;
 						 * NULL: not published */
 	const sigset_t *probe_sigmask;		/* see probe_options.sigmask */
+	bool force_backend;			/* backend_opts.force */
 };
 
 /* One engine run: a state directory, a backend connection and what the
@@ -241,6 +242,7 @@ struct engine_status {
 	size_t n_host_firewall;
 	bool attention;			/* anything above that needs an operator */
 	struct engine_refresh_record last_refresh;
+	char *host;			/* the backend on the host's firewall; may be NULL */
 };
 
 /* Fill s for table (NULL: the managed one): state opened READ, backend

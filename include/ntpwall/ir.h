@@ -243,6 +243,11 @@ bool ir_ruleset_same_shape(const struct ir_ruleset *a, const struct ir_ruleset *
 /* true when a read-back ruleset holds something the IR cannot express (a
  * hand-made rule or set): making rs live again would not restore it. */
 bool ir_ruleset_foreign(const struct ir_ruleset *rs);
+/* Between two rules for both families, put the rules for IPv4 only before
+ * those for IPv6 only, each keeping its order: the same meaning (no packet
+ * is of both families), in the order iptables, which keeps the families in
+ * two tables, reads back. */
+void ir_ruleset_group_families(struct ir_ruleset *rs);
 /* Total order on elements (address family, bytes, prefix length). */
 int ir_elem_cmp(const struct ir_elem *a, const struct ir_elem *b);
 

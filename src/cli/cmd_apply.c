@@ -19,10 +19,12 @@
 struct apply_args {
 	struct engine_apply_opts o;
 	bool dry_run;
+	bool force_backend;
 	unsigned keep;
 };
 
-enum { OPT_DRY_RUN = 256, OPT_PROBE, OPT_CONFIRM, OPT_KEEP, OPT_REPLACE_UNMANAGED };
+enum { OPT_DRY_RUN = 256, OPT_PROBE, OPT_CONFIRM, OPT_KEEP, OPT_REPLACE_UNMANAGED,
+       OPT_FORCE_BACKEND };
 
 static const struct cli_option apply_opts[] = {
 	{ "dry-run", OPT_DRY_RUN, NULL, "print the diff; exit 0 unchanged, 1 would change" },
@@ -31,6 +33,8 @@ static const struct cli_option apply_opts[] = {
 	{ "keep", OPT_KEEP, "N", "generations to keep (default 10 or $NTPWALL_KEEP)" },
 	{ "replace-unmanaged", OPT_REPLACE_UNMANAGED, NULL,
 	  "replace a table of that name ntpwall did not make (kept for rollback)" },
+	{ "force-backend", OPT_FORCE_BACKEND, NULL,
+	  "backend: iptables on a host that filters with nftables (refused otherwise)" },
 	{ "help", 'h', NULL, "show this help" },
 	{ 0 }
 };
@@ -58,6 +62,9 @@ static int apply_opt(int key, const char *arg, void *data)
 		return cli_parse_keep(arg, &a->keep);
 	case OPT_REPLACE_UNMANAGED:
 		a->o.replace_unmanaged = true;
+		break;
+	case OPT_FORCE_BACKEND:
+		a->force_backend = true;
 		break;
 	}
 	return 0;
@@ -241,7 +248,7 @@ int cmd_apply_main(int argc, char **argv)
 
 	first = cli_parse(argc, argv,
 			  "ntpwall apply POLICY [--dry-run] [--probe] [--confirm SECONDS] [--keep N] "
-			  "[--replace-unmanaged]",
+			  "[--replace-unmanaged] [--force-backend]",
 			  apply_opts, apply_opt, &a);
 	if (first < 0)
 		return first == -2 ? APPLY_OK : APPLY_ERROR;
@@ -254,6 +261,7 @@ int cmd_apply_main(int argc, char **argv)
 		return APPLY_ERROR;
 	}
 	cli_run_init(&c, a.keep);
+	c.e.cfg.force_backend = a.force_backend;
 	cli_signals_hold(&c);
 	rc = apply(&c, &a, argv[first]);
 	cli_run_fini(&c);

@@ -129,7 +129,7 @@ static int compile_one(const char *path, const struct compile_args *a, struct di
 	if (compile_policy(p, r, d, &rs))
 		goto out;
 	{
-		struct render_opts o = { .policy = p, .resolved = r };
+		struct render_opts o = { .policy = p, .resolved = r, .diags = d };
 		int ret = render(a, rs, &o);
 
 		if (!ret && fflush(stdout))
@@ -137,6 +137,8 @@ static int compile_one(const char *path, const struct compile_args *a, struct di
 		if (ret == -ENAMETOOLONG)
 			cli_error("compile: table name '%s' is too long for iptables chains (24 characters at most)",
 				  p->table);
+		else if (ret == -EINVAL && d->errors)
+			;	/* the reasons are in d */
 		else if (ret)
 			cli_error("compile: writing output: %s", strerror(-ret));
 		else

@@ -96,6 +96,7 @@ static void print_json(const struct engine_status *s, const struct engine *e)
 	json_object_set_new(o, "pending_confirm", pending_json(s));
 	json_object_set_new(o, "last_refresh", last_refresh_json(&s->last_refresh));
 	json_object_set_new(o, "expiring", json_integer((json_int_t)s->expiring));
+	json_object_set_new(o, "host", s->host ? json_string(s->host) : json_null());
 	json_object_set_new(o, "daemon_disagrees", strings_json(s->disagree, s->n_disagree));
 	json_object_set_new(o, "host_firewall", strings_json(s->host_firewall, s->n_host_firewall));
 	json_object_set_new(o, "live", e->live ? ir_json_dump(e->live, true) : json_null());
@@ -149,7 +150,19 @@ static void print_text(const struct engine_status *s, const struct engine *e)
 		       g->policy_path ? " from " : "", g->policy_path ? g->policy_path : "");
 	else
 		printf("generation none\n");
-	printf("table inet %s: %s\n", s->table, s->word);
+	/* iptables: ntpwall's chains <table>-*, not an nft table (the
+	 * listing below is the same IR in nft's notation all the same). */
+	if (g && g->backend && !strcmp(g->backend, "iptables"))
+		printf("iptables chains %s-*: %s\n", s->table, s->word);
+	else
+		printf("table inet %s: %s\n", s->table, s->word);
+	if (s->host)
+		printf("host: %s\n", s->host);
+	/* iptables has no element expiry: addresses from DNS stay until a
+	 * refresh takes them out, so when that last ran is what tells. */
+	if (g && g->backend && !strcmp(g->backend, "iptables"))
+		printf("addresses from DNS stay until a refresh takes them out (iptables has no "
+		       "element timeouts)%s\n", s->last_refresh.present ? "" : "; last refresh: never");
 	print_pending(s);
 	print_last_refresh(&s->last_refresh);
 	if (s->expiring)

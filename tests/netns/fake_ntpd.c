@@ -24,7 +24,10 @@
  * 100 ms, more than the round trip: negative delay), distance (root
  * dispersion 2 s), silent (no reply), offSECONDS[@MS] (a good server whose
  * clock is SECONDS ahead, e.g. off+2.5 or off-0.01, with a root dispersion
- * of MS milliseconds, default 3.9). */
+ * of MS milliseconds, default 3.9), echo (any datagram, whatever its mode,
+ * is sent back, a client request as a server reply (mode 4), and "from
+ * ADDR" printed: a stand-in for a server that takes everything, so that
+ * only a firewall keeps a packet from it). */
 struct sock {
 	int fd;
 	const char *mode;
@@ -157,6 +160,22 @@ static int bind_one(const char *spec, uint16_t port, struct sock *s)
 	return 0;
 }
 
+static void echo(int fd, uint8_t *req, size_t len, const struct sockaddr_storage *from,
+		 socklen_t flen)
+{
+	char a[INET6_ADDRSTRLEN] = "?";
+	const void *p = from->ss_family == AF_INET ?
+		(const void *)&((const struct sockaddr_in *)from)->sin_addr :
+		(const void *)&((const struct sockaddr_in6 *)from)->sin6_addr;
+
+	inet_ntop(from->ss_family, p, a, sizeof(a));
+	printf("from %s\n", a);
+	fflush(stdout);
+	if ((req[0] & 7) == NTP_MODE_CLIENT)
+		req[0] = (uint8_t)((req[0] & ~7u) | 4u);
+	(void)sendto(fd, req, len, 0, (const struct sockaddr *)from, flen);
+}
+
 /* recvfrom() with the kernel's receive time (SO_TIMESTAMPNS), 0 if none. */
 static ssize_t recv_stamped(int fd, uint8_t *buf, size_t size, struct sockaddr_storage *from,
 			    socklen_t *flen, uint64_t *rx)
@@ -199,6 +218,10 @@ static void serve(struct sock *s, struct pollfd *pfd, int n)
 			if (!(pfd[i].revents & POLLIN))
 				continue;
 			len = recv_stamped(s[i].fd, req, sizeof(req), &from, &flen, &rx);
+			if (len > 0 && !strcmp(s[i].mode, "echo")) {
+				echo(s[i].fd, req, (size_t)len, &from, flen);
+				continue;
+			}
 			if (len < NTP_HEADER_LEN || (req[0] & 7) != NTP_MODE_CLIENT)
 				continue;
 			olen = build_reply(s[i].mode, req, rx, out);
