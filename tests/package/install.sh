@@ -194,7 +194,7 @@ else
 	fail "the wall went with a reinstall: $(tables)"
 fi
 inroot apt-get remove -y -q ntpwall >"$T/remove" 2>&1 || { sed 's/^/  /' "$T/remove"; fail "apt-get remove"; }
-if grep -q 'ntpwall: removing the NTP firewall table inet ntpwall_pkgtest' "$T/remove" &&
+if grep -q 'ntpwall: removing the NTP firewall (table inet ntpwall_pkgtest)' "$T/remove" &&
 	[ -z "$(tables)" ]; then
 	ok "apt remove took the wall down: $(grep 'ntpwall: removing' "$T/remove")"
 else
