@@ -21,6 +21,7 @@
 #include <netinet/ip.h>
 #include <netinet/ip6.h>
 #include <netinet/udp.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -95,71 +96,74 @@ static void source_add(const struct flood *f, uint64_t k, unsigned char *out)
 		out[i] = (unsigned char)v;
 }
 
+/* A 16-bit field in network order at p (frames are byte arrays: after the
+ * 14-byte Ethernet header the IP header is not 4-byte aligned, so no
+ * struct pointer into it). */
+static void put16(unsigned char *p, uint16_t v)
+{
+	p[0] = (unsigned char)(v >> 8);
+	p[1] = (unsigned char)v;
+}
+
 /* Write packet k's source and checksums into frame (a copy of the template). */
 static void packet_fill(const struct flood *f, uint64_t k, unsigned char *frame)
 {
-	unsigned char *l3 = frame + sizeof(struct ether_header);
-	struct udphdr *udp;
+	unsigned char *l3 = frame + sizeof(struct ether_header), *udp;
 	uint32_t sum;
 
 	if (f->af == AF_INET) {
-		struct iphdr *ip = (struct iphdr *)l3;
-
-		source_add(f, k, (unsigned char *)&ip->saddr);
-		ip->check = 0;
-		ip->check = htons(fold(sum16(ip, sizeof(*ip), 0)));
-		udp = (struct udphdr *)(ip + 1);
-		sum = sum16(&ip->saddr, 8, 0);	/* saddr, daddr */
-		sum += IPPROTO_UDP + sizeof(*udp) + NTP_LEN;
+		source_add(f, k, l3 + offsetof(struct iphdr, saddr));
+		put16(l3 + offsetof(struct iphdr, check), 0);
+		put16(l3 + offsetof(struct iphdr, check), fold(sum16(l3, sizeof(struct iphdr), 0)));
+		udp = l3 + sizeof(struct iphdr);
+		sum = sum16(l3 + offsetof(struct iphdr, saddr), 8, 0);	/* saddr, daddr */
 	} else {
-		struct ip6_hdr *ip6 = (struct ip6_hdr *)l3;
-
-		source_add(f, k, (unsigned char *)&ip6->ip6_src);
-		udp = (struct udphdr *)(ip6 + 1);
-		sum = sum16(&ip6->ip6_src, 32, 0);	/* src, dst */
-		sum += IPPROTO_UDP + sizeof(*udp) + NTP_LEN;
+		source_add(f, k, l3 + offsetof(struct ip6_hdr, ip6_src));
+		udp = l3 + sizeof(struct ip6_hdr);
+		sum = sum16(l3 + offsetof(struct ip6_hdr, ip6_src), 32, 0);	/* src, dst */
 	}
-	udp->check = 0;
-	sum = sum16(udp, sizeof(*udp) + NTP_LEN, sum);
-	udp->check = htons(fold(sum) ? fold(sum) : 0xffff);
+	sum += IPPROTO_UDP + sizeof(struct udphdr) + NTP_LEN;
+	put16(udp + offsetof(struct udphdr, check), 0);
+	sum = sum16(udp, sizeof(struct udphdr) + NTP_LEN, sum);
+	put16(udp + offsetof(struct udphdr, check), fold(sum) ? fold(sum) : 0xffff);
 }
 
+/* The headers are built in structs of their own and copied in (see put16). */
 static void template_build(struct flood *f, const unsigned char *dmac, const unsigned char *smac)
 {
-	struct ether_header *eth = (struct ether_header *)f->frame;
-	unsigned char *l3 = f->frame + sizeof(*eth);
-	struct udphdr *udp;
+	struct ether_header eth = { 0 };
+	struct udphdr udp = { .source = htons(f->sport), .dest = htons(123),
+			      .len = htons(sizeof(udp) + NTP_LEN) };
+	unsigned char *p = f->frame;
 
 	memset(f->frame, 0, sizeof(f->frame));
-	memcpy(eth->ether_dhost, dmac, ETH_ALEN);
-	memcpy(eth->ether_shost, smac, ETH_ALEN);
+	memcpy(eth.ether_dhost, dmac, ETH_ALEN);
+	memcpy(eth.ether_shost, smac, ETH_ALEN);
+	eth.ether_type = htons(f->af == AF_INET ? ETHERTYPE_IP : ETHERTYPE_IPV6);
+	memcpy(p, &eth, sizeof(eth));
+	p += sizeof(eth);
 	if (f->af == AF_INET) {
-		struct iphdr *ip = (struct iphdr *)l3;
+		struct iphdr ip = { .version = 4, .ihl = 5, .ttl = 64, .protocol = IPPROTO_UDP,
+				    .tot_len = htons(sizeof(ip) + sizeof(udp) + NTP_LEN) };
 
-		eth->ether_type = htons(ETHERTYPE_IP);
-		ip->version = 4;
-		ip->ihl = 5;
-		ip->tot_len = htons(sizeof(*ip) + sizeof(*udp) + NTP_LEN);
-		ip->ttl = 64;
-		ip->protocol = IPPROTO_UDP;
-		memcpy(&ip->daddr, f->dst, 4);
-		udp = (struct udphdr *)(ip + 1);
+		memcpy(&ip.daddr, f->dst, 4);
+		memcpy(p, &ip, sizeof(ip));
+		p += sizeof(ip);
 	} else {
-		struct ip6_hdr *ip6 = (struct ip6_hdr *)l3;
+		struct ip6_hdr ip6 = { 0 };
 
-		eth->ether_type = htons(ETHERTYPE_IPV6);
-		ip6->ip6_flow = htonl(6u << 28);
-		ip6->ip6_plen = htons(sizeof(*udp) + NTP_LEN);
-		ip6->ip6_nxt = IPPROTO_UDP;
-		ip6->ip6_hlim = 64;
-		memcpy(&ip6->ip6_dst, f->dst, 16);
-		udp = (struct udphdr *)(ip6 + 1);
+		ip6.ip6_flow = htonl(6u << 28);
+		ip6.ip6_plen = htons(sizeof(udp) + NTP_LEN);
+		ip6.ip6_nxt = IPPROTO_UDP;
+		ip6.ip6_hlim = 64;
+		memcpy(&ip6.ip6_dst, f->dst, 16);
+		memcpy(p, &ip6, sizeof(ip6));
+		p += sizeof(ip6);
 	}
-	udp->source = htons(f->sport);
-	udp->dest = htons(123);
-	udp->len = htons(sizeof(*udp) + NTP_LEN);
-	((unsigned char *)(udp + 1))[0] = 0x23;	/* LI 0, VN 4, mode 3 */
-	f->len = (size_t)((unsigned char *)(udp + 1) + NTP_LEN - f->frame);
+	memcpy(p, &udp, sizeof(udp));
+	p += sizeof(udp);
+	p[0] = 0x23;	/* LI 0, VN 4, mode 3 */
+	f->len = (size_t)(p + NTP_LEN - f->frame);
 }
 
 static int mac_parse(const char *s, unsigned char *mac)
