@@ -291,7 +291,7 @@ static void say_near(struct explain_result *r, const struct explain_walk *w,
 	const struct ir_rule *rule = &n->chain->rules[n->rule];
 	char *m = explain_match_text(w, &rule->matches[n->match]);
 
-	add_reason(r, xasprintf("rule %zu \"%s\" of chain %s would %s, but: %s", n->rule + 1,
+	add_reason(r, xasprintf("rule %zu \"%s\" of chain %s would %s, but fails: %s", n->rule + 1,
 				rule->comment ? rule->comment : "", n->chain->name,
 				ir_verdict_name(rule->verdict), m), false, false);
 	free(m);

@@ -167,7 +167,7 @@ START_TEST(upstream_reply_needs_established)
 	run(rs, &p, &r);
 	check_decides(&r, EXPLAIN_CONTINUE, NULL, NULL);
 	ck_assert(has_reason(&r, "rule 4 \"ingress-upstreams4\" of chain input would accept, "
-			     "but: ct state established (the packet's: new)", false));
+			     "but fails: ct state established (the packet's: new)", false));
 	explain_result_free(&r);
 	ir_ruleset_free(rs);
 }
@@ -228,7 +228,7 @@ START_TEST(rate_limit_is_said_not_guessed)
 	run(rs, &p, &r);
 	check_decides(&r, EXPLAIN_REJECT, "input", "otherwise-dport");
 	ck_assert(!r.rate_limited);
-	ck_assert(has_reason(&r, "\"serve-clients4\" of chain input would accept, but: source "
+	ck_assert(has_reason(&r, "\"serve-clients4\" of chain input would accept, but fails: source "
 			     "in @clients4 (the packet's: 203.0.113.5, not in it)", false));
 	explain_result_free(&r);
 	ir_ruleset_free(rs);
