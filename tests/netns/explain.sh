@@ -10,11 +10,12 @@
 # rules explain's trace says the packet meets, in the live generation's
 # rules (explain without POLICY, from the state); explain POLICY (every
 # fourth packet) must give the same answer, and so must a user who may not
-# read the state (from the published choice, once per policy). Packets: client, query, write, mode 7, old-version and
-# peer requests to W, unsolicited replies, W's requests to upstreams and to
-# strangers, and replies in established flows (a request first), IPv4 and
-# IPv6. The policies are copied with the DNS server added and `daemon:`
-# left out (neither changes a rule).
+# read the state (from the published choice, once per policy). Packets:
+# client, query, write, mode 7, old-version and peer requests to W,
+# unsolicited replies, W's requests to upstreams and to strangers, and
+# replies in established flows (a request first), IPv4 and IPv6. The
+# policies are copied with the DNS server added and `daemon:` left out
+# (neither changes a rule).
 # Usage: explain.sh NTP_SEND   (root; exit 77 = skip)
 set -u
 SEND=${1:?usage: explain.sh NTP_SEND}
@@ -386,6 +387,19 @@ for src in "$SRCDIR"/policies/*.yaml "$SRCDIR"/tests/golden/*.yaml; do
 	else
 		bad "$NAME: unprivileged explain: $(cat "$TMP/nobody.err")"
 		cat "$TMP/nobody.json"
+	fi
+	# The text says where the rules came from (once).
+	if [ $policies = 0 ]; then
+		"$NTPWALL" --state-dir "$ST" explain --from 192.0.2.7:40001 --to $W4 --mode 3 \
+			--direction in > "$TMP/text" 2>&1
+		grep -qE "^rules: generation 1 \([0-9T:Z-]+\) of $ST, from $POLICY\$" "$TMP/text" && ok ||
+			bad "$NAME: text: no rules: line for the state: $(cat "$TMP/text")"
+		setpriv --reuid=nobody --regid=nogroup --clear-groups "$NTPWALL" --state-dir "$ST" \
+			explain --from 192.0.2.7:40001 --to $W4 --mode 3 --direction in > "$TMP/text" 2>&1
+		l="rules: $POLICY as it is now, with the addresses $ST-run/upstreams.json"
+		l="$l publishes for generation 1 ($ST: Permission denied)"
+		grep -qxF "$l" "$TMP/text" && ok ||
+			bad "$NAME: text: no rules: line for the published choice: $(cat "$TMP/text")"
 	fi
 	echo "$NAME: $NS packets, $((checks - ${last_checks:-0})) checks passed"
 	last_checks=$checks
