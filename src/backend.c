@@ -8,6 +8,7 @@
 
 static const struct backend_ops *const backends[] = {
 	&backend_nft_ops,
+	&backend_ipt_ops,
 };
 
 const struct backend_ops *backend_find(const char *name)

@@ -6,6 +6,7 @@
  * rule it is about. Read-back is backend_nft_read.c. This is the top of the
  * backend: the files below it never call up into it. */
 #include "backend_nft_batch.h"
+#include "backend_nft_host.h"
 #include "backend_nft_read.h"
 #include "backend_nft_sock.h"
 #include "ntpwall/util.h"
@@ -269,6 +270,11 @@ static int bnft_remove(struct backend *b, const char *table, const struct backen
 	return run_tx(b, NULL, table, NULL, expect, d);
 }
 
+static int bnft_host_chains(struct backend *b, const char *own_table, struct hostfw *out)
+{
+	return bnft_read_host(&b->sock, own_table, out);
+}
+
 const struct backend_ops backend_nft_ops = {
 	.name = "nft",
 	.open = bnft_open,
@@ -278,4 +284,5 @@ const struct backend_ops backend_nft_ops = {
 	.apply = bnft_apply,
 	.update = bnft_update,
 	.remove = bnft_remove,
+	.host_chains = bnft_host_chains,
 };

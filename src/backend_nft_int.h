@@ -53,6 +53,11 @@ struct bnft_raise_ctx {
 	const struct ir_ruleset *rs;	/* for set key families */
 	const struct bnft_anon_read *anon;
 	size_t n_anon;
+	/* Another table's rule, read for the host check (ntpwall/hostfw.h):
+	 * every reject is a reject, whatever it answers, and `iif lo` /
+	 * `oif lo` (ifindex 1: the loopback device of every namespace) read
+	 * as the name. Never for ntpwall's own table. */
+	bool foreign;
 };
 
 /* One interval-set element read back: a start or an end. */

@@ -22,7 +22,7 @@ static u128 key_num(const uint8_t *k, unsigned bytes)
 static void add_prefix(struct ir_set *s, u128 v, unsigned len, const struct bnft_interval *from)
 {
 	unsigned bytes = s->key == IR_KEY_IPV4 ? 4 : 16;
-	struct policy_addr a = { .family = bytes == 4 ? AF_INET : AF_INET6 };
+	struct addr a = { .family = bytes == 4 ? AF_INET : AF_INET6 };
 	struct ir_elem *el;
 
 	for (unsigned i = bytes; i-- > 0; v >>= 8)

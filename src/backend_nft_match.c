@@ -504,6 +504,29 @@ static size_t raise_port_pair(const struct bnft_cursor *cur, struct ir_match out
 	return 2;
 }
 
+/* Another table's `iif lo` / `oif lo`: meta iif or oif against ifindex 1,
+ * the loopback device in every network namespace, read as the name (for
+ * bnft_raise_ctx.foreign only: ntpwall never writes it). */
+static size_t raise_ifindex_lo(const struct bnft_cursor *cur, struct ir_match *m)
+{
+	bool in = bnft_is_meta(bnft_at(cur, 0), NFT_META_IIF);
+	const void *data;
+	uint32_t len, idx;
+	bool neg;
+
+	if ((!in && !bnft_is_meta(bnft_at(cur, 0), NFT_META_OIF)) || !bnft_is_kind(cur, 1, "cmp") ||
+	    !bnft_is_cmp(bnft_at(cur, 1), &data, &len, &neg) || len != sizeof(idx))
+		return 0;
+	memcpy(&idx, data, sizeof(idx));
+	if (idx != 1)
+		return 0;
+	memset(m, 0, sizeof(*m));
+	m->type = in ? IR_MATCH_IIFNAME : IR_MATCH_OIFNAME;
+	m->negate = neg;
+	strcpy(m->u.ifname, "lo");
+	return 2;
+}
+
 size_t bnft_match_raise(const struct bnft_raise_ctx *c, const struct bnft_cursor *cur,
 			struct ir_match out[BNFT_RAISE_MAX], size_t *n_out)
 {
@@ -512,6 +535,10 @@ size_t bnft_match_raise(const struct bnft_raise_ctx *c, const struct bnft_cursor
 	*n_out = k ? 2 : 0;
 	if (k)
 		return k;
+	if (c->foreign && (k = raise_ifindex_lo(cur, &out[0]))) {
+		*n_out = 1;
+		return k;
+	}
 	for (size_t i = 0; i < ARRAY_SIZE(match_ops); i++) {
 		struct ir_match m = { .type = match_ops[i].type };
 

@@ -295,7 +295,7 @@ static void take_elem(struct rd *r, struct nftnl_set_elem *e)
 		iv->expires = elem_u64(e, NFTNL_SET_ELEM_EXPIRATION);
 		iv->comment = elem_comment(e);
 	} else {
-		struct policy_addr a = { .family = klen == 4 ? AF_INET : AF_INET6 };
+		struct addr a = { .family = klen == 4 ? AF_INET : AF_INET6 };
 		struct ir_elem *el;
 		char *c = elem_comment(e);
 

@@ -147,7 +147,8 @@ static bool is_plain_log(const struct nftnl_expr *e)
 }
 
 /* A statement or verdict at cur; false if the expression is none. */
-static bool raise_stmt(const struct nftnl_expr *e, struct ir_rule *out)
+static bool raise_stmt(const struct bnft_raise_ctx *c, const struct nftnl_expr *e,
+		       struct ir_rule *out)
 {
 	const char *k = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
 
@@ -161,7 +162,7 @@ static bool raise_stmt(const struct nftnl_expr *e, struct ir_rule *out)
 		out->log_prefix = xstrdup(p ? p : "");
 	} else if (!strcmp(k, "notrack")) {
 		out->notrack = true;
-	} else if (!strcmp(k, "reject") && is_port_reject(e, out)) {
+	} else if (!strcmp(k, "reject") && (c->foreign || is_port_reject(e, out))) {
 		out->verdict = IR_VERDICT_REJECT;
 	} else if (!strcmp(k, "immediate") &&
 		   nftnl_expr_get_u32(e, NFTNL_EXPR_IMM_DREG) == NFT_REG_VERDICT) {
@@ -238,7 +239,7 @@ int bnft_rule_raise(const struct bnft_raise_ctx *c, const struct nftnl_rule *nr,
 			continue;
 		}
 		/* Anything after a verdict, or a statement twice, is not ours. */
-		if (out->verdict || !raise_stmt(bnft_at(&cur, 0), out))
+		if (out->verdict || !raise_stmt(c, bnft_at(&cur, 0), out))
 			add_unknown(out, bnft_at(&cur, 0));
 		stmts = true;
 		cur.i++;

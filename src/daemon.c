@@ -164,13 +164,13 @@ static bool chrony_lost_sources(const struct daemon_state *s)
 	}
 	for (const char *p = s->content; p && *p && !lost; ) {
 		char kind[8], host[64];	/* "server"/"peer"; an address is at most 45 */
-		struct policy_addr a;
+		struct addr a;
 		bool found = false;
 
 		if (sscanf(p, "%7s %63s", kind, host) == 2 && !strcmp(kind, "server") &&
-		    !policy_parse_addr(host, &a)) {
+		    !addr_parse(host, &a)) {
 			for (size_t i = 0; i < n && !found; i++)
-				found = !policy_addr_cmp(&src[i].addr, &a);
+				found = !addr_cmp(&src[i].addr, &a);
 			lost = !found;
 		}
 		p = strchr(p, '\n');

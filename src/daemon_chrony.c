@@ -40,7 +40,7 @@ static bool parse_line(const char *line, struct daemon_source *s)
 	if ((strcmp(mode, "^") && strcmp(mode, "=")) || strlen(state) != 1)
 		return false;
 	memset(s, 0, sizeof(*s));
-	if (policy_parse_addr(addr, &s->addr))
+	if (addr_parse(addr, &s->addr))
 		return false;
 	s->state = state[0];
 	s->reach = (unsigned)strtoul(reach, &end, 8) & 0xff;

@@ -66,6 +66,7 @@ static const struct {
 	{ NW505_DAEMON, "NW505", "the time daemon" },
 	{ NW506_PROBE, "NW506", "the prober" },
 	{ NW507_DNS, "NW507", "the resolver" },
+	{ NW508_HOST_FIREWALL, "NW508", "another table's chain would drop NTP to or from the upstreams" },
 };
 
 void diag_init(struct diags *d, size_t max_errors)

@@ -129,6 +129,8 @@ int engine_open(struct engine *e, const char *name)
 				strerror(-ret),
 				ret == -EPERM ? " (needs root or CAP_NET_ADMIN)" : "");
 	}
+	if (e->ops->configure)
+		e->ops->configure(e->b, &(struct backend_opts){ .force = e->cfg.force_backend });
 	return 0;
 }
 
@@ -156,19 +158,15 @@ int engine_read(struct engine *e, const char *table)
 int engine_latest(struct engine *e, struct state_gen **out)
 {
 	unsigned long n = e->st ? state_latest(e->st) : 0;
-	char *err = NULL;
 	int ret;
 
 	*out = NULL;
 	if (!n)
 		return 0;
-	ret = state_load(e->st, n, out, &err);
-	if (ret < 0) {
+	ret = state_load(e->st, n, out, e->d);
+	if (ret == -ENOENT)	/* pruned by another run since state_latest() */
 		eng_fail(e, ret, NW502_STATE, "state directory %s: generation %lu: %s",
-			 e->cfg.state_dir, n, err ? err : strerror(-ret));
-		*out = NULL;
-	}
-	free(err);
+			 e->cfg.state_dir, n, strerror(-ret));
 	return ret < 0 ? ret : 0;
 }
 
@@ -224,6 +222,10 @@ static int outcome(struct engine *e, int ret, bool retried, const char *table)
 	if (retried)
 		return eng_fail(e, -EAGAIN, NW504_CHANGING,
 				"table inet %s: the ruleset kept changing under us; nothing changed",
+				table);
+	/* The backend declined (its message says why), the kernel was not asked. */
+	if (ret == -ECANCELED)
+		return eng_fail(e, ret, NW501_KERNEL, "table inet %s: not applied; nothing changed",
 				table);
 	if (ret < 0)
 		return eng_fail(e, ret, NW501_KERNEL,

@@ -152,7 +152,7 @@ static int probe_upstreams(struct engine *e, const struct engine_wanted *w,
 			   struct engine_result *r, size_t *good)
 {
 	const struct resolved *res = w->resolved;
-	struct policy_addr *a = xcalloc(res->n_upstreams + 1, sizeof(*a));
+	struct addr *a = xcalloc(res->n_upstreams + 1, sizeof(*a));
 	int ret;
 
 	for (size_t i = 0; i < res->n_upstreams; i++)
@@ -226,16 +226,25 @@ static void step_free(struct engine *e, struct apply_step *s)
 	free(s->old);
 }
 
+/* The host's other firewalls, checked for the upstreams' families. */
+static size_t warn_host(struct engine *e, const struct engine_wanted *w)
+{
+	return eng_warn_host_firewall(e, w->rs->table, eng_upstream_families(w->resolved));
+}
+
 /* The first transaction: the policy's rules, with the old addresses still
- * in while a daemon is moved; then the probe. *bad: no upstream is good. */
+ * in while a daemon is moved; then the host's other firewalls are checked
+ * (*blocked: chains found that would drop NTP) and the probe runs. *bad:
+ * no upstream is good. */
 static int first_step(struct engine *e, const struct engine_wanted *w,
 		      const struct engine_apply_opts *o, struct apply_step *s,
-		      struct engine_result *r, bool *bad)
+		      struct engine_result *r, bool *bad, size_t *blocked)
 {
 	size_t good = 0;
 	int ret;
 
 	*bad = false;
+	*blocked = 0;
 	ret = eng_daemon_check(e, &s->ds);
 	if (ret)
 		return ret;
@@ -243,7 +252,10 @@ static int first_step(struct engine *e, const struct engine_wanted *w,
 		s->sup = eng_superset(w->rs, e->live);
 	ret = eng_make_live(e, s->sup ? s->sup : w->rs, w->rs->table, s->old, renew_ms(w), r);
 	if (!ret && o->probe) {
-		int pr = probe_upstreams(e, w, r, &good);
+		int pr;
+
+		*blocked = warn_host(e, w);
+		pr = probe_upstreams(e, w, r, &good);
 
 		/* Interrupted (Ctrl-C, SIGTERM): unchecked rules do not stay. */
 		r->interrupted = pr == -EINTR;
@@ -258,17 +270,21 @@ static int commit(struct engine *e, const struct engine_wanted *w,
 {
 	struct apply_step s = { 0 };
 	struct engine_result second = { 0 };
+	size_t blocked;
 	bool bad;
 	int ret;
 
 	ret = prepare(e, w, o, &s, r);
 	if (!ret)
-		ret = first_step(e, w, o, &s, r, &bad);
+		ret = first_step(e, w, o, &s, r, &bad, &blocked);
 	if (!ret && bad) {
 		/* What was live is recorded, then taken back. */
-		if (!r->interrupted)
+		if (r->interrupted)
+			diag_add(e->d, NULL, DIAG_ERROR, NW506_PROBE, "reverting the unchecked rules");
+		else
 			diag_add(e->d, NULL, DIAG_ERROR, NW506_PROBE,
-				 "probe: no upstream answered through the new rules; reverting");
+				 "probe: no upstream answered through the new rules; reverting%s",
+				 blocked ? " (is NTP blocked elsewhere? see the warnings above)" : "");
 		if (!eng_publish(e, &s.pg))
 			r->generation = s.g->number;
 		step_free(e, &s);
@@ -347,6 +363,35 @@ static void warn_after(struct engine *e, const struct engine_wanted *w)
 	engine_status_free(&s);
 }
 
+/* apply --probe with nothing to change: the wall may be as asked and NTP
+ * dead all the same, so the probe runs anyway, after the host's other
+ * firewalls are checked. There is nothing to revert when no upstream
+ * answers: r->probe_failed. */
+static void probe_unchanged(struct engine *e, const struct engine_wanted *w,
+			    struct engine_result *r)
+{
+	size_t good = 0, blocked = warn_host(e, w);
+	int pr = probe_upstreams(e, w, r, &good);
+
+	r->interrupted = pr == -EINTR;
+	if (pr >= 0 && good)
+		return;
+	r->probe_failed = true;
+	if (r->interrupted)
+		diag_add(e->d, NULL, DIAG_ERROR, NW506_PROBE, "nothing changed; not every upstream "
+			 "was probed");
+	/* Otherwise the prober said why it could not run. */
+	if (pr < 0)
+		return;
+	if (blocked)
+		diag_add(e->d, NULL, DIAG_ERROR, NW506_PROBE, "nothing changed; no upstream "
+			 "answered: is NTP blocked elsewhere? (see the warnings above)");
+	else
+		diag_add(e->d, NULL, DIAG_ERROR, NW506_PROBE, "nothing changed; no upstream "
+			 "answered: is NTP blocked elsewhere (by a rule ntpwall cannot judge, or "
+			 "on the way)?");
+}
+
 int engine_apply(struct engine *e, const struct engine_wanted *w,
 		 const struct engine_apply_opts *o, struct engine_result *r)
 {
@@ -372,7 +417,13 @@ int engine_apply(struct engine *e, const struct engine_wanted *w,
 	if (!same)
 		eng_changes_between(e->live, w->rs, &r->addrs);
 	ret = same ? unchanged(e, w, o, unmanaged, r) : changed(e, w, o, unmanaged, r);
-	if (!ret && r->outcome != ENGINE_REVERTED)
-		warn_after(e, w);
-	return ret;
+	if (ret || r->outcome == ENGINE_REVERTED)
+		return ret;
+	warn_after(e, w);
+	/* With --probe a change was checked before its probe. */
+	if (!o->probe)
+		(void)warn_host(e, w);
+	else if (same)
+		probe_unchanged(e, w, r);
+	return 0;
 }

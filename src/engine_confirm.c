@@ -180,17 +180,15 @@ int eng_start_confirm(struct engine *e, struct engine_result *r)
 static int gen_live(struct engine *e, unsigned long gen, bool *live)
 {
 	struct state_gen *g = NULL;
-	char *err = NULL, *managed = NULL;
+	char *managed = NULL;
 	int ret;
 
 	*live = false;
-	ret = state_load(e->st, gen, &g, &err);
-	if (ret < 0) {
-		eng_fail(e, ret, NW502_STATE, "generation %lu: %s", gen,
-			 err ? err : strerror(-ret));
-		free(err);
+	ret = state_load(e->st, gen, &g, e->d);
+	if (ret == -ENOENT)
+		eng_fail(e, ret, NW502_STATE, "generation %lu: %s", gen, strerror(-ret));
+	if (ret < 0)
 		return ret;
-	}
 	if (!g->rs)
 		managed = engine_managed_table(e, NULL);
 	ret = engine_open(e, g->backend);

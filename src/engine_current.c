@@ -23,23 +23,22 @@ static int from_state(struct engine *e, struct engine_current *cur)
 {
 	unsigned long n = state_latest(e->st);
 	struct state_gen *g = NULL;
-	char *err = NULL;
+	struct diags why;
 	int ret;
 
 	if (!n)
 		return eng_fail(e, -ENOENT, NW502_STATE, "state directory %s holds no generation: "
 				"nothing was applied (give a POLICY)", e->cfg.state_dir);
-	ret = state_load(e->st, n, &g, &err);
-	if (ret == -EACCES || ret == -EPERM) {
-		free(err);
-		return ret;
-	}
-	if (ret < 0) {
+	/* Its own diagnostics: an unreadable generation is not an error
+	 * here when the published choice can stand in. */
+	diag_init(&why, 0);
+	ret = state_load(e->st, n, &g, &why);
+	if (ret < 0 && ret != -EACCES && ret != -EPERM)
 		eng_fail(e, ret, NW502_STATE, "state directory %s: generation %lu: %s",
-			 e->cfg.state_dir, n, err ? err : strerror(-ret));
-		free(err);
+			 e->cfg.state_dir, n, why.n ? why.v[0].msg : strerror(-ret));
+	diag_free(&why);
+	if (ret < 0)
 		return ret;
-	}
 	if (!g->rs) {
 		state_gen_free(g);
 		return eng_fail(e, -ENOENT, NW502_STATE, "generation %lu removed the table: ntpwall "

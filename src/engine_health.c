@@ -20,20 +20,20 @@
 #define HEALTH_FILE "health.json"
 
 struct members {
-	struct policy_addr *v;
+	struct addr *v;
 	size_t n, cap;
 };
 
-static void add(struct members *m, const struct policy_addr *a)
+static void add(struct members *m, const struct addr *a)
 {
 	for (size_t i = 0; i < m->n; i++)
-		if (!policy_addr_cmp(&m->v[i], a))
+		if (!addr_cmp(&m->v[i], a))
 			return;
 	xgrow((void **)&m->v, &m->cap, m->n, sizeof(*m->v));
 	m->v[m->n++] = *a;
 }
 
-static bool in_wall(const struct ir_ruleset *live, const struct policy_addr *a)
+static bool in_wall(const struct ir_ruleset *live, const struct addr *a)
 {
 	const char *name = a->family == AF_INET ? COMPILE_SET_UPSTREAMS4 : COMPILE_SET_UPSTREAMS6;
 	const struct ir_set *s = live ? ir_set_find(live, name) : NULL;
@@ -60,10 +60,10 @@ static void current_members(const struct engine *e, const struct engine_wanted *
 }
 
 static const struct daemon_source *find_source(const struct daemon_source *v, size_t n,
-					       const struct policy_addr *a)
+					       const struct addr *a)
 {
 	for (size_t i = 0; i < n; i++)
-		if (!policy_addr_cmp(&v[i].addr, a))
+		if (!addr_cmp(&v[i].addr, a))
 			return &v[i];
 	return NULL;
 }
@@ -107,7 +107,7 @@ static void daemon_strikes(struct engine *e, const struct engine_wanted *w,
 	(void)state_json_read(e->st, HEALTH_FILE, &old);
 	for (size_t i = 0; i < cur->n; i++) {
 		const struct daemon_source *s = find_source(src, n, &cur->v[i]);
-		const char *key = policy_addr_str(&cur->v[i], buf, sizeof(buf));
+		const char *key = addr_str(&cur->v[i], buf, sizeof(buf));
 		json_int_t since, k = strikes(s, json_object_get(json_object_get(old, "members"),
 								  key), now, &since);
 

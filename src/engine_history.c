@@ -34,7 +34,7 @@ static void push(char ***v, size_t *n, const struct ir_elem *e)
 	char buf[INET6_ADDRSTRLEN];
 
 	*v = xreallocarray(*v, *n + 1, sizeof(**v));
-	(*v)[(*n)++] = xstrdup(policy_addr_str(&e->addr, buf, sizeof(buf)));
+	(*v)[(*n)++] = xstrdup(addr_str(&e->addr, buf, sizeof(buf)));
 }
 
 static bool watched_set(const char *name)
@@ -109,6 +109,20 @@ static void fill(struct engine_history_entry *h, const struct state_gen *g,
 	eng_changes_between(before, g->rs, &h->addrs);
 }
 
+/* One generation; a damaged one is a warning: the others are listed. */
+static int load_or_warn(struct engine *e, unsigned long n, struct state_gen **g)
+{
+	struct diags why;
+	int ret;
+
+	diag_init(&why, 0);
+	ret = state_load(e->st, n, g, &why);
+	if (ret < 0)
+		eng_warn(e, NW502_STATE, "%s", why.n ? why.v[0].msg : "generation vanished");
+	diag_free(&why);
+	return ret;
+}
+
 int engine_history(struct engine *e, struct engine_history_entry **out, size_t *n)
 {
 	struct ir_ruleset *before = NULL;
@@ -127,14 +141,9 @@ int engine_history(struct engine *e, struct engine_history_entry **out, size_t *
 	*out = xcalloc(count_gens + 1, sizeof(**out));
 	for (size_t i = 0; i < count_gens; i++) {
 		struct state_gen *g = NULL;
-		char *err = NULL;
 
-		if (state_load(e->st, nums[i], &g, &err) < 0) {
-			eng_warn(e, NW502_STATE, "generation %lu: %s", nums[i],
-				 err ? err : "unreadable");
-			free(err);
+		if (load_or_warn(e, nums[i], &g) < 0)
 			continue;
-		}
 		fill(&(*out)[(*n)++], g, before);
 		ir_ruleset_free(before);
 		before = g->rs;

@@ -47,7 +47,7 @@ struct state_gen *eng_gen_for(const struct engine_wanted *w, const char *action)
 int eng_snapshot(struct engine *e, const char *backend, unsigned long *prev);
 /* Probe the upstream addresses of w through e->cfg.net into r->probe;
  * *good: how many are OK. Local addresses never count as an upstream. */
-int eng_probe(struct engine *e, const struct policy *p, const struct policy_addr *addrs,
+int eng_probe(struct engine *e, const struct policy *p, const struct addr *addrs,
 	      size_t n, struct engine_result *r, size_t *good);
 /* After a --confirm commit (r->generation pending, r->previous to go back
  * to): start the watchdog, release the lock; ENGINE_PENDING, or reverted
@@ -65,7 +65,7 @@ void eng_settle_pending(struct engine *e);
 struct resolved *eng_previous_resolved(struct engine *e);
 /* Choose w's pool members again without the excluded addresses (from the
  * answers w already has) and compile w anew. */
-int eng_rechoose(struct engine *e, struct engine_wanted *w, const struct policy_addr *excluded,
+int eng_rechoose(struct engine *e, struct engine_wanted *w, const struct addr *excluded,
 		 size_t n);
 /* refresh: judge w's pool members the wall trusts now (the daemon's view
  * over daemon.replace_after refreshes; with probing, the prober) and
@@ -87,6 +87,16 @@ struct ir_ruleset *eng_superset(const struct ir_ruleset *want, const struct ir_r
 int eng_make_live_in_step(struct engine *e, const struct ir_ruleset *target, const char *table,
 			  const char *old_table, uint64_t renew_ms, const struct daemon_state *ds,
 			  struct engine_result *r);
+/* The address families (HOSTFW_V4 | HOSTFW_V6) of r's upstreams. */
+unsigned eng_upstream_families(const struct resolved *r);
+/* Those of the wall's upstream sets; both when there is no wall. */
+unsigned eng_wall_families(const struct ir_ruleset *wall);
+/* Warn (NW508) about every chain engine_host_firewall() finds, with the
+ * rule to add, and when the chains cannot be read; how many it found. */
+size_t eng_warn_host_firewall(struct engine *e, const char *own_table, unsigned families);
+/* status: s->host_firewall for the wall read into e->live (else the
+ * latest generation's); nothing without either. */
+void eng_status_host_firewall(struct engine *e, struct engine_status *s);
 /* Publish generation g's choice in cfg.run_dir/upstreams.json (a warning
  * when it cannot be written). */
 void eng_publish_choice(struct engine *e, const struct state_gen *g);

@@ -173,8 +173,8 @@ static json_t *set_addrs(const struct ir_ruleset *rs, size_t from, size_t to)
 		char buf[INET6_ADDRSTRLEN];
 
 		for (size_t j = 0; s && j < s->n_elems; j++)
-			json_array_append_new(a, json_string(policy_addr_str(&s->elems[j].addr, buf,
-									     sizeof(buf))));
+			json_array_append_new(a, json_string(addr_str(&s->elems[j].addr, buf,
+								      sizeof(buf))));
 	}
 	return a;
 }

@@ -145,7 +145,7 @@ struct state_gen *eng_gen_for(const struct engine_wanted *w, const char *action)
 	return g;
 }
 
-int eng_probe(struct engine *e, const struct policy *p, const struct policy_addr *addrs,
+int eng_probe(struct engine *e, const struct policy *p, const struct addr *addrs,
 	      size_t n, struct engine_result *r, size_t *good)
 {
 	struct probe_target *t = xcalloc(n + 1, sizeof(*t));
@@ -156,27 +156,27 @@ int eng_probe(struct engine *e, const struct policy *p, const struct policy_addr
 	*good = 0;
 	for (size_t i = 0; i < n; i++) {
 		t[i].addr = addrs[i];
-		t[i].name = policy_addr_str(&t[i].addr, names[i], sizeof(names[i]));
+		t[i].name = addr_str(&t[i].addr, names[i], sizeof(names[i]));
 	}
 	probe_results_free(r->probe);
 	r->probe = NULL;
 	ret = e->cfg.net->probe(e->cfg.net, t, n, &o, &r->probe);
 	if (ret == -EINTR)
 		eng_fail(e, ret, NW506_PROBE, "probe: interrupted by a signal before every "
-			 "upstream was checked; reverting the unchecked rules");
+			 "upstream was checked");
 	else if (ret < 0)
 		eng_fail(e, ret, NW506_PROBE, "probe: %s", strerror(-ret));
 	/* The host's own daemon on a local address answers whatever the wall
 	 * does: it never proves an upstream reachable. */
 	for (size_t i = 0; r->probe && i < r->probe->n; i++)
 		*good += r->probe->v[i].status == PROBE_OK &&
-			 !policy_addr_special(&r->probe->v[i].addr);
+			 !addr_special(&r->probe->v[i].addr);
 	free(names);
 	free(t);
 	return ret;
 }
 
-int eng_rechoose(struct engine *e, struct engine_wanted *w, const struct policy_addr *excluded,
+int eng_rechoose(struct engine *e, struct engine_wanted *w, const struct addr *excluded,
 		 size_t n)
 {
 	struct resolve_options o = { .seed = e->cfg.seed, .excluded = excluded, .n_excluded = n };

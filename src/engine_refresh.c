@@ -18,7 +18,7 @@ static bool is_upstream_set(const struct ir_set *s)
 }
 
 /* The upstream addresses this refresh added (renewed ones aside). */
-static size_t added_upstreams(const struct ruleset_delta *d, struct policy_addr **out)
+static size_t added_upstreams(const struct ruleset_delta *d, struct addr **out)
 {
 	size_t n = 0;
 
@@ -45,7 +45,7 @@ static size_t added_upstreams(const struct ruleset_delta *d, struct policy_addr 
 
 /* Drop addr from every upstream set of w and from the names that gave it,
  * so the generation records what is live. */
-static void drop_addr(struct engine_wanted *w, const struct policy_addr *addr)
+static void drop_addr(struct engine_wanted *w, const struct addr *addr)
 {
 	for (size_t i = 0; i < w->rs->n_sets; i++) {
 		struct ir_set *s = &w->rs->sets[i];
@@ -54,7 +54,7 @@ static void drop_addr(struct engine_wanted *w, const struct policy_addr *addr)
 		if (!is_upstream_set(s))
 			continue;
 		for (size_t j = 0; j < s->n_elems; j++) {
-			if (!policy_addr_cmp(&s->elems[j].addr, addr)) {
+			if (!addr_cmp(&s->elems[j].addr, addr)) {
 				free(s->elems[j].comment);
 				continue;
 			}
@@ -67,7 +67,7 @@ static void drop_addr(struct engine_wanted *w, const struct policy_addr *addr)
 		size_t k = 0;
 
 		for (size_t j = 0; j < nm->n_kept; j++)
-			if (policy_addr_cmp(&nm->addrs[j], addr))
+			if (addr_cmp(&nm->addrs[j], addr))
 				nm->addrs[k++] = nm->addrs[j];
 		nm->n_kept = k;
 	}
@@ -78,7 +78,7 @@ static void drop_addr(struct engine_wanted *w, const struct policy_addr *addr)
 static void probe_new(struct engine *e, const struct ruleset_delta *d, struct engine_wanted *w,
 		      struct engine_result *r)
 {
-	struct policy_addr *a;
+	struct addr *a;
 	size_t n = added_upstreams(d, &a), good;
 
 	if (n && eng_probe(e, w->policy, a, n, r, &good) == 0) {

@@ -16,14 +16,12 @@ static int restore_gen(struct engine *e, unsigned long src, const char *action,
 		       const struct state_gen *latest, struct state_gen **out)
 {
 	struct state_gen *g = NULL;
-	char *err = NULL;
 	int ret;
 
 	*out = NULL;
-	if (src && (ret = state_load(e->st, src, &g, &err)) < 0) {
-		eng_fail(e, ret, NW502_STATE, "generation %lu: %s", src,
-			 err ? err : ret == -ENOENT ? "not found" : strerror(-ret));
-		free(err);
+	if (src && (ret = state_load(e->st, src, &g, e->d)) < 0) {
+		if (ret == -ENOENT)
+			eng_fail(e, ret, NW502_STATE, "generation %lu: not found", src);
 		return ret;
 	}
 	if (!g)

@@ -11,6 +11,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <glob.h>
+#include <jansson.h>
 #include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,7 +47,7 @@ static size_t expiring(const struct ir_ruleset *live)
 	return n;
 }
 
-static bool wall_has(const struct ir_ruleset *wall, const struct policy_addr *a)
+static bool wall_has(const struct ir_ruleset *wall, const struct addr *a)
 {
 	static const char *const sets[] = { COMPILE_SET_UPSTREAMS4, COMPILE_SET_UPSTREAMS6,
 					    "peers4", "peers6" };
@@ -66,10 +67,10 @@ static void say(struct engine_status *s, char *msg)
 	s->disagree[s->n_disagree++] = msg;
 }
 
-static bool among(const struct daemon_source *v, size_t n, const struct policy_addr *a)
+static bool among(const struct daemon_source *v, size_t n, const struct addr *a)
 {
 	for (size_t i = 0; i < n; i++)
-		if (!policy_addr_cmp(&v[i].addr, a))
+		if (!addr_cmp(&v[i].addr, a))
 			return true;
 	return false;
 }
@@ -83,11 +84,11 @@ static void check_missing(const struct daemon_state *ds, const struct daemon_sou
 
 	while (p && *p) {
 		char kind[8], host[64];	/* "server"/"peer"; an address is at most 45 */
-		struct policy_addr a;
+		struct addr a;
 
 		if (sscanf(p, "%7s %63s", kind, host) == 2 &&
 		    (!strcmp(kind, "server") || !strcmp(kind, "peer")) &&
-		    !policy_parse_addr(host, &a) && !among(src, n, &a))
+		    !addr_parse(host, &a) && !among(src, n, &a))
 			say(s, xasprintf("%s does not ask %s, which %s names and the wall trusts: "
 					 "run '%s'", daemon_kind_name(ds->kind), host, ds->path,
 					 ds->command ? ds->command : "its reload"));
@@ -117,7 +118,7 @@ static void check_sources(struct engine *e, const struct daemon_state *ds,
 		if (!wall_has(wall, &src[i].addr))
 			say(s, xasprintf("%s asks %s (state '%c'), which the wall blocks",
 					 daemon_kind_name(ds->kind),
-					 policy_addr_str(&src[i].addr, buf, sizeof(buf)), src[i].state));
+					 addr_str(&src[i].addr, buf, sizeof(buf)), src[i].state));
 	check_missing(ds, src, n, s);
 out:
 	diag_free(&quiet);
@@ -138,9 +139,9 @@ static void check_conf(struct engine *e, const struct daemon_state *ds,
 	diag_init(&quiet, 0);
 	(void)daemon_chrony_conf(ds->conf, ds->path, &v, &n, &quiet);
 	for (size_t i = 0; i < n; i++) {
-		struct policy_addr a;
+		struct addr a;
 
-		if (!policy_parse_addr(v[i].host, &a) && wall_has(wall, &a))
+		if (!addr_parse(v[i].host, &a) && wall_has(wall, &a))
 			continue;
 		say(s, xasprintf("%s:%u: '%s': the wall blocks %s; comment it out (%s names the "
 				 "servers the wall trusts)", v[i].file, v[i].line, v[i].text,
@@ -160,6 +161,40 @@ void engine_daemon_agreement(struct engine *e, const struct daemon_state *ds,
 	check_conf(e, ds, wall, s);
 }
 
+#define LAST_REFRESH_FILE "last-refresh.json"
+
+int engine_refresh_record(struct engine *e, int exit_code, const struct engine_result *r)
+{
+	json_t *j;
+	int ret;
+
+	if (!e->st)
+		return -ENOENT;
+	j = json_pack("{s:I, s:i, s:I, s:I, s:I}", "time", (json_int_t)time(NULL), "exit_code",
+		      exit_code, "added", (json_int_t)(r ? r->added : 0), "removed",
+		      (json_int_t)(r ? r->deleted : 0), "renewed", (json_int_t)(r ? r->renewed : 0));
+	ret = state_json_write(e->st, LAST_REFRESH_FILE, j);
+	json_decref(j);
+	return ret;
+}
+
+/* A record that does not read is as good as none: status says "never". */
+static void read_last_refresh(struct engine *e, struct engine_refresh_record *rec)
+{
+	json_int_t t, code, added = 0, removed = 0, renewed = 0;
+	json_t *j = NULL;
+
+	memset(rec, 0, sizeof(*rec));
+	if (!e->st || state_json_read(e->st, LAST_REFRESH_FILE, &j))
+		return;
+	if (!json_unpack(j, "{s:I, s:I, s?I, s?I, s?I}", "time", &t, "exit_code", &code, "added",
+			 &added, "removed", &removed, "renewed", &renewed) &&
+	    code >= 0 && code <= 3 && t >= 0 && added >= 0 && removed >= 0 && renewed >= 0)
+		*rec = (struct engine_refresh_record){ true, t, (int)code, (size_t)added,
+						       (size_t)removed, (size_t)renewed };
+	json_decref(j);
+}
+
 int engine_status(struct engine *e, const char *table, struct engine_status *s)
 {
 	struct daemon_state ds;
@@ -175,6 +210,7 @@ int engine_status(struct engine *e, const char *table, struct engine_status *s)
 		s->has_pending = rd == 0;
 		s->pending_damaged = rd < 0 && rd != -ENOENT;
 	}
+	read_last_refresh(e, &s->last_refresh);
 	/* After a remove, the table ntpwall managed last, not the default name. */
 	s->table = table ? xstrdup(table) : engine_managed_table(e, s->latest);
 	if (!s->table)
@@ -184,6 +220,8 @@ int engine_status(struct engine *e, const char *table, struct engine_status *s)
 		ret = engine_read(e, s->table);
 	if (ret)
 		return ret;
+	if (e->ops->describe)
+		s->host = e->ops->describe(e->b);
 	s->word = sync_word(s->latest, e->live);
 	s->expiring = expiring(e->live);
 	s->pending_expired = s->has_pending && s->pending.deadline < (int64_t)time(NULL);
@@ -191,9 +229,11 @@ int engine_status(struct engine *e, const char *table, struct engine_status *s)
 	if (e->live)
 		engine_daemon_agreement(e, &ds, e->live, s);
 	daemon_state_free(&ds);
+	eng_status_host_firewall(e, s);
 	/* A table removed on purpose and gone needs nothing. */
 	s->attention = (strcmp(s->word, "in-sync") && strcmp(s->word, "removed")) ||
-		       s->has_pending || s->pending_damaged || s->expiring || s->n_disagree;
+		       s->has_pending || s->pending_damaged || s->expiring || s->n_disagree ||
+		       s->n_host_firewall;
 	return 0;
 }
 
@@ -201,9 +241,13 @@ void engine_status_free(struct engine_status *s)
 {
 	state_gen_free(s->latest);
 	free(s->table);
+	free(s->host);
 	for (size_t i = 0; i < s->n_disagree; i++)
 		free(s->disagree[i]);
 	free(s->disagree);
+	for (size_t i = 0; i < s->n_host_firewall; i++)
+		free(s->host_firewall[i]);
+	free(s->host_firewall);
 	memset(s, 0, sizeof(*s));
 }
 

@@ -39,18 +39,18 @@ size_t explain_path(const struct ir_ruleset *rs, const struct explain_packet *pk
 	return n;
 }
 
-static bool elem_has(const struct ir_set *s, const struct ir_elem *e, const struct policy_addr *a)
+static bool elem_has(const struct ir_set *s, const struct ir_elem *e, const struct addr *a)
 {
 	struct policy_prefix p = { .addr = e->addr, .len = e->prefix_len };
 
 	if (e->addr.family != a->family)
 		return false;
 	if (!(s->flags & IR_SET_INTERVAL))
-		return !policy_addr_cmp(&e->addr, a);
+		return !addr_cmp(&e->addr, a);
 	return policy_prefix_contains(&p, a);
 }
 
-const struct ir_elem *explain_set_lookup(const struct ir_set *s, const struct policy_addr *a)
+const struct ir_elem *explain_set_lookup(const struct ir_set *s, const struct addr *a)
 {
 	for (size_t i = 0; i < s->n_elems; i++)
 		if (elem_has(s, &s->elems[i], a))
@@ -67,7 +67,7 @@ static bool iface_is(const char *pkt_if, const char *name)
 enum explain_m explain_match(const struct explain_walk *w, const struct ir_match *m)
 {
 	const struct explain_packet *p = w->pkt;
-	const struct policy_addr *a;
+	const struct addr *a;
 	const struct ir_set *s;
 	bool held;
 

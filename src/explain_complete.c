@@ -44,7 +44,7 @@ static void assume(struct explain_result *r, char *text)
  * addresses of kind t_set/t_pre, holds a; NULL when it does not. */
 static const char *holds(const struct ir_ruleset *rs, const struct ir_match *m,
 			 enum ir_match_type t_set, enum ir_match_type t_pre,
-			 const struct policy_addr *a)
+			 const struct addr *a)
 {
 	const struct ir_set *s;
 
@@ -64,7 +64,7 @@ static const char *holds(const struct ir_ruleset *rs, const struct ir_match *m,
 /* The first set or prefix of the path's rules in direction dir that
  * holds a as a source (in) or destination (out). */
 static const char *held_by(const struct ir_ruleset *rs, enum explain_dir dir,
-			   const struct policy_addr *a)
+			   const struct addr *a)
 {
 	struct explain_packet p = { .src = *a, .dir = dir };
 	const struct ir_chain **path = xcalloc(rs->n_chains + 1, sizeof(*path));
@@ -88,8 +88,8 @@ static int complete_dir(const struct ir_ruleset *rs, struct explain_packet *p,
 	const char *out = held_by(rs, EXPLAIN_DIR_OUT, &p->dst);
 	char s[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN];
 
-	policy_addr_str(&p->src, s, sizeof(s));
-	policy_addr_str(&p->dst, d, sizeof(d));
+	addr_str(&p->src, s, sizeof(s));
+	addr_str(&p->dst, d, sizeof(d));
 	if (!in == !out) {
 		*err = in ? xasprintf("cannot tell the direction: %s is in %s (inbound) and %s "
 				      "in %s (outbound); give --direction in|out", s, in, d, out) :
@@ -136,7 +136,7 @@ static const char *named_iface(const struct ir_ruleset *rs, const struct explain
 static void complete_iface(const struct ir_ruleset *rs, struct explain_packet *p,
 			   struct explain_result *r)
 {
-	const char *s = policy_addr_special(&p->src), *d = policy_addr_special(&p->dst);
+	const char *s = addr_special(&p->src), *d = addr_special(&p->dst);
 	const char *named;
 
 	p->ifname_set = true;

@@ -42,7 +42,7 @@ struct explain_walk {
 size_t explain_path(const struct ir_ruleset *rs, const struct explain_packet *pkt,
 		    const struct ir_chain **out);
 /* The element of s that holds a, or NULL. */
-const struct ir_elem *explain_set_lookup(const struct ir_set *s, const struct policy_addr *a);
+const struct ir_elem *explain_set_lookup(const struct ir_set *s, const struct addr *a);
 enum explain_m explain_match(const struct explain_walk *w, const struct ir_match *m);
 /* IR_NFPROTO_* of the packet's addresses. */
 uint32_t explain_nfproto(const struct explain_packet *p);

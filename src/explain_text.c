@@ -144,7 +144,7 @@ static char *duration(uint64_t ms)
 }
 
 /* ", in it as ELEMENT (from ORIGIN; expires ...)" or ", not in it". */
-static char *set_text(const struct explain_walk *w, const char *set, const struct policy_addr *a)
+static char *set_text(const struct explain_walk *w, const char *set, const struct addr *a)
 {
 	const struct ir_set *s = ir_set_find(w->rs, set);
 	const struct ir_elem *e = s ? explain_set_lookup(s, a) : NULL;
@@ -157,7 +157,7 @@ static char *set_text(const struct explain_walk *w, const char *set, const struc
 	if (!e)
 		return xstrdup(", not in it");
 	if ((s->flags & IR_SET_INTERVAL) && e->prefix_len != (a->family == AF_INET ? 32u : 128u))
-		snprintf(as, sizeof(as), " as %s/%u", policy_addr_str(&e->addr, buf, sizeof(buf)),
+		snprintf(as, sizeof(as), " as %s/%u", addr_str(&e->addr, buf, sizeof(buf)),
 			 e->prefix_len);
 	timeout = e->timeout_ms ? e->timeout_ms : s->timeout_ms;
 	t = timeout ? duration(timeout) : NULL;
@@ -178,14 +178,14 @@ static char *set_text(const struct explain_walk *w, const char *set, const struc
 static char *addr_text(const struct explain_walk *w, const struct ir_match *m, const char *neg)
 {
 	bool src = m->type == IR_MATCH_SADDR || m->type == IR_MATCH_SADDR_SET;
-	const struct policy_addr *a = src ? &w->pkt->src : &w->pkt->dst;
+	const struct addr *a = src ? &w->pkt->src : &w->pkt->dst;
 	char buf[INET6_ADDRSTRLEN], pbuf[INET6_ADDRSTRLEN];
 	char *extra, *out;
 
-	policy_addr_str(a, buf, sizeof(buf));
+	addr_str(a, buf, sizeof(buf));
 	if (m->type == IR_MATCH_SADDR || m->type == IR_MATCH_DADDR)
 		return xasprintf("%s %sin %s/%u (the packet's: %s)", src ? "source" : "destination",
-				 neg, policy_addr_str(&m->u.prefix.addr, pbuf, sizeof(pbuf)),
+				 neg, addr_str(&m->u.prefix.addr, pbuf, sizeof(pbuf)),
 				 m->u.prefix.len, buf);
 	extra = set_text(w, m->u.set, a);
 	out = xasprintf("%s %sin @%s (the packet's: %s%s)", src ? "source" : "destination", neg,

@@ -150,7 +150,7 @@ struct ir_set *ir_set_find(const struct ir_ruleset *rs, const char *name)
 	return NULL;
 }
 
-struct ir_elem *ir_set_add_elem(struct ir_set *s, const struct policy_addr *addr,
+struct ir_elem *ir_set_add_elem(struct ir_set *s, const struct addr *addr,
 				unsigned prefix_len, const char *comment)
 {
 	struct ir_elem *e;
@@ -166,14 +166,14 @@ struct ir_elem *ir_set_add_elem(struct ir_set *s, const struct policy_addr *addr
 
 int ir_elem_cmp(const struct ir_elem *a, const struct ir_elem *b)
 {
-	int r = policy_addr_cmp(&a->addr, &b->addr);
+	int r = addr_cmp(&a->addr, &b->addr);
 
 	if (r)
 		return r;
 	return a->prefix_len < b->prefix_len ? -1 : a->prefix_len > b->prefix_len;
 }
 
-const struct ir_elem *ir_set_find_elem(const struct ir_set *s, const struct policy_addr *addr,
+const struct ir_elem *ir_set_find_elem(const struct ir_set *s, const struct addr *addr,
 				       unsigned prefix_len)
 {
 	struct ir_elem key = { .addr = *addr, .prefix_len = prefix_len };
@@ -257,7 +257,7 @@ struct ir_match *ir_rule_match_set(struct ir_rule *r, enum ir_match_type type, c
 }
 
 struct ir_match *ir_rule_match_prefix(struct ir_rule *r, enum ir_match_type type,
-				      const struct policy_addr *addr, unsigned len)
+				      const struct addr *addr, unsigned len)
 {
 	struct ir_match *m = ir_rule_add_match(r, type);
 
@@ -433,7 +433,7 @@ bool ir_match_equal(const struct ir_match *a, const struct ir_match *b)
 	case IR_MATCH_SADDR:
 	case IR_MATCH_DADDR:
 		return a->u.prefix.len == b->u.prefix.len &&
-		       !policy_addr_cmp(&a->u.prefix.addr, &b->u.prefix.addr);
+		       !addr_cmp(&a->u.prefix.addr, &b->u.prefix.addr);
 	case IR_MATCH_SADDR_SET:
 	case IR_MATCH_DADDR_SET:
 		return !strcmp(a->u.set, b->u.set);
@@ -574,4 +574,39 @@ const char *ir_match_type_name(enum ir_match_type t)
 	};
 
 	return t < ARRAY_SIZE(names) ? names[t] : "?";
+}
+
+/* 4 or 6 for a rule of one family only, 0 for one of both. */
+static int rule_family(const struct ir_rule *r)
+{
+	for (size_t i = 0; i < r->n_matches; i++)
+		if (r->matches[i].type == IR_MATCH_NFPROTO && !r->matches[i].negate)
+			return r->matches[i].u.num == IR_NFPROTO_IPV4 ? 4 : 6;
+	return 0;
+}
+
+void ir_ruleset_group_families(struct ir_ruleset *rs)
+{
+	for (size_t i = 0; i < rs->n_chains; i++) {
+		struct ir_chain *c = &rs->chains[i];
+		struct ir_rule *tmp = xcalloc(c->n_rules + 1, sizeof(*tmp));
+
+		/* Each run between two rules for both families: its IPv4
+		 * rules, then its IPv6 rules, each in their order. */
+		for (size_t start = 0, out = 0; start < c->n_rules;) {
+			size_t end = start;
+
+			while (end < c->n_rules && rule_family(&c->rules[end]))
+				end++;
+			for (int fam = 4; fam <= 6; fam += 2)
+				for (size_t j = start; j < end; j++)
+					if (rule_family(&c->rules[j]) == fam)
+						tmp[out++] = c->rules[j];
+			if (end < c->n_rules)
+				tmp[out++] = c->rules[end];
+			start = end + 1;
+		}
+		memcpy(c->rules, tmp, c->n_rules * sizeof(*tmp));
+		free(tmp);
+	}
 }

@@ -3,6 +3,8 @@
  * strict: an unknown match type, hook or verdict is an error, so a
  * generation written by a newer ntpwall is refused rather than misread. */
 #include "ntpwall/ir_json.h"
+#include "ntpwall/diag.h"
+#include "ntpwall/policy.h"
 #include "ntpwall/util.h"
 
 #include <arpa/inet.h>
@@ -20,7 +22,7 @@ static json_t *elem_json(const struct ir_elem *e, bool live)
 	unsigned full = e->addr.family == AF_INET ? 32 : 128;
 	json_t *o;
 
-	policy_addr_str(&e->addr, buf, INET6_ADDRSTRLEN);
+	addr_str(&e->addr, buf, INET6_ADDRSTRLEN);
 	if (!e->timeout_ms && !e->comment && !(live && e->expires_ms)) {
 		if (e->prefix_len != full)
 			snprintf(buf + strlen(buf), 5, "/%u", e->prefix_len);
@@ -74,8 +76,8 @@ static json_t *match_json(const struct ir_match *m)
 		break;
 	case IR_MATCH_SADDR:
 	case IR_MATCH_DADDR:
-		json_object_set_new(o, "addr", json_string(policy_addr_str(&m->u.prefix.addr, buf,
-									   sizeof(buf))));
+		json_object_set_new(o, "addr", json_string(addr_str(&m->u.prefix.addr, buf,
+								    sizeof(buf))));
 		json_object_set_new(o, "prefix", json_integer(m->u.prefix.len));
 		break;
 	case IR_MATCH_SADDR_SET:
@@ -162,12 +164,13 @@ json_t *ir_json_dump(const struct ir_ruleset *rs, bool live)
 	return o;
 }
 
-/* Loading. Each helper returns 0 or -EINVAL with *err set. */
+/* Loading. Each helper returns 0 or -EINVAL with an error in d (if not
+ * NULL): a stored ruleset is the state directory's (NW502). */
 
-static int fail(char **err, const char *fmt, const char *what)
+static int fail(struct diags *d, const char *fmt, const char *what)
 {
-	if (err && !*err)
-		*err = xasprintf(fmt, what);
+	if (d)
+		diag_add(d, NULL, DIAG_ERROR, NW502_STATE, fmt, what);
 	return -EINVAL;
 }
 
@@ -184,11 +187,11 @@ static const char *hook_name(int i) { return ir_hook_name((enum ir_hook)i); }
 static const char *verdict_name(int i) { return ir_verdict_name((enum ir_verdict)i); }
 static const char *match_name(int i) { return ir_match_type_name((enum ir_match_type)i); }
 
-static int load_elem(struct ir_set *s, json_t *j, char **err)
+static int load_elem(struct ir_set *s, json_t *j, struct diags *d)
 {
 	const char *addr, *comment = NULL;
 	json_int_t prefix, timeout = 0, expires = 0;
-	struct policy_addr a;
+	struct addr a;
 	struct ir_elem *e;
 
 	if (json_is_string(j)) {
@@ -196,22 +199,22 @@ static int load_elem(struct ir_set *s, json_t *j, char **err)
 		bool host_bits = false;
 
 		if (policy_parse_prefix(json_string_value(j), &p, &host_bits) || host_bits)
-			return fail(err, "set %s: bad element", s->name);
+			return fail(d, "set %s: bad element", s->name);
 		ir_set_add_elem(s, &p.addr, p.len, NULL);
 		return 0;
 	}
 	if (json_unpack(j, "{s:s, s:I, s?:I, s?:s, s?:I}", "addr", &addr, "prefix", &prefix,
 			"timeout_ms", &timeout, "comment", &comment, "expires_ms", &expires) ||
-	    policy_parse_addr(addr, &a) || prefix < 0 ||
+	    addr_parse(addr, &a) || prefix < 0 ||
 	    prefix > (a.family == AF_INET ? 32 : 128))
-		return fail(err, "set %s: bad element", s->name);
+		return fail(d, "set %s: bad element", s->name);
 	e = ir_set_add_elem(s, &a, (unsigned)prefix, comment);
 	e->timeout_ms = (uint64_t)timeout;
 	e->expires_ms = (uint64_t)expires;
 	return 0;
 }
 
-static int load_set(struct ir_ruleset *rs, json_t *j, char **err)
+static int load_set(struct ir_ruleset *rs, json_t *j, struct diags *d)
 {
 	const char *name, *key, *policy = NULL;
 	json_t *flags, *elems, *v;
@@ -226,10 +229,10 @@ static int load_set(struct ir_ruleset *rs, json_t *j, char **err)
 			"elements", &elems, "policy", &policy, "gc_interval_ms", &gc) ||
 	    !json_is_array(flags) || !json_is_array(elems) || gc < 0 || gc > UINT32_MAX ||
 	    (policy && strcmp(policy, "memory")))
-		return fail(err, "%s", "bad set");
+		return fail(d, "%s", "bad set");
 	k = name_index(key, key_name, 2);
 	if (k < 0)
-		return fail(err, "unknown set key '%s'", key);
+		return fail(d, "unknown set key '%s'", key);
 	json_array_foreach(flags, i, v) {
 		size_t b;
 
@@ -243,7 +246,7 @@ static int load_set(struct ir_ruleset *rs, json_t *j, char **err)
 			if (json_is_string(v) && !strcmp(json_string_value(v), flag_names[b]))
 				break;
 		if (b == ARRAY_SIZE(flag_names))
-			return fail(err, "set %s: unknown flag", name);
+			return fail(d, "set %s: unknown flag", name);
 		f |= 1u << b;
 	}
 	s = ir_set_add(rs, name, (enum ir_set_key)k, f);
@@ -252,12 +255,12 @@ static int load_set(struct ir_ruleset *rs, json_t *j, char **err)
 	s->policy_memory = policy != NULL;
 	s->gc_interval_ms = (uint32_t)gc;
 	json_array_foreach(elems, i, v)
-		if (load_elem(s, v, err))
+		if (load_elem(s, v, d))
 			return -EINVAL;
 	return 0;
 }
 
-static int load_match_value(struct ir_match *m, json_t *j, char **err)
+static int load_match_value(struct ir_match *m, json_t *j, struct diags *d)
 {
 	const char *s = NULL, *addr;
 	json_int_t n, prefix, rate, unit, burst;
@@ -266,20 +269,20 @@ static int load_match_value(struct ir_match *m, json_t *j, char **err)
 	case IR_MATCH_IIFNAME:
 	case IR_MATCH_OIFNAME:
 		if (json_unpack(j, "{s:s}", "ifname", &s) || strlen(s) >= sizeof(m->u.ifname))
-			return fail(err, "%s", "bad ifname match");
+			return fail(d, "%s", "bad ifname match");
 		snprintf(m->u.ifname, sizeof(m->u.ifname), "%s", s);
 		return 0;
 	case IR_MATCH_SADDR:
 	case IR_MATCH_DADDR:
 		if (json_unpack(j, "{s:s, s:I}", "addr", &addr, "prefix", &prefix) ||
-		    policy_parse_addr(addr, &m->u.prefix.addr) || prefix < 0 || prefix > 128)
-			return fail(err, "%s", "bad address match");
+		    addr_parse(addr, &m->u.prefix.addr) || prefix < 0 || prefix > 128)
+			return fail(d, "%s", "bad address match");
 		m->u.prefix.len = (unsigned)prefix;
 		return 0;
 	case IR_MATCH_SADDR_SET:
 	case IR_MATCH_DADDR_SET:
 		if (json_unpack(j, "{s:s}", "set", &s))
-			return fail(err, "%s", "bad set match");
+			return fail(d, "%s", "bad set match");
 		m->u.set = xstrdup(s);
 		return 0;
 	case IR_MATCH_RATE_OVER:
@@ -287,7 +290,7 @@ static int load_match_value(struct ir_match *m, json_t *j, char **err)
 		if (json_unpack(j, "{s:{s:s, s:I, s:I, s:I, s?:I}}", "limit", "set", &s, "rate",
 				&rate, "unit_s", &unit, "burst", &burst, "prefix", &prefix) ||
 		    prefix < 0 || prefix > 128)
-			return fail(err, "%s", "bad rate match");
+			return fail(d, "%s", "bad rate match");
 		m->u.limit.set = xstrdup(s);
 		m->u.limit.rate = (uint32_t)rate;
 		m->u.limit.unit_s = (uint32_t)unit;
@@ -299,18 +302,18 @@ static int load_match_value(struct ir_match *m, json_t *j, char **err)
 	case IR_MATCH_NTP_VERSION:
 	case IR_MATCH_NTP_OPCODE:
 		if (json_unpack(j, "{s:I}", "bits", &n))
-			return fail(err, "%s", "bad bits match");
+			return fail(d, "%s", "bad bits match");
 		m->u.bits = (uint32_t)n;
 		return 0;
 	default:
 		if (json_unpack(j, "{s:I}", "value", &n))
-			return fail(err, "%s", "bad value match");
+			return fail(d, "%s", "bad value match");
 		m->u.num = (uint32_t)n;
 		return 0;
 	}
 }
 
-static int load_rule(struct ir_chain *c, json_t *j, char **err)
+static int load_rule(struct ir_chain *c, json_t *j, struct diags *d)
 {
 	const char *comment = NULL, *log = NULL, *verdict, *unknown = NULL;
 	int counter = 0, notrack = 0, v;
@@ -325,10 +328,10 @@ static int load_rule(struct ir_chain *c, json_t *j, char **err)
 			&notrack, "log_prefix", &log, "verdict", &verdict, "unknown", &unknown,
 			"packets", &packets, "bytes", &bytes, "handle", &handle) ||
 	    !json_is_array(ms))
-		return fail(err, "chain %s: bad rule", c->name);
+		return fail(d, "chain %s: bad rule", c->name);
 	v = name_index(verdict, verdict_name, 4);
 	if (v < 0)
-		return fail(err, "unknown verdict '%s'", verdict);
+		return fail(d, "unknown verdict '%s'", verdict);
 	r = ir_rule_add(c, comment, NULL);
 	r->counter = counter;
 	r->notrack = notrack;
@@ -346,19 +349,19 @@ static int load_rule(struct ir_chain *c, json_t *j, char **err)
 		struct ir_match *m;
 
 		if (json_unpack(mj, "{s:s, s?:b}", "type", &type, "negate", &negate))
-			return fail(err, "chain %s: bad match", c->name);
+			return fail(d, "chain %s: bad match", c->name);
 		t = name_index(type, match_name, IR_MATCH_RATE_OVER + 1);
 		if (t < 0)
-			return fail(err, "unknown match type '%s'", type);
+			return fail(d, "unknown match type '%s'", type);
 		m = ir_rule_add_match(r, (enum ir_match_type)t);
 		m->negate = negate;
-		if (load_match_value(m, mj, err))
+		if (load_match_value(m, mj, d))
 			return -EINVAL;
 	}
 	return 0;
 }
 
-static int load_chain(struct ir_ruleset *rs, json_t *j, char **err)
+static int load_chain(struct ir_ruleset *rs, json_t *j, struct diags *d)
 {
 	const char *name, *hook, *policy, *type = NULL, *device = NULL;
 	json_t *rules, *r;
@@ -370,10 +373,10 @@ static int load_chain(struct ir_ruleset *rs, json_t *j, char **err)
 			"priority", &prio, "policy", &policy, "rules", &rules, "type", &type,
 			"device", &device) ||
 	    !json_is_array(rules))
-		return fail(err, "%s", "bad chain");
+		return fail(d, "%s", "bad chain");
 	h = name_index(hook, hook_name, IR_HOOK_COUNT);
 	if (h < 0)
-		return fail(err, "unknown hook '%s'", hook);
+		return fail(d, "unknown hook '%s'", hook);
 	c = ir_chain_add(rs, name, (enum ir_hook)h, prio);
 	c->policy_drop = !strcmp(policy, "drop");
 	if (type)
@@ -381,12 +384,12 @@ static int load_chain(struct ir_ruleset *rs, json_t *j, char **err)
 	if (device)
 		c->device = xstrdup(device);
 	json_array_foreach(rules, i, r)
-		if (load_rule(c, r, err))
+		if (load_rule(c, r, d))
 			return -EINVAL;
 	return 0;
 }
 
-int ir_json_load(const json_t *j, struct ir_ruleset **out, char **err)
+int ir_json_load(const json_t *j, struct ir_ruleset **out, struct diags *d)
 {
 	const char *format, *table;
 	json_t *sets, *chains, *v;
@@ -400,17 +403,17 @@ int ir_json_load(const json_t *j, struct ir_ruleset **out, char **err)
 			"version", &version, "table", &table, "sets", &sets, "chains", &chains,
 			"table_flags", &flags) || flags < 0 || flags > UINT32_MAX ||
 	    strcmp(format, "ntpwall-ir") || !json_is_array(sets) || !json_is_array(chains))
-		return fail(err, "%s", "not an ntpwall-ir document");
+		return fail(d, "%s", "not an ntpwall-ir document");
 	if (version != IR_JSON_VERSION)
-		return fail(err, "%s", "unsupported ntpwall-ir version");
+		return fail(d, "%s", "unsupported ntpwall-ir version");
 	rs = ir_ruleset_new(table);
 	rs->flags = (uint32_t)flags;
 	json_array_foreach(sets, i, v) {
-		if (load_set(rs, v, err))
+		if (load_set(rs, v, d))
 			goto bad;
 	}
 	json_array_foreach(chains, i, v) {
-		if (load_chain(rs, v, err))
+		if (load_chain(rs, v, d))
 			goto bad;
 	}
 	ir_ruleset_sort(rs);

@@ -68,7 +68,7 @@ static void check_count(struct policy *p, struct diags *d)
 static void check_local(struct policy *p, struct diags *d, const struct policy_host *h,
 			const char *what)
 {
-	const char *kind = h->literal ? policy_addr_special(&h->addr) : NULL;
+	const char *kind = h->literal ? addr_special(&h->addr) : NULL;
 
 	if (kind)
 		lint_warn(p, d, &h->loc, NW212_LOCAL_ADDRESS,
@@ -225,15 +225,15 @@ void lint_policy_resolved(struct policy *p, struct diags *d)
 
 static bool trusted_literal(const struct policy *p, const char *host)
 {
-	struct policy_addr a;
+	struct addr a;
 
-	if (policy_parse_addr(host, &a))
+	if (addr_parse(host, &a))
 		return false;
 	for (size_t i = 0; i < p->n_upstreams; i++)
-		if (p->upstreams[i].host.literal && !policy_addr_cmp(&p->upstreams[i].host.addr, &a))
+		if (p->upstreams[i].host.literal && !addr_cmp(&p->upstreams[i].host.addr, &a))
 			return true;
 	for (size_t i = 0; i < p->n_peers; i++)
-		if (p->peers[i].literal && !policy_addr_cmp(&p->peers[i].addr, &a))
+		if (p->peers[i].literal && !addr_cmp(&p->peers[i].addr, &a))
 			return true;
 	return false;
 }

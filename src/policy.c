@@ -25,7 +25,7 @@ static int prefix_from(struct policy_ctx *c, const struct ynode *v, struct polic
 	e = policy_parse_prefix(v->value, out, &host_bits);
 	if (host_bits) {
 		snprintf(fixed, sizeof(fixed), "%s/%u",
-			 policy_addr_str(&out->addr, a, sizeof(a)), out->len);
+			 addr_str(&out->addr, a, sizeof(a)), out->len);
 		policy_err(c, v, NW122_HOST_BITS, "prefix '%s' has host bits set", v->value);
 		diag_hint(c->d, "did you mean '%s'?", fixed);
 		return -EINVAL;
@@ -39,7 +39,7 @@ static int prefix_from(struct policy_ctx *c, const struct ynode *v, struct polic
 static int prefix_cmp(const void *a, const void *b)
 {
 	const struct policy_prefix *x = a, *y = b;
-	int r = policy_addr_cmp(&x->addr, &y->addr);
+	int r = addr_cmp(&x->addr, &y->addr);
 
 	if (r)
 		return r;
@@ -64,11 +64,11 @@ static int check_dup_prefixes(struct policy_ctx *c, const struct policy_prefixes
 	for (size_t i = 1; i < l->n; i++) {
 		char a[INET6_ADDRSTRLEN];
 
-		if (policy_addr_cmp(&s[i].addr, &s[i - 1].addr) || s[i].len != s[i - 1].len)
+		if (addr_cmp(&s[i].addr, &s[i - 1].addr) || s[i].len != s[i - 1].len)
 			continue;
 		ret = diag_add(c->d, &s[i].loc, DIAG_ERROR, NW130_DUPLICATE,
 			       "prefix %s/%u listed twice (first at line %u)",
-			       policy_addr_str(&s[i].addr, a, sizeof(a)), s[i].len, s[i - 1].loc.line);
+			       addr_str(&s[i].addr, a, sizeof(a)), s[i].len, s[i - 1].loc.line);
 	}
 	free(s);
 	return ret;
@@ -104,7 +104,7 @@ static int host_from(struct policy_ctx *c, const struct ynode *v, struct policy_
 	if (policy_want_str(c, v, "a host name or address"))
 		return -EINVAL;
 	h->loc = policy_node_loc(c, v);
-	if (!policy_parse_addr(v->value, &h->addr)) {
+	if (!addr_parse(v->value, &h->addr)) {
 		if (name_only)
 			return policy_err(c, v, NW120_ADDRESS,
 				   "a pool needs a DNS name, not the address '%s' (use server:)",
@@ -118,7 +118,7 @@ static int host_from(struct policy_ctx *c, const struct ynode *v, struct policy_
 		return 0;
 	}
 	if (strchr(v->value, ':'))
-		e = policy_parse_addr(v->value, &h->addr);
+		e = addr_parse(v->value, &h->addr);
 	else
 		e = policy_check_hostname(v->value);
 	if (e)
@@ -212,7 +212,7 @@ static int resolver_from(struct policy_ctx *c, const struct ynode *v, struct pol
 	}
 	if (colon && policy_parse_uint(colon + 1, port.min, port.max, &n))
 		return policy_err(c, v, NW125_RANGE, "bad port in resolver '%s' (1 to 65535)", v->value);
-	if (policy_parse_addr(addr, &r->addr))
+	if (addr_parse(addr, &r->addr))
 		return policy_err(c, v, NW120_ADDRESS, "expected a resolver IP address, got '%s'", v->value);
 	if (addr != buf && r->addr.family == AF_INET) {
 		policy_err(c, v, NW120_ADDRESS, "brackets are for IPv6 addresses only, got '%s'", v->value);
@@ -613,7 +613,7 @@ static int host_cmp(const struct policy_host *a, const struct policy_host *b)
 	if (a->literal != b->literal)
 		return a->literal ? -1 : 1;
 	if (a->literal)
-		return policy_addr_cmp(&a->addr, &b->addr);
+		return addr_cmp(&a->addr, &b->addr);
 	return strcmp(a->name, b->name);
 }
 

@@ -305,28 +305,3 @@ int policy_p_versions(struct policy_ctx *c, const struct ynode *v, void *dst, co
 	return ret;
 }
 
-const char *policy_addr_special(const struct policy_addr *a)
-{
-	const uint8_t *b = a->bytes;
-
-	if (a->family == AF_INET) {
-		if (b[0] == 0)
-			return "unspecified";
-		if (b[0] == 127)
-			return "loopback";
-		if (b[0] == 169 && b[1] == 254)
-			return "link-local";
-		if (b[0] >= 224 && b[0] < 240)
-			return "multicast";
-		return b[0] >= 240 ? "reserved" : NULL;
-	}
-	if (IN6_IS_ADDR_UNSPECIFIED(&a->v6))
-		return "unspecified";
-	if (IN6_IS_ADDR_LOOPBACK(&a->v6))
-		return "loopback";
-	if (IN6_IS_ADDR_LINKLOCAL(&a->v6))
-		return "link-local";
-	if (IN6_IS_ADDR_MULTICAST(&a->v6))
-		return "multicast";
-	return IN6_IS_ADDR_V4MAPPED(&a->v6) ? "IPv4-mapped" : NULL;
-}

@@ -11,32 +11,12 @@
 #include <net/if.h>
 #include <string.h>
 
-const char *policy_parse_addr(const char *s, struct policy_addr *a)
-{
-	memset(a, 0, sizeof(*a));
-	if (strchr(s, ':')) {
-		if (strchr(s, '%'))
-			return "expected an IPv6 address without a zone index";
-		if (s[0] == '[')
-			return "expected an IPv6 address without brackets";
-		if (inet_pton(AF_INET6, s, &a->v6) != 1)
-			return "expected an IPv6 address such as 2001:db8::1";
-		a->family = AF_INET6;
-		return NULL;
-	}
-	/* inet_pton takes exactly dotted-quad decimal: no octal, no short forms. */
-	if (inet_pton(AF_INET, s, &a->v4) != 1)
-		return "expected an IPv4 address such as 192.0.2.1";
-	a->family = AF_INET;
-	return NULL;
-}
-
 static unsigned addr_bits(int family)
 {
 	return family == AF_INET ? 32 : 128;
 }
 
-static bool mask_host_bits(struct policy_addr *a, unsigned len)
+static bool mask_host_bits(struct addr *a, unsigned len)
 {
 	unsigned bytes = addr_bits(a->family) / 8;
 	bool changed = false;
@@ -62,7 +42,7 @@ const char *policy_parse_prefix(const char *s, struct policy_prefix *p, bool *ho
 	memset(p, 0, sizeof(*p));
 	*host_bits = false;
 	if (!slash) {
-		err = policy_parse_addr(s, &p->addr);
+		err = addr_parse(s, &p->addr);
 		if (err)
 			return "expected an address prefix such as 192.0.2.0/24 or 2001:db8::/32";
 		p->len = addr_bits(p->addr.family);
@@ -72,7 +52,7 @@ const char *policy_parse_prefix(const char *s, struct policy_prefix *p, bool *ho
 		return "expected an address prefix such as 192.0.2.0/24 or 2001:db8::/32";
 	memcpy(addr, s, slash - s);
 	addr[slash - s] = '\0';
-	if (policy_parse_addr(addr, &p->addr))
+	if (addr_parse(addr, &p->addr))
 		return "expected an address prefix such as 192.0.2.0/24 or 2001:db8::/32";
 	if (policy_parse_uint(slash + 1, 0, addr_bits(p->addr.family), &len))
 		return p->addr.family == AF_INET ? "expected a prefix length from 0 to 32"
@@ -268,21 +248,7 @@ const char *policy_check_log_prefix(const char *s)
 	return NULL;
 }
 
-const char *policy_addr_str(const struct policy_addr *a, char *buf, size_t len)
-{
-	if (!inet_ntop(a->family, a->bytes, buf, len))
-		snprintf(buf, len, "?");
-	return buf;
-}
-
-int policy_addr_cmp(const struct policy_addr *a, const struct policy_addr *b)
-{
-	if (a->family != b->family)
-		return a->family == AF_INET ? -1 : 1;
-	return memcmp(a->bytes, b->bytes, a->family == AF_INET ? 4 : 16);
-}
-
-bool policy_prefix_contains(const struct policy_prefix *p, const struct policy_addr *a)
+bool policy_prefix_contains(const struct policy_prefix *p, const struct addr *a)
 {
 	unsigned full = p->len / 8, rest = p->len % 8;
 

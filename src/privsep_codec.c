@@ -11,16 +11,16 @@
 #include <jansson.h>
 #include <string.h>
 
-static json_t *addr_j(const struct policy_addr *a)
+static json_t *addr_j(const struct addr *a)
 {
 	char buf[INET6_ADDRSTRLEN];
 
-	return json_string(policy_addr_str(a, buf, sizeof(buf)));
+	return json_string(addr_str(a, buf, sizeof(buf)));
 }
 
-static int addr_load(const json_t *j, struct policy_addr *a)
+static int addr_load(const json_t *j, struct addr *a)
 {
-	return json_is_string(j) && !policy_parse_addr(json_string_value(j), a) ? 0 : -EINVAL;
+	return json_is_string(j) && !addr_parse(json_string_value(j), a) ? 0 : -EINVAL;
 }
 
 static json_t *name_j(const struct resolve_name *n)

@@ -423,26 +423,24 @@ static int64_t service_timers(struct probe_ctx *c, int64_t now)
 	return next;
 }
 
+size_t probe_fds_wanted(size_t n, unsigned wanted)
+{
+	if (!wanted)
+		wanted = PROBE_DEFAULT_INFLIGHT;
+	return (n < wanted ? n : wanted) + PROBE_FD_RESERVE;
+}
+
 /* Requests allowed in flight: the wanted cap (default 128), within what the
- * descriptor limit allows; the soft RLIMIT_NOFILE is raised towards the
- * hard one when the cap needs more (--max-inflight 1000 needs ~1,000
- * sockets; the default soft limit is often 1,024). */
+ * soft descriptor limit allows (a process's limits are its caller's to
+ * raise: see probe_fds_wanted()). */
 static size_t inflight_cap(size_t n, unsigned wanted)
 {
 	struct rlimit rl;
-	size_t cap = n, need;
+	size_t cap = n;
 
 	if (!wanted)
 		wanted = PROBE_DEFAULT_INFLIGHT;
-	need = n < wanted ? n : wanted;
 	if (!getrlimit(RLIMIT_NOFILE, &rl)) {
-		if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need + PROBE_FD_RESERVE &&
-		    rl.rlim_max > rl.rlim_cur) {
-			rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > need + PROBE_FD_RESERVE ?
-				      need + PROBE_FD_RESERVE : rl.rlim_max;
-			(void)setrlimit(RLIMIT_NOFILE, &rl);
-			(void)getrlimit(RLIMIT_NOFILE, &rl);
-		}
 		if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < cap + PROBE_FD_RESERVE)
 			cap = rl.rlim_cur > 2 * PROBE_FD_RESERVE ? rl.rlim_cur - PROBE_FD_RESERVE
 								 : rl.rlim_cur / 2;

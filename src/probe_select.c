@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Falseticker detection for the prober: Marzullo's algorithm over the
  * intervals offset +- root distance (RFC 5905 s11.2.1, doc/design.md "Prober"),
- * a pure function, and its application to a set of probe results. */
+ * a pure function, its application to a set of probe results, and the
+ * summary a monitor shows (whose offset stands for the local clock's). */
 #include "ntpwall/probe.h"
 #include "ntpwall/util.h"
 
+#include <math.h>
 #include <stdlib.h>
 
 struct endpoint {
@@ -121,4 +123,84 @@ void probe_results_select(struct probe_results *r)
 	free(iv);
 	free(tc);
 	free(idx);
+}
+
+/* A truechimer's offset and index, sorted by offset (then index: stable). */
+struct ranked {
+	int64_t offset_ns;
+	size_t i;
+};
+
+static int by_offset(const void *a, const void *b)
+{
+	const struct ranked *x = a, *y = b;
+
+	if (x->offset_ns != y->offset_ns)
+		return x->offset_ns < y->offset_ns ? -1 : 1;
+	return (x->i > y->i) - (x->i < y->i);
+}
+
+static int64_t dist_ns(const struct probe_result *p)
+{
+	return ntp_fp_to_ns(p->root_distance);
+}
+
+/* Of a and b, the server with the smaller root distance (a on a tie). */
+static size_t nearer(const struct probe_results *r, size_t a, size_t b)
+{
+	return dist_ns(&r->v[b]) < dist_ns(&r->v[a]) ? b : a;
+}
+
+/* The largest group that agrees: the selection's when it ran, else (one or
+ * two servers with a sample) whether the two intervals meet. */
+static void agreement(const struct probe_results *r, const struct ranked *t, size_t m,
+		      struct probe_summary *s)
+{
+	if (r->selection.ran) {
+		s->agree = r->selection.truechimers;
+		s->majority = r->selection.majority;
+		return;
+	}
+	s->agree = m;
+	if (m == 2) {
+		int64_t d = t[1].offset_ns - t[0].offset_ns;
+
+		if (d > dist_ns(&r->v[t[0].i]) + dist_ns(&r->v[t[1].i]))
+			s->agree = 1;
+	}
+	s->majority = s->agree >= 2;
+}
+
+void probe_summarize(const struct probe_results *r, struct probe_summary *s)
+{
+	struct ranked *t = xcalloc(r->n ? r->n : 1, sizeof(*t));
+	size_t m = 0, pick;
+	double sum = 0;
+
+	*s = (struct probe_summary){ .pick = PROBE_PICK_NONE };
+	for (size_t i = 0; i < r->n; i++) {
+		s->usable += r->v[i].status == PROBE_OK;
+		if (candidate(&r->v[i]))
+			t[m++] = (struct ranked){ ntp_fp_to_ns(r->v[i].offset), i };
+	}
+	s->truechimers = m;
+	if (!m)
+		goto out;
+	xsort(t, m, sizeof(*t), by_offset);
+	agreement(r, t, m, s);
+	/* The median, never the mean of the two middle ones: the offset shown
+	 * is one a server reported. With one or two, the nearer server. */
+	pick = m % 2 ? t[m / 2].i : nearer(r, t[m / 2 - 1].i, t[m / 2].i);
+	s->pick = m >= 3 ? PROBE_PICK_MEDIAN : PROBE_PICK_NEAREST;
+	s->server = pick;
+	s->offset_ns = ntp_fp_to_ns(r->v[pick].offset);
+	for (size_t k = 0; k < m; k++) {
+		double d = (double)(t[k].offset_ns - s->offset_ns);
+
+		sum += d * d;
+	}
+	s->jitter_ns = m > 1 ? (int64_t)llround(sqrt(sum / (double)(m - 1))) : 0;
+	s->clock_off = s->majority && r->v[pick].status == PROBE_OFFSET;
+out:
+	free(t);
 }

@@ -12,9 +12,9 @@
 #include <string.h>
 #include <sys/socket.h>
 
-static const char *astr(const struct policy_addr *a, char buf[INET6_ADDRSTRLEN])
+static const char *astr(const struct addr *a, char buf[INET6_ADDRSTRLEN])
 {
-	return policy_addr_str(a, buf, INET6_ADDRSTRLEN);
+	return addr_str(a, buf, INET6_ADDRSTRLEN);
 }
 
 /* An address some non-NTS upstream gave: asked by address. NTS-only
@@ -132,10 +132,10 @@ int render_chrony(const struct ir_ruleset *rs, const struct render_opts *o, FILE
 }
 
 /* "ADDR mask MASK", or just ADDR for a host. */
-static void ntpd_prefix(FILE *f, const struct policy_addr *a, unsigned len)
+static void ntpd_prefix(FILE *f, const struct addr *a, unsigned len)
 {
 	unsigned full = a->family == AF_INET ? 32 : 128;
-	struct policy_addr mask = { .family = a->family };
+	struct addr mask = { .family = a->family };
 	char buf[INET6_ADDRSTRLEN];
 
 	fputs(astr(a, buf), f);

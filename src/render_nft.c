@@ -43,11 +43,11 @@ static void put_quoted(FILE *f, const char *s)
 	fputc('"', f);
 }
 
-static void put_prefix(FILE *f, const struct policy_addr *a, unsigned len)
+static void put_prefix(FILE *f, const struct addr *a, unsigned len)
 {
 	char buf[INET6_ADDRSTRLEN];
 
-	fputs(policy_addr_str(a, buf, sizeof(buf)), f);
+	fputs(addr_str(a, buf, sizeof(buf)), f);
 	if (len != (a->family == AF_INET ? 32u : 128u))
 		fprintf(f, "/%u", len);
 }
@@ -216,14 +216,14 @@ static const char *ipname(const struct rule_state *st)
 /* An IPv6 source counted as its prefix: " & ffff:ffff:ffff:ffff::". */
 static void put_key_mask(FILE *f, const struct rule_state *st, unsigned len)
 {
-	struct policy_addr mask = { .family = AF_INET6 };
+	struct addr mask = { .family = AF_INET6 };
 	char buf[INET6_ADDRSTRLEN];
 
 	if (!len || len >= 128 || strcmp(ipname(st), "ip6"))
 		return;
 	for (unsigned i = 0; i < len; i++)
 		mask.bytes[i / 8] |= (uint8_t)(0x80 >> (i % 8));
-	fprintf(f, " & %s", policy_addr_str(&mask, buf, sizeof(buf)));
+	fprintf(f, " & %s", addr_str(&mask, buf, sizeof(buf)));
 }
 
 static void put_match(FILE *f, const struct ir_rule *r, size_t i, struct rule_state *st)

@@ -72,9 +72,9 @@ static int max_records(int alen)
 /* A name that gives 127.0.0.1 (a lying or misconfigured DNS) must not
  * open the wall to the host itself, or let the host's own daemon pass a
  * probe for a missing upstream. */
-static void take(struct resolve_acc *acc, const struct policy_addr *a, int ttl)
+static void take(struct resolve_acc *acc, const struct addr *a, int ttl)
 {
-	if (policy_addr_special(a)) {
+	if (addr_special(a)) {
 		if (!acc->n_special++)
 			acc->special = *a;
 		return;
@@ -89,7 +89,7 @@ static void take_a(struct engine *e, size_t name, const unsigned char *abuf, int
 
 	if (ares_parse_a_reply(abuf, alen, NULL, v, &n) == ARES_SUCCESS) {
 		for (int i = 0; i < n; i++) {
-			struct policy_addr a = { .family = AF_INET, .v4 = v[i].ipaddr };
+			struct addr a = { .family = AF_INET, .v4 = v[i].ipaddr };
 
 			take(&e->acc[name], &a, v[i].ttl);
 		}
@@ -104,7 +104,7 @@ static void take_aaaa(struct engine *e, size_t name, const unsigned char *abuf, 
 
 	if (ares_parse_aaaa_reply(abuf, alen, NULL, v, &n) == ARES_SUCCESS) {
 		for (int i = 0; i < n; i++) {
-			struct policy_addr a = { .family = AF_INET6 };
+			struct addr a = { .family = AF_INET6 };
 
 			memcpy(a.v6.s6_addr, &v[i].ip6addr, sizeof(a.v6.s6_addr));
 			take(&e->acc[name], &a, v[i].ttl);
@@ -556,7 +556,7 @@ static void warn_special(const struct resolve_name *nm, const struct resolve_acc
 	diag_add(d, &nm->loc, DIAG_WARNING, NW140_RESOLVE,
 		 "'%s' gave %zu address%s no NTP server can have (%s, %s): not trusted", nm->name,
 		 acc->n_special, acc->n_special == 1 ? "" : "es",
-		 policy_addr_str(&acc->special, buf, sizeof(buf)), policy_addr_special(&acc->special));
+		 addr_str(&acc->special, buf, sizeof(buf)), addr_special(&acc->special));
 }
 
 static bool finish_names(struct engine *e, const struct policy *p,

@@ -4,6 +4,7 @@
 #ifndef NTPWALL_RESOLVE_INT_H
 #define NTPWALL_RESOLVE_INT_H
 
+#include "ntpwall/policy.h"
 #include "ntpwall/resolve.h"
 
 /* Everything the queries of one name gave, sorted by address, unique. */
@@ -12,7 +13,7 @@ struct resolve_acc {
 	size_t n, cap;
 	/* Answers that cannot be an NTP server (loopback, link-local...):
 	 * never trusted; the first is named in the warning. */
-	struct policy_addr special;
+	struct addr special;
 	size_t n_special;
 };
 
@@ -26,7 +27,7 @@ void resolve_build_sets(struct resolved *r, const struct policy *p);
 void resolve_choose_name(const struct policy *p, const struct resolve_options *o,
 			 struct resolve_name *nm);
 /* Adds addr with ttl to a, keeping it sorted and unique (smallest TTL). */
-void resolve_acc_add(struct resolve_acc *a, const struct policy_addr *addr, uint32_t ttl);
+void resolve_acc_add(struct resolve_acc *a, const struct addr *addr, uint32_t ttl);
 /* The policy host behind a name of r. */
 const struct policy_host *resolve_name_host(const struct policy *p, const struct resolve_name *n);
 /* POLICY_FAMILY_IPV4 or POLICY_FAMILY_IPV6 for AF_INET or AF_INET6. */

@@ -2,6 +2,7 @@
 /* A resolve result as JSON (jansson), in the shape ntpwall(8) documents for
  * `ntpwall resolve --format json`, and back: the names with their kept
  * addresses are what the next run needs for a stable pool choice. */
+#include "ntpwall/policy.h"
 #include "ntpwall/resolve.h"
 #include "ntpwall/util.h"
 
@@ -15,11 +16,11 @@ static const char *role_str(enum resolve_role r)
 	return r == RESOLVE_ROLE_PEER ? "peer" : "upstream";
 }
 
-static json_t *addr_json(const struct policy_addr *a)
+static json_t *addr_json(const struct addr *a)
 {
 	char buf[INET6_ADDRSTRLEN];
 
-	return json_string(policy_addr_str(a, buf, sizeof(buf)));
+	return json_string(addr_str(a, buf, sizeof(buf)));
 }
 
 static const char *origin_name(const struct policy *p, enum resolve_role role, size_t i)
@@ -108,7 +109,7 @@ static int name_from_json(const json_t *o, struct resolve_name *n)
 	n->status = status_parse(status);
 	n->addrs = xcalloc(json_array_size(addrs) + 1, sizeof(*n->addrs));
 	json_array_foreach(addrs, i, v) {
-		if (!json_is_string(v) || policy_parse_addr(json_string_value(v), &n->addrs[i]))
+		if (!json_is_string(v) || addr_parse(json_string_value(v), &n->addrs[i]))
 			return -EINVAL;
 		n->n_kept++;
 	}

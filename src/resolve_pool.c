@@ -30,7 +30,7 @@ unsigned resolve_family_bit(int family)
 	return family == AF_INET ? POLICY_FAMILY_IPV4 : POLICY_FAMILY_IPV6;
 }
 
-static size_t addr_len(const struct policy_addr *a)
+static size_t addr_len(const struct addr *a)
 {
 	return a->family == AF_INET ? 4 : 16;
 }
@@ -48,7 +48,7 @@ static uint64_t hash_bytes(uint64_t h, const void *data, size_t len)
 	return h;
 }
 
-static uint64_t pool_weight(const char *seed, const char *name, const struct policy_addr *a)
+static uint64_t pool_weight(const char *seed, const char *name, const struct addr *a)
 {
 	uint64_t h = 0xcbf29ce484222325ULL;
 	uint8_t fam = (uint8_t)a->family;
@@ -66,7 +66,7 @@ static uint64_t pool_weight(const char *seed, const char *name, const struct pol
 }
 
 struct ranked {
-	struct policy_addr addr;
+	struct addr addr;
 	uint64_t weight;
 	bool previous;
 };
@@ -80,18 +80,18 @@ static int ranked_cmp(const void *x, const void *y)
 		return a->previous ? -1 : 1;
 	if (a->weight != b->weight)
 		return a->weight > b->weight ? -1 : 1;
-	return policy_addr_cmp(&a->addr, &b->addr);
+	return addr_cmp(&a->addr, &b->addr);
 }
 
-static int addr_cmp(const void *x, const void *y)
+static int cmp_addrs(const void *x, const void *y)
 {
-	return policy_addr_cmp(x, y);
+	return addr_cmp(x, y);
 }
 
-static bool addr_in(const struct policy_addr *a, const struct policy_addr *v, size_t n)
+static bool addr_in(const struct addr *a, const struct addr *v, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		if (!policy_addr_cmp(a, &v[i]))
+		if (!addr_cmp(a, &v[i]))
 			return true;
 	return false;
 }
@@ -104,20 +104,20 @@ static size_t candidates(const struct resolve_pick *k, int family, struct ranked
 	size_t n = 0;
 
 	for (size_t i = 0; k->max && i < k->n_prev; i++) {
-		const struct policy_addr *a = &k->prev[i];
+		const struct addr *a = &k->prev[i];
 
 		if (a->family != family || addr_in(a, k->excluded, k->n_excluded))
 			continue;
 		r[n++] = (struct ranked){ *a, pool_weight(k->seed, k->name, a), true };
 	}
 	for (size_t i = 0; i < k->n_found; i++) {
-		const struct policy_addr *a = &k->found[i];
+		const struct addr *a = &k->found[i];
 		bool dup = false;
 
 		if (a->family != family || addr_in(a, k->excluded, k->n_excluded))
 			continue;
 		for (size_t j = 0; j < n && !dup; j++)
-			dup = !policy_addr_cmp(&r[j].addr, a);
+			dup = !addr_cmp(&r[j].addr, a);
 		if (dup)
 			continue;
 		r[n++] = (struct ranked){ *a, pool_weight(k->seed, k->name, a),
@@ -126,7 +126,7 @@ static size_t candidates(const struct resolve_pick *k, int family, struct ranked
 	return n;
 }
 
-size_t resolve_pool_choose(const struct resolve_pick *k, struct policy_addr *out)
+size_t resolve_pool_choose(const struct resolve_pick *k, struct addr *out)
 {
 	static const int families[] = { AF_INET, AF_INET6 };
 	struct resolve_pick kk = *k;
@@ -146,17 +146,17 @@ size_t resolve_pool_choose(const struct resolve_pick *k, struct policy_addr *out
 			out[total++] = r[i].addr;
 	}
 	free(r);
-	xsort(out, total, sizeof(*out), addr_cmp);
+	xsort(out, total, sizeof(*out), cmp_addrs);
 	return total;
 }
 
-void resolve_acc_add(struct resolve_acc *a, const struct policy_addr *addr, uint32_t ttl)
+void resolve_acc_add(struct resolve_acc *a, const struct addr *addr, uint32_t ttl)
 {
 	size_t lo = 0, hi = a->n;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		int c = policy_addr_cmp(&a->v[mid].addr, addr);
+		int c = addr_cmp(&a->v[mid].addr, addr);
 
 		if (!c) {
 			if (ttl < a->v[mid].ttl)
@@ -183,7 +183,7 @@ const struct policy_host *resolve_name_host(const struct policy *p, const struct
 
 /* One address from one origin, before de-duplication. */
 struct entry {
-	struct policy_addr addr;
+	struct addr addr;
 	uint32_t ttl;
 	bool literal;
 	bool nts;
@@ -204,17 +204,17 @@ static void entry_add(struct entries *e, const struct entry *x)
 static int entry_cmp(const void *x, const void *y)
 {
 	const struct entry *a = x, *b = y;
-	int c = policy_addr_cmp(&a->addr, &b->addr);
+	int c = addr_cmp(&a->addr, &b->addr);
 
 	if (c)
 		return c;
 	return (a->origin > b->origin) - (a->origin < b->origin);
 }
 
-static uint32_t found_ttl(const struct resolve_name *nm, const struct policy_addr *addr)
+static uint32_t found_ttl(const struct resolve_name *nm, const struct addr *addr)
 {
 	for (size_t i = 0; nm->found && i < nm->n_found; i++)
-		if (!policy_addr_cmp(&nm->found[i].addr, addr))
+		if (!addr_cmp(&nm->found[i].addr, addr))
 			return nm->found[i].ttl;
 	return 0;
 }
@@ -231,7 +231,7 @@ static void merge(const struct entries *e, struct resolve_addr **out, size_t *n_
 		struct resolve_addr *a = n ? &v[n - 1] : NULL;
 		uint32_t ttl = x->literal ? RESOLVE_TTL_LITERAL : x->ttl;
 
-		if (!a || policy_addr_cmp(&a->addr, &x->addr)) {
+		if (!a || addr_cmp(&a->addr, &x->addr)) {
 			a = &v[n++];
 			a->addr = x->addr;
 			a->ttl = ttl;
@@ -321,7 +321,7 @@ void resolve_choose_name(const struct policy *p, const struct resolve_options *o
 			 struct resolve_name *nm)
 {
 	const struct resolve_name *prev = previous_name(o, nm);
-	struct policy_addr *found = xcalloc(nm->n_found + 1, sizeof(*found));
+	struct addr *found = xcalloc(nm->n_found + 1, sizeof(*found));
 	struct resolve_pick k = { .seed = o ? o->seed : NULL, .name = nm->name, .found = found,
 				  .n_found = nm->n_found };
 

@@ -3,6 +3,7 @@
  * file, fsync, rename, fsync of the directory), so after a crash or kill -9
  * every gen-*.json parses; the lock; the pending-confirm record. */
 #include "ntpwall/state.h"
+#include "ntpwall/diag.h"
 #include "ntpwall/ir_json.h"
 #include "ntpwall/util.h"
 
@@ -393,7 +394,32 @@ static char *dup_opt(const char *s)
 	return s ? xstrdup(s) : NULL;
 }
 
-int state_load(struct state *st, unsigned long n, struct state_gen **out, char **err)
+/* An NW502 error about the file name of st's directory, if d. */
+static int load_fail(struct diags *d, const struct state *st, const char *name, int ret,
+		     const char *why)
+{
+	if (d)
+		diag_add(d, NULL, DIAG_ERROR, NW502_STATE, "%s/%s: %s", st->dir, name,
+			 why ? why : strerror(-ret));
+	return ret;
+}
+
+/* The generation's ruleset; ir_json's message is given the file name. */
+static int load_ruleset(struct diags *d, const struct state *st, const char *name,
+			const json_t *rs, struct ir_ruleset **out)
+{
+	struct diags why;
+	int ret;
+
+	diag_init(&why, 0);
+	ret = ir_json_load(rs, out, &why);
+	if (ret)
+		load_fail(d, st, name, ret, why.n ? why.v[0].msg : NULL);
+	diag_free(&why);
+	return ret;
+}
+
+int state_load(struct state *st, unsigned long n, struct state_gen **out, struct diags *d)
 {
 	char name[40];	/* "gen-" + 20 digits + ".json" */
 	const char *action, *created, *backend, *ver, *path, *hash;
@@ -405,21 +431,17 @@ int state_load(struct state *st, unsigned long n, struct state_gen **out, char *
 	*out = NULL;
 	snprintf(name, sizeof(name), GEN_FMT, n);
 	j = read_json(st, name, &ret);
-	if (!j) {
-		if (err && ret == -EINVAL)
-			*err = xasprintf("%s: not valid JSON", name);
-		return ret;
-	}
+	if (!j)
+		return ret == -ENOENT ? ret
+				      : load_fail(d, st, name, ret, ret == -EINVAL ? "not valid JSON" : NULL);
 	if (json_unpack(j, "{s:i, s:I, s:s, s:s, s:s, s:s, s:o, s?:I, s?:o, s:o, s?:o}",
 			"version", &version, "generation", &num, "action", &action,
 			"created", &created, "backend", &backend, "ntpwall_version", &ver,
 			"policy", &pol, "source", &source, "resolved", &resolved, "ruleset", &rs,
 			"daemon", &daemon) ||
 	    version != STATE_GEN_VERSION || (unsigned long)num != n) {
-		if (err)
-			*err = xasprintf("%s: not an ntpwall generation", name);
 		json_decref(j);
-		return -EINVAL;
+		return load_fail(d, st, name, -EINVAL, "not an ntpwall generation");
 	}
 	/* Path and hash may be null (a removal, a snapshot). */
 	path = json_string_value(json_object_get(pol, "path"));
@@ -437,7 +459,7 @@ int state_load(struct state *st, unsigned long n, struct state_gen **out, char *
 		g->daemon = json_incref(daemon);
 	ret = 0;
 	if (!json_is_null(rs))
-		ret = ir_json_load(rs, &g->rs, err);
+		ret = load_ruleset(d, st, name, rs, &g->rs);
 	json_decref(j);
 	if (ret) {
 		state_gen_free(g);

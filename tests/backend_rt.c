@@ -30,9 +30,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-static struct policy_addr addr(const char *s)
+static struct addr addr(const char *s)
 {
-	struct policy_addr a = { 0 };
+	struct addr a = { 0 };
 
 	if (inet_pton(AF_INET, s, &a.v4) == 1)
 		a.family = AF_INET;
@@ -46,7 +46,7 @@ static struct policy_addr addr(const char *s)
 static void add_upstreams(struct ir_set *s, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		struct policy_addr a = { .family = AF_INET };
+		struct addr a = { .family = AF_INET };
 		/* 198.18.0.0/15 holds 131072 addresses. */
 		uint32_t v = (198u << 24) | (18u << 16) | (uint32_t)(i & 0x1ffff);
 		struct ir_elem *e;
@@ -64,7 +64,7 @@ static struct ir_ruleset *full_ruleset(const char *table, size_t n_up)
 	struct ir_set *s;
 	struct ir_chain *in, *out, *raw;
 	struct ir_rule *r;
-	struct policy_addr a;
+	struct addr a;
 	struct ir_match *m;
 
 	s = ir_set_add(rs, "upstreams4", IR_KEY_IPV4, IR_SET_TIMEOUT);
@@ -223,7 +223,7 @@ static void print_rs(const char *what, const struct ir_ruleset *rs)
 			char buf[64];
 
 			printf("    %s/%u t=%llu c=%s\n",
-			       policy_addr_str(&s->elems[j].addr, buf, sizeof(buf)),
+			       addr_str(&s->elems[j].addr, buf, sizeof(buf)),
 			       s->elems[j].prefix_len, (unsigned long long)s->elems[j].timeout_ms,
 			       s->elems[j].comment ? s->elems[j].comment : "-");
 		}
@@ -360,13 +360,14 @@ static int check_state(const char *dir)
 		return 1;
 	for (size_t i = 0; i < n; i++) {
 		struct state_gen *gen;
-		char *err = NULL;
+		struct diags d;
 
-		if (state_load(st, nums[i], &gen, &err) < 0) {
-			fprintf(stderr, "generation %lu: %s\n", nums[i], err ? err : "unreadable");
+		diag_init(&d, 0);
+		if (state_load(st, nums[i], &gen, &d) < 0) {
+			fprintf(stderr, "generation %lu: %s\n", nums[i], d.n ? d.v[0].msg : "unreadable");
 			bad = 1;
 		}
-		free(err);
+		diag_free(&d);
 		state_gen_free(gen);
 	}
 	free(nums);
@@ -401,7 +402,7 @@ int main(int argc, char **argv)
 		 * must be named in the error. */
 		struct ir_ruleset *rs = full_ruleset(argv[2], 4);
 		struct ir_set *s = ir_set_find(rs, "clients4");
-		struct policy_addr a = addr("198.51.100.64");
+		struct addr a = addr("198.51.100.64");
 
 		ir_set_add_elem(s, &a, 26, NULL);
 		ir_ruleset_sort(rs);

@@ -36,7 +36,11 @@ head -n 1 "$tmp/out" | grep -q '^table inet ntpwall_demo {$' || bad "--listing h
 
 run 0 --target iptables "$demo"
 grep -q '^\*filter$' "$tmp/out" && grep -q '^COMMIT$' "$tmp/out" || bad "iptables: no *filter/COMMIT"
-grep -q -- '-d 192.0.2.1/32 .*--dport 123 .*-j ACCEPT' "$tmp/out" || bad "iptables: no egress rule"
+grep -q -- '-d 192.0.2.1/32 -m comment --comment "egress-upstreams4" -g ' "$tmp/out" ||
+	bad "iptables: no egress rule"
+# What the policy accepts is RETURN: the host's own rules still see it.
+grep -q -- '-j ACCEPT' "$tmp/out" && bad "iptables: an ACCEPT would skip the host's rules"
+grep -q -- '-I INPUT 1 -p udp -m multiport --ports 123 ' "$tmp/out" || bad "iptables: no jump first in INPUT"
 grep -q -- '2001:db8::1' "$tmp/out" && bad "iptables output holds an IPv6 address"
 
 run 0 --target ip6tables "$demo"

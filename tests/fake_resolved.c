@@ -16,7 +16,7 @@ static uint32_t fnv(const char *s, unsigned k)
 	return h;
 }
 
-void fake_add(struct resolved *r, enum resolve_role role, const struct policy_addr *a,
+void fake_add(struct resolved *r, enum resolve_role role, const struct addr *a,
 	      size_t origin, uint32_t ttl, bool nts)
 {
 	struct resolve_addr **v = role == RESOLVE_ROLE_PEER ? &r->peers : &r->upstreams;
@@ -40,7 +40,7 @@ void fake_add(struct resolved *r, enum resolve_role role, const struct policy_ad
 static int addr_qcmp(const void *a, const void *b)
 {
 	const struct resolve_addr *x = a, *y = b;
-	int c = policy_addr_cmp(&x->addr, &y->addr);
+	int c = addr_cmp(&x->addr, &y->addr);
 
 	if (c)
 		return c;
@@ -56,7 +56,7 @@ static void merge(struct resolve_addr *v, size_t *n)
 	for (size_t i = 0; i < *n; i++) {
 		struct resolve_addr *o = out ? &v[out - 1] : NULL;
 
-		if (o && !policy_addr_cmp(&o->addr, &v[i].addr)) {
+		if (o && !addr_cmp(&o->addr, &v[i].addr)) {
 			o->origins = xreallocarray(o->origins, o->n_origins + 1, sizeof(size_t));
 			o->origins[o->n_origins++] = v[i].origins[0];
 			o->nts |= v[i].nts;
@@ -76,7 +76,7 @@ void fake_finish(struct resolved *r)
 	merge(r->peers, &r->n_peers);
 }
 
-static void fake_v4(struct policy_addr *a, const char *name, unsigned k)
+static void fake_v4(struct addr *a, const char *name, unsigned k)
 {
 	uint32_t h = fnv(name, k);
 
@@ -87,7 +87,7 @@ static void fake_v4(struct policy_addr *a, const char *name, unsigned k)
 			     (1 + (h & 0xff) % 254));
 }
 
-static void fake_v6(struct policy_addr *a, const char *name, unsigned k)
+static void fake_v6(struct addr *a, const char *name, unsigned k)
 {
 	uint32_t h = fnv(name, k);
 
@@ -106,7 +106,7 @@ static bool wanted(const struct policy *p, int af)
 static void add_host(struct resolved *r, const struct policy *p, enum resolve_role role,
 		     const struct policy_host *h, size_t idx, bool pool, unsigned max, bool nts)
 {
-	struct policy_addr a;
+	struct addr a;
 
 	if (h->literal) {
 		if (wanted(p, h->addr.family))

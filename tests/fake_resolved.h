@@ -18,7 +18,7 @@ struct resolved *fake_resolved(const struct policy *p);
 /* Adds one address to a result being built by hand (role upstream or peer),
  * from origin index origin; call fake_finish() once at the end to sort and
  * merge. For tests that build big or odd results directly. */
-void fake_add(struct resolved *r, enum resolve_role role, const struct policy_addr *a,
+void fake_add(struct resolved *r, enum resolve_role role, const struct addr *a,
 	      size_t origin, uint32_t ttl, bool nts);
 void fake_finish(struct resolved *r);
 

@@ -13,6 +13,9 @@ allowed='
 backend_nft -> backend_nft_sock
 backend_nft -> backend_nft_batch
 backend_nft -> backend_nft_read
+backend_nft -> backend_nft_host
+backend_nft_host -> backend_nft_sock
+backend_nft_host -> backend_nft_rule
 backend_nft_batch -> backend_nft_rule
 backend_nft_read -> backend_nft_sock
 backend_nft_read -> backend_nft_rule

@@ -76,11 +76,11 @@ static struct ir_rule *round_trip(const struct ir_rule *in, struct ir_chain *out
 	return res;
 }
 
-static struct policy_addr addr(const char *s)
+static struct addr addr(const char *s)
 {
-	struct policy_addr a = { 0 };
+	struct addr a = { 0 };
 
-	ck_assert_ptr_null(policy_parse_addr(s, &a));
+	ck_assert_ptr_null(addr_parse(s, &a));
 	return a;
 }
 
@@ -88,7 +88,7 @@ START_TEST(every_match_type)
 {
 	struct ir_chain *c = ir_chain_add(rs, "in", IR_HOOK_INPUT, 0);
 	struct ir_chain *out = ir_chain_add(rs, "out", IR_HOOK_NONE, 0);
-	struct policy_addr a;
+	struct addr a;
 	struct ir_rule *r;
 	struct ir_match *m;
 	size_t n;

@@ -105,15 +105,15 @@ START_TEST(dns_elements_expire_literals_do_not)
 {
 	struct built b;
 	const struct ir_set *s;
-	struct policy_addr lit = { .family = AF_INET };
+	struct addr lit = { .family = AF_INET };
 	size_t dns = 0;
 
 	build(&b, LAN);
 	s = ir_set_find(b.rs, "upstreams4");
 	ck_assert_uint_eq(s->n_elems, 5);
-	ck_assert_int_eq(policy_parse_addr("192.0.2.10", &lit) == NULL, 1);
+	ck_assert_int_eq(addr_parse("192.0.2.10", &lit) == NULL, 1);
 	for (size_t i = 0; i < s->n_elems; i++) {
-		if (!policy_addr_cmp(&s->elems[i].addr, &lit)) {
+		if (!addr_cmp(&s->elems[i].addr, &lit)) {
 			ck_assert_uint_eq(s->elems[i].timeout_ms, 0);
 			ck_assert_ptr_null(s->elems[i].comment);
 		} else {
@@ -430,7 +430,7 @@ START_TEST(many_upstreams)
 	build(&b, "version: 1\nupstreams: [{pool: big.example}]\n");
 	diag_init(&d, 0);
 	for (unsigned i = 0; i < 20000; i++) {
-		struct policy_addr a = { .family = AF_INET };
+		struct addr a = { .family = AF_INET };
 
 		a.v4.s_addr = htonl(0xc6120000u + (i * 7919u) % 65536u);
 		fake_add(r, RESOLVE_ROLE_UPSTREAM, &a, 0, 300, false);

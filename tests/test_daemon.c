@@ -5,6 +5,7 @@
  * atomically and refused when someone else wrote it, chrony.conf read with
  * its includes. */
 #include "ntpwall/daemon.h"
+#include "ntpwall/policy.h"
 #include "ntpwall/util.h"
 
 #include <check.h>

@@ -8,11 +8,11 @@
 #include <netinet/in.h>
 #include <string.h>
 
-static struct policy_addr addr(const char *s)
+static struct addr addr(const char *s)
 {
-	struct policy_addr a;
+	struct addr a;
 
-	ck_assert_ptr_null(policy_parse_addr(s, &a));
+	ck_assert_ptr_null(addr_parse(s, &a));
 	return a;
 }
 
@@ -32,7 +32,7 @@ static struct ir_ruleset *rs_with(const char *const *elems, size_t n, uint64_t e
 	for (size_t i = 0; i < n; i++) {
 		char buf[64];
 		const char *slash = strchr(elems[i], '/');
-		struct policy_addr a;
+		struct addr a;
 		struct ir_elem *e;
 
 		snprintf(buf, sizeof(buf), "%.*s", slash ? (int)(slash - elems[i]) : 63, elems[i]);
@@ -71,7 +71,7 @@ START_TEST(adds_and_deletes)
 	const char *w[] = { "192.0.2.1", "192.0.2.3", "192.0.2.4" };
 	struct ir_ruleset *live = rs_with(l, 3, 0), *want = rs_with(w, 3, 0);
 	struct ruleset_delta d;
-	struct policy_addr a2 = addr("192.0.2.2"), a3 = addr("192.0.2.3");
+	struct addr a2 = addr("192.0.2.2"), a3 = addr("192.0.2.3");
 
 	ck_assert(ruleset_delta(live, want, DELTA_RENEW_ALL, &d));
 	ck_assert_uint_eq(d.n_sets, 1);
@@ -79,8 +79,8 @@ START_TEST(adds_and_deletes)
 	ck_assert_uint_eq(d.added, 2);
 	ck_assert_uint_eq(d.deleted, 2);
 	ck_assert_uint_eq(d.renewed, 0);	/* literals have no timeout */
-	ck_assert_int_eq(policy_addr_cmp(&d.sets[0].del[0]->addr, &a2), 0);
-	ck_assert_int_eq(policy_addr_cmp(&d.sets[0].add[0]->addr, &a3), 0);
+	ck_assert_int_eq(addr_cmp(&d.sets[0].del[0]->addr, &a2), 0);
+	ck_assert_int_eq(addr_cmp(&d.sets[0].add[0]->addr, &a3), 0);
 	ruleset_delta_free(&d);
 	ir_ruleset_free(live);
 	ir_ruleset_free(want);
@@ -150,7 +150,7 @@ START_TEST(dynamic_sets_are_not_ours)
 {
 	const char *e[] = { "192.0.2.1" };
 	struct ir_ruleset *live = rs_with(e, 1, 0), *want = rs_with(e, 1, 0);
-	struct policy_addr a = addr("198.51.100.7");
+	struct addr a = addr("198.51.100.7");
 	struct ruleset_delta d;
 
 	/* A meter entry the packet path made: never deleted by an update. */

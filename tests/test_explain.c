@@ -14,11 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-static struct policy_addr addr(const char *s)
+static struct addr addr(const char *s)
 {
-	struct policy_addr a;
+	struct addr a;
 
-	ck_assert_ptr_null(policy_parse_addr(s, &a));
+	ck_assert_ptr_null(addr_parse(s, &a));
 	return a;
 }
 
@@ -73,7 +73,7 @@ static struct ir_ruleset *hand_built(void)
 	struct ir_chain *in, *out;
 	struct ir_rule *r;
 	struct ir_match *m;
-	struct policy_addr a;
+	struct addr a;
 
 	s = ir_set_add(rs, "upstreams4", IR_KEY_IPV4, IR_SET_TIMEOUT);
 	a = addr("192.0.2.1");

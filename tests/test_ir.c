@@ -9,11 +9,11 @@
 #include <netinet/in.h>
 #include <string.h>
 
-static struct policy_addr v4(const char *s)
+static struct addr v4(const char *s)
 {
-	struct policy_addr a;
+	struct addr a;
 
-	ck_assert_ptr_null(policy_parse_addr(s, &a));
+	ck_assert_ptr_null(addr_parse(s, &a));
 	return a;
 }
 
@@ -21,7 +21,7 @@ static struct ir_ruleset *sample(void)
 {
 	struct ir_ruleset *rs = ir_ruleset_new("t");
 	struct ir_set *s = ir_set_add(rs, "upstreams4", IR_KEY_IPV4, IR_SET_TIMEOUT);
-	struct policy_addr a = v4("192.0.2.2"), b = v4("192.0.2.1");
+	struct addr a = v4("192.0.2.2"), b = v4("192.0.2.1");
 	struct ir_chain *c;
 	struct ir_rule *r;
 
@@ -52,13 +52,13 @@ START_TEST(sort_dedups_and_orders)
 {
 	struct ir_ruleset *rs = sample();
 	const struct ir_set *s;
-	struct policy_addr a = v4("192.0.2.2"), b = v4("192.0.2.1"), c = v4("192.0.2.3");
+	struct addr a = v4("192.0.2.2"), b = v4("192.0.2.1"), c = v4("192.0.2.3");
 
 	ck_assert_str_eq(rs->sets[0].name, "clients4");
 	ck_assert_str_eq(rs->sets[1].name, "upstreams4");
 	s = ir_set_find(rs, "upstreams4");
 	ck_assert_uint_eq(s->n_elems, 2);
-	ck_assert_int_eq(policy_addr_cmp(&s->elems[0].addr, &b), 0);
+	ck_assert_int_eq(addr_cmp(&s->elems[0].addr, &b), 0);
 	/* The first of the duplicates stays (qsort is not stable, so only the
 	 * count and the address are certain). */
 	ck_assert_ptr_nonnull(ir_set_find_elem(s, &a, 32));
@@ -81,7 +81,7 @@ static void check_big_sort(int family, unsigned klen)
 	unsigned seed = 12345;
 
 	for (unsigned i = 0; i < 5000; i++) {
-		struct policy_addr a = { .family = family };
+		struct addr a = { .family = family };
 
 		seed = seed * 1103515245u + 12345u;
 		for (unsigned b = 0; b < klen; b++)

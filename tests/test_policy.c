@@ -81,11 +81,11 @@ static void load_err_bytes(const char *text, size_t len, const char *at, unsigne
 	ck_assert_msg(strstr(d.v[0].msg, at), "'%s' not in '%s'", at, d.v[0].msg);
 }
 
-static const char *addr_str(const struct policy_addr *a)
+static const char *ntoa(const struct addr *a)
 {
 	static char buf[INET6_ADDRSTRLEN];
 
-	return policy_addr_str(a, buf, sizeof(buf));
+	return addr_str(a, buf, sizeof(buf));
 }
 
 #define MIN "version: 1\nupstreams:\n  - pool: uk.pool.ntp.org\n    max: 4\n"
@@ -194,10 +194,10 @@ START_TEST(full_schema)
 	ck_assert_uint_eq(p->upstreams[1].max, 0);
 	ck_assert(p->upstreams[2].host.literal);
 	ck_assert_int_eq(p->upstreams[2].host.addr.family, AF_INET);
-	ck_assert_str_eq(addr_str(&p->upstreams[2].host.addr), "192.0.2.10");
+	ck_assert_str_eq(ntoa(&p->upstreams[2].host.addr), "192.0.2.10");
 	ck_assert(!p->upstreams[2].nts);
 	ck_assert_int_eq(p->upstreams[3].host.addr.family, AF_INET6);
-	ck_assert_str_eq(addr_str(&p->upstreams[3].host.addr), "2001:db8::123");
+	ck_assert_str_eq(ntoa(&p->upstreams[3].host.addr), "2001:db8::123");
 	ck_assert(!p->upstreams[3].nts);
 
 	ck_assert_uint_eq(p->n_peers, 2);
@@ -219,7 +219,7 @@ START_TEST(full_schema)
 	ck_assert(p->restrict_.noserve);
 	ck_assert_uint_eq(p->restrict_.versions, (1u << 3) | (1u << 4));
 	ck_assert_uint_eq(p->restrict_.ignore.n, 1);
-	ck_assert_str_eq(addr_str(&p->restrict_.ignore.v[0].addr), "203.0.113.0");
+	ck_assert_str_eq(ntoa(&p->restrict_.ignore.v[0].addr), "203.0.113.0");
 	ck_assert_uint_eq(p->restrict_.query_from.n, 2);
 	ck_assert_uint_eq(p->restrict_.query_from.v[0].len, 32);
 	ck_assert_uint_eq(p->restrict_.query_from.v[1].len, 32);
@@ -292,13 +292,13 @@ START_TEST(resolvers)
 	struct policy *p = load_ok(full);
 
 	ck_assert_uint_eq(p->n_resolvers, 4);
-	ck_assert_str_eq(addr_str(&p->resolvers[0].addr), "192.0.2.53");
+	ck_assert_str_eq(ntoa(&p->resolvers[0].addr), "192.0.2.53");
 	ck_assert_uint_eq(p->resolvers[0].port, 53);
-	ck_assert_str_eq(addr_str(&p->resolvers[1].addr), "192.0.2.54");
+	ck_assert_str_eq(ntoa(&p->resolvers[1].addr), "192.0.2.54");
 	ck_assert_uint_eq(p->resolvers[1].port, 5353);
-	ck_assert_str_eq(addr_str(&p->resolvers[2].addr), "2001:db8::53");
+	ck_assert_str_eq(ntoa(&p->resolvers[2].addr), "2001:db8::53");
 	ck_assert_uint_eq(p->resolvers[2].port, 53);
-	ck_assert_str_eq(addr_str(&p->resolvers[3].addr), "2001:db8::54");
+	ck_assert_str_eq(ntoa(&p->resolvers[3].addr), "2001:db8::54");
 	ck_assert_uint_eq(p->resolvers[3].port, 5300);
 	policy_free(p);
 	p = load_ok(MIN "resolvers: [\"[2001:db8::53]\", \"192.0.2.53:65535\"]\n");

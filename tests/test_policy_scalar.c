@@ -8,11 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *addr_str(const struct policy_addr *a)
+static const char *ntoa(const struct addr *a)
 {
 	static char buf[INET6_ADDRSTRLEN];
 
-	return policy_addr_str(a, buf, sizeof(buf));
+	return addr_str(a, buf, sizeof(buf));
 }
 
 START_TEST(durations)
@@ -102,7 +102,7 @@ START_TEST(prefixes)
 
 		ck_assert_msg((e != NULL) == cases[i].host_bits, "%s: %s", cases[i].s, e ? e : "ok");
 		ck_assert_msg(hb == cases[i].host_bits, "%s: host bits", cases[i].s);
-		ck_assert_str_eq(addr_str(&p.addr), cases[i].addr);
+		ck_assert_str_eq(ntoa(&p.addr), cases[i].addr);
 		ck_assert_uint_eq(p.len, cases[i].len);
 	}
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -115,32 +115,32 @@ END_TEST
 START_TEST(prefix_contains_and_addresses)
 {
 	struct policy_prefix p;
-	struct policy_addr a, b;
+	struct addr a, b;
 	bool hb;
 
 	ck_assert_ptr_null(policy_parse_prefix("192.0.2.128/25", &p, &hb));
-	ck_assert_ptr_null(policy_parse_addr("192.0.2.200", &a));
+	ck_assert_ptr_null(addr_parse("192.0.2.200", &a));
 	ck_assert(policy_prefix_contains(&p, &a));
-	ck_assert_ptr_null(policy_parse_addr("192.0.2.127", &a));
+	ck_assert_ptr_null(addr_parse("192.0.2.127", &a));
 	ck_assert(!policy_prefix_contains(&p, &a));
-	ck_assert_ptr_null(policy_parse_addr("::ffff:192.0.2.200", &a));
+	ck_assert_ptr_null(addr_parse("::ffff:192.0.2.200", &a));
 	ck_assert(!policy_prefix_contains(&p, &a));
 	ck_assert_ptr_null(policy_parse_prefix("::/0", &p, &hb));
 	ck_assert(policy_prefix_contains(&p, &a));
 
-	ck_assert_ptr_null(policy_parse_addr("2001:DB8:0::1", &a));
-	ck_assert_ptr_null(policy_parse_addr("2001:db8::1", &b));
-	ck_assert_int_eq(policy_addr_cmp(&a, &b), 0);
-	ck_assert_ptr_null(policy_parse_addr("192.0.2.1", &b));
-	ck_assert_int_gt(policy_addr_cmp(&a, &b), 0);
-	ck_assert_int_lt(policy_addr_cmp(&b, &a), 0);
+	ck_assert_ptr_null(addr_parse("2001:DB8:0::1", &a));
+	ck_assert_ptr_null(addr_parse("2001:db8::1", &b));
+	ck_assert_int_eq(addr_cmp(&a, &b), 0);
+	ck_assert_ptr_null(addr_parse("192.0.2.1", &b));
+	ck_assert_int_gt(addr_cmp(&a, &b), 0);
+	ck_assert_int_lt(addr_cmp(&b, &a), 0);
 
 	static const char *const bad[] = {
 		"", "192.0.2", "192.0.2.256", "192.0.2.01", "0x1.2.3.4", "1.2.3.4.5", " 192.0.2.1",
 		"fe80::1%eth0", "[2001:db8::1]", "2001:db8:::1", "2001:db8::g", "example.net",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		ck_assert_msg(policy_parse_addr(bad[i], &a), "%s accepted", bad[i]);
+		ck_assert_msg(addr_parse(bad[i], &a), "%s accepted", bad[i]);
 }
 END_TEST
 

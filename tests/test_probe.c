@@ -9,6 +9,7 @@
 #include <check.h>
 #include <errno.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 
 #define MS 1000000LL
 
@@ -154,6 +155,134 @@ START_TEST(test_results_select)
 }
 END_TEST
 
+static struct probe_results *results(size_t n)
+{
+	struct probe_results *r = xcalloc(1, sizeof(*r));
+
+	r->n = n;
+	r->v = xcalloc(n, sizeof(*r->v));
+	return r;
+}
+
+START_TEST(test_summary_median)
+{
+	/* Three agree: the median; the falseticker and the timeout are not
+	 * counted. */
+	struct probe_results *r = results(5);
+	struct probe_summary s;
+
+	set_result(&r->v[0], PROBE_OK, 2 * MS, 5 * MS);
+	set_result(&r->v[1], PROBE_OK, -MS, 5 * MS);
+	set_result(&r->v[2], PROBE_OFFSET, 2500 * MS, MS);
+	set_result(&r->v[3], PROBE_TIMEOUT, 0, 0);
+	set_result(&r->v[4], PROBE_OK, MS, 5 * MS);
+	probe_results_select(r);
+	probe_summarize(r, &s);
+	ck_assert_uint_eq(s.usable, 3);
+	ck_assert_uint_eq(s.truechimers, 3);
+	ck_assert_uint_eq(s.agree, 3);
+	ck_assert(s.majority);
+	ck_assert_int_eq(s.pick, PROBE_PICK_MEDIAN);
+	ck_assert_uint_eq(s.server, 4);
+	ck_assert_int_eq(s.offset_ns, MS);
+	/* sqrt(((2 - 1)^2 + (-1 - 1)^2) / 2) ms */
+	ck_assert_int_eq(s.jitter_ns, 1581139);
+	ck_assert(!s.clock_off);
+	probe_results_free(r);
+}
+END_TEST
+
+START_TEST(test_summary_even_never_average)
+{
+	/* Four agree: of the two in the middle (0 and 2 ms), the one with the
+	 * smaller root distance; never 1 ms, which no server said. */
+	struct probe_results *r = results(4);
+	struct probe_summary s;
+
+	set_result(&r->v[0], PROBE_OK, -3 * MS, 10 * MS);
+	set_result(&r->v[1], PROBE_OK, 2 * MS, 6 * MS);
+	set_result(&r->v[2], PROBE_OK, 0, 4 * MS);
+	set_result(&r->v[3], PROBE_OK, 5 * MS, 10 * MS);
+	probe_results_select(r);
+	probe_summarize(r, &s);
+	ck_assert_int_eq(s.pick, PROBE_PICK_MEDIAN);
+	ck_assert_uint_eq(s.server, 2);
+	ck_assert_int_eq(s.offset_ns, 0);
+	/* The other way round. */
+	r->v[1].root_distance = ntp_fp_from_ns(3 * MS);
+	probe_summarize(r, &s);
+	ck_assert_uint_eq(s.server, 1);
+	ck_assert_int_eq(s.offset_ns, 2 * MS);
+	/* Two: the nearer one, not the later nor the mean. */
+	r->n = 2;
+	r->v[0].root_distance = ntp_fp_from_ns(3 * MS);
+	r->v[1].root_distance = ntp_fp_from_ns(7 * MS);
+	probe_results_select(r);
+	probe_summarize(r, &s);
+	ck_assert_int_eq(s.pick, PROBE_PICK_NEAREST);
+	ck_assert_uint_eq(s.server, 0);
+	ck_assert_int_eq(s.offset_ns, -3 * MS);
+	ck_assert_uint_eq(s.agree, 2);
+	ck_assert(s.majority);
+	ck_assert_int_eq(s.jitter_ns, 5 * MS);
+	/* One. */
+	r->n = 1;
+	probe_summarize(r, &s);
+	ck_assert_int_eq(s.pick, PROBE_PICK_NEAREST);
+	ck_assert_int_eq(s.offset_ns, -3 * MS);
+	ck_assert_int_eq(s.jitter_ns, 0);
+	ck_assert(!s.majority);
+	r->n = 4;
+	probe_results_free(r);
+}
+END_TEST
+
+START_TEST(test_summary_clock_off)
+{
+	/* Two of three agree at +2.5 s: our clock is off, the one at 0 is the
+	 * falseticker, and nobody is usable. */
+	struct probe_results *r = results(3);
+	struct probe_summary s;
+
+	set_result(&r->v[0], PROBE_OFFSET, 2500 * MS, 2 * MS);
+	set_result(&r->v[1], PROBE_OK, 0, MS);
+	set_result(&r->v[2], PROBE_OFFSET, 2501 * MS, MS);
+	probe_results_select(r);
+	ck_assert_int_eq(r->v[1].status, PROBE_FALSETICKER);
+	probe_summarize(r, &s);
+	ck_assert_uint_eq(s.usable, 0);
+	ck_assert_uint_eq(s.truechimers, 2);
+	ck_assert_uint_eq(s.agree, 2);
+	ck_assert(s.majority);
+	ck_assert_int_eq(s.pick, PROBE_PICK_NEAREST);
+	ck_assert_uint_eq(s.server, 2);
+	ck_assert_int_eq(s.offset_ns, 2501 * MS);
+	ck_assert(s.clock_off);
+	/* Two that disagree: no majority, so not our clock's fault. */
+	r->n = 2;
+	free(r->v[1].name);
+	free(r->v[1].reason);
+	set_result(&r->v[1], PROBE_OK, 0, MS);
+	probe_results_select(r);
+	probe_summarize(r, &s);
+	ck_assert_uint_eq(s.agree, 1);
+	ck_assert(!s.majority);
+	ck_assert(!s.clock_off);
+	ck_assert_uint_eq(s.server, 1);
+	r->n = 3;
+	probe_results_free(r);
+	/* Nothing with a sample. */
+	r = results(1);
+	set_result(&r->v[0], PROBE_TIMEOUT, 0, 0);
+	probe_results_select(r);
+	probe_summarize(r, &s);
+	ck_assert_int_eq(s.pick, PROBE_PICK_NONE);
+	ck_assert_uint_eq(s.truechimers, 0);
+	ck_assert(!s.clock_off);
+	probe_results_free(r);
+}
+END_TEST
+
 START_TEST(test_status_names)
 {
 	for (int i = 0; i < PROBE_STATUS_COUNT; i++)
@@ -197,6 +326,40 @@ START_TEST(test_refused_and_queue)
 }
 END_TEST
 
+/* The library keeps within the soft descriptor limit and never raises it
+ * (the CLI does, with probe_fds_wanted()). */
+START_TEST(test_inflight_within_nofile)
+{
+	struct probe_target t[100];
+	struct probe_options o = {
+		.limits = { .timeout_ms = 2000, .samples = 1, .interval_ms = 0,
+			    .warn_offset_ms = 128, .crit_offset_ms = 1000, .max_stratum = 15,
+			    .max_root_distance_ms = 1500 },
+		.max_inflight = 1000,
+	};
+	struct probe_results *r;
+	struct rlimit rl, low;
+
+	ck_assert_uint_eq(probe_fds_wanted(10, 0), 10 + 32);
+	ck_assert_uint_eq(probe_fds_wanted(1000, 0), 128 + 32);
+	ck_assert_uint_eq(probe_fds_wanted(1000, 500), 500 + 32);
+	for (int i = 0; i < 100; i++) {
+		t[i] = (struct probe_target){ "lo", { .family = AF_INET }, (uint16_t)(9 + i) };
+		inet_pton(AF_INET, "127.0.0.1", &t[i].addr.v4);
+	}
+	ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &rl), 0);
+	low = (struct rlimit){ .rlim_cur = 80, .rlim_max = rl.rlim_max };
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &low), 0);
+	ck_assert_int_eq(probe_run(t, 100, &o, &r), 0);
+	ck_assert_uint_eq(r->max_inflight, 80 - 32);
+	ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &low), 0);
+	ck_assert_uint_eq(low.rlim_cur, 80);
+	ck_assert_int_eq(r->v[99].status, PROBE_UNREACHABLE);
+	probe_results_free(r);
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("probe");
@@ -210,8 +373,12 @@ int main(void)
 	tcase_add_test(tc, test_fewer_than_three);
 	tcase_add_test(tc, test_touching_and_chain);
 	tcase_add_test(tc, test_results_select);
+	tcase_add_test(tc, test_summary_median);
+	tcase_add_test(tc, test_summary_even_never_average);
+	tcase_add_test(tc, test_summary_clock_off);
 	tcase_add_test(tc, test_status_names);
 	tcase_add_test(tc, test_refused_and_queue);
+	tcase_add_test(tc, test_inflight_within_nofile);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

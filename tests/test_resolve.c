@@ -22,19 +22,19 @@ static struct policy *load(const char *yaml)
 	return p;
 }
 
-static struct policy_addr addr(const char *s)
+static struct addr addr(const char *s)
 {
-	struct policy_addr a;
+	struct addr a;
 
-	ck_assert_ptr_null(policy_parse_addr(s, &a));
+	ck_assert_ptr_null(addr_parse(s, &a));
 	return a;
 }
 
-static const char *str(const struct policy_addr *a)
+static const char *str(const struct addr *a)
 {
 	static char buf[INET6_ADDRSTRLEN];
 
-	return policy_addr_str(a, buf, sizeof(buf));
+	return addr_str(a, buf, sizeof(buf));
 }
 
 START_TEST(literals_send_nothing)
@@ -152,7 +152,7 @@ END_TEST
 START_TEST(acc_keeps_smallest_ttl)
 {
 	struct resolve_acc a = { 0 };
-	struct policy_addr x = addr("192.0.2.9"), y = addr("192.0.2.1");
+	struct addr x = addr("192.0.2.9"), y = addr("192.0.2.1");
 
 	resolve_acc_add(&a, &x, 300);
 	resolve_acc_add(&a, &y, 10);
@@ -167,7 +167,7 @@ END_TEST
 
 #define POOL_N 12
 
-static void pool(struct policy_addr *v)
+static void pool(struct addr *v)
 {
 	for (int i = 0; i < POOL_N; i++) {
 		char s[32];
@@ -177,9 +177,9 @@ static void pool(struct policy_addr *v)
 	}
 }
 
-static size_t pick(const char *seed, const struct policy_addr *found, size_t n,
-		   const struct policy_addr *prev, size_t n_prev, unsigned max,
-		   struct policy_addr *out)
+static size_t pick(const char *seed, const struct addr *found, size_t n,
+		   const struct addr *prev, size_t n_prev, unsigned max,
+		   struct addr *out)
 {
 	struct resolve_pick k = { seed, "pool.test", found, n, prev, n_prev, NULL, 0, max };
 
@@ -188,14 +188,14 @@ static size_t pick(const char *seed, const struct policy_addr *found, size_t n,
 
 START_TEST(pick_respects_max_and_sorts)
 {
-	struct policy_addr found[POOL_N], out[POOL_N];
+	struct addr found[POOL_N], out[POOL_N];
 	size_t n;
 
 	pool(found);
 	n = pick("host", found, POOL_N, NULL, 0, 4, out);
 	ck_assert_uint_eq(n, 4);
 	for (size_t i = 1; i < n; i++)
-		ck_assert_int_lt(policy_addr_cmp(&out[i - 1], &out[i]), 0);
+		ck_assert_int_lt(addr_cmp(&out[i - 1], &out[i]), 0);
 	ck_assert_uint_eq(pick("host", found, POOL_N, NULL, 0, 0, out), POOL_N);
 	ck_assert_uint_eq(pick("host", found, 3, NULL, 0, 4, out), 3);
 	ck_assert_uint_eq(pick("host", found, 0, NULL, 0, 4, out), 0);
@@ -205,7 +205,7 @@ END_TEST
 /* The answer order of DNS must not change the choice. */
 START_TEST(pick_ignores_answer_order)
 {
-	struct policy_addr found[POOL_N], rev[POOL_N], a[POOL_N], b[POOL_N];
+	struct addr found[POOL_N], rev[POOL_N], a[POOL_N], b[POOL_N];
 
 	pool(found);
 	for (int i = 0; i < POOL_N; i++)
@@ -216,17 +216,17 @@ START_TEST(pick_ignores_answer_order)
 }
 END_TEST
 
-static bool has(const struct policy_addr *v, size_t n, const struct policy_addr *x)
+static bool has(const struct addr *v, size_t n, const struct addr *x)
 {
 	for (size_t i = 0; i < n; i++)
-		if (!policy_addr_cmp(&v[i], x))
+		if (!addr_cmp(&v[i], x))
 			return true;
 	return false;
 }
 
 START_TEST(pick_keeps_previous)
 {
-	struct policy_addr found[POOL_N], out[2 * POOL_N], prev[2];
+	struct addr found[POOL_N], out[2 * POOL_N], prev[2];
 	size_t n;
 
 	pool(found);
@@ -248,7 +248,7 @@ END_TEST
  * whether or not this answer holds them (chrony keeps its pool sources). */
 START_TEST(pick_is_sticky_across_rotating_answers)
 {
-	struct policy_addr all[20], members[8], out[32];
+	struct addr all[20], members[8], out[32];
 	unsigned seed = 7;
 
 	for (int i = 0; i < 20; i++) {
@@ -259,7 +259,7 @@ START_TEST(pick_is_sticky_across_rotating_answers)
 	}
 	ck_assert_uint_eq(pick("h", all, 20, NULL, 0, 4, members), 4);
 	for (int round = 0; round < 10; round++) {
-		struct policy_addr answer[4];
+		struct addr answer[4];
 
 		for (int i = 0; i < 4; i++) {
 			seed = seed * 1103515245u + 12345u;
@@ -277,7 +277,7 @@ END_TEST
  * stay. */
 START_TEST(pick_replaces_only_the_excluded)
 {
-	struct policy_addr found[POOL_N], first[POOL_N], out[2 * POOL_N];
+	struct addr found[POOL_N], first[POOL_N], out[2 * POOL_N];
 	size_t n;
 
 	pool(found);
@@ -299,7 +299,7 @@ END_TEST
 /* max counts per family: 2 A and 6 AAAA records with max 4 keep both A. */
 START_TEST(pick_max_is_per_family)
 {
-	struct policy_addr found[8], out[16];
+	struct addr found[8], out[16];
 	size_t n, v4 = 0;
 
 	found[0] = addr("198.51.100.1");
@@ -322,7 +322,7 @@ END_TEST
  * was not chosen changes nothing, and seeds spread over the whole pool. */
 START_TEST(pick_is_stable_and_spreads)
 {
-	struct policy_addr found[POOL_N], a[POOL_N], b[POOL_N], rest[POOL_N];
+	struct addr found[POOL_N], a[POOL_N], b[POOL_N], rest[POOL_N];
 	bool seen[POOL_N] = { false }, dropped = false;
 	size_t m = 0;
 

@@ -19,7 +19,7 @@ _ntpwall_cmd_opts()
 	probe) echo '--format -f --warn-offset --crit-offset --timeout --samples --interval' \
 		'--nagios --port --max-inflight --help -h' ;;
 	diff | confirm | restore) echo '--help -h' ;;
-	apply) echo '--dry-run --probe --confirm --keep --replace-unmanaged --help -h' ;;
+	apply) echo '--dry-run --probe --confirm --keep --replace-unmanaged --force-backend --help -h' ;;
 	refresh) echo '--probe --keep --help -h' ;;
 	rollback) echo '--to --keep --help -h' ;;
 	history) echo '--format -f --help -h' ;;
@@ -83,6 +83,7 @@ _ntpwall_values()
 	--format | -f)
 		case $cmd in
 		lint) _ntpwall_words 'text json github sarif codeclimate' "$cur" ;;
+		probe | status) _ntpwall_words 'text json prometheus' "$cur" ;;
 		*) _ntpwall_words 'text json' "$cur" ;;
 		esac ;;
 	--target | -t) _ntpwall_words 'nft iptables ip6tables chrony ntpd' "$cur" ;;

@@ -8,15 +8,16 @@
 #ifndef NTPWALL_DAEMON_H
 #define NTPWALL_DAEMON_H
 
+#include "ntpwall/addr.h"
 #include "ntpwall/diag.h"
 #include "ntpwall/ir.h"
-#include "ntpwall/policy.h"
 #include "ntpwall/resolve.h"
 
 #include <stdbool.h>
 #include <stddef.h>
 
 struct json_t;
+struct policy;
 
 enum daemon_kind {
 	DAEMON_NONE,
@@ -39,7 +40,7 @@ struct daemon_state {
 
 /* A source as the daemon sees it (chrony). */
 struct daemon_source {
-	struct policy_addr addr;
+	struct addr addr;
 	char state;		/* chrony: '*', '+', '-', '?', 'x', '~' */
 	unsigned reach;		/* the 8-bit reachability register */
 	bool usable;		/* not a falseticker ('x'), heard in the last 8 polls */

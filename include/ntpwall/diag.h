@@ -69,6 +69,7 @@ enum diag_code {
 	NW505_DAEMON,		/* the time daemon */
 	NW506_PROBE,		/* the prober could not run, or found no good server */
 	NW507_DNS,		/* the resolver could not run */
+	NW508_HOST_FIREWALL,	/* another table's chain would drop NTP */
 };
 
 /* A runtime error rather than a finding about a policy. */

@@ -46,6 +46,7 @@ struct engine_config {
 	const char *run_dir;			/* where upstreams.json is published;
 						 * NULL: not published */
 	const sigset_t *probe_sigmask;		/* see probe_options.sigmask */
+	bool force_backend;			/* backend_opts.force */
 };
 
 /* One engine run: a state directory, a backend connection and what the
@@ -100,6 +101,9 @@ struct engine_result {
 	bool daemon_told;		/* its file changed and it was told */
 	bool restored;			/* refresh found no table and restored it */
 	bool interrupted;		/* a signal stopped the probe */
+	bool probe_failed;		/* apply --probe, nothing changed: no upstream
+					 * answered (or the probe did not run to its
+					 * end), and there was nothing to revert */
 	struct probe_results *probe;	/* when probed; freed by engine_result_free */
 	int64_t deadline;		/* ENGINE_PENDING: Unix time */
 	pid_t watchdog;			/* ENGINE_PENDING: its pid */
@@ -185,7 +189,8 @@ const char *engine_backend_name(const struct policy *p);
 bool engine_unmanaged(struct engine *e, const char *table);
 
 struct engine_apply_opts {
-	bool probe;		/* probe the upstreams through the new rules; revert if none is OK */
+	bool probe;		/* probe the upstreams through the new rules (also when
+				 * nothing changed); revert a change if none is OK */
 	unsigned confirm;	/* seconds; 0: none */
 	bool replace_unmanaged;	/* replace a table ntpwall did not make (kept for rollback) */
 };
@@ -195,7 +200,10 @@ struct engine_apply_opts {
  * that happened but was not recorded; else change elements in place or
  * replace the table, with the generation (and the pending confirmation)
  * written ahead so a full disk changes nothing. With o->confirm the
- * watchdog is started and the state lock released (ENGINE_PENDING). */
+ * watchdog is started and the state lock released (ENGINE_PENDING). The
+ * host's other firewalls are checked (warnings NW508) once the wall is
+ * up, before the probe with o->probe; with nothing to change the probe
+ * runs too, and r->probe_failed says when no upstream answered. */
 int engine_apply(struct engine *e, const struct engine_wanted *w,
 		 const struct engine_apply_opts *o, struct engine_result *r);
 
@@ -224,6 +232,19 @@ int engine_rollback(struct engine *e, unsigned long to, struct engine_result *r)
  * removal. -EPERM for a table ntpwall did not make. */
 int engine_remove(struct engine *e, const char *table, struct engine_result *r);
 
+/* The last refresh, as it recorded itself (last-refresh.json). */
+struct engine_refresh_record {
+	bool present;			/* false: none recorded (or unreadable) */
+	int64_t time;			/* Unix time it finished */
+	int exit_code;			/* ntpwall refresh's exit status (0 to 3) */
+	size_t added, removed, renewed;	/* elements */
+};
+
+/* Record that a refresh finished with exit_code (r: what it did; may be
+ * NULL) in the state directory, if it is open: written atomically, the
+ * last one only. -errno. */
+int engine_refresh_record(struct engine *e, int exit_code, const struct engine_result *r);
+
 /* What status shows, read only. */
 struct engine_status {
 	struct state_gen *latest;	/* NULL: none */
@@ -235,7 +256,12 @@ struct engine_status {
 	size_t expiring;		/* DNS elements with less than a quarter left */
 	char **disagree;		/* the daemon asks what the wall blocks */
 	size_t n_disagree;
+	char **host_firewall;		/* other tables' chains that drop NTP, with
+					 * the rule to add (hostfw_findings' msg) */
+	size_t n_host_firewall;
 	bool attention;			/* anything above that needs an operator */
+	struct engine_refresh_record last_refresh;
+	char *host;			/* the backend on the host's firewall; may be NULL */
 };
 
 /* Fill s for table (NULL: the managed one): state opened READ, backend
@@ -246,6 +272,23 @@ void engine_status_free(struct engine_status *s);
  * sources, and chrony.conf's server/pool/peer lines). */
 void engine_daemon_agreement(struct engine *e, const struct daemon_state *ds,
 			     const struct ir_ruleset *wall, struct engine_status *s);
+
+struct hostfw_findings;
+/* The host's other firewalls (ntpwall/hostfw.h): the chains of other
+ * tables that would drop NTP to the upstreams of families (HOSTFW_V4 |
+ * HOSTFW_V6) or their replies, own_table (ntpwall's) left out, into *out
+ * (zeroed first; hostfw_findings_free). Opens the nft backend, without a
+ * diagnostic, when e has none open. -EOPNOTSUPP when the backend cannot
+ * list them, else the backend's -errno (-EPERM unprivileged). */
+int engine_host_firewall(struct engine *e, const char *own_table, unsigned families,
+			 struct hostfw_findings *out);
+/* What to tell the operator about engine_host_firewall()'s err and f
+ * besides the findings: the chains could not be read, or not all of
+ * them (new string), or NULL for nothing. */
+char *engine_host_firewall_trouble(int err, const struct hostfw_findings *f);
+/* true when err only means that this user may not read the chains (or
+ * the backend cannot): a command that works unprivileged says nothing. */
+bool engine_host_firewall_quiet(int err);
 
 /* 1 when something refreshes the names (the systemd timer is enabled, or
  * a cron file runs `ntpwall refresh`), 0 when neither does, -1 when it

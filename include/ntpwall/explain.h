@@ -21,7 +21,7 @@ enum explain_dir {
 
 /* A UDP datagram carrying an NTP header of at least 48 bytes. */
 struct explain_packet {
-	struct policy_addr src, dst;	/* same family */
+	struct addr src, dst;	/* same family */
 	uint16_t sport, dport;		/* host order */
 	unsigned mode, version;		/* 0..7 */
 	unsigned opcode;		/* mode 6: 0..31 (second byte & 0x1f) */

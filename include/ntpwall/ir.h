@@ -8,8 +8,8 @@
 #ifndef NTPWALL_IR_H
 #define NTPWALL_IR_H
 
+#include "ntpwall/addr.h"
 #include "ntpwall/diag.h"
-#include "ntpwall/policy.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -29,7 +29,7 @@ enum ir_set_key {
 #define IR_SET_FOREIGN 0x80000000u
 
 struct ir_elem {
-	struct policy_addr addr;	/* network part for prefixes */
+	struct addr addr;		/* network part for prefixes */
 	unsigned prefix_len;		/* full length unless the set is an interval set */
 	uint64_t timeout_ms;		/* 0: the set's default (or none) */
 	uint64_t expires_ms;		/* read back only; never compared */
@@ -101,7 +101,7 @@ struct ir_match {
 		uint32_t num;
 		uint32_t bits;
 		struct {
-			struct policy_addr addr;
+			struct addr addr;
 			unsigned len;
 		} prefix;
 		char *set;
@@ -194,10 +194,10 @@ struct ir_set *ir_set_add(struct ir_ruleset *rs, const char *name, enum ir_set_k
 struct ir_set *ir_set_find(const struct ir_ruleset *rs, const char *name);
 /* Append an element (comment copied, may be NULL); the set is re-sorted and
  * de-duplicated by ir_ruleset_sort(). Returns the element, owned by the set. */
-struct ir_elem *ir_set_add_elem(struct ir_set *s, const struct policy_addr *addr,
+struct ir_elem *ir_set_add_elem(struct ir_set *s, const struct addr *addr,
 				unsigned prefix_len, const char *comment);
 /* Find an element with exactly this address/prefix in a sorted set; NULL if none. */
-const struct ir_elem *ir_set_find_elem(const struct ir_set *s, const struct policy_addr *addr,
+const struct ir_elem *ir_set_find_elem(const struct ir_set *s, const struct addr *addr,
 				       unsigned prefix_len);
 
 /* Add a chain (name copied) and return it, owned by rs. */
@@ -214,7 +214,7 @@ struct ir_match *ir_rule_add_match(struct ir_rule *r, enum ir_match_type type);
 struct ir_match *ir_rule_match_num(struct ir_rule *r, enum ir_match_type type, uint32_t num);
 struct ir_match *ir_rule_match_set(struct ir_rule *r, enum ir_match_type type, const char *set);
 struct ir_match *ir_rule_match_prefix(struct ir_rule *r, enum ir_match_type type,
-				      const struct policy_addr *addr, unsigned len);
+				      const struct addr *addr, unsigned len);
 struct ir_match *ir_rule_match_ifname(struct ir_rule *r, enum ir_match_type type,
 				      const char *ifname);
 /* Set the log prefix (copied). */
@@ -243,6 +243,11 @@ bool ir_ruleset_same_shape(const struct ir_ruleset *a, const struct ir_ruleset *
 /* true when a read-back ruleset holds something the IR cannot express (a
  * hand-made rule or set): making rs live again would not restore it. */
 bool ir_ruleset_foreign(const struct ir_ruleset *rs);
+/* Between two rules for both families, put the rules for IPv4 only before
+ * those for IPv6 only, each keeping its order: the same meaning (no packet
+ * is of both families), in the order iptables, which keeps the families in
+ * two tables, reads back. */
+void ir_ruleset_group_families(struct ir_ruleset *rs);
 /* Total order on elements (address family, bytes, prefix length). */
 int ir_elem_cmp(const struct ir_elem *a, const struct ir_elem *b);
 

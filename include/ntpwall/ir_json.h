@@ -28,6 +28,7 @@
 
 #include <stdbool.h>
 
+struct diags;
 struct json_t;
 
 #define IR_JSON_VERSION 1
@@ -36,8 +37,8 @@ struct json_t;
  * handles and element expiry (read-back only fields). */
 struct json_t *ir_json_dump(const struct ir_ruleset *rs, bool live);
 /* Parse ir_json_dump()'s shape into a new sorted ruleset *out. -EINVAL
- * (with a message in *err, caller frees; may be NULL) on a bad shape or an
- * unknown version. */
-int ir_json_load(const struct json_t *j, struct ir_ruleset **out, char **err);
+ * on a bad shape or an unknown version, with an NW502 error in d (may be
+ * NULL). */
+int ir_json_load(const struct json_t *j, struct ir_ruleset **out, struct diags *d);
 
 #endif

@@ -20,6 +20,14 @@ void lint_policy_resolved(struct policy *p, struct diags *d);
  * Call before lint_policy() so that a waiver of NW209 counts as used. */
 void lint_daemon_config(struct policy *p, const char *conf, struct diags *d);
 
+/* lint --resolve: resolve p (servers: "ADDR[:PORT],..." or NULL for the
+ * policy's resolvers) and add NW140 errors, NW210/NW211 warnings to d. Call
+ * before lint_policy() so waivers of NW210/NW211 count as used. Returns 0,
+ * -EINVAL when a name failed, -EHOSTUNREACH when no resolver answered any
+ * query (then nothing is added to d, and *resolvers, which the caller frees,
+ * lists the resolvers asked), another -errno when c-ares cannot start. */
+int lint_resolve(struct policy *p, struct diags *d, const char *servers, char **resolvers);
+
 /* Upstreams as NW201 counts them before resolving: a pool for its max (4
  * when unbounded), anything else for one. */
 unsigned lint_upstream_count(const struct policy *p);

@@ -4,6 +4,7 @@
 #ifndef NTPWALL_POLICY_H
 #define NTPWALL_POLICY_H
 
+#include "ntpwall/addr.h"
 #include "ntpwall/diag.h"
 
 #include <netinet/in.h>
@@ -38,18 +39,8 @@ enum policy_otherwise {
 #define POLICY_FAMILY_IPV4 0x1u
 #define POLICY_FAMILY_IPV6 0x2u
 
-/* An IPv4 or IPv6 address in network byte order. */
-struct policy_addr {
-	int family;		/* AF_INET or AF_INET6 */
-	union {
-		struct in_addr v4;
-		struct in6_addr v6;
-		uint8_t bytes[16];
-	};
-};
-
 struct policy_prefix {
-	struct policy_addr addr;
+	struct addr addr;
 	unsigned len;		/* 0..32 or 0..128 */
 	struct loc loc;
 };
@@ -63,7 +54,7 @@ struct policy_prefixes {
 struct policy_host {
 	char *name;		/* as written (lower-cased for names) */
 	bool literal;		/* name is an address; addr holds it */
-	struct policy_addr addr;
+	struct addr addr;
 	struct loc loc;
 };
 
@@ -82,7 +73,7 @@ struct policy_upstream {
 
 /* A resolver address with its port (default 53). */
 struct policy_resolver {
-	struct policy_addr addr;
+	struct addr addr;
 	uint16_t port;
 	struct loc loc;
 };
@@ -213,8 +204,6 @@ void policy_free(struct policy *p);
 /* Scalar parsers, shared with the command line. Each returns NULL on
  * success or a static message saying what was expected. */
 
-/* "192.0.2.1" or "2001:db8::1" (no zone, no brackets). */
-const char *policy_parse_addr(const char *s, struct policy_addr *a);
 /* "ADDR/LEN" or a bare address (full length). When host bits are set,
  * returns the NW122 message and still fills *p with the masked prefix. */
 const char *policy_parse_prefix(const char *s, struct policy_prefix *p, bool *host_bits);
@@ -235,17 +224,8 @@ const char *policy_check_table(const char *s);
 /* A log prefix as it goes between double quotes in nft and iptables rules:
  * no '"', no backslash, no control characters. Lengths are the caller's. */
 const char *policy_check_log_prefix(const char *s);
-/* Format an address into buf (INET6_ADDRSTRLEN bytes). */
-const char *policy_addr_str(const struct policy_addr *a, char *buf, size_t len);
-/* What kind of special address a is (an NTP server is never one):
- * "unspecified", "loopback", "link-local", "multicast", "reserved" (IPv4
- * 240/4 and broadcast), "IPv4-mapped", or NULL for an ordinary unicast
- * address (private and documentation ranges included). */
-const char *policy_addr_special(const struct policy_addr *a);
-/* Compare addresses: family first, then bytes. */
-int policy_addr_cmp(const struct policy_addr *a, const struct policy_addr *b);
 /* true when addr lies inside prefix. */
-bool policy_prefix_contains(const struct policy_prefix *p, const struct policy_addr *a);
+bool policy_prefix_contains(const struct policy_prefix *p, const struct addr *a);
 /* Returns the waiver for code, or NULL. */
 const struct policy_waiver *policy_waiver(const struct policy *p, enum diag_code code);
 

@@ -5,6 +5,7 @@
 #ifndef NTPWALL_PROBE_H
 #define NTPWALL_PROBE_H
 
+#include "ntpwall/addr.h"
 #include "ntpwall/ntp_packet.h"
 #include "ntpwall/policy.h"
 
@@ -34,7 +35,7 @@ enum probe_status {
 /* One server to ask. */
 struct probe_target {
 	const char *name;	/* label shown (host name or address), borrowed */
-	struct policy_addr addr;
+	struct addr addr;
 	uint16_t port;		/* 0 = 123 */
 };
 
@@ -53,7 +54,7 @@ struct probe_options {
 /* What a server told us: the minimum-delay valid sample. */
 struct probe_result {
 	char *name;
-	struct policy_addr addr;
+	struct addr addr;
 	uint16_t port;
 	enum probe_status status;
 	char *reason;		/* human-readable why; never NULL */
@@ -84,6 +85,12 @@ struct probe_results {
 	size_t max_inflight;	/* requests actually allowed in flight */
 };
 
+/* Descriptors a probe of n targets with max_inflight requests wanted in
+ * flight (0: the default 128) would use. probe_run() keeps within the soft
+ * RLIMIT_NOFILE it finds; a program that may raise it (towards the hard
+ * limit; the default soft limit is often 1,024) does so first. */
+size_t probe_fds_wanted(size_t n, unsigned max_inflight);
+
 /* Probe n targets at once with the options given. *out is a new result the
  * caller frees with probe_results_free(), one entry per target in order.
  * Returns 0 (per-server failures are statuses, not errors), -EINVAL for bad
@@ -113,5 +120,35 @@ void probe_select(const struct probe_interval *iv, size_t n, bool *truechimer,
 /* Apply the selection to results: servers with a valid sample outside the
  * majority become PROBE_FALSETICKER. Called by probe_run(); exported for tests. */
 void probe_results_select(struct probe_results *r);
+
+/* Which server's offset a run reports for the local clock. */
+enum probe_pick {
+	PROBE_PICK_NONE,	/* no truechimer: no offset */
+	PROBE_PICK_NEAREST,	/* one or two truechimers: the smallest root distance */
+	PROBE_PICK_MEDIAN,	/* three or more: the median offset (of an even count,
+				 * the middle one with the smaller root distance) */
+};
+
+/* What a run says about the local clock, from the truechimers: the servers
+ * with a valid sample that are not falsetickers (status OK or OFFSET). The
+ * offset is always one a server reported, never an average. */
+struct probe_summary {
+	size_t usable;		/* status OK */
+	size_t truechimers;	/* valid sample, not a falseticker */
+	size_t agree;		/* the largest group that agrees (intervals meet) */
+	bool majority;		/* that group is more than half of the servers with
+				 * a valid sample, and at least two */
+	enum probe_pick pick;
+	size_t server;		/* index of the server the offset comes from */
+	int64_t offset_ns;	/* its offset */
+	int64_t jitter_ns;	/* RMS of the other truechimers' offsets from it
+				 * (RFC 5905's selection jitter); 0 for one */
+	/* The majority agrees and the server picked is beyond the critical
+	 * offset (status OFFSET): the local clock is off, not the servers. */
+	bool clock_off;
+};
+
+/* Summarize r (after the selection) into *s. Pure; never fails. */
+void probe_summarize(const struct probe_results *r, struct probe_summary *s);
 
 #endif

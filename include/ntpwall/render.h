@@ -24,6 +24,8 @@ struct render_opts {
 	bool with_counters;
 	/* chrony: appended to every server line (daemon.chrony_options). */
 	const char *chrony_options;
+	/* iptables: why a ruleset cannot be rendered (-EINVAL); NULL: nowhere. */
+	struct diags *diags;
 };
 
 /* Write an `nft -f` script that atomically replaces table inet <table>:
@@ -32,9 +34,11 @@ struct render_opts {
  * Returns 0 or -errno on a write error. */
 int render_nft(const struct ir_ruleset *rs, const struct render_opts *o, FILE *f);
 /* Write iptables-restore input (--noflush semantics) for one family
- * (AF_INET: iptables, AF_INET6: ip6tables): ntpwall's own chains and one
- * jump each from INPUT and OUTPUT. compile: -ENAMETOOLONG when "<table>-OUT"
- * exceeds iptables' 28-character chain names. */
+ * (AF_INET: iptables, AF_INET6: ip6tables): the chains the iptables
+ * backend makes, and the jumps to them first in INPUT and OUTPUT (raw:
+ * PREROUTING, OUTPUT); what the model accepts is RETURN. -ENAMETOOLONG
+ * when "<table>-OUT" exceeds iptables' 28-character chain names; -EINVAL
+ * (reasons in o->diags) for a ruleset iptables cannot hold. */
 int render_iptables(const struct ir_ruleset *rs, int family, const struct render_opts *o, FILE *f);
 /* chrony sourcedir file: server/peer lines, plus allow/deny/ratelimit lines
  * for serving (needs o->policy and o->resolved). */

@@ -5,12 +5,14 @@
 #ifndef NTPWALL_RESOLVE_H
 #define NTPWALL_RESOLVE_H
 
+#include "ntpwall/addr.h"
 #include "ntpwall/diag.h"
-#include "ntpwall/policy.h"
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+struct policy;
 
 /* TTL reported for literal addresses: they never expire. */
 #define RESOLVE_TTL_LITERAL UINT32_MAX
@@ -33,7 +35,7 @@ enum resolve_role {
 
 /* One trusted address after de-duplication. */
 struct resolve_addr {
-	struct policy_addr addr;
+	struct addr addr;
 	uint32_t ttl;		/* seconds, smallest seen; RESOLVE_TTL_LITERAL */
 	bool nts;		/* some origin upstream has nts: true */
 	size_t *origins;	/* indices into policy->upstreams or ->peers */
@@ -42,7 +44,7 @@ struct resolve_addr {
 
 /* One address a name gave, with the smallest TTL seen for it. */
 struct resolve_found {
-	struct policy_addr addr;
+	struct addr addr;
 	uint32_t ttl;
 };
 
@@ -59,7 +61,7 @@ struct resolve_name {
 	size_t n_kept;		/* of those, kept (a pool's max) */
 	bool kept_previous;	/* failed; addrs are the previous result's */
 	struct loc loc;
-	struct policy_addr *addrs;	/* the n_kept kept addresses, sorted */
+	struct addr *addrs;		/* the n_kept kept addresses, sorted */
 };
 
 struct resolved {
@@ -93,7 +95,7 @@ struct resolve_options {
 	bool keep_failed;
 	/* Unhealthy pool members (failed probe, falseticker, reported
 	 * unusable by the daemon): never kept, never chosen. May be NULL. */
-	const struct policy_addr *excluded;
+	const struct addr *excluded;
 	size_t n_excluded;
 };
 
@@ -125,11 +127,11 @@ const char *resolve_status_str(enum resolve_status s);
 struct resolve_pick {
 	const char *seed;			/* spreads hosts over the pool; NULL "" */
 	const char *name;			/* the pool's name */
-	const struct policy_addr *found;	/* this run's answers */
+	const struct addr *found;		/* this run's answers */
 	size_t n_found;
-	const struct policy_addr *prev;		/* the members chosen last time */
+	const struct addr *prev;		/* the members chosen last time */
 	size_t n_prev;
-	const struct policy_addr *excluded;	/* unhealthy: never kept, never chosen */
+	const struct addr *excluded;		/* unhealthy: never kept, never chosen */
 	size_t n_excluded;
 	unsigned max;				/* per address family; 0: every answer */
 };
@@ -142,7 +144,7 @@ struct resolve_pick {
  * hosts with other seeds spread over the pool. Without a max every answer
  * is taken and nothing is sticky. Writes to out (room for n_found + n_prev)
  * and returns how many; out is sorted by address. */
-size_t resolve_pool_choose(const struct resolve_pick *k, struct policy_addr *out);
+size_t resolve_pool_choose(const struct resolve_pick *k, struct addr *out);
 
 struct json_t;
 

@@ -64,9 +64,10 @@ void state_unlock(struct state *st);
 int state_list(struct state *st, unsigned long **nums, size_t *n);
 /* Highest generation number, 0 when there is none. */
 unsigned long state_latest(struct state *st);
-/* Load generation n into a new *out (state_gen_free). -ENOENT, -EINVAL
- * for a corrupt file (message in *err, caller frees; err may be NULL). */
-int state_load(struct state *st, unsigned long n, struct state_gen **out, char **err);
+/* Load generation n into a new *out (state_gen_free). -ENOENT (nothing
+ * recorded in d), -EINVAL for a corrupt file and other -errno, with an
+ * NW502 error naming the file in d (may be NULL). */
+int state_load(struct state *st, unsigned long n, struct state_gen **out, struct diags *d);
 /* Write g as the next generation (sets g->number, g->created, g->version
  * when NULL), then delete the oldest beyond keep (never the pending
  * confirm's previous generation). Needs the lock. -errno. */

@@ -4,21 +4,12 @@
 #ifndef NTPWALL_CLI_H
 #define NTPWALL_CLI_H
 
+#include "exit_codes.h"
 #include "ntpwall/diag.h"
 
 #include <stdbool.h>
 #include <stdio.h>
 
-/* Exit codes, per command as doc/design.md "CLI" gives them. */
-enum {
-	EXIT_OK = 0,
-	EXIT_FINDINGS = 1,	/* lint: errors; diff: differs */
-	EXIT_USAGE = 2,		/* usage, I/O, internal errors */
-	EXIT_DAEMON = 3,	/* the wall changed, the time daemon was not told */
-	EXIT_PROBE_WARN = 1,
-	EXIT_PROBE_CRIT = 2,
-	EXIT_PROBE_UNKNOWN = 3,
-};
 
 /* Global options, set by main.c. */
 extern const char *arg_state_dir;
@@ -40,6 +31,9 @@ int cli_parse(int argc, char **argv, const char *usage, const struct cli_option 
 	      int (*fn)(int key, const char *arg, void *data), void *data);
 /* Print the option table as help. */
 void cli_print_options(FILE *f, const struct cli_option *opts);
+/* Raise the soft RLIMIT_NOFILE towards want, within the hard limit (the
+ * library only reads limits: a process's resources are the program's to set). */
+void cli_raise_nofile(size_t want);
 /* "ntpwall: what: why" on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -63,14 +57,6 @@ char *cli_machine_seed(void);
 
 /* resolve: */
 int cmd_resolve_main(int argc, char **argv);
-/* lint --resolve: resolve p (servers: "ADDR[:PORT],..." or NULL for the
- * policy's resolvers) and add NW140 errors, NW210/NW211 warnings to d. Call
- * before lint_policy() so waivers of NW210/NW211 count as used. Returns 0,
- * -EINVAL when a name failed, -EHOSTUNREACH when no resolver answered any
- * query (then nothing is added to d, and *resolvers, which the caller frees,
- * lists the resolvers asked), another -errno when c-ares cannot start. */
-struct policy;
-int lint_resolve(struct policy *p, struct diags *d, const char *servers, char **resolvers);
 /* compile: */
 int cmd_compile_main(int argc, char **argv);
 /* probe: */

@@ -19,18 +19,22 @@
 struct apply_args {
 	struct engine_apply_opts o;
 	bool dry_run;
+	bool force_backend;
 	unsigned keep;
 };
 
-enum { OPT_DRY_RUN = 256, OPT_PROBE, OPT_CONFIRM, OPT_KEEP, OPT_REPLACE_UNMANAGED };
+enum { OPT_DRY_RUN = 256, OPT_PROBE, OPT_CONFIRM, OPT_KEEP, OPT_REPLACE_UNMANAGED,
+       OPT_FORCE_BACKEND };
 
 static const struct cli_option apply_opts[] = {
 	{ "dry-run", OPT_DRY_RUN, NULL, "print the diff; exit 0 unchanged, 1 would change" },
-	{ "probe", OPT_PROBE, NULL, "probe the upstreams through the new rules; revert if none answers" },
+	{ "probe", OPT_PROBE, NULL, "probe the upstreams through the rules (also when unchanged); revert a change if none answers" },
 	{ "confirm", OPT_CONFIRM, "SECONDS", "revert unless confirmed within SECONDS" },
 	{ "keep", OPT_KEEP, "N", "generations to keep (default 10 or $NTPWALL_KEEP)" },
 	{ "replace-unmanaged", OPT_REPLACE_UNMANAGED, NULL,
 	  "replace a table of that name ntpwall did not make (kept for rollback)" },
+	{ "force-backend", OPT_FORCE_BACKEND, NULL,
+	  "backend: iptables on a host that filters with nftables (refused otherwise)" },
 	{ "help", 'h', NULL, "show this help" },
 	{ 0 }
 };
@@ -58,6 +62,9 @@ static int apply_opt(int key, const char *arg, void *data)
 		return cli_parse_keep(arg, &a->keep);
 	case OPT_REPLACE_UNMANAGED:
 		a->o.replace_unmanaged = true;
+		break;
+	case OPT_FORCE_BACKEND:
+		a->force_backend = true;
 		break;
 	}
 	return 0;
@@ -110,16 +117,16 @@ static int pending(struct cli_run *c, const struct engine_result *r, unsigned se
 		if (arg_verbose >= 0)
 			printf("reverting to %s in %us unless 'ntpwall confirm' runs\n",
 			       r->previous ? "the previous generation" : "no table", seconds);
-		return EXIT_OK;
+		return APPLY_OK;
 	}
 	if (prompt_keep(c, r->deadline)) {
-		rc = engine_confirm(&c->e, r->generation, &rr) ? EXIT_USAGE : EXIT_OK;
+		rc = engine_confirm(&c->e, r->generation, &rr) ? APPLY_ERROR : APPLY_OK;
 		if (!rc)
 			printf("confirmed generation %lu\n", rr.generation);
 	} else {
-		rc = engine_revert_pending(&c->e, r->generation, &rr) ? EXIT_USAGE : EXIT_FINDINGS;
+		rc = engine_revert_pending(&c->e, r->generation, &rr) ? APPLY_ERROR : APPLY_REVERTED;
 		say_generation(&rr, "revert");
-		if (rc == EXIT_FINDINGS && arg_verbose >= 0)
+		if (rc == APPLY_REVERTED && arg_verbose >= 0)
 			printf("reverted\n");
 	}
 	engine_stop_watchdog(r->watchdog, 0);
@@ -138,6 +145,9 @@ static int report(struct cli_run *c, const struct engine_result *r, int ret,
 		       r->renewed);
 	switch (r->outcome) {
 	case ENGINE_UNCHANGED:
+		/* The probe failed: the error says nothing changed. */
+		if (r->probe_failed)
+			break;
 		if (!ret && arg_verbose >= 0 && r->renewed) {
 			printf("unchanged (renewed %zu elements)\n", r->renewed);
 			cli_say_changes(r, false);
@@ -160,7 +170,7 @@ static int report(struct cli_run *c, const struct engine_result *r, int ret,
 		say_generation(r, "revert");
 		if (r->interrupted && arg_verbose >= 0)
 			printf("reverted: interrupted before the probe was done\n");
-		return ret ? EXIT_USAGE : EXIT_FINDINGS;
+		return ret ? APPLY_ERROR : APPLY_REVERTED;
 	case ENGINE_CHANGED:
 	case ENGINE_PENDING:
 		say_generation(r, "apply");
@@ -171,7 +181,10 @@ static int report(struct cli_run *c, const struct engine_result *r, int ret,
 		break;
 	}
 	if (ret)
-		return EXIT_USAGE;
+		return APPLY_ERROR;
+	/* Nothing changed (or only recorded), and no upstream answered. */
+	if (r->probe_failed)
+		return APPLY_PROBE_FAILED;
 	if (r->outcome == ENGINE_PENDING)
 		return pending(c, r, a->o.confirm);
 	return cli_exit_for(ret, r);
@@ -186,11 +199,11 @@ static int dry_run(const struct engine *e, const struct engine_wanted *w, const 
 	free(label_live);
 	if (ret < 0) {
 		cli_error("diff: %s", strerror(-ret));
-		return EXIT_USAGE;
+		return APPLY_ERROR;
 	}
 	if (!differs && arg_verbose >= 0)
 		puts("unchanged");
-	return differs ? EXIT_FINDINGS : EXIT_OK;
+	return differs ? APPLY_WOULD_CHANGE : APPLY_OK;
 }
 
 static int apply(struct cli_run *c, const struct apply_args *a, const char *path)
@@ -210,7 +223,7 @@ static int apply(struct cli_run *c, const struct apply_args *a, const char *path
 	if (ret) {
 		cli_run_report(c);
 		engine_wanted_free(&w);
-		return EXIT_USAGE;
+		return APPLY_ERROR;
 	}
 	if (a->dry_run) {
 		if (engine_unmanaged(e, w.rs->table) && !ir_ruleset_equal(e->live, w.rs))
@@ -235,19 +248,20 @@ int cmd_apply_main(int argc, char **argv)
 
 	first = cli_parse(argc, argv,
 			  "ntpwall apply POLICY [--dry-run] [--probe] [--confirm SECONDS] [--keep N] "
-			  "[--replace-unmanaged]",
+			  "[--replace-unmanaged] [--force-backend]",
 			  apply_opts, apply_opt, &a);
 	if (first < 0)
-		return first == -2 ? EXIT_OK : EXIT_USAGE;
+		return first == -2 ? APPLY_OK : APPLY_ERROR;
 	if (argc - first != 1) {
 		cli_error("apply: expected one policy (usage: ntpwall apply POLICY)");
-		return EXIT_USAGE;
+		return APPLY_ERROR;
 	}
 	if (a.dry_run && (a.o.confirm || a.o.probe)) {
 		cli_error("apply: --dry-run changes nothing, so it takes no --confirm or --probe");
-		return EXIT_USAGE;
+		return APPLY_ERROR;
 	}
 	cli_run_init(&c, a.keep);
+	c.e.cfg.force_backend = a.force_backend;
 	cli_signals_hold(&c);
 	rc = apply(&c, &a, argv[first]);
 	cli_run_fini(&c);

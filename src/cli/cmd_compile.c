@@ -120,7 +120,7 @@ static int compile_one(const char *path, const struct compile_args *a, struct di
 	struct policy *p = NULL;
 	struct resolved *r = NULL;
 	struct ir_ruleset *rs = NULL;
-	int rc = EXIT_USAGE;
+	int rc = COMPILE_ERROR;
 
 	if (policy_load(path, d, &p))
 		goto out;
@@ -129,7 +129,7 @@ static int compile_one(const char *path, const struct compile_args *a, struct di
 	if (compile_policy(p, r, d, &rs))
 		goto out;
 	{
-		struct render_opts o = { .policy = p, .resolved = r };
+		struct render_opts o = { .policy = p, .resolved = r, .diags = d };
 		int ret = render(a, rs, &o);
 
 		if (!ret && fflush(stdout))
@@ -137,10 +137,12 @@ static int compile_one(const char *path, const struct compile_args *a, struct di
 		if (ret == -ENAMETOOLONG)
 			cli_error("compile: table name '%s' is too long for iptables chains (24 characters at most)",
 				  p->table);
+		else if (ret == -EINVAL && d->errors)
+			;	/* the reasons are in d */
 		else if (ret)
 			cli_error("compile: writing output: %s", strerror(-ret));
 		else
-			rc = EXIT_OK;
+			rc = COMPILE_OK;
 	}
 out:
 	ir_ruleset_free(rs);
@@ -159,18 +161,18 @@ int cmd_compile_main(int argc, char **argv)
 			  "ntpwall compile POLICY [--target nft|iptables|ip6tables|chrony|ntpd] [--literal-only]",
 			  compile_opts, compile_opt, &a);
 	if (first == -2)
-		return EXIT_OK;
+		return COMPILE_OK;
 	if (first < 0)
-		return EXIT_USAGE;
+		return COMPILE_ERROR;
 	if (argc - first != 1) {
 		cli_error("compile: expected one policy (usage: ntpwall compile POLICY)");
-		return EXIT_USAGE;
+		return COMPILE_ERROR;
 	}
 	diag_init(&d, 0);
 	rc = compile_one(argv[first], &a, &d);
 	diag_sort(&d);
 	/* Warnings are lint's business; show them only when something failed. */
-	if (rc != EXIT_OK || d.errors)
+	if (rc != COMPILE_OK || d.errors)
 		report_diags(stderr, &d, REPORT_TEXT);
 	diag_free(&d);
 	return rc;

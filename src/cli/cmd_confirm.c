@@ -25,10 +25,10 @@ int cmd_confirm_main(int argc, char **argv)
 
 	first = cli_parse(argc, argv, "ntpwall confirm", confirm_opts, no_opt, NULL);
 	if (first < 0)
-		return first == -2 ? EXIT_OK : EXIT_USAGE;
+		return first == -2 ? CONFIRM_OK : CONFIRM_ERROR;
 	if (first != argc) {
 		cli_error("confirm: takes no arguments");
-		return EXIT_USAGE;
+		return CONFIRM_ERROR;
 	}
 	cli_run_init(&c, 0);
 	ret = cli_state_lock(&c);
@@ -38,5 +38,5 @@ int cmd_confirm_main(int argc, char **argv)
 	if (!ret && arg_verbose >= 0)
 		printf("confirmed generation %lu\n", r.generation);
 	engine_result_free(&r);
-	return !ret ? EXIT_OK : ret == -ENOENT ? EXIT_FINDINGS : EXIT_USAGE;
+	return !ret ? CONFIRM_OK : ret == -ENOENT ? CONFIRM_NOTHING_PENDING : CONFIRM_ERROR;
 }

@@ -26,14 +26,14 @@ int cmd_diff_main(int argc, char **argv)
 	struct engine *e = &c.e;
 	bool differs = false;
 	char *label;
-	int first, ret, rc = EXIT_USAGE;
+	int first, ret, rc = DIFF_ERROR;
 
 	first = cli_parse(argc, argv, "ntpwall diff POLICY", diff_opts, no_opt, NULL);
 	if (first < 0)
-		return first == -2 ? EXIT_OK : EXIT_USAGE;
+		return first == -2 ? DIFF_SAME : DIFF_ERROR;
 	if (argc - first != 1) {
 		cli_error("diff: expected one policy (usage: ntpwall diff POLICY)");
-		return EXIT_USAGE;
+		return DIFF_ERROR;
 	}
 	cli_run_init(&c, 0);
 	ret = engine_state_open(e, ENGINE_STATE_READ);
@@ -51,7 +51,7 @@ int cmd_diff_main(int argc, char **argv)
 		if (ret < 0)
 			cli_error("diff: %s", strerror(-ret));
 		else
-			rc = differs ? EXIT_FINDINGS : EXIT_OK;
+			rc = differs ? DIFF_DIFFERS : DIFF_SAME;
 	}
 	engine_wanted_free(&w);
 	cli_run_fini(&c);

@@ -46,7 +46,7 @@ struct explain_args {
 };
 
 /* "192.0.2.1", "192.0.2.1:123", "2001:db8::1", "[2001:db8::1]:123". */
-static int parse_endpoint(const char *opt, const char *arg, struct policy_addr *a,
+static int parse_endpoint(const char *opt, const char *arg, struct addr *a,
 			  uint16_t *port)
 {
 	const char *s = arg;
@@ -72,7 +72,7 @@ static int parse_endpoint(const char *opt, const char *arg, struct policy_addr *
 	if (ok) {
 		memcpy(buf, s, (size_t)(end - s));
 		buf[end - s] = '\0';
-		ok = !policy_parse_addr(buf, a) && (!p || !policy_parse_uint(p, 1, 65535, &v));
+		ok = !addr_parse(buf, a) && (!p || !policy_parse_uint(p, 1, 65535, &v));
 	}
 	if (!ok) {
 		cli_error("--%s '%s': expected ADDR, ADDR:PORT or [IPV6]:PORT", opt, arg);
@@ -213,8 +213,8 @@ static void print_packet(const struct explain_packet *p)
 	char s[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN];
 	bool v6 = p->src.family == AF_INET6;
 
-	policy_addr_str(&p->src, s, sizeof(s));
-	policy_addr_str(&p->dst, d, sizeof(d));
+	addr_str(&p->src, s, sizeof(s));
+	addr_str(&p->dst, d, sizeof(d));
 	printf("packet: %s %s%s%s:%u -> %s%s%s:%u, UDP, NTP version %u mode %u (%s)",
 	       explain_dir_name(p->dir), v6 ? "[" : "", s, v6 ? "]" : "", p->sport, v6 ? "[" : "",
 	       d, v6 ? "]" : "", p->dport, p->version, p->mode, explain_mode_name(p->mode));
@@ -291,8 +291,8 @@ static json_t *packet_json(const struct explain_packet *p)
 	char s[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN];
 
 	return json_pack("{s:s, s:s, s:i, s:s, s:i, s:i, s:i, s:o, s:s, s:s}", "direction",
-			 explain_dir_name(p->dir), "from", policy_addr_str(&p->src, s, sizeof(s)),
-			 "sport", p->sport, "to", policy_addr_str(&p->dst, d, sizeof(d)), "dport",
+			 explain_dir_name(p->dir), "from", addr_str(&p->src, s, sizeof(s)),
+			 "sport", p->sport, "to", addr_str(&p->dst, d, sizeof(d)), "dport",
 			 p->dport, "version", p->version, "mode", p->mode, "opcode",
 			 p->mode == 6 ? json_integer(p->opcode) : json_null(), "state",
 			 p->ct == IR_CT_ESTABLISHED ? "established" : "new", "interface", p->ifname);
@@ -331,11 +331,11 @@ static int exit_for(enum explain_verdict v)
 	switch (v) {
 	case EXPLAIN_DROP:
 	case EXPLAIN_REJECT:
-		return EXIT_FINDINGS;
+		return EXPLAIN_EXIT_DROPPED;
 	case EXPLAIN_UNKNOWN:
-		return EXIT_USAGE;
+		return EXPLAIN_EXIT_ERROR;
 	default:
-		return EXIT_OK;
+		return EXPLAIN_EXIT_PASSES;
 	}
 }
 
@@ -351,7 +351,7 @@ static int explain_rules(const struct ir_ruleset *rs, struct explain_args *a,
 		cli_error("explain: %s", err);
 		free(err);
 		explain_result_free(&r);
-		return EXIT_USAGE;
+		return EXPLAIN_EXIT_ERROR;
 	}
 	explain_packet(rs, &a->pkt, &r);
 	if (a->format == REPORT_JSON)
@@ -368,7 +368,7 @@ static int explain_policy(const char *path, struct explain_args *a)
 	struct rules_origin o = { .kind = "policy", .policy = path };
 	struct ir_ruleset *rs = NULL;
 	struct diags d;
-	int rc = EXIT_USAGE;
+	int rc = EXPLAIN_EXIT_ERROR;
 
 	diag_init(&d, 0);
 	if (!policy_rules(path, &d, &rs, &o.addrs_published))
@@ -386,7 +386,7 @@ static int explain_live(struct explain_args *a)
 	struct engine_current cur;
 	struct rules_origin o = { 0 };
 	struct cli_run c;
-	int rc = EXIT_USAGE;
+	int rc = EXPLAIN_EXIT_ERROR;
 
 	cli_run_init(&c, 0);
 	if (!engine_current_ruleset(&c.e, &cur)) {
@@ -407,14 +407,14 @@ int cmd_explain_main(int argc, char **argv)
 	int first = cli_parse(argc, argv, USAGE, explain_opts, explain_opt, &a);
 
 	if (first < 0)
-		return first == -2 ? EXIT_OK : EXIT_USAGE;
+		return first == -2 ? EXPLAIN_EXIT_PASSES : EXPLAIN_EXIT_ERROR;
 	if (!a.from || !a.to || !a.mode) {
 		cli_error("explain: --from, --to and --mode are required (usage: %s)", USAGE);
-		return EXIT_USAGE;
+		return EXPLAIN_EXIT_ERROR;
 	}
 	if (argc - first > 1) {
 		cli_error("explain: expected at most one policy, got '%s' too", argv[first + 1]);
-		return EXIT_USAGE;
+		return EXPLAIN_EXIT_ERROR;
 	}
 	return first < argc ? explain_policy(argv[first], &a) : explain_live(&a);
 }

@@ -101,10 +101,10 @@ int cmd_history_main(int argc, char **argv)
 	first = cli_parse(argc, argv, "ntpwall history [--format text|json]", history_opts,
 			  history_opt, &a);
 	if (first < 0)
-		return first == -2 ? EXIT_OK : EXIT_USAGE;
+		return first == -2 ? HISTORY_OK : HISTORY_ERROR;
 	if (first != argc) {
 		cli_error("history: unexpected argument '%s'", argv[first]);
-		return EXIT_USAGE;
+		return HISTORY_ERROR;
 	}
 	cli_run_init(&c, 0);
 	ret = engine_state_open(&c.e, ENGINE_STATE_READ);
@@ -117,5 +117,5 @@ int cmd_history_main(int argc, char **argv)
 		print_text(v, n);
 	engine_history_free(v, n);
 	cli_run_fini(&c);
-	return ret ? EXIT_USAGE : EXIT_OK;
+	return ret ? HISTORY_ERROR : HISTORY_OK;
 }

@@ -180,7 +180,7 @@ static int list_codes(void)
 		printf("%s  %-7s  %s\n", diag_code_name(codes[i]),
 		       codes[i] >= NW201_FEW_UPSTREAMS ? "warning" : "error",
 		       diag_code_summary(codes[i]));
-	return EXIT_OK;
+	return LINT_CLEAN;
 }
 
 static void print_summary(const struct diags *all)
@@ -201,14 +201,14 @@ int cmd_lint_main(int argc, char **argv)
 	first = cli_parse(argc, argv, "ntpwall lint POLICY|DIR... [--format text|json|github|sarif|codeclimate] [--strict] [--resolve] [--daemon-config FILE]",
 			  lint_opts, lint_opt, &a);
 	if (first == -2)
-		return EXIT_OK;
+		return LINT_CLEAN;
 	if (first < 0)
-		return EXIT_USAGE;
+		return LINT_ERROR;
 	if (a.list_codes)
 		return list_codes();
 	if (first >= argc) {
 		cli_error("lint: no policy given (usage: ntpwall lint POLICY|DIR...)");
-		return EXIT_USAGE;
+		return LINT_ERROR;
 	}
 	diag_init(&all, 0);
 	for (int i = first; i < argc; i++) {
@@ -225,11 +225,11 @@ int cmd_lint_main(int argc, char **argv)
 		cli_error("lint --resolve: no DNS server answered (resolvers: %s): cannot check names",
 			  a.no_dns);
 	if (io_error || a.no_dns)
-		rc = EXIT_USAGE;
+		rc = LINT_ERROR;
 	else if (all.errors || (a.strict && all.warnings))
-		rc = EXIT_FINDINGS;
+		rc = LINT_FINDINGS;
 	else
-		rc = EXIT_OK;
+		rc = LINT_CLEAN;
 	diag_free(&all);
 	free(a.no_dns);
 	return rc;

@@ -4,6 +4,8 @@
  * or one monitoring-plugins line. Exit codes follow the monitoring plugins. */
 #include "engine_cli.h"
 #include "cli.h"
+#include "probe_report.h"
+#include "ntpwall/hostfw.h"
 #include "ntpwall/privsep.h"
 #include "ntpwall/probe.h"
 #include "ntpwall/resolve.h"
@@ -11,8 +13,9 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <jansson.h>
+#include <getopt.h>
 #include <netdb.h>
+#include <stdarg.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -23,7 +26,7 @@ enum {
 };
 
 static const struct cli_option probe_opts[] = {
-	{ "format", OPT_FORMAT, "FMT", "text (default) or json" },
+	{ "format", OPT_FORMAT, "FMT", "text (default), json or prometheus; not with --nagios" },
 	{ "warn-offset", OPT_WARN, "D", "warn above this |offset| (default 128ms)" },
 	{ "crit-offset", OPT_CRIT, "D", "critical above this |offset| (default 1s)" },
 	{ "timeout", OPT_TIMEOUT, "D", "per-request timeout (default 1s)" },
@@ -36,18 +39,37 @@ static const struct cli_option probe_opts[] = {
 	{ 0 }
 };
 
-#define PROBE_USAGE "ntpwall probe POLICY|HOST... [--format text|json] [--warn-offset D] " \
+#define PROBE_USAGE "ntpwall probe POLICY|HOST... [--format text|json|prometheus] " \
+		    "[--warn-offset D] " \
 		    "[--crit-offset D] [--timeout D] [--samples N] [--interval D] [--nagios]"
+
+enum probe_format { PROBE_FMT_TEXT, PROBE_FMT_JSON, PROBE_FMT_PROMETHEUS };
 
 /* A setting given on the command line overrides the policy's. */
 struct probe_args {
-	enum report_format format;
-	bool nagios;
+	enum probe_format format;
+	const char *format_name;	/* as given, for messages */
+	bool has_format, nagios;
 	uint16_t port;
 	unsigned max_inflight;
 	struct policy_probe set;	/* values given */
 	bool has_timeout, has_samples, has_interval, has_warn, has_crit;
+	/* Why the run cannot probe, for the UNKNOWN line: a message, a host
+	 * name (<= 253 bytes) or a policy path and a diagnostic. */
+	char why[1024];
 };
+
+/* An error on stderr, kept for --nagios's UNKNOWN line too. */
+static void __attribute__((format(printf, 2, 3))) probe_error(struct probe_args *a,
+							       const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(a->why, sizeof(a->why), fmt, ap);
+	va_end(ap);
+	cli_error("%s", a->why);
+}
 
 /* The targets to probe and the strings their names point to. */
 struct target_list {
@@ -57,21 +79,22 @@ struct target_list {
 	size_t n_names, cap_names;
 	struct policy_probe limits;
 	bool have_policy;
+	char *table;		/* the first policy's: ntpwall's own table */
 };
 
 /* A duration within [lo, hi] ms: the policy's own limits for the probe
  * (a 30-day timeout would hang a monitoring check). */
-static int parse_duration_opt(const char *opt, const char *arg, uint64_t lo, uint64_t hi,
-			      uint64_t *ms)
+static int parse_duration_opt(struct probe_args *a, const char *opt, const char *arg,
+			      uint64_t lo, uint64_t hi, uint64_t *ms)
 {
 	const char *e = policy_parse_duration(arg, ms);
 
 	if (e) {
-		cli_error("--%s %s: %s", opt, arg, e);
+		probe_error(a, "--%s %s: %s", opt, arg, e);
 		return -1;
 	}
 	if (*ms < lo || *ms > hi) {
-		cli_error("--%s %s: expected %llums to %llus", opt, arg, (unsigned long long)lo,
+		probe_error(a, "--%s %s: expected %llums to %llus", opt, arg, (unsigned long long)lo,
 			  (unsigned long long)hi / 1000);
 		return -1;
 	}
@@ -81,13 +104,13 @@ static int parse_duration_opt(const char *opt, const char *arg, uint64_t lo, uin
 #define MS_60S 60000ull
 #define MS_DAY 86400000ull
 
-static int parse_uint_opt(const char *opt, const char *arg, unsigned long lo,
-			  unsigned long hi, unsigned long *v)
+static int parse_uint_opt(struct probe_args *a, const char *opt, const char *arg,
+			  unsigned long lo, unsigned long hi, unsigned long *v)
 {
 	const char *e = policy_parse_uint(arg, lo, hi, v);
 
 	if (e) {
-		cli_error("--%s %s: %s (%lu to %lu)", opt, arg, e, lo, hi);
+		probe_error(a, "--%s %s: %s (%lu to %lu)", opt, arg, e, lo, hi);
 		return -1;
 	}
 	return 0;
@@ -95,45 +118,47 @@ static int parse_uint_opt(const char *opt, const char *arg, unsigned long lo,
 
 static int probe_opt(int key, const char *arg, void *data)
 {
+	static const char *const formats[] = { "text", "json", "prometheus" };
 	struct probe_args *a = data;
 	unsigned long v;
-	int f;
 
 	switch (key) {
 	case OPT_FORMAT:
-		f = report_format_parse(arg, REPORT_JSON);
-		if (f < 0) {
-			cli_error("--format %s: expected text or json", arg);
-			return -1;
-		}
-		a->format = f;
-		return 0;
+		for (size_t i = 0; i < ARRAY_SIZE(formats); i++)
+			if (!strcmp(arg, formats[i])) {
+				a->format = (enum probe_format)i;
+				a->format_name = arg;
+				a->has_format = true;
+				return 0;
+			}
+		probe_error(a, "--format %s: expected text, json or prometheus", arg);
+		return -1;
 	case OPT_WARN:
 		a->has_warn = true;
-		return parse_duration_opt("warn-offset", arg, 1, MS_DAY, &a->set.warn_offset_ms);
+		return parse_duration_opt(a, "warn-offset", arg, 1, MS_DAY, &a->set.warn_offset_ms);
 	case OPT_CRIT:
 		a->has_crit = true;
-		return parse_duration_opt("crit-offset", arg, 1, MS_DAY, &a->set.crit_offset_ms);
+		return parse_duration_opt(a, "crit-offset", arg, 1, MS_DAY, &a->set.crit_offset_ms);
 	case OPT_TIMEOUT:
 		a->has_timeout = true;
-		return parse_duration_opt("timeout", arg, 10, MS_60S, &a->set.timeout_ms);
+		return parse_duration_opt(a, "timeout", arg, 10, MS_60S, &a->set.timeout_ms);
 	case OPT_INTERVAL:
 		/* Zero is fine here: samples back to back. */
 		a->has_interval = true;
-		return parse_duration_opt("interval", arg, 0, MS_60S, &a->set.interval_ms);
+		return parse_duration_opt(a, "interval", arg, 0, MS_60S, &a->set.interval_ms);
 	case OPT_SAMPLES:
 		a->has_samples = true;
-		if (parse_uint_opt("samples", arg, 1, 16, &v))
+		if (parse_uint_opt(a, "samples", arg, 1, 16, &v))
 			return -1;
 		a->set.samples = (unsigned)v;
 		return 0;
 	case OPT_PORT:
-		if (parse_uint_opt("port", arg, 1, 65535, &v))
+		if (parse_uint_opt(a, "port", arg, 1, 65535, &v))
 			return -1;
 		a->port = (uint16_t)v;
 		return 0;
 	case OPT_INFLIGHT:
-		if (parse_uint_opt("max-inflight", arg, 1, 1000000, &v))
+		if (parse_uint_opt(a, "max-inflight", arg, 1, 1000000, &v))
 			return -1;
 		a->max_inflight = (unsigned)v;
 		return 0;
@@ -144,56 +169,6 @@ static int probe_opt(int key, const char *arg, void *data)
 	return 0;
 }
 
-/* cli_parse() stops at the first operand (getopt's "+"), but the usage puts
- * options after POLICY|HOST..., so move every option (with its argument)
- * in front of the operands first, as GNU getopt's permutation would. */
-static bool takes_arg(const char *tok)
-{
-	const struct cli_option *hit = NULL;
-	size_t len;
-
-	if (tok[1] != '-')	/* short: -fjson or -f json */
-		return tok[1] == OPT_FORMAT && !tok[2];
-	if (strchr(tok, '='))
-		return false;
-	len = strlen(tok + 2);
-	for (const struct cli_option *o = probe_opts; o->name; o++) {
-		if (!strcmp(o->name, tok + 2))
-			return o->arg;
-		if (!strncmp(o->name, tok + 2, len))
-			hit = hit ? probe_opts : o;	/* ambiguous: getopt complains */
-	}
-	return hit && hit != probe_opts && hit->arg;
-}
-
-static char **permute_args(int argc, char **argv)
-{
-	char **v = xcalloc((size_t)argc + 1, sizeof(*v));
-	char **ops = xcalloc((size_t)argc + 1, sizeof(*ops));
-	int n = 0, k = 0, i;
-
-	v[n++] = argv[0];
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--")) {
-			i++;
-			break;
-		}
-		if (argv[i][0] != '-' || !argv[i][1]) {
-			ops[k++] = argv[i];
-			continue;
-		}
-		v[n++] = argv[i];
-		if (takes_arg(argv[i]) && i + 1 < argc)
-			v[n++] = argv[++i];
-	}
-	v[n++] = "--";
-	while (i < argc)
-		ops[k++] = argv[i++];
-	memcpy(v + n, ops, (size_t)k * sizeof(*v));
-	free(ops);
-	return v;
-}
-
 static const char *keep_name(struct target_list *l, const char *name)
 {
 	xgrow((void **)&l->names, &l->cap_names, l->n_names, sizeof(*l->names));
@@ -201,7 +176,7 @@ static const char *keep_name(struct target_list *l, const char *name)
 	return l->names[l->n_names++];
 }
 
-static void add_target(struct target_list *l, const char *name, const struct policy_addr *a,
+static void add_target(struct target_list *l, const char *name, const struct addr *a,
 		       uint16_t port)
 {
 	xgrow((void **)&l->v, &l->cap, l->n, sizeof(*l->v));
@@ -228,6 +203,17 @@ static void target_list_free(struct target_list *l)
 		free(l->names[i]);
 	free(l->names);
 	free(l->v);
+	free(l->table);
+}
+
+/* HOSTFW_V4 | HOSTFW_V6 of the targets. */
+static unsigned target_families(const struct target_list *l)
+{
+	unsigned f = 0;
+
+	for (size_t i = 0; i < l->n; i++)
+		f |= l->v[i].addr.family == AF_INET6 ? HOSTFW_V6 : HOSTFW_V4;
+	return f;
 }
 
 static bool is_policy_arg(const char *s)
@@ -241,20 +227,21 @@ static bool is_policy_arg(const char *s)
 }
 
 /* A host name for the command line only: every address getaddrinfo gives. */
-static int add_host(struct target_list *l, const char *host, uint16_t port)
+static int add_host(struct target_list *l, const char *host, struct probe_args *pa)
 {
+	uint16_t port = pa->port;
 	struct addrinfo hints = { .ai_socktype = SOCK_DGRAM }, *res, *ai;
-	struct policy_addr a;
+	struct addr a;
 	size_t before = l->n;
 	int ret;
 
-	if (!policy_parse_addr(host, &a)) {
+	if (!addr_parse(host, &a)) {
 		add_target(l, host, &a, port);
 		return 0;
 	}
 	ret = getaddrinfo(host, NULL, &hints, &res);
 	if (ret) {
-		cli_error("probe: %s: %s", host, gai_strerror(ret));
+		probe_error(pa, "probe: %s: %s", host, gai_strerror(ret));
 		return -1;
 	}
 	for (ai = res; ai; ai = ai->ai_next) {
@@ -269,7 +256,7 @@ static int add_host(struct target_list *l, const char *host, uint16_t port)
 		else
 			continue;
 		for (size_t i = before; i < l->n; i++)
-			dup |= !policy_addr_cmp(&l->v[i].addr, &a);
+			dup |= !addr_cmp(&l->v[i].addr, &a);
 		if (!dup)
 			add_target(l, host, &a, port);
 	}
@@ -302,8 +289,27 @@ static int resolve_for_probe(const struct policy *p, struct diags *d, struct res
 /* The upstreams of a policy: literals as they are, names through the
  * resolver. A name that fails is reported and skipped; the servers left are
  * still probed (the exit code shows whether they are enough). */
-static int add_policy(struct target_list *l, const char *path, uint16_t port)
+/* "file:line:col: msg" of the first error, for the UNKNOWN line. */
+static void first_error(struct probe_args *a, const char *path, const struct diags *d)
 {
+	for (size_t i = 0; i < d->n; i++) {
+		const struct diag *g = &d->v[i];
+
+		if (g->severity != DIAG_ERROR)
+			continue;
+		if (g->loc.line)
+			snprintf(a->why, sizeof(a->why), "%s:%u:%u: %s", g->loc.file ? g->loc.file : path,
+				 g->loc.line, g->loc.column, g->msg);
+		else
+			snprintf(a->why, sizeof(a->why), "%s: %s", path, g->msg);
+		return;
+	}
+	snprintf(a->why, sizeof(a->why), "%s: cannot load the policy", path);
+}
+
+static int add_policy(struct target_list *l, const char *path, struct probe_args *a)
+{
+	uint16_t port = a->port;
 	struct diags d;
 	struct policy *p = NULL;
 	struct resolved *r = NULL;
@@ -313,6 +319,7 @@ static int add_policy(struct target_list *l, const char *path, uint16_t port)
 	ret = policy_load(path, &d, &p);
 	if (ret) {
 		report_diags(stderr, &d, REPORT_TEXT);
+		first_error(a, path, &d);
 		diag_free(&d);
 		return -1;
 	}
@@ -327,256 +334,17 @@ static int add_policy(struct target_list *l, const char *path, uint16_t port)
 	}
 	if (d.n)
 		report_diags(stderr, &d, REPORT_TEXT);
+	if (d.errors && !l->n)
+		first_error(a, path, &d);	/* why nothing may be probed */
 	if (!l->have_policy) {
 		l->limits = p->probe;
+		l->table = xstrdup(p->table);
 		l->have_policy = true;
 	}
 	resolve_free(r);
 	policy_free(p);
 	diag_free(&d);
 	return 0;
-}
-
-/* Per-server level: OK (0), WARNING (1) or CRITICAL (2). A server that gives
- * no usable time is a warning on its own; whether that makes the whole run
- * critical depends on the others (see probe_exit). */
-static int server_level(const struct probe_result *s)
-{
-	if (s->status == PROBE_OK)
-		return s->warn ? EXIT_PROBE_WARN : EXIT_OK;
-	return s->status == PROBE_OFFSET ? EXIT_PROBE_CRIT : EXIT_PROBE_WARN;
-}
-
-static size_t usable_count(const struct probe_results *r)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < r->n; i++)
-		n += r->v[i].status == PROBE_OK;
-	return n;
-}
-
-/* CRITICAL: no usable server, or a server that is not a falseticker is
- * beyond the critical offset (our own clock is off). WARNING: any server
- * unusable or beyond the warning offset, or no majority among >= 3. */
-static int probe_exit(const struct probe_results *r)
-{
-	int rc = EXIT_OK;
-
-	if (!usable_count(r))
-		return EXIT_PROBE_CRIT;
-	for (size_t i = 0; i < r->n; i++) {
-		int l = server_level(&r->v[i]);
-
-		rc = l > rc ? l : rc;
-	}
-	if (r->selection.ran && !r->selection.majority && rc < EXIT_PROBE_WARN)
-		rc = EXIT_PROBE_WARN;
-	return rc;
-}
-
-static const char *level_name(int rc)
-{
-	static const char *const names[] = { "OK", "WARNING", "CRITICAL", "UNKNOWN" };
-
-	return rc >= 0 && rc <= 3 ? names[rc] : "UNKNOWN";
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-/* Median offset of the usable servers, in seconds; false when none. */
-static bool median_offset(const struct probe_results *r, double *out)
-{
-	double *v = xcalloc(r->n ? r->n : 1, sizeof(*v));
-	size_t m = 0;
-
-	for (size_t i = 0; i < r->n; i++)
-		if (r->v[i].status == PROBE_OK)
-			v[m++] = ntp_fp_to_double(r->v[i].offset);
-	if (m) {
-		xsort(v, m, sizeof(*v), cmp_double);
-		*out = m % 2 ? v[m / 2] : (v[m / 2 - 1] + v[m / 2]) / 2;
-		if (*out > -5e-7 && *out < 5e-7)
-			*out = 0;	/* no "-0.000000" */
-	}
-	free(v);
-	return m > 0;
-}
-
-static const char *verdict(const struct probe_result *s)
-{
-	return s->status == PROBE_OK && s->warn ? "WARN" : probe_status_str(s->status);
-}
-
-static const char *addr_text(const struct probe_result *s, char *buf, size_t len)
-{
-	return policy_addr_str(&s->addr, buf, len);
-}
-
-/* Column widths are the longest cell; names are at most 253 bytes. */
-static void print_table(FILE *f, const struct probe_results *r, int rc)
-{
-	static const char *const head[] = { "SERVER", "ADDRESS", "STRATUM", "REFID", "OFFSET",
-					    "DELAY", "ROOT DIST", "VERDICT", "REASON" };
-	enum { NCOL = 9 };
-	char (*cells)[NCOL][INET6_ADDRSTRLEN + 8] = xcalloc(r->n ? r->n : 1, sizeof(*cells));
-	int w[NCOL];
-	double med;
-
-	for (int c = 0; c < NCOL; c++)
-		w[c] = (int)strlen(head[c]);
-	for (size_t i = 0; i < r->n; i++) {
-		const struct probe_result *s = &r->v[i];
-		char *row[NCOL];
-
-		for (int c = 0; c < NCOL; c++)
-			row[c] = cells[i][c];
-		addr_text(s, row[1], sizeof(cells[i][1]));
-		if (s->has_sample) {
-			snprintf(row[2], sizeof(cells[i][2]), "%u", s->stratum);
-			snprintf(row[3], sizeof(cells[i][3]), "%s",
-				 s->refid_str[0] ? s->refid_str : "-");
-			snprintf(row[4], sizeof(cells[i][4]), "%+.6fs", ntp_fp_to_double(s->offset));
-			snprintf(row[5], sizeof(cells[i][5]), "%.6fs", ntp_fp_to_double(s->delay));
-			snprintf(row[6], sizeof(cells[i][6]), "%.6fs",
-				 ntp_fp_to_double(s->root_distance));
-		} else {
-			for (int c = 2; c <= 6; c++)
-				strcpy(row[c], "-");
-		}
-		snprintf(row[7], sizeof(cells[i][7]), "%s", verdict(s));
-		for (int c = 1; c < NCOL - 1; c++)
-			w[c] = (int)strlen(row[c]) > w[c] ? (int)strlen(row[c]) : w[c];
-		w[0] = (int)strlen(s->name) > w[0] ? (int)strlen(s->name) : w[0];
-	}
-	fprintf(f, "%-*s  %-*s  %*s  %-*s  %*s  %*s  %*s  %-*s  %s\n", w[0], head[0], w[1],
-		head[1], w[2], head[2], w[3], head[3], w[4], head[4], w[5], head[5], w[6], head[6],
-		w[7], head[7], head[8]);
-	for (size_t i = 0; i < r->n; i++) {
-		char (*c)[INET6_ADDRSTRLEN + 8] = cells[i];
-
-		fprintf(f, "%-*s  %-*s  %*s  %-*s  %*s  %*s  %*s  %-*s  %s\n", w[0], r->v[i].name,
-			w[1], c[1], w[2], c[2], w[3], c[3], w[4], c[4], w[5], c[5], w[6], c[6],
-			w[7], c[7], r->v[i].reason);
-	}
-	fprintf(f, "%s: %zu of %zu servers usable", level_name(rc), usable_count(r), r->n);
-	if (median_offset(r, &med))
-		fprintf(f, ", median offset %+.6f s", med);
-	if (r->selection.ran)
-		fprintf(f, r->selection.majority ? ", %zu of %zu agree" : ", no majority (%zu of %zu)",
-			r->selection.truechimers, r->selection.candidates);
-	fputc('\n', f);
-	free(cells);
-}
-
-static json_t *fp_json(const struct probe_result *s, ntp_fp v)
-{
-	return s->has_sample ? json_real(ntp_fp_to_double(v)) : json_null();
-}
-
-static json_t *server_json(const struct probe_result *s)
-{
-	char addr[INET6_ADDRSTRLEN];
-	json_t *o = json_object();
-
-	json_object_set_new(o, "name", json_string(s->name));
-	json_object_set_new(o, "address", json_string(addr_text(s, addr, sizeof(addr))));
-	json_object_set_new(o, "port", json_integer(s->port));
-	json_object_set_new(o, "status", json_string(probe_status_str(s->status)));
-	json_object_set_new(o, "level", json_string(level_name(server_level(s))));
-	json_object_set_new(o, "reason", json_string(s->reason));
-	json_object_set_new(o, "stratum", s->has_sample ? json_integer(s->stratum) : json_null());
-	json_object_set_new(o, "refid", s->has_sample ? json_string(s->refid_str) : json_null());
-	json_object_set_new(o, "leap", s->has_sample ? json_integer(s->leap) : json_null());
-	json_object_set_new(o, "offset", fp_json(s, s->offset));
-	json_object_set_new(o, "delay", fp_json(s, s->delay));
-	json_object_set_new(o, "root_distance", fp_json(s, s->root_distance));
-	json_object_set_new(o, "offset_ns", s->has_sample ? json_integer(ntp_fp_to_ns(s->offset))
-							  : json_null());
-	json_object_set_new(o, "truechimer", json_boolean(s->truechimer));
-	json_object_set_new(o, "samples_sent", json_integer(s->samples_sent));
-	json_object_set_new(o, "samples_ok", json_integer(s->samples_ok));
-	return o;
-}
-
-static void print_json(FILE *f, const struct probe_results *r, const struct policy_probe *lim,
-		       int rc)
-{
-	json_t *root = json_object(), *servers = json_array(), *sel = json_object();
-	json_t *set = json_object();
-	double med;
-
-	json_object_set_new(root, "status", json_string(level_name(rc)));
-	json_object_set_new(root, "exit_code", json_integer(rc));
-	json_object_set_new(root, "usable", json_integer((json_int_t)usable_count(r)));
-	json_object_set_new(root, "median_offset",
-			    median_offset(r, &med) ? json_real(med) : json_null());
-	json_object_set_new(set, "timeout_ms", json_integer((json_int_t)lim->timeout_ms));
-	json_object_set_new(set, "samples", json_integer(lim->samples));
-	json_object_set_new(set, "interval_ms", json_integer((json_int_t)lim->interval_ms));
-	json_object_set_new(set, "warn_offset_ms", json_integer((json_int_t)lim->warn_offset_ms));
-	json_object_set_new(set, "crit_offset_ms", json_integer((json_int_t)lim->crit_offset_ms));
-	json_object_set_new(set, "max_stratum", json_integer(lim->max_stratum));
-	json_object_set_new(set, "max_root_distance_ms",
-			    json_integer((json_int_t)lim->max_root_distance_ms));
-	json_object_set_new(root, "settings", set);
-	json_object_set_new(sel, "ran", json_boolean(r->selection.ran));
-	json_object_set_new(sel, "majority", json_boolean(r->selection.majority));
-	json_object_set_new(sel, "candidates", json_integer((json_int_t)r->selection.candidates));
-	json_object_set_new(sel, "truechimers", json_integer((json_int_t)r->selection.truechimers));
-	json_object_set_new(sel, "low", r->selection.ran ? json_real(r->selection.low_ns / 1e9)
-							 : json_null());
-	json_object_set_new(sel, "high", r->selection.ran ? json_real(r->selection.high_ns / 1e9)
-							  : json_null());
-	json_object_set_new(root, "selection", sel);
-	for (size_t i = 0; i < r->n; i++)
-		json_array_append_new(servers, server_json(&r->v[i]));
-	json_object_set_new(root, "servers", servers);
-	json_dumpf(root, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	fputc('\n', f);
-	json_decref(root);
-}
-
-/* Monitoring-plugins output: "NTPWALL STATE - summary | perfdata". Labels are
- * quoted, thresholds are ranges (-w:w) because an offset may be negative. */
-static void print_nagios(FILE *f, const struct probe_results *r, const struct policy_probe *lim,
-			 int rc)
-{
-	double w = lim->warn_offset_ms / 1e3, c = lim->crit_offset_ms / 1e3, med;
-	size_t shown = 0, bad = 0;
-	char addr[INET6_ADDRSTRLEN];
-
-	fprintf(f, "NTPWALL %s - %zu of %zu servers usable", level_name(rc), usable_count(r), r->n);
-	if (median_offset(r, &med))
-		fprintf(f, ", offset %+.6f s", med);
-	for (size_t i = 0; i < r->n; i++) {
-		if (!server_level(&r->v[i]))
-			continue;
-		if (shown++ < 3)
-			fprintf(f, "%s %s %s", bad++ ? "," : ";", addr_text(&r->v[i], addr, sizeof(addr)),
-				verdict(&r->v[i]));
-	}
-	if (shown > 3)
-		fprintf(f, " and %zu more", shown - 3);
-	fputs(" |", f);
-	for (size_t i = 0; i < r->n; i++) {
-		const struct probe_result *s = &r->v[i];
-
-		addr_text(s, addr, sizeof(addr));
-		if (s->has_sample)
-			fprintf(f, " 'offset_%s'=%.6fs;-%.6f:%.6f;-%.6f:%.6f;; 'delay_%s'=%.6fs;;;0;",
-				addr, ntp_fp_to_double(s->offset), w, w, c, c, addr,
-				ntp_fp_to_double(s->delay));
-		else
-			fprintf(f, " 'offset_%s'=U;-%.6f:%.6f;-%.6f:%.6f;; 'delay_%s'=U;;;0;", addr, w,
-				w, c, c, addr);
-	}
-	fputc('\n', f);
 }
 
 /* Defaults when no policy is given: the same as a policy's (doc/design.md). */
@@ -599,55 +367,104 @@ static void apply_overrides(struct policy_probe *lim, const struct probe_args *a
 		lim->crit_offset_ms = a->set.crit_offset_ms;
 }
 
+/* Is --nagios (or a prefix getopt takes for it) among the options? Looked
+ * for before parsing, so that a bad option before it still gets the UNKNOWN
+ * line. */
+static bool wants_nagios(char **argv)
+{
+	for (int i = 1; argv[i] && strcmp(argv[i], "--"); i++) {
+		size_t len = strlen(argv[i]);
+
+		if (len > 2 && !strncmp(argv[i], "--nagios", len))
+			return true;
+	}
+	return false;
+}
+
+/* Options and targets. Returns 0, -2 after --help, or -1 with a->why set. */
+static int probe_setup(int argc, char **argv, struct probe_args *a, struct target_list *l)
+{
+	int first = cli_parse(argc, argv, PROBE_USAGE, probe_opts, probe_opt, a);
+
+	if (first == -1 && !a->why[0] && optind > 0 && optind <= argc)
+		/* getopt's own complaint, printed by cli_parse. */
+		snprintf(a->why, sizeof(a->why), "'%s': unknown option or missing argument",
+			 argv[optind - 1]);
+	if (first < 0)
+		return first;
+	if (a->nagios && a->has_format && a->format != PROBE_FMT_TEXT) {
+		probe_error(a, "probe: --nagios prints one monitoring-plugins line; "
+			       "--format %s cannot go with it", a->format_name);
+		return -1;
+	}
+	if (first >= argc) {
+		probe_error(a, "probe: no policy or host given (usage: %s)", PROBE_USAGE);
+		return -1;
+	}
+	for (int i = first; i < argc; i++)
+		if (is_policy_arg(argv[i]) ? add_policy(l, argv[i], a) : add_host(l, argv[i], a))
+			return -1;
+	apply_overrides(&l->limits, a);
+	if (l->limits.warn_offset_ms > l->limits.crit_offset_ms) {
+		probe_error(a, "probe: warning offset %llums above critical offset %llums",
+			    (unsigned long long)l->limits.warn_offset_ms,
+			    (unsigned long long)l->limits.crit_offset_ms);
+		return -1;
+	}
+	if (!l->n) {
+		char why[sizeof(a->why)];
+
+		snprintf(why, sizeof(why), "%s", a->why[0] ? a->why : "no upstream name resolved");
+		probe_error(a, "probe: no server to probe: %.900s", why);
+		return -1;
+	}
+	return 0;
+}
+
 int cmd_probe_main(int argc, char **argv)
 {
-	struct probe_args a = { .format = REPORT_TEXT };
+	struct probe_args a = { .format = PROBE_FMT_TEXT };
 	struct target_list l = { .limits = probe_defaults };
 	struct probe_results *r = NULL;
+	struct probe_report rep;
 	struct probe_options o;
-	char **args;
-	int first, ret, rc = EXIT_PROBE_UNKNOWN;
+	int ret, rc = NAGIOS_UNKNOWN;
 
-	argv = args = permute_args(argc, argv);
-	first = cli_parse(argc + 1, argv, PROBE_USAGE, probe_opts, probe_opt, &a);
-	if (first == -2)
-		rc = EXIT_OK;
-	if (first < 0)
+	a.nagios = wants_nagios(argv);
+	ret = probe_setup(argc, argv, &a, &l);
+	if (ret == -2)
+		rc = NAGIOS_OK;
+	if (ret)
 		goto out;
-	if (first >= argc + 1) {
-		cli_error("probe: no policy or host given (usage: %s)", PROBE_USAGE);
-		goto out;
-	}
-	argc++;	/* the "--" added */
-	for (int i = first; i < argc; i++) {
-		ret = is_policy_arg(argv[i]) ? add_policy(&l, argv[i], a.port)
-					     : add_host(&l, argv[i], a.port);
-		if (ret)
-			goto out;
-	}
-	apply_overrides(&l.limits, &a);
-	if (l.limits.warn_offset_ms > l.limits.crit_offset_ms) {
-		cli_error("probe: warning offset %llums above critical offset %llums",
-			  (unsigned long long)l.limits.warn_offset_ms,
-			  (unsigned long long)l.limits.crit_offset_ms);
-		goto out;
-	}
+	/* What would drop NTP on this host, before the probe shows it (the
+	 * check knows port 123 only). */
+	if (!a.port || a.port == 123)
+		cli_warn_host_firewall(l.table, target_families(&l));
 	o = (struct probe_options){ .limits = l.limits, .max_inflight = a.max_inflight };
+	cli_raise_nofile(probe_fds_wanted(l.n, a.max_inflight));
 	ret = privsep_net.probe(&privsep_net, l.v, l.n, &o, &r);
 	if (ret) {
-		cli_error("probe: %s", strerror(-ret));
+		probe_error(&a, "probe: %s", strerror(-ret));
 		goto out;
 	}
-	rc = probe_exit(r);
+	probe_report_init(&rep, r, &l.limits);
+	rc = rep.rc;
 	if (a.nagios)
-		print_nagios(stdout, r, &l.limits, rc);
-	else if (a.format == REPORT_JSON)
-		print_json(stdout, r, &l.limits, rc);
+		probe_report_nagios(stdout, &rep);
+	else if (a.format == PROBE_FMT_JSON)
+		probe_report_json(stdout, &rep);
+	else if (a.format == PROBE_FMT_PROMETHEUS)
+		probe_report_prometheus(stdout, &rep);
 	else
-		print_table(stdout, r, rc);
+		probe_report_table(stdout, &rep);
 out:
+	/* The monitoring-plugins guidelines: one line on stdout, always. */
+	if (rc == NAGIOS_UNKNOWN && a.nagios)
+		probe_report_unknown(stdout, a.why[0] ? a.why : "probe: cannot run");
+	/* Metrics say it too: a textfile must not keep the last run's. */
+	else if (rc == NAGIOS_UNKNOWN && a.format == PROBE_FMT_PROMETHEUS)
+		probe_report_prometheus_unknown(stdout);
 	probe_results_free(r);
 	target_list_free(&l);
-	free(args);
 	return rc;
 }

@@ -67,8 +67,10 @@ static int refresh(struct cli_run *c, const struct refresh_args *a, const char *
 			printf("generation %lu (refresh)\n", r.generation);
 		cli_say_changes(&r, false);
 	}
-	rc = ret ? EXIT_USAGE : r.daemon_failed ? EXIT_DAEMON :
-	     r.refused || r.kept_previous ? EXIT_FINDINGS : EXIT_OK;
+	rc = ret ? REFRESH_ERROR : r.daemon_failed ? REFRESH_DAEMON :
+	     r.refused || r.kept_previous ? REFRESH_PARTIAL : REFRESH_OK;
+	/* For status and its metrics: when the timer last ran, and how. */
+	(void)engine_refresh_record(e, rc, ret ? NULL : &r);
 	engine_result_free(&r);
 	engine_wanted_free(&w);
 	return rc;
@@ -83,10 +85,10 @@ int cmd_refresh_main(int argc, char **argv)
 	first = cli_parse(argc, argv, "ntpwall refresh POLICY [--probe] [--keep N]", refresh_opts,
 			  refresh_opt, &a);
 	if (first < 0)
-		return first == -2 ? EXIT_OK : EXIT_USAGE;
+		return first == -2 ? REFRESH_OK : REFRESH_ERROR;
 	if (argc - first != 1) {
 		cli_error("refresh: expected one policy (usage: ntpwall refresh POLICY)");
-		return EXIT_USAGE;
+		return REFRESH_ERROR;
 	}
 	cli_run_init(&c, a.keep);
 	cli_signals_hold(&c);

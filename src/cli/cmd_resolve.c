@@ -36,7 +36,7 @@ struct resolve_args {
 static bool server_item_ok(const char *s, size_t len)
 {
 	char buf[INET6_ADDRSTRLEN + 16], *addr = buf, *port = NULL;
-	struct policy_addr a;
+	struct addr a;
 	unsigned long n;
 
 	if (!len || len >= sizeof(buf))
@@ -58,7 +58,7 @@ static bool server_item_ok(const char *s, size_t len)
 	}
 	if (port && policy_parse_uint(port, 1, 65535, &n))
 		return false;
-	return !policy_parse_addr(addr, &a);
+	return !addr_parse(addr, &a);
 }
 
 static bool server_ok(const char *s)
@@ -150,7 +150,7 @@ static int addr_width(const struct resolve_addr *v, size_t n, int w)
 	char buf[INET6_ADDRSTRLEN];
 
 	for (size_t i = 0; i < n; i++) {
-		int len = (int)strlen(policy_addr_str(&v[i].addr, buf, sizeof(buf)));
+		int len = (int)strlen(addr_str(&v[i].addr, buf, sizeof(buf)));
 
 		if (len > w)
 			w = len;
@@ -169,7 +169,7 @@ static void print_addrs(const struct policy *p, const struct resolve_addr *v, si
 			strcpy(ttl, "-");
 		else
 			snprintf(ttl, sizeof(ttl), "%u", v[i].ttl);
-		printf("%-*s %-6s %-10s %-8s %-3s %s\n", w, policy_addr_str(&v[i].addr, addr, sizeof(addr)),
+		printf("%-*s %-6s %-10s %-8s %-3s %s\n", w, addr_str(&v[i].addr, addr, sizeof(addr)),
 		       v[i].addr.family == AF_INET ? "ipv4" : "ipv6", ttl,
 		       peer ? "peer" : "upstream", v[i].nts ? "yes" : "no", origins);
 		free(origins);
@@ -228,22 +228,22 @@ static int resolve_one(const char *path, const struct resolve_args *a, struct di
 	int ret, rc;
 
 	if (policy_load(path, d, &p))
-		return EXIT_USAGE;
+		return RESOLVE_EXIT_ERROR;
 	if (a->previous && load_previous(a->previous, &prev)) {
 		policy_free(p);
-		return EXIT_USAGE;
+		return RESOLVE_EXIT_ERROR;
 	}
 	opt.previous = prev;
 	ret = privsep_net.resolve(&privsep_net, p, &opt, d, &r);
 	if (ret && ret != -EINVAL)
 		cli_error("resolve: %s", strerror(-ret));
 	if (ret == -EINVAL && !some_name_failed(r))
-		rc = EXIT_USAGE;	/* a bad --server, say */
+		rc = RESOLVE_EXIT_ERROR;	/* a bad --server, say */
 	else if (ret && ret != -EINVAL)
-		rc = EXIT_USAGE;
+		rc = RESOLVE_EXIT_ERROR;
 	else
-		rc = ret ? EXIT_FINDINGS : EXIT_OK;
-	if (rc != EXIT_USAGE || some_name_failed(r)) {
+		rc = ret ? RESOLVE_EXIT_UNRESOLVED : RESOLVE_EXIT_OK;
+	if (rc != RESOLVE_EXIT_ERROR || some_name_failed(r)) {
 		if (a->format == REPORT_JSON)
 			print_json(p, r);
 		else
@@ -267,12 +267,12 @@ int cmd_resolve_main(int argc, char **argv)
 			  resolve_opts, resolve_opt, &a);
 	if (first == -2 || first < 0) {
 		free(a.servers);
-		return first == -2 ? EXIT_OK : EXIT_USAGE;
+		return first == -2 ? RESOLVE_EXIT_OK : RESOLVE_EXIT_ERROR;
 	}
 	if (argc - first != 1) {
 		cli_error("resolve: expected one policy (usage: ntpwall resolve POLICY)");
 		free(a.servers);
-		return EXIT_USAGE;
+		return RESOLVE_EXIT_ERROR;
 	}
 	if (!a.seed)
 		a.seed = seed = cli_machine_seed();

@@ -25,10 +25,10 @@ int cmd_restore_main(int argc, char **argv)
 
 	first = cli_parse(argc, argv, "ntpwall restore", restore_opts, no_opt, NULL);
 	if (first < 0)
-		return first == -2 ? EXIT_OK : EXIT_USAGE;
+		return first == -2 ? CHANGE_OK : CHANGE_ERROR;
 	if (first != argc) {
 		cli_error("restore: unexpected argument '%s'", argv[first]);
-		return EXIT_USAGE;
+		return CHANGE_ERROR;
 	}
 	cli_run_init(&c, 0);
 	ret = cli_state_lock(&c);

@@ -44,10 +44,10 @@ int cmd_rollback_main(int argc, char **argv)
 	first = cli_parse(argc, argv, "ntpwall rollback [--to GEN] [--keep N]", rollback_opts,
 			  rollback_opt, &a);
 	if (first < 0)
-		return first == -2 ? EXIT_OK : EXIT_USAGE;
+		return first == -2 ? CHANGE_OK : CHANGE_ERROR;
 	if (first != argc) {
 		cli_error("rollback: unexpected argument '%s'", argv[first]);
-		return EXIT_USAGE;
+		return CHANGE_ERROR;
 	}
 	cli_run_init(&c, a.keep);
 	ret = cli_state_lock(&c);

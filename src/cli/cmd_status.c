@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* ntpwall status [--format text|json] [--table NAME]: the latest
- * generation and whether the kernel still has it, a pending confirmation,
- * and the live table with set elements (expiry) and rule counters. Reads
- * only; takes no lock. */
+/* ntpwall status [--format text|json|prometheus] [--table NAME]: the
+ * latest generation and whether the kernel still has it, a pending
+ * confirmation, the last refresh, and the live table with set elements
+ * (expiry) and rule counters. Reads only; takes no lock. */
 #include "cli.h"
 #include "engine_cli.h"
+#include "status_prom.h"
 #include "ntpwall/ir_json.h"
 #include "ntpwall/render.h"
 #include "ntpwall/util.h"
@@ -13,15 +14,17 @@
 #include <string.h>
 #include <time.h>
 
+enum status_format { STATUS_TEXT, STATUS_JSON, STATUS_PROMETHEUS };
+
 struct status_args {
-	enum report_format format;
+	enum status_format format;
 	const char *table;
 };
 
 enum { OPT_FORMAT = 256, OPT_TABLE };
 
 static const struct cli_option status_opts[] = {
-	{ "format", OPT_FORMAT, "FMT", "text (default) or json" },
+	{ "format", OPT_FORMAT, "FMT", "text (default), json or prometheus" },
 	{ "table", OPT_TABLE, "NAME", "table to show (default: the latest generation's)" },
 	{ "help", 'h', NULL, "show this help" },
 	{ 0 }
@@ -29,16 +32,17 @@ static const struct cli_option status_opts[] = {
 
 static int status_opt(int key, const char *arg, void *data)
 {
+	static const char *const names[] = { "text", "json", "prometheus" };
 	struct status_args *a = data;
-	int f;
 
 	if (key == OPT_FORMAT) {
-		f = report_format_parse(arg, REPORT_JSON);
-		if (f < 0) {
-			cli_error("--format '%s': expected text or json", arg);
-			return -1;
-		}
-		a->format = (enum report_format)f;
+		for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+			if (!strcmp(arg, names[i])) {
+				a->format = (enum status_format)i;
+				return 0;
+			}
+		cli_error("--format '%s': expected text, json or prometheus", arg);
+		return -1;
 	} else if (key == OPT_TABLE) {
 		a->table = arg;
 	}
@@ -54,6 +58,15 @@ static json_t *pending_json(const struct engine_status *s)
 	return json_pack("{s:I, s:I, s:I, s:I, s:b}", "generation", (json_int_t)p->generation,
 			 "previous", (json_int_t)p->previous, "deadline", (json_int_t)p->deadline,
 			 "watchdog", (json_int_t)p->watchdog, "expired", s->pending_expired);
+}
+
+static json_t *last_refresh_json(const struct engine_refresh_record *r)
+{
+	if (!r->present)
+		return json_null();
+	return json_pack("{s:I, s:i, s:I, s:I, s:I}", "time", (json_int_t)r->time, "exit_code",
+			 r->exit_code, "added", (json_int_t)r->added, "removed",
+			 (json_int_t)r->removed, "renewed", (json_int_t)r->renewed);
 }
 
 static json_t *strings_json(char **v, size_t n)
@@ -81,8 +94,11 @@ static void print_json(const struct engine_status *s, const struct engine *e)
 	else
 		json_object_set_new(o, "generation", json_null());
 	json_object_set_new(o, "pending_confirm", pending_json(s));
+	json_object_set_new(o, "last_refresh", last_refresh_json(&s->last_refresh));
 	json_object_set_new(o, "expiring", json_integer((json_int_t)s->expiring));
+	json_object_set_new(o, "host", s->host ? json_string(s->host) : json_null());
 	json_object_set_new(o, "daemon_disagrees", strings_json(s->disagree, s->n_disagree));
+	json_object_set_new(o, "host_firewall", strings_json(s->host_firewall, s->n_host_firewall));
 	json_object_set_new(o, "live", e->live ? ir_json_dump(e->live, true) : json_null());
 	json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	fputc('\n', stdout);
@@ -111,6 +127,19 @@ static void print_pending(const struct engine_status *s)
 		       p->generation, left);
 }
 
+static void print_last_refresh(const struct engine_refresh_record *r)
+{
+	char when[32];
+	time_t t = (time_t)r->time;
+	struct tm tm;
+
+	if (!r->present)
+		return;
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t, &tm));
+	printf("last refresh %s: exit %d, %zu added, %zu removed, %zu renewed\n", when,
+	       r->exit_code, r->added, r->removed, r->renewed);
+}
+
 static void print_text(const struct engine_status *s, const struct engine *e)
 {
 	struct render_opts o = { .listing = true, .with_counters = true };
@@ -121,14 +150,29 @@ static void print_text(const struct engine_status *s, const struct engine *e)
 		       g->policy_path ? " from " : "", g->policy_path ? g->policy_path : "");
 	else
 		printf("generation none\n");
-	printf("table inet %s: %s\n", s->table, s->word);
+	/* iptables: ntpwall's chains <table>-*, not an nft table (the
+	 * listing below is the same IR in nft's notation all the same). */
+	if (g && g->backend && !strcmp(g->backend, "iptables"))
+		printf("iptables chains %s-*: %s\n", s->table, s->word);
+	else
+		printf("table inet %s: %s\n", s->table, s->word);
+	if (s->host)
+		printf("host: %s\n", s->host);
+	/* iptables has no element expiry: addresses from DNS stay until a
+	 * refresh takes them out, so when that last ran is what tells. */
+	if (g && g->backend && !strcmp(g->backend, "iptables"))
+		printf("addresses from DNS stay until a refresh takes them out (iptables has no "
+		       "element timeouts)%s\n", s->last_refresh.present ? "" : "; last refresh: never");
 	print_pending(s);
+	print_last_refresh(&s->last_refresh);
 	if (s->expiring)
 		printf("%zu addresses from DNS expire within a quarter of their timeout: is the "
 		       "refresh timer running? (systemctl status ntpwall-refresh.timer)\n",
 		       s->expiring);
 	for (size_t i = 0; i < s->n_disagree; i++)
 		printf("daemon: %s\n", s->disagree[i]);
+	for (size_t i = 0; i < s->n_host_firewall; i++)
+		printf("host firewall: %s\n", s->host_firewall[i]);
 	if (e->live) {
 		fputc('\n', stdout);
 		(void)render_nft(e->live, &o, stdout);
@@ -137,30 +181,34 @@ static void print_text(const struct engine_status *s, const struct engine *e)
 
 int cmd_status_main(int argc, char **argv)
 {
-	struct status_args a = { REPORT_TEXT, NULL };
+	struct status_args a = { STATUS_TEXT, NULL };
 	struct engine_status s = { 0 };
 	struct cli_run c;
-	int first, ret;
+	int first, ret, rc;
 
-	first = cli_parse(argc, argv, "ntpwall status [--format text|json] [--table NAME]",
+	first = cli_parse(argc, argv, "ntpwall status [--format text|json|prometheus] [--table NAME]",
 			  status_opts, status_opt, &a);
 	if (first < 0)
-		return first == -2 ? EXIT_OK : EXIT_USAGE;
+		return first == -2 ? STATUS_IN_SYNC : STATUS_ERROR;
 	if (first != argc) {
 		cli_error("status: unexpected argument '%s'", argv[first]);
-		return EXIT_USAGE;
+		return STATUS_ERROR;
 	}
 	cli_run_init(&c, 0);
 	ret = engine_state_open(&c.e, ENGINE_STATE_READ);
 	if (!ret)
 		ret = engine_status(&c.e, a.table, &s);
 	cli_run_report(&c);
-	if (!ret && a.format == REPORT_JSON)
+	/* A monitor's codes: 0 in sync, 1 needs attention, 2 error. */
+	rc = ret ? STATUS_ERROR : s.attention ? STATUS_ATTENTION : STATUS_IN_SYNC;
+	/* Metrics say an error too: a scrape must not keep old values. */
+	if (a.format == STATUS_PROMETHEUS)
+		status_report_prometheus(stdout, ret ? NULL : &s, &c.e, rc);
+	else if (!ret && a.format == STATUS_JSON)
 		print_json(&s, &c.e);
 	else if (!ret)
 		print_text(&s, &c.e);
-	/* A monitor's codes: 0 in sync, 1 needs attention, 2 error. */
-	ret = ret ? EXIT_USAGE : s.attention ? EXIT_FINDINGS : EXIT_OK;
+	ret = rc;
 	engine_status_free(&s);
 	cli_run_fini(&c);
 	return ret;

@@ -3,6 +3,8 @@
  * says. */
 #include "engine_cli.h"
 #include "cli.h"
+#include "ntpwall/hostfw.h"
+#include "ntpwall/privsep.h"
 #include "ntpwall/util.h"
 
 #include <signal.h>
@@ -35,7 +37,9 @@ int cli_parse_keep(const char *s, unsigned *keep)
 
 void cli_run_init(struct cli_run *c, unsigned keep)
 {
-	struct engine_config cfg = { .state_dir = arg_state_dir, .run_dir = cli_run_dir() };
+	/* DNS and NTP input parsed by the unprivileged child (privsep.h). */
+	struct engine_config cfg = { .state_dir = arg_state_dir, .run_dir = cli_run_dir(),
+				     .net = &privsep_net };
 
 	memset(c, 0, sizeof(*c));
 	c->seed = cli_machine_seed();
@@ -77,8 +81,8 @@ void cli_run_fini(struct cli_run *c)
 int cli_exit_for(int ret, const struct engine_result *r)
 {
 	if (ret)
-		return EXIT_USAGE;
-	return r->daemon_failed ? EXIT_DAEMON : EXIT_OK;
+		return CHANGE_ERROR;
+	return r->daemon_failed ? CHANGE_DAEMON : CHANGE_OK;
 }
 
 int cli_current_choice(const struct policy *p, struct resolved **out)
@@ -90,6 +94,37 @@ int cli_current_choice(const struct policy *p, struct resolved **out)
 	ret = engine_current_choice(&c.e, p, out);
 	cli_run_fini(&c);
 	return ret;
+}
+
+void cli_warn_host_firewall(const char *own_table, unsigned families)
+{
+	struct hostfw_findings f;
+	struct cli_run c;
+	char *managed = NULL, *trouble = NULL;
+	int ret;
+
+	if (!families)
+		return;
+	cli_run_init(&c, 0);
+	if (!own_table) {
+		/* A state directory this user may not read says nothing. */
+		if (engine_state_open(&c.e, ENGINE_STATE_READ) < 0)
+			diag_free(&c.d);
+		managed = engine_managed_table(&c.e, NULL);
+	}
+	ret = engine_host_firewall(&c.e, own_table ? own_table : managed ? managed : "ntpwall",
+				   families, &f);
+	if (!ret || !engine_host_firewall_quiet(ret)) {
+		for (size_t i = 0; i < f.n; i++)
+			diag_add(&c.d, NULL, DIAG_WARNING, NW508_HOST_FIREWALL, "%s", f.v[i].msg);
+		trouble = engine_host_firewall_trouble(ret, &f);
+	}
+	if (trouble)
+		diag_add(&c.d, NULL, DIAG_WARNING, NW508_HOST_FIREWALL, "%s", trouble);
+	free(trouble);
+	free(managed);
+	hostfw_findings_free(&f);
+	cli_run_fini(&c);
 }
 
 int cli_state_lock(struct cli_run *c)

@@ -30,8 +30,8 @@ int cli_parse_keep(const char *s, unsigned *keep);
 /* $NTPWALL_KEEP if set and valid, else 0 (the engine's default). */
 unsigned cli_keep_default(void);
 
-/* The exit code of a changing command: 2 on error, 3 when the wall changed
- * but the time daemon was not told, else 0. */
+/* The exit code of a changing command (enum change_exit): 2 on error, 3
+ * when the wall changed but the time daemon was not told, else 0. */
 int cli_exit_for(int ret, const struct engine_result *r);
 
 /* After the generation line of a change, with -v: whether the table was
@@ -45,6 +45,13 @@ void cli_say_changes_brief(const struct engine_result *r);
 /* p's addresses as published by the wall (--run-dir), as
  * engine_current_choice(). */
 int cli_current_choice(const struct policy *p, struct resolved **out);
+
+/* Warn on standard error (NW508, unless -q) about other tables' chains
+ * that would drop NTP to upstreams of families (HOSTFW_V4 | HOSTFW_V6),
+ * own_table left out (NULL: the table the state directory says ntpwall
+ * manages, else "ntpwall"). Says nothing when this user may not read
+ * them. */
+void cli_warn_host_firewall(const char *own_table, unsigned families);
 
 /* Lock the state directory (if it exists) for a changing command, and
  * first revert a pending confirmation whose deadline passed unreverted. */

@@ -8,6 +8,7 @@
 #include <getopt.h>
 #include <stdarg.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #define DEFAULT_STATE_DIR "/var/lib/ntpwall"
 #define DEFAULT_RUN_DIR "/run/ntpwall"
@@ -55,6 +56,17 @@ static const struct cli_option global_opts[] = {
 	{ "help", 'h', NULL, "show this help" },
 	{ 0 }
 };
+
+void cli_raise_nofile(size_t want)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= want ||
+	    rl.rlim_max <= rl.rlim_cur)
+		return;
+	rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want ? want : rl.rlim_max;
+	(void)setrlimit(RLIMIT_NOFILE, &rl);
+}
 
 void cli_error(const char *fmt, ...)
 {
@@ -182,7 +194,7 @@ static int global_opt(int key, const char *arg, void *data)
 		break;
 	case OPT_VERSION:
 		puts("ntpwall " NTPWALL_VERSION);
-		exit(EXIT_OK);
+		exit(MAIN_OK);
 	}
 	return 0;
 }
@@ -202,20 +214,20 @@ int main(int argc, char **argv)
 
 	if (first == -2) {
 		print_commands(stdout);
-		return EXIT_OK;
+		return MAIN_OK;
 	}
 	if (first < 0)
-		return EXIT_USAGE;
+		return MAIN_USAGE;
 	if (first >= argc) {
 		fputs("usage: ntpwall [--state-dir DIR] [--run-dir DIR] [-v|-q] COMMAND [ARGS...]\n",
 		      stderr);
 		cli_print_options(stderr, global_opts);
 		print_commands(stderr);
-		return EXIT_USAGE;
+		return MAIN_USAGE;
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
 		if (!strcmp(argv[first], commands[i].name))
 			return commands[i].main(argc - first, argv + first);
 	cli_error("'%s': unknown command (try 'ntpwall --help')", argv[first]);
-	return EXIT_USAGE;
+	return MAIN_USAGE;
 }

@@ -33,7 +33,7 @@ static double run(const struct policy *p, unsigned n, double *render_s)
 
 	diag_init(&d, 0);
 	for (unsigned i = 0; i < n; i++) {
-		struct policy_addr a = { .family = AF_INET };
+		struct addr a = { .family = AF_INET };
 
 		/* A permutation of 198.18.0.0/15 (odd multiplier mod 2^17). */
 		a.v4.s_addr = htonl(0xc6120000u + ((i * 40503u) & 0x1ffffu));

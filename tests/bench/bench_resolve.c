@@ -5,6 +5,7 @@
  * getaddrinfo's resolv.conf points at the same dnsmasq as --server.
  * Usage: bench_resolve SERVER [NAMES [RUNS]]; names are n1.test .. nN.test.
  * Prints median wall times in milliseconds; exits 1 if a name failed. */
+#include "ntpwall/policy.h"
 #include "ntpwall/resolve.h"
 #include "ntpwall/util.h"
 

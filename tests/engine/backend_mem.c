@@ -5,6 +5,7 @@
  * kernel checks NFTA_GEN_ID. */
 #include "backend_mem.h"
 #include "ntpwall/delta.h"
+#include "ntpwall/hostfw.h"
 #include "ntpwall/ir_json.h"
 #include "ntpwall/util.h"
 
@@ -259,6 +260,13 @@ static int mem_remove(struct backend *b, const char *table, const struct backend
 	return 0;
 }
 
+/* No other tables in memory. */
+static int mem_host_chains(struct backend *b, const char *own_table, struct hostfw *out)
+{
+	memset(out, 0, sizeof(*out));
+	return 0;
+}
+
 const struct backend_ops backend_mem_ops = {
 	.name = "nft",	/* stands in for the policy's backend */
 	.open = mem_open,
@@ -268,4 +276,5 @@ const struct backend_ops backend_mem_ops = {
 	.apply = mem_apply,
 	.update = mem_update,
 	.remove = mem_remove,
+	.host_chains = mem_host_chains,
 };

@@ -38,7 +38,7 @@ static int fake_probe(const struct engine_net *n, const struct probe_target *t, 
 		char buf[INET6_ADDRSTRLEN];
 		bool ok = false;
 
-		policy_addr_str(&t[i].addr, buf, sizeof(buf));
+		addr_str(&t[i].addr, buf, sizeof(buf));
 		for (size_t j = 0; j < ARRAY_SIZE(probe_ok) && probe_ok[j]; j++)
 			ok |= !strcmp(probe_ok[j], buf);
 		r->v[i].name = xstrdup(t[i].name);
@@ -75,7 +75,7 @@ static int pool_resolve(const struct engine_net *n, const struct policy *p,
 	nm->n_found = ARRAY_SIZE(pool_answers);
 	nm->found = xcalloc(nm->n_found, sizeof(*nm->found));
 	for (size_t i = 0; i < nm->n_found; i++) {
-		ck_assert_ptr_null(policy_parse_addr(pool_answers[i], &nm->found[i].addr));
+		ck_assert_ptr_null(addr_parse(pool_answers[i], &nm->found[i].addr));
 		nm->found[i].ttl = 130;
 	}
 	resolve_rechoose(r, p, o);
@@ -136,7 +136,7 @@ static int rec_sources(const struct daemon_state *s, struct daemon_source **out,
 		char addr[64];
 
 		p += 7;
-		if (sscanf(p, "%63s", addr) != 1 || policy_parse_addr(addr, &(*out)[*n].addr))
+		if (sscanf(p, "%63s", addr) != 1 || addr_parse(addr, &(*out)[*n].addr))
 			continue;
 		(*out)[*n].usable = !rec.unusable || strcmp(addr, rec.unusable);
 		(*out)[*n].state = (*out)[*n].usable ? '+' : rec.state;
@@ -662,6 +662,48 @@ START_TEST(probe_failure_reverts)
 }
 END_TEST
 
+/* apply --probe with nothing to change still probes; when no upstream
+ * answers there is nothing to revert: r.probe_failed, and an error that
+ * says nothing changed. */
+START_TEST(probe_when_unchanged)
+{
+	char *a = policy("a", POLICY_A);
+	struct engine_apply_opts o = { .probe = true };
+	struct engine_result r;
+	struct run x;
+	uint32_t genid;
+
+	ck_assert_int_eq(apply(a, NULL), 0);
+	genid = mem_genid();
+	ck_assert_int_eq(apply_opts(a, &o, &r), 0);
+	ck_assert_int_eq(r.outcome, ENGINE_UNCHANGED);
+	ck_assert_ptr_nonnull(r.probe);
+	ck_assert_uint_eq(r.probe->n, 4);
+	ck_assert(r.probe_failed);
+	ck_assert_uint_eq(r.generation, 0);
+	engine_result_free(&r);
+	ck_assert_uint_eq(mem_genid(), genid);
+	/* The error is there for the command to print. */
+	run_init(&x);
+	ck_assert_int_eq(engine_state_open(&x.e, ENGINE_STATE_LOCK), 0);
+	ck_assert_int_eq(engine_wanted(&x.e, a, false, &x.w), 0);
+	ck_assert_int_eq(engine_open(&x.e, "nft"), 0);
+	ck_assert_int_eq(engine_read(&x.e, x.w.rs->table), 0);
+	ck_assert_int_eq(engine_apply(&x.e, &x.w, &o, &x.r), 0);
+	ck_assert_uint_eq(x.d.errors, 1);
+	ck_assert_ptr_nonnull(strstr(x.d.v[x.d.n - 1].msg, "nothing changed; no upstream answered"));
+	run_fini(&x);
+	probe_ok[0] = "192.0.2.1";
+	ck_assert_int_eq(apply_opts(a, &o, &r), 0);
+	ck_assert_int_eq(r.outcome, ENGINE_UNCHANGED);
+	ck_assert(!r.probe_failed);
+	ck_assert_ptr_nonnull(r.probe);
+	engine_result_free(&r);
+	ck_assert_uint_eq(mem_genid(), genid);
+	free(a);
+}
+END_TEST
+
 /* A live table no generation holds is recorded before a --probe or
  * --confirm apply, so that the revert brings it back. */
 START_TEST(snapshot_before_a_revertible_apply)
@@ -669,11 +711,11 @@ START_TEST(snapshot_before_a_revertible_apply)
 	char *a = policy("a", POLICY_A), *b = policy_edit("b", "192.0.2.3", "192.0.2.4");
 	struct engine_apply_opts o = { .probe = true };
 	struct ir_ruleset *drifted, *live;
-	struct policy_addr x;
+	struct addr x;
 
 	ck_assert_int_eq(apply(a, NULL), 0);
 	drifted = mem_table("t");
-	ck_assert_ptr_null(policy_parse_addr("192.0.2.9", &x));
+	ck_assert_ptr_null(addr_parse("192.0.2.9", &x));
 	ir_set_add_elem(ir_set_find(drifted, "upstreams4"), &x, 32, NULL);
 	ir_set_sort(ir_set_find(drifted, "upstreams4"));
 	mem_put(drifted);
@@ -904,9 +946,9 @@ START_TEST(refresh_in_place_probe_and_records)
 	engine_result_free(&r);
 	{
 		struct ir_ruleset *live = mem_table("t");
-		struct policy_addr x;
+		struct addr x;
 
-		ck_assert_ptr_null(policy_parse_addr("192.0.2.4", &x));
+		ck_assert_ptr_null(addr_parse("192.0.2.4", &x));
 		ck_assert_ptr_null(ir_set_find_elem(ir_set_find(live, "upstreams4"), &x, 32));
 		ir_ruleset_free(live);
 	}
@@ -952,9 +994,9 @@ END_TEST
 
 static bool set_has(const struct ir_ruleset *rs, const char *a)
 {
-	struct policy_addr x;
+	struct addr x;
 
-	ck_assert_ptr_null(policy_parse_addr(a, &x));
+	ck_assert_ptr_null(addr_parse(a, &x));
 	return rs && ir_set_find_elem(ir_set_find(rs, "upstreams4"), &x, 32);
 }
 
@@ -1225,6 +1267,7 @@ int main(void)
 	tcase_add_test(tc, full_disk_changes_nothing);
 	tcase_add_test(tc, full_disk_stops_rollback);
 	tcase_add_test(tc, probe_failure_reverts);
+	tcase_add_test(tc, probe_when_unchanged);
 	tcase_add_test(tc, snapshot_before_a_revertible_apply);
 	tcase_add_test(tc, confirm_watchdog_reverts_at_the_deadline);
 	tcase_add_test(tc, confirm_keeps_only_what_is_live);

@@ -4,7 +4,7 @@
  * request the way MODE says, so misbehaving servers can be tested for real.
  * Runs until killed; prints "ready" once every socket is bound. */
 #include "ntpwall/ntp_packet.h"
-#include "ntpwall/policy.h"
+#include "ntpwall/addr.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -22,7 +22,12 @@
  * li3, stratum16, mode3 (wrong mode), v3 (wrong version), short (47 bytes),
  * reftime (reference after T3), slow (T3 - T2 = 5 s), negdelay (T3 - T2 =
  * 100 ms, more than the round trip: negative delay), distance (root
- * dispersion 2 s), silent (no reply). */
+ * dispersion 2 s), silent (no reply), offSECONDS[@MS] (a good server whose
+ * clock is SECONDS ahead, e.g. off+2.5 or off-0.01, with a root dispersion
+ * of MS milliseconds, default 3.9), echo (any datagram, whatever its mode,
+ * is sent back, a client request as a server reply (mode 4), and "from
+ * ADDR" printed: a stand-in for a server that takes everything, so that
+ * only a firewall keeps a packet from it). */
 struct sock {
 	int fd;
 	const char *mode;
@@ -50,12 +55,38 @@ static uint64_t now_ts(void)
 	return ntp_ts_from_timespec(&ts);
 }
 
-/* Build the reply to req in out; returns its length, 0 for none. */
-static size_t build_reply(const char *mode, const uint8_t *req, uint8_t *out)
+/* offSECONDS[@MS]: the clock's offset in NTP units (2^-32 s) and the root
+ * dispersion in NTP short format (2^-16 s). */
+static void parse_offset(const char *mode, int64_t *shift, uint32_t *disp)
 {
-	uint64_t t = now_ts();
+	char *end;
+	double off, ms = 1000.0 / 256;
+
+	*shift = 0;
+	*disp = 0x00000100;
+	if (strncmp(mode, "off", 3))
+		return;
+	off = strtod(mode + 3, &end);
+	if (*end == '@')
+		ms = strtod(end + 1, NULL);
+	*shift = (int64_t)(off * 4294967296.0);
+	*disp = (uint32_t)(ms / 1000 * 65536);
+}
+
+/* Build the reply to req, received at rx (the kernel's time), in out;
+ * returns its length, 0 for none. The receive timestamp is rx, so a busy
+ * machine's scheduling delay is not taken for an offset. */
+static size_t build_reply(const char *mode, const uint8_t *req, uint64_t rx, uint8_t *out)
+{
+	uint64_t t = now_ts(), t2;
 	uint8_t stratum = 2, li = 0, vn = 4, md = 4;
 	const char *kiss = NULL;
+	uint32_t disp;
+	int64_t shift;
+
+	parse_offset(mode, &shift, &disp);
+	t += (uint64_t)shift;
+	t2 = (rx ? rx : now_ts()) + (uint64_t)shift;
 
 	if (!strcmp(mode, "silent"))
 		return 0;
@@ -73,7 +104,7 @@ static size_t build_reply(const char *mode, const uint8_t *req, uint8_t *out)
 	out[2] = 6;
 	out[3] = (uint8_t)-20;
 	put32(out + 4, 0x00000100);
-	put32(out + 8, !strcmp(mode, "distance") ? 0x00020000 : 0x00000100);
+	put32(out + 8, !strcmp(mode, "distance") ? 0x00020000 : disp);
 	if (kiss)
 		memcpy(out + 12, kiss, strlen(kiss) < 4 ? strlen(kiss) : 4);
 	else
@@ -82,9 +113,9 @@ static size_t build_reply(const char *mode, const uint8_t *req, uint8_t *out)
 	memcpy(out + 24, req + 40, 8);
 	if (!strcmp(mode, "origin"))
 		out[31] ^= 0x5a;
-	put64(out + 32, t);
-	put64(out + 40, !strcmp(mode, "slow") ? t + ((uint64_t)5 << 32) :
-			!strcmp(mode, "negdelay") ? t + ((uint64_t)1 << 32) / 10 : t);
+	put64(out + 32, t2);
+	put64(out + 40, !strcmp(mode, "slow") ? t2 + ((uint64_t)5 << 32) :
+			!strcmp(mode, "negdelay") ? t2 + ((uint64_t)1 << 32) / 10 : t);
 	return !strcmp(mode, "short") ? NTP_HEADER_LEN - 1 : NTP_HEADER_LEN;
 }
 
@@ -92,7 +123,7 @@ static int bind_one(const char *spec, uint16_t port, struct sock *s)
 {
 	char host[64];
 	const char *colon = strrchr(spec, ':');
-	struct policy_addr a;
+	struct addr a;
 	struct sockaddr_storage ss = { 0 };
 	socklen_t len;
 	int one = 1;
@@ -101,7 +132,7 @@ static int bind_one(const char *spec, uint16_t port, struct sock *s)
 		return -1;
 	memcpy(host, spec, (size_t)(colon - spec));
 	host[colon - spec] = '\0';
-	if (policy_parse_addr(host, &a))
+	if (addr_parse(host, &a))
 		return -1;
 	if (a.family == AF_INET) {
 		struct sockaddr_in *in = (struct sockaddr_in *)&ss;
@@ -122,10 +153,53 @@ static int bind_one(const char *spec, uint16_t port, struct sock *s)
 	if (s->fd < 0)
 		return -1;
 	(void)setsockopt(s->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	(void)setsockopt(s->fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one));
 	if (bind(s->fd, (struct sockaddr *)&ss, len) < 0)
 		return -1;
 	s->mode = colon + 1;
 	return 0;
+}
+
+static void echo(int fd, uint8_t *req, size_t len, const struct sockaddr_storage *from,
+		 socklen_t flen)
+{
+	char a[INET6_ADDRSTRLEN] = "?";
+	const void *p = from->ss_family == AF_INET ?
+		(const void *)&((const struct sockaddr_in *)from)->sin_addr :
+		(const void *)&((const struct sockaddr_in6 *)from)->sin6_addr;
+
+	inet_ntop(from->ss_family, p, a, sizeof(a));
+	printf("from %s\n", a);
+	fflush(stdout);
+	if ((req[0] & 7) == NTP_MODE_CLIENT)
+		req[0] = (uint8_t)((req[0] & ~7u) | 4u);
+	(void)sendto(fd, req, len, 0, (const struct sockaddr *)from, flen);
+}
+
+/* recvfrom() with the kernel's receive time (SO_TIMESTAMPNS), 0 if none. */
+static ssize_t recv_stamped(int fd, uint8_t *buf, size_t size, struct sockaddr_storage *from,
+			    socklen_t *flen, uint64_t *rx)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(struct timespec))];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec iov = { buf, size };
+	struct msghdr m = { .msg_name = from, .msg_namelen = *flen, .msg_iov = &iov,
+			    .msg_iovlen = 1, .msg_control = ctl.buf, .msg_controllen = sizeof(ctl) };
+	ssize_t len = recvmsg(fd, &m, 0);
+
+	*rx = 0;
+	*flen = m.msg_namelen;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); len >= 0 && c; c = CMSG_NXTHDR(&m, c)) {
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_TIMESTAMPNS) {
+			struct timespec ts;
+
+			memcpy(&ts, CMSG_DATA(c), sizeof(ts));
+			*rx = ntp_ts_from_timespec(&ts);
+		}
+	}
+	return len;
 }
 
 static void serve(struct sock *s, struct pollfd *pfd, int n)
@@ -139,13 +213,18 @@ static void serve(struct sock *s, struct pollfd *pfd, int n)
 			socklen_t flen = sizeof(from);
 			ssize_t len;
 			size_t olen;
+			uint64_t rx;
 
 			if (!(pfd[i].revents & POLLIN))
 				continue;
-			len = recvfrom(s[i].fd, req, sizeof(req), 0, (struct sockaddr *)&from, &flen);
+			len = recv_stamped(s[i].fd, req, sizeof(req), &from, &flen, &rx);
+			if (len > 0 && !strcmp(s[i].mode, "echo")) {
+				echo(s[i].fd, req, (size_t)len, &from, flen);
+				continue;
+			}
 			if (len < NTP_HEADER_LEN || (req[0] & 7) != NTP_MODE_CLIENT)
 				continue;
-			olen = build_reply(s[i].mode, req, out);
+			olen = build_reply(s[i].mode, req, rx, out);
 			if (olen)
 				(void)sendto(s[i].fd, out, olen, 0, (struct sockaddr *)&from, flen);
 		}

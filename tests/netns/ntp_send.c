@@ -1,15 +1,17 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Test helper: send one UDP datagram of hex bytes from a chosen source
  * address and port, optionally wait for an answer.
- * Usage: ntp_send [-s SRCADDR] [-p SRCPORT] [-w MS] [-n COUNT] DSTADDR DSTPORT HEX
+ * Usage: ntp_send [-s SRCADDR] [-p SRCPORT] [-w MS] [-n COUNT] [-x] DSTADDR DSTPORT HEX
  * -n sends COUNT copies back to back from one socket (a flood that does not
- * depend on how fast processes start).
+ * depend on how fast processes start). -x (IPv6) puts a Destination Options
+ * extension header (one PadN option) between the IPv6 and the UDP header.
  * HEX is the payload ("1b" then zeros up to 48 bytes with -z). Exit 0 when
  * sent (and, with -w, answered), 1 on no answer, 2 on error. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,13 +43,14 @@ int main(int argc, char **argv)
 {
 	const char *src = NULL;
 	unsigned sport = 0, pad = 0, count = 1;
+	bool dstopts = false;
 	int wait_ms = -1, c, fd, af;
 	unsigned char buf[1024];
 	size_t n = 0;
 	struct sockaddr_storage ss;
 	socklen_t len;
 
-	while ((c = getopt(argc, argv, "s:p:w:n:z")) != -1) {
+	while ((c = getopt(argc, argv, "s:p:w:n:zx")) != -1) {
 		if (c == 's')
 			src = optarg;
 		else if (c == 'p')
@@ -58,11 +61,13 @@ int main(int argc, char **argv)
 			count = (unsigned)atoi(optarg);
 		else if (c == 'z')
 			pad = 48;
+		else if (c == 'x')
+			dstopts = true;
 		else
 			return 2;
 	}
 	if (argc - optind != 3)
-		return fprintf(stderr, "usage: ntp_send [-s SRC] [-p SPORT] [-w MS] [-n COUNT] [-z] DST PORT HEX\n"), 2;
+		return fprintf(stderr, "usage: ntp_send [-s SRC] [-p SPORT] [-w MS] [-n COUNT] [-z] [-x] DST PORT HEX\n"), 2;
 	for (const char *h = argv[optind + 2]; h[0] && h[1] && n < sizeof(buf); h += 2) {
 		unsigned v;
 
@@ -78,6 +83,13 @@ int main(int argc, char **argv)
 	fd = socket(af, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return perror("socket"), 2;
+	if (dstopts) {
+		/* Next header (the kernel fills it), length 0 (8 bytes), PadN of 4. */
+		static const unsigned char opt[8] = { 0, 0, 1, 4, 0, 0, 0, 0 };
+
+		if (af != AF_INET6 || setsockopt(fd, IPPROTO_IPV6, IPV6_DSTOPTS, opt, sizeof(opt)))
+			return perror("IPV6_DSTOPTS"), 2;
+	}
 	if (src || sport) {
 		struct sockaddr_storage bs;
 		socklen_t blen;

@@ -36,18 +36,29 @@ for a in 1 2 3 4 53; do
 done
 unpriv_uid=$(id -u _ntpwall 2>/dev/null || id -u nobody)
 
-# field PID NAME: a line of /proc/PID/status, its first value.
-field() { awk -v k="$2:" '$1 == k { print $2; exit }' "/proc/$1/status" 2>/dev/null; }
-# watch PID: wait for ntpwall's child, print "uid capeff nonewprivs".
+# fields PID: "uid capeff nonewprivs" of /proc/PID/status, read once (a
+# child that exits between two reads would mix two states), or nothing.
+fields() {
+	awk '$1 == "Uid:" { u = $2 } $1 == "CapEff:" { c = $2 } $1 == "NoNewPrivs:" { n = $2 }
+		END { if (u != "" && c != "") print u, c, n }' "/proc/$1/status" 2>/dev/null
+}
+# watch PID: wait (while PID runs) for a child of PID that has dropped its
+# privileges, another uid or no capability, and print its fields. Every
+# child is looked at: ntpwall may have short-lived ones, and under load a
+# child can be caught as it forks or exits.
 watch() {
-	local c
-	for _ in $(seq 100); do
-		c=$(pgrep -P "$1" | head -n 1)
-		if [ -n "$c" ] && [ "$(field "$c" Uid)" != "$(field "$1" Uid)" ] ||
-			{ [ -n "$c" ] && [ "$(field "$c" CapEff)" = 0000000000000000 ]; }; then
-			echo "$(field "$c" Uid) $(field "$c" CapEff) $(field "$c" NoNewPrivs)"
-			return
-		fi
+	local c f parent_uid
+	for _ in $(seq 600); do
+		parent_uid=$(fields "$1" | cut -d' ' -f1)
+		[ -n "$parent_uid" ] || break
+		for c in $(pgrep -P "$1"); do
+			f=$(fields "$c")
+			[ -n "$f" ] || continue
+			if [ "${f%% *}" != "$parent_uid" ] || [ "$(echo "$f" | cut -d' ' -f2)" = 0000000000000000 ]; then
+				echo "$f"
+				return
+			fi
+		done
 		sleep 0.05
 	done
 	echo "none"

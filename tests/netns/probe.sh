@@ -147,12 +147,13 @@ rc=$?
 cat "$TMP/ahead.txt"
 [ $rc -eq 2 ] && ok "2.5 s offset alone is CRITICAL" || bad "exit $rc, expected 2"
 ours=$(awk '$2 == "192.0.2.4" { gsub(/[+s]/, "", $5); print $5 }' "$TMP/ahead.txt")
-# ntpdig (Python) takes its T1 early and now and then a run is off by a few
-# ms (a scheduling hiccup its error bound does not show): take the median
-# offset of seven runs.
-dig=$(for _ in 1 2 3 4 5 6 7; do nsx ntpdig -t 1 192.0.2.4 2>&1; done |
-	awk '{ for (i = 1; i < NF; i++) if ($i == "+/-") print $(i - 1) }' |
-	sort -g | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }')
+# ntpdig (Python) is slow to take its timestamps, more so on a loaded
+# machine: of seven runs, the one with the smallest error bound (as NTP's
+# clock filter prefers the sample of least delay), "OFFSET BOUND".
+dig_best=$(for _ in 1 2 3 4 5 6 7; do nsx ntpdig -t 1 192.0.2.4 2>&1; done |
+	awk '{ for (i = 2; i < NF; i++) if ($i == "+/-") print $(i + 1), $(i - 1) }' |
+	sort -g | awk 'NR == 1 { print $2, $1 }')
+dig=${dig_best% *}
 # check_ntp_time asks once per run and shows the same hiccups under load:
 # the median of five runs too.
 cnt=$(for _ in 1 2 3 4 5; do nsx $CHECK_NTP_TIME -H 192.0.2.4 2>&1; done |
@@ -161,15 +162,20 @@ cnt=$(for _ in 1 2 3 4 5; do nsx $CHECK_NTP_TIME -H 192.0.2.4 2>&1; done |
 echo "offsets: ntpwall=$ours ntpdig=$dig check_ntp_time=$cnt"
 within() { awk -v a="$1" -v b="$2" -v t="$3" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(a != "" && b != "" && d <= t) }'; }
 within "$ours" 2.5 0.001 && ok "offset within 1 ms of 2.5 s" || bad "offset $ours not within 1 ms of 2.5 s"
-within "$ours" "$dig" 0.0005 && ok "agrees with ntpdig within 0.5 ms" || bad "ntpdig says $dig, we say $ours"
-within "$ours" "$cnt" 0.0005 && ok "agrees with check_ntp_time within 0.5 ms" || bad "check_ntp_time says $cnt, we say $ours"
+# Within 1 ms plus ntpdig's own error bound (its median was 3 ms off the
+# truth on a loaded machine while ours stayed within 0.1 ms, checked to 1 ms
+# above).
+tol=$(awk -v b="${dig_best#* }" 'BEGIN { printf "%.6f", 0.001 + b }')
+within "$ours" "$dig" "$tol" && ok "agrees with ntpdig within 1 ms + its bound ($tol s)" ||
+	bad "ntpdig says $dig +/- ${dig_best#* }, we say $ours"
+within "$ours" "$cnt" 0.001 && ok "agrees with check_ntp_time within 1 ms" || bad "check_ntp_time says $cnt, we say $ours"
 
 # 3. The three good servers: OK, nagios line with perfdata, JSON.
 out=$(probe --nagios --samples 2 --interval 100ms 192.0.2.1 192.0.2.2 192.0.2.3)
 rc=$?
 echo "$out"
 [ $rc -eq 0 ] && ok "three good servers: exit 0" || bad "exit $rc, expected 0"
-echo "$out" | grep -Eq "^NTPWALL OK - 3 of 3 servers usable, offset [-+][0-9.]+ s \| 'offset_192.0.2.1'=[-0-9.]+s;-0.128000:0.128000;-1.000000:1.000000;; 'delay_192.0.2.1'=[0-9.]+s;;;0;" \
+echo "$out" | grep -Eq "^NTPWALL OK - 3 of 3 servers usable, offset [-+][0-9.]+ s \| 'offset'=[-0-9.]+s;-0.128000:0.128000;-1.000000:1.000000;; 'jitter'=[0-9.]+s;;;0; 'usable'=3;;;0;3 'stratum'=1;;;0;16 'offset_192.0.2.1#1'=[-0-9.]+s;-0.128000:0.128000;-1.000000:1.000000;; 'delay_192.0.2.1#1'=[0-9.]+s;;;0;" \
 	&& ok "nagios line" || bad "nagios line"
 [ "$(echo "$out" | wc -l)" -eq 1 ] && ok "nagios: one line" || bad "nagios: more than one line"
 probe --format json --samples 1 192.0.2.1 192.0.2.2 192.0.2.3 192.0.2.4 > "$TMP/all.json"
@@ -232,6 +238,25 @@ done
 probe > /dev/null 2>&1
 rc=$?
 [ $rc -eq 3 ] && ok "no argument: UNKNOWN" || bad "no argument: exit $rc"
+
+# 8. Options anywhere, as for every command: after the operands, with '=',
+# abbreviated; after '--' everything is an operand.
+out=$(probe 192.0.2.1 --nagios --samples 1 2>&1)
+rc=$?
+[ $rc -eq 0 ] && echo "$out" | grep -q "^NTPWALL OK - 1 of 1 servers usable" \
+	&& ok "options after the operand" || bad "options after the operand: exit $rc: $out"
+out=$(probe --samples=1 192.0.2.1 --form json 2>&1)
+rc=$?
+[ $rc -eq 0 ] && echo "$out" | grep -q '"status": "OK"' \
+	&& ok "--opt=value, an abbreviated option" || bad "--samples=1 --form json: exit $rc: $out"
+out=$(probe --samples 1 --nagios -- 192.0.2.1 2>&1)
+rc=$?
+[ $rc -eq 0 ] && echo "$out" | grep -q "^NTPWALL OK" && ok "'--' before the operands" \
+	|| bad "'--' before the operands: exit $rc: $out"
+out=$(probe --samples 1 -- --nagios 2>&1)
+rc=$?
+[ $rc -eq 3 ] && echo "$out" | grep -q -- "probe: --nagios:" && ok "after '--', --nagios is a host" \
+	|| bad "after '--': exit $rc: $out"
 
 [ $fail -eq 0 ] && echo "probe netns: all passed"
 exit $fail

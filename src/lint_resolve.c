@@ -3,7 +3,6 @@
  * NW140 for a name that does not resolve, NW210 for a `server:` name that
  * behaves like a pool, NW211 for a wanted family no upstream covers, NW201
  * when the names give fewer than four different addresses. */
-#include "cli.h"
 #include "ntpwall/lint.h"
 #include "ntpwall/resolve.h"
 #include "ntpwall/util.h"
@@ -64,7 +63,7 @@ static void check_distinct(struct policy *p, const struct resolved *r, struct di
 		return;
 	for (size_t i = 0; i < r->n_upstreams && !buf[0]; i++)
 		if (r->upstreams[i].n_origins > 1)
-			policy_addr_str(&r->upstreams[i].addr, buf, sizeof(buf));
+			addr_str(&r->upstreams[i].addr, buf, sizeof(buf));
 	if (buf[0])
 		why = " (names overlap: ";
 	lint_warn(p, d, &p->upstreams[0].loc, NW201_FEW_UPSTREAMS,

@@ -1,0 +1,87 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Benchmark of the iptables backend in one private network namespace:
+#  - `ntpwall apply` of a `backend: iptables` policy with 4 and 10,000
+#    literal upstream addresses (load, compile, read live under the xtables
+#    lock, one commit per table, state written and fsynced) against
+#    iptables-legacy-restore and ip6tables-legacy-restore --noflush of the
+#    same policy's `compile --target iptables|ip6tables`, onto no chains;
+#  - one address more on the live 10,000 (ntpwall apply: in place, the set
+#    chain's new entry alone), against `iptables-legacy -A` of one rule into
+#    the same table (the price of any change: the table is replaced whole).
+# Prints the figures (goal for apply: <= 0.5x); best of REPS runs each.
+# Exit 0 unless a step fails; nothing timed is asserted.
+# Usage: bench_ipt.sh IPT_RT [REPS]   (env: NTPWALL; REPS also from the
+# environment, default 5; the test suite runs 1)
+set -u
+rt=${1:?usage: bench_ipt.sh IPT_RT [REPS]}
+if [ -z "${BENCH_IN_NETNS:-}" ]; then
+	if ! unshare -n true 2>/dev/null || ! command -v iptables-legacy-restore >/dev/null; then
+		echo "bench_ipt.sh: cannot create a network namespace (or no iptables-legacy-restore)"
+		[ "${NTPWALL_REQUIRE_NETNS:-0}" = 1 ] && exit 1
+		exit 77
+	fi
+	BENCH_IN_NETNS=1 exec unshare -n bash "$0" "$@"
+fi
+: "${NTPWALL:?}"
+REPS=${2:-${REPS:-5}}
+T=$(mktemp -d /tmp/ntpwall-benchipt.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+# Never the host's /run/xtables.lock: iptables-legacy honours this too.
+export XTABLES_LOCKFILE=$T/xtables.lock
+
+sub() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.6f", a - b }'; }
+div() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.4f", a / b }'; }
+lt() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a < b) }'; }
+fresh() { "$rt" remove ntpwall_bench >/dev/null 2>&1; rm -rf "$T/state"; }
+SETUP=fresh
+# best "$@": the best wall time of REPS runs, each after $SETUP.
+best() {
+	local b= s e d
+	for _ in $(seq "$REPS"); do
+		$SETUP
+		s=$EPOCHREALTIME
+		"$@" >/dev/null 2>&1 || { echo "bench: failed: $*" >&2; return 1; }
+		e=$EPOCHREALTIME
+		d=$(sub "$e" "$s")
+		if [ -z "$b" ] || lt "$d" "$b"; then b=$d; fi
+	done
+	echo "$b"
+}
+policy() {	# N FILE
+	{
+		printf 'version: 1\ntable: ntpwall_bench\nbackend: iptables\nupstreams:\n'
+		for i in $(seq 0 $(($1 - 1))); do
+			printf '  - server: 198.%d.%d.%d\n' $((18 + i / 65536)) $((i / 256 % 256)) $((i % 256))
+		done
+	} >"$2"
+}
+restore() { iptables-legacy-restore --noflush <"$1.r4" && ip6tables-legacy-restore --noflush <"$1.r6"; }
+
+# Make the tables once, so that no run pays for their creation.
+iptables-legacy -L -n >/dev/null && ip6tables-legacy -L -n >/dev/null || exit 1
+fail=0
+printf '%-34s %10s %10s %8s %s\n' "case" "ntpwall s" "other s" "ratio" "goal"
+for n in 4 10000; do
+	p=$T/p$n.yaml
+	policy "$n" "$p"
+	"$NTPWALL" compile "$p" --target iptables >"$p.r4" 2>/dev/null &&
+		"$NTPWALL" compile "$p" --target ip6tables >"$p.r6" 2>/dev/null ||
+		{ echo "compile $n failed"; fail=1; continue; }
+	a=$(best "$NTPWALL" --state-dir "$T/state" apply "$p") || { fail=1; continue; }
+	b=$(best restore "$p") || { fail=1; continue; }
+	printf '%-34s %10.4f %10.4f %7.2fx %s\n' "apply $n upstreams vs restore" "$a" "$b" \
+		"$(div "$a" "$b")" "<= 0.5x"
+done
+
+# One address more on the live 10,000.
+policy 10001 "$T/q.yaml"
+live() { fresh; "$NTPWALL" --state-dir "$T/state" apply "$T/p10000.yaml" >/dev/null 2>&1; }
+a=$(SETUP=live best "$NTPWALL" --state-dir "$T/state" apply "$T/q.yaml") || fail=1
+"$NTPWALL" --state-dir "$T/state" diff "$T/q.yaml" >/dev/null 2>&1 || { echo "diff after adding one: not equal"; fail=1; }
+one() { iptables-legacy -A OUTPUT -d 203.0.113.7 -p udp --dport 123 -j DROP; }
+undo() { live; iptables-legacy -D OUTPUT -d 203.0.113.7 -p udp --dport 123 -j DROP 2>/dev/null; }
+b=$(SETUP=undo best one) || fail=1
+printf '%-34s %10.4f %10.4f %7.2fx %s\n' "one address more on 10000 (vs -A)" "$a" "$b" "$(div "$a" "$b")" "-"
+fresh
+exit $fail

@@ -1,0 +1,314 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Test and benchmark driver for the iptables backend, run inside a
+ * throw-away network namespace by tests/netns/ipt*.sh and tests/bench/:
+ *   ipt_rt same POLICY       compile POLICY (fake resolver, backend
+ *                            iptables), read its table back, exit 0 iff
+ *                            ir_ruleset_equal; else print the diff and why
+ *   ipt_rt load POLICY       compile POLICY (fake resolver) and apply it
+ *                            through the backend, without DNS
+ *   ipt_rt entries POLICY    every entry of the kernel's ntpwall chains
+ *                            against the one the backend encodes: print the
+ *                            first that differs (byte offsets); exit 0 iff
+ *                            all are the same
+ *   ipt_rt apply TABLE N     apply a table with N upstream addresses
+ *   ipt_rt read TABLE        read it back, print "sets N elems M rules R"
+ *   ipt_rt add TABLE N       the table of `apply TABLE N` with one more
+ *                            address, in place (update)
+ *   ipt_rt stale TABLE       apply with a stale generation: -ERESTART
+ *   ipt_rt remove TABLE      remove the table's chains and jumps
+ *   ipt_rt chains            the legacy built-in chains (policy, rules) */
+#include "backend_ipt_kern.h"
+#include "fake_resolved.h"
+#include "ntpwall/backend.h"
+#include "ntpwall/compile.h"
+#include "ntpwall/delta.h"
+#include "ntpwall/diff.h"
+#include "ntpwall/util.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static struct ir_ruleset *compile_file(const char *path)
+{
+	struct policy *p = NULL;
+	struct resolved *r;
+	struct ir_ruleset *rs = NULL;
+	struct diags d;
+
+	diag_init(&d, 0);
+	if (policy_load(path, &d, &p)) {
+		fprintf(stderr, "ipt_rt: %s does not load\n", path);
+		exit(2);
+	}
+	p->backend = POLICY_BACKEND_IPTABLES;
+	r = fake_resolved(p);
+	if (compile_policy(p, r, &d, &rs)) {
+		fprintf(stderr, "ipt_rt: %s does not compile\n", path);
+		exit(2);
+	}
+	resolve_free(r);
+	policy_free(p);
+	diag_free(&d);
+	return rs;
+}
+
+static void print_diags(struct diags *d)
+{
+	for (size_t i = 0; i < d->n; i++)
+		fprintf(stderr, "ipt_rt: %s\n", d->v[i].msg);
+}
+
+/* Upstreams 198.18.0.0/15 plus the usual chains: the benchmark's table. */
+static struct ir_ruleset *upstream_ruleset(const char *table, size_t n)
+{
+	struct ir_ruleset *rs = ir_ruleset_new(table);
+	struct ir_set *s = ir_set_add(rs, COMPILE_SET_UPSTREAMS4, IR_KEY_IPV4, IR_SET_TIMEOUT);
+	struct ir_chain *in = ir_chain_add(rs, COMPILE_CHAIN_INPUT, IR_HOOK_INPUT, 0);
+	struct ir_chain *out = ir_chain_add(rs, COMPILE_CHAIN_OUTPUT, IR_HOOK_OUTPUT, 0);
+	struct ir_rule *r;
+
+	for (size_t i = 0; i < n; i++) {
+		struct addr a = { .family = AF_INET };
+
+		a.v4.s_addr = htonl((198u << 24) | (18u << 16) | (uint32_t)(i & 0x1ffff));
+		ir_set_add_elem(s, &a, 32, "pool.example")->timeout_ms = 3600000;
+	}
+	for (int k = 0; k < 2; k++) {
+		struct ir_chain *c = k ? out : in;
+
+		r = ir_rule_add(c, k ? "egress-upstreams4" : "ingress-upstreams4", NULL);
+		ir_rule_match_num(r, IR_MATCH_L4PROTO, 17);
+		ir_rule_match_num(r, k ? IR_MATCH_DPORT : IR_MATCH_SPORT, 123);
+		ir_rule_match_num(r, IR_MATCH_NFPROTO, IR_NFPROTO_IPV4);
+		ir_rule_match_set(r, k ? IR_MATCH_DADDR_SET : IR_MATCH_SADDR_SET,
+				  COMPILE_SET_UPSTREAMS4);
+		ir_rule_match_num(r, IR_MATCH_NTP_MODE, k ? 1u << 3 : 1u << 4);
+		ir_rule_match_num(r, IR_MATCH_CT_STATE, k ? IR_CT_NEW | IR_CT_ESTABLISHED :
+						     IR_CT_ESTABLISHED);
+		r->verdict = IR_VERDICT_ACCEPT;
+		r = ir_rule_add(c, "otherwise-dport", NULL);
+		ir_rule_match_num(r, IR_MATCH_L4PROTO, 17);
+		ir_rule_match_num(r, IR_MATCH_DPORT, 123);
+		ir_rule_match_num(r, IR_MATCH_NFPROTO, IR_NFPROTO_IPV4);
+		r->verdict = IR_VERDICT_DROP;
+	}
+	ir_ruleset_sort(rs);
+	return rs;
+}
+
+static int do_apply(struct backend *b, const struct ir_ruleset *rs)
+{
+	struct diags d;
+	int ret;
+
+	diag_init(&d, 0);
+	ret = backend_ipt_ops.apply(b, rs, NULL, NULL, &d);
+	if (ret)
+		print_diags(&d);
+	diag_free(&d);
+	return ret;
+}
+
+static int same(struct backend *b, const char *path)
+{
+	struct ir_ruleset *rs = compile_file(path), *live = NULL;
+	struct backend_gen g;
+	bool differs = false;
+	int ret = backend_ipt_ops.read(b, rs->table, &live, &g);
+
+	if (ret < 0) {
+		fprintf(stderr, "ipt_rt: read %s: %s\n", rs->table, strerror(-ret));
+		ir_ruleset_free(rs);
+		return 1;
+	}
+	if (!ir_ruleset_equal(live, rs)) {
+		diff_rulesets(live, rs, "live", path, stdout, &differs);
+		ret = 1;
+	}
+	ir_ruleset_free(live);
+	ir_ruleset_free(rs);
+	return ret ? 1 : 0;
+}
+
+static void hexdiff(const struct bipt_fam *f, const struct bipt_rule *a, const struct bipt_rule *b)
+{
+	size_t n = a->entry_len < b->entry_len ? a->entry_len : b->entry_len, shown = 0;
+
+	printf("  kernel %zu bytes, backend %zu bytes\n", a->entry_len, b->entry_len);
+	for (size_t i = 0; i < n && shown < 16; i++) {
+		if (i >= f->off_counters && i < f->off_counters + 16)
+			continue;
+		if (a->entry[i] != b->entry[i]) {
+			printf("  byte %zu: kernel %02x backend %02x\n", i, a->entry[i], b->entry[i]);
+			shown++;
+		}
+	}
+}
+
+/* Every ntpwall entry the kernel has against the backend's encoding. */
+static int entries(const char *path)
+{
+	struct ir_ruleset *rs = compile_file(path);
+	struct bipt_all want;
+	struct diags d;
+	int bad = 0;
+
+	diag_init(&d, 0);
+	if (bipt_layout_all(rs, &want, &d) < 0) {
+		print_diags(&d);
+		return 2;
+	}
+	for (int f = 0; f < BIPT_NFAM; f++) {
+		for (int t = 0; t < BIPT_NTAB; t++) {
+			struct bipt_layout *w = &want.t[f][t];
+			struct bipt_snap s;
+
+			bipt_layout_encode(w, &d);
+			if (bipt_snap_open(&s, f, t, rs->table, NULL, false, &d) < 0)
+				continue;
+			for (int pass = 0; pass < 2; pass++) {
+				size_t n = pass ? w->n_jumps : w->n;
+
+				for (size_t i = 0; i < n; i++) {
+					const struct bipt_chain *c = pass ? &w->jumps[i] : &w->chains[i];
+					const struct bipt_chain *l = NULL;
+
+					for (size_t k = 0; k < (pass ? s.live.n_jumps : s.live.n); k++)
+						if (!strcmp((pass ? s.live.jumps : s.live.chains)[k].name,
+							    c->name))
+							l = &(pass ? s.live.jumps : s.live.chains)[k];
+					for (size_t j = 0; j < c->n; j++) {
+						if (l && j < l->n && bipt_entry_equal(&bipt_fams[f],
+							l->rules[j].entry, c->rules[j].entry))
+							continue;
+						printf("%s %s chain %s entry %zu differs%s\n",
+						       bipt_fams[f].tool, bipt_table_names[t], c->name,
+						       j + 1, l && j < l->n ? "" : " (missing)");
+						if (l && j < l->n)
+							hexdiff(&bipt_fams[f], &l->rules[j], &c->rules[j]);
+						bad = 1;
+					}
+				}
+			}
+			bipt_snap_close(&s);
+		}
+	}
+	bipt_all_free(&want);
+	diag_free(&d);
+	ir_ruleset_free(rs);
+	return bad;
+}
+
+static int add_one(struct backend *b, const char *table, size_t n)
+{
+	struct ir_ruleset *live = NULL, *rs = upstream_ruleset(table, n + 1);
+	struct ruleset_delta delta;
+	struct backend_gen g;
+	struct diags d;
+	int ret = backend_ipt_ops.read(b, table, &live, &g);
+
+	diag_init(&d, 0);
+	if (!ret && !ruleset_delta(live, rs, 0, &delta))
+		ret = -EPROTO;
+	else if (!ret) {
+		ret = backend_ipt_ops.update(b, rs, &delta, &g, &d);
+		ruleset_delta_free(&delta);
+	}
+	print_diags(&d);
+	diag_free(&d);
+	ir_ruleset_free(live);
+	ir_ruleset_free(rs);
+	return ret;
+}
+
+static void chains(void)
+{
+	struct backend_ipt_chain *v;
+	size_t n;
+	int ret = backend_ipt_legacy_chains(&v, &n);
+
+	if (ret < 0) {
+		fprintf(stderr, "ipt_rt: %s\n", strerror(-ret));
+		exit(1);
+	}
+	for (size_t i = 0; i < n; i++)
+		printf("%s %s %s %s %llu\n", v[i].family == AF_INET ? "ip" : "ip6", v[i].table,
+		       v[i].chain, v[i].policy, (unsigned long long)v[i].rules);
+	free(v);
+}
+
+int main(int argc, char **argv)
+{
+	struct backend *b;
+	int ret = 0;
+
+	if (argc < 2)
+		goto usage;
+	if (!strcmp(argv[1], "chains")) {
+		chains();
+		return 0;
+	}
+	if (argc < 3)
+		goto usage;
+	if (!strcmp(argv[1], "entries"))
+		return entries(argv[2]);
+	backend_ipt_ops.open(&b);
+	if (!strcmp(argv[1], "same")) {
+		ret = same(b, argv[2]);
+	} else if (!strcmp(argv[1], "load")) {
+		struct ir_ruleset *rs = compile_file(argv[2]);
+
+		ret = do_apply(b, rs) ? 1 : 0;
+		ir_ruleset_free(rs);
+	} else if (!strcmp(argv[1], "apply") && argc == 4) {
+		struct ir_ruleset *rs = upstream_ruleset(argv[2], strtoul(argv[3], NULL, 10));
+
+		ret = do_apply(b, rs) ? 1 : 0;
+		ir_ruleset_free(rs);
+	} else if (!strcmp(argv[1], "add") && argc == 4) {
+		ret = add_one(b, argv[2], strtoul(argv[3], NULL, 10)) ? 1 : 0;
+	} else if (!strcmp(argv[1], "read")) {
+		struct ir_ruleset *rs = NULL;
+		struct backend_gen g;
+		size_t elems = 0, rules = 0;
+
+		ret = backend_ipt_ops.read(b, argv[2], &rs, &g);
+		for (size_t i = 0; !ret && i < rs->n_sets; i++)
+			elems += rs->sets[i].n_elems;
+		for (size_t i = 0; !ret && i < rs->n_chains; i++)
+			rules += rs->chains[i].n_rules;
+		if (!ret)
+			printf("sets %zu elems %zu rules %zu genid %u\n", rs->n_sets, elems, rules,
+			       g.genid);
+		ret = ret ? 1 : 0;
+		ir_ruleset_free(rs);
+	} else if (!strcmp(argv[1], "remove")) {
+		struct diags d;
+
+		diag_init(&d, 0);
+		ret = backend_ipt_ops.remove(b, argv[2], NULL, &d) ? 1 : 0;
+		print_diags(&d);
+		diag_free(&d);
+	} else if (!strcmp(argv[1], "stale")) {
+		struct ir_ruleset *rs = upstream_ruleset(argv[2], 2);
+		struct backend_gen g = { .genid = 12345 };
+		struct diags d;
+
+		diag_init(&d, 0);
+		ret = backend_ipt_ops.apply(b, rs, NULL, &g, &d) == -ERESTART ? 0 : 1;
+		diag_free(&d);
+		ir_ruleset_free(rs);
+	} else {
+		backend_ipt_ops.close(b);
+		goto usage;
+	}
+	backend_ipt_ops.close(b);
+	return ret;
+usage:
+	fprintf(stderr, "usage: ipt_rt same|load|entries POLICY | apply|add TABLE N | "
+			"read|stale|remove TABLE | chains\n");
+	return 2;
+}
