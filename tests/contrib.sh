@@ -213,6 +213,10 @@ expect "ntpwall --state-dir st rollback --to ''" "7 12"
 expect "ntpwall --state-dir=st rollback --to 1" "12"
 expect "ntpwall confirm ''" ""
 expect "ntpwall status --" "--format --table --help"
+expect "ntpwall explain --direction ''" "in out"
+expect "ntpwall explain --state e" "established"
+expect "ntpwall explain --to ''" ""
+expect "ntpwall explain --version 4 a" "a.yaml"
 
 # The lists must match the binary's help.
 got=$(complete_words ntpwall '' | tr '\n' ' ')

@@ -1,11 +1,12 @@
 # bash completion for ntpwall(8)                            -*- shell-script -*-
 # Install as /usr/share/bash-completion/completions/ntpwall, or source it.
 # Completes global options, commands, each command's options, the values of
-# --format, --target and --to, and .yaml/.yml files (and directories) where
-# a POLICY is expected. Needs nothing from the bash-completion package.
+# --format, --target, --to (rollback), --direction and --state (explain), and
+# .yaml/.yml files (and directories) where a POLICY is expected. Needs
+# nothing from the bash-completion package.
 # tests/contrib.sh checks the lists below against `ntpwall --help`.
 
-_ntpwall_commands='lint resolve compile probe diff apply confirm refresh rollback restore history status remove'
+_ntpwall_commands='lint resolve compile probe diff apply confirm refresh rollback restore history status explain remove'
 _ntpwall_global_opts='--state-dir --run-dir --verbose -v --quiet -q --version --help -h'
 
 # The options of one command, as its --help lists them.
@@ -23,6 +24,8 @@ _ntpwall_cmd_opts()
 	rollback) echo '--to --keep --help -h' ;;
 	history) echo '--format -f --help -h' ;;
 	status) echo '--format --table --help -h' ;;
+	explain) echo '--from --to --mode --version --opcode --direction --state --interface' \
+		'--format --help -h' ;;
 	remove) echo '--table --keep --help -h' ;;
 	esac
 }
@@ -90,7 +93,11 @@ _ntpwall_values()
 	--previous | --daemon-config)
 		compopt -o filenames 2>/dev/null
 		mapfile -t -O "${#COMPREPLY[@]}" COMPREPLY < <(compgen -f -- "$cur") ;;
-	--to) _ntpwall_generations "$state_dir" "$cur" ;;
+	--to) [[ $cmd == rollback ]] && _ntpwall_generations "$state_dir" "$cur" ;;
+	--direction) _ntpwall_words 'in out' "$cur" ;;
+	--state) _ntpwall_words 'new established' "$cur" ;;
+	--from | --mode | --opcode | --interface) ;;	# explain: free-form values
+	--version) [[ $cmd == explain ]] || return 1 ;;
 	*) _ntpwall_takes_arg "$opt" || return 1 ;;	# free-form values: nothing to offer
 	esac
 	return 0
@@ -155,7 +162,7 @@ _ntpwall()
 		return 0
 	fi
 	case $cmd in
-	lint | resolve | compile | diff | apply | refresh | probe) _ntpwall_policies "$cur" ;;
+	lint | resolve | compile | diff | apply | refresh | probe | explain) _ntpwall_policies "$cur" ;;
 	esac
 	return 0
 }

@@ -162,6 +162,25 @@ int engine_resolve(struct engine *e, const struct policy *p, bool keep_failed,
  * in cfg.run_dir (no DNS): -ENOENT when none is published or it lacks one
  * of p's names (then resolve as a first apply would). */
 int engine_current_choice(struct engine *e, const struct policy *p, struct resolved **out);
+/* The ruleset the wall runs by the records, for explain. */
+struct engine_current {
+	struct ir_ruleset *rs;		/* owned */
+	bool published;			/* from the published choice, not the state */
+	int state_error;		/* published: why the state was not read (-errno) */
+	unsigned long generation;	/* the generation it is (or was published for) */
+	char *policy_path;		/* may be NULL */
+	char *created;			/* the generation's time; NULL when published */
+};
+
+/* The latest generation's ruleset, read without the kernel; where this
+ * user may not read the state directory (-EACCES, or -EPERM: another
+ * user's), the policy the published choice in cfg.run_dir names, compiled
+ * with the published addresses (the policy file as it is now). -ENOENT
+ * with a diagnostic when neither gives one (nothing applied, the table
+ * removed); -EINVAL when the named policy does not load. */
+int engine_current_ruleset(struct engine *e, struct engine_current *cur);
+/* Free what cur holds (a zeroed cur too) and zero it. */
+void engine_current_free(struct engine_current *cur);
 /* "nft" or "iptables". */
 const char *engine_backend_name(const struct policy *p);
 

@@ -71,6 +71,7 @@ int cmd_status_main(int argc, char **argv);
 int cmd_remove_main(int argc, char **argv);
 int cmd_restore_main(int argc, char **argv);
 int cmd_history_main(int argc, char **argv);
+int cmd_explain_main(int argc, char **argv);
 /* Where the trusted servers are published: --run-dir, /run/ntpwall for
  * the default state directory, else STATE-DIR-run. */
 const char *cli_run_dir(void);

@@ -84,6 +84,13 @@ enum history_exit {
 	HISTORY_ERROR = 2,	/* usage, the state cannot be read */
 };
 
+/* explain: what the described packet meets. */
+enum explain_exit {
+	EXPLAIN_EXIT_PASSES = 0,	/* accepted, or no rule decides (continue) */
+	EXPLAIN_EXIT_DROPPED = 1,	/* dropped or rejected */
+	EXPLAIN_EXIT_ERROR = 2,		/* usage, no rules to read, or a rule not understood */
+};
+
 /* rollback, remove, restore; cli_exit_for() gives them for any changing
  * command. */
 enum change_exit {

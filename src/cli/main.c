@@ -40,6 +40,7 @@ static const struct command commands[] = {
 	{ "restore", cmd_restore_main, "make the latest generation live again, without DNS (boot)" },
 	{ "history", cmd_history_main, "every generation: when, what, which addresses came or went" },
 	{ "status", cmd_status_main, "generation, sets with expiry, rule counters" },
+	{ "explain", cmd_explain_main, "which rule decides a described NTP packet, and why" },
 	{ "remove", cmd_remove_main, "delete ntpwall's table (and nothing else)" },
 };
 
