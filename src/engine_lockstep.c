@@ -202,6 +202,15 @@ static int write_public(const char *dir, const char *name, json_t *j)
 	return ret;
 }
 
+static void withdraw_public(struct engine *e, const char *name)
+{
+	char *path = xasprintf("%s/%s", e->cfg.run_dir, name);
+
+	if (unlink(path) < 0 && errno != ENOENT)
+		eng_warn(e, NW502_STATE, "cannot withdraw %s: %s", path, strerror(errno));
+	free(path);
+}
+
 void eng_publish_choice(struct engine *e, const struct state_gen *g)
 {
 	json_t *names, *j;
@@ -209,6 +218,12 @@ void eng_publish_choice(struct engine *e, const struct state_gen *g)
 
 	if (!e->cfg.run_dir || !g)
 		return;
+	if (!g->rs) {
+		/* A removal: no wall, so no choice for compile, probe, status or
+		 * explain to stand by; they say so or choose afresh. */
+		withdraw_public(e, "upstreams.json");
+		return;
+	}
 	names = g->resolved ? json_object_get(g->resolved, "names") : NULL;
 	j = json_pack("{s:s, s:i, s:I, s:o, s:o, s:o, s:o, s:o}", "format", "ntpwall-upstreams",
 		      "version", 1, "generation", (json_int_t)g->number, "table",

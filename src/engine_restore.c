@@ -179,6 +179,7 @@ int engine_remove(struct engine *e, const char *table, struct engine_result *r)
 	if (!ret) {
 		r->outcome = ENGINE_CHANGED;
 		r->generation = g->number;
+		eng_publish_choice(e, g);
 		eng_settle_pending(e);
 	}
 out:

@@ -22,7 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static char dir[64], state_dir[96];
+static char dir[64], state_dir[96], run_dir[96];
 
 /* Probe verdicts of the fake network: an address is OK iff listed. */
 static const char *probe_ok[8];
@@ -182,6 +182,7 @@ static void setup(void)
 	snprintf(dir, sizeof(dir), "/tmp/ntpwall-engine.XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	snprintf(state_dir, sizeof(state_dir), "%s/state", dir);
+	snprintf(run_dir, sizeof(run_dir), "%s/run", dir);
 	mem_reset();
 	memset(probe_ok, 0, sizeof(probe_ok));
 	memset(&rec, 0, sizeof(rec));
@@ -213,7 +214,8 @@ struct run {
 static void run_init(struct run *x)
 {
 	struct engine_config cfg = {
-		.state_dir = state_dir, .backend = &backend_mem_ops, .net = net, .daemon = &rec_ops,
+		.state_dir = state_dir, .run_dir = run_dir, .backend = &backend_mem_ops, .net = net,
+		.daemon = &rec_ops,
 	};
 
 	memset(x, 0, sizeof(*x));
@@ -971,6 +973,9 @@ END_TEST
 START_TEST(remove_and_rollback)
 {
 	char *a = policy("a", POLICY_A), *a2 = policy_edit("a2", "table: t", "table: t2");
+	char published[sizeof(run_dir) + 20];
+
+	snprintf(published, sizeof(published), "%s/upstreams.json", run_dir);
 
 	ck_assert_int_eq(simple(OP_REMOVE, 0), 0);	/* nothing applied: no error */
 	ck_assert_int_eq(access(state_dir, F_OK), -1);
@@ -983,10 +988,14 @@ START_TEST(remove_and_rollback)
 	ck_assert_int_eq(simple(OP_ROLLBACK, 0), 0);
 	ck_assert_ptr_null(mem_table("t2"));
 	ck_assert(live_is(a));
+	ck_assert_int_eq(access(published, F_OK), 0);
 	ck_assert_int_eq(simple(OP_REMOVE, 0), 0);
 	ck_assert_ptr_null(mem_table("t"));
+	/* No wall, no published choice to stand by. */
+	ck_assert_int_eq(access(published, F_OK), -1);
 	ck_assert_int_eq(simple(OP_ROLLBACK, 0), 0);
 	ck_assert(live_is(a));
+	ck_assert_int_eq(access(published, F_OK), 0);
 	free(a);
 	free(a2);
 }
