@@ -98,9 +98,7 @@ size_t eng_warn_host_firewall(struct engine *e, const char *own_table, unsigned 
  * latest generation's); nothing without either. */
 void eng_status_host_firewall(struct engine *e, struct engine_status *s);
 /* Publish generation g's choice in cfg.run_dir/upstreams.json (a warning
- * when it cannot be written). */
-/* Publish g's upstreams in run_dir/upstreams.json; a removal (no
- * ruleset) withdraws the file. */
+ * when it cannot be written); a removal (no ruleset) withdraws the file. */
 void eng_publish_choice(struct engine *e, const struct state_gen *g);
 
 /* Upstream and peer addresses: after's that before lacks are added,
