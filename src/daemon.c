@@ -225,6 +225,11 @@ static int system_sync(const struct daemon_state *s, bool force, bool *changed, 
 	if (ret < 0)
 		return ret;
 	*changed = true;
+	if (!s->command)	/* ntpd without daemon.ntpd_restart */
+		diag_add(d, NULL, DIAG_WARNING, NW505_DAEMON,
+			 "%s changed, but nothing tells the daemon (no restart command): it keeps "
+			 "the servers it has, the wall blocks those it lost; restart it, or set "
+			 "daemon.ntpd_restart", s->path);
 	ret = s->command ? daemon_run(s->command, NULL, d) : 0;
 	/* chrony 4.3 adds before it removes: a server whose options changed
 	 * can fail to come back ("Could not add source") while the reload

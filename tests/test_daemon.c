@@ -145,6 +145,21 @@ START_TEST(file_written_atomically_and_only_ours)
 	s.content = (char *)"# ntpwall: y\n";
 	ck_assert_int_eq(daemon_system.sync(&s, false, &changed, &diags), -ESRCH);
 	ck_assert_int_eq(access(path, F_OK), 0);	/* written, not told */
+	/* No command (ntpd without daemon.ntpd_restart): written, and a
+	 * warning that the daemon was not told; none when nothing changed. */
+	free(s.command);
+	s.command = NULL;
+	s.content = (char *)"# ntpwall: z\n";
+	diag_free(&diags);
+	diag_init(&diags, 0);
+	ck_assert_int_eq(daemon_system.sync(&s, false, &changed, &diags), 0);
+	ck_assert(changed);
+	ck_assert_uint_eq(diags.warnings, 1);
+	ck_assert_int_eq(diags.v[0].code, NW505_DAEMON);
+	ck_assert_ptr_nonnull(strstr(diags.v[0].msg, "daemon.ntpd_restart"));
+	ck_assert_int_eq(daemon_system.sync(&s, false, &changed, &diags), 0);
+	ck_assert(!changed);
+	ck_assert_uint_eq(diags.warnings, 1);
 	rm = xasprintf("rm -rf '%s'", d);
 	ck_assert_int_eq(system(rm), 0);
 	free(rm);
