@@ -219,14 +219,15 @@ run 0 --strict "$bom"
 
 # --- many findings in a large file: each excerpt is the right line. The
 # source lines are indexed once per file: rescanning the file for every
-# finding made this take minutes.
+# finding made this take minutes (100,000 findings: quadratic rescanning
+# would take hours, the index takes seconds).
 big=$tmp/many-warnings.yaml
 awk 'BEGIN { print "version: 1\nrestrict: {ignore: [\"2001:db8::/32\"]}\nupstreams:";
-	for (i = 1; i <= 300000; i++) printf "  - server: \"2001:db8::%x:%x\"\n", i / 65536, i % 65536 }' >"$big"
+	for (i = 1; i <= 100000; i++) printf "  - server: \"2001:db8::%x:%x\"\n", i / 65536, i % 65536 }' >"$big"
 run 0 "$big" && {
-	[ "$(grep -c ': warning: ' "$tmp/out")" -eq 300000 ] || say_fail "big: expected 300000 warnings"
-	has "$tmp/out" "$big:300003:13: warning: upstream 2001:db8::4:93e0 lies in 'ignore' (line 2): its packets are dropped [NW205]"
-	has "$tmp/out" "300003 |   - server: \"2001:db8::4:93e0\""
+	[ "$(grep -c ': warning: ' "$tmp/out")" -eq 100000 ] || say_fail "big: expected 100000 warnings"
+	has "$tmp/out" "$big:100003:13: warning: upstream 2001:db8::1:86a0 lies in 'ignore' (line 2): its packets are dropped [NW205]"
+	has "$tmp/out" "100003 |   - server: \"2001:db8::1:86a0\""
 }
 
 # --- --daemon-config: chrony.conf lines (and what it pulls in) asking
