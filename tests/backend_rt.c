@@ -321,7 +321,7 @@ static int same(struct backend *b, const char *path)
 		fprintf(stderr, "read: table %s: cannot read\n", rs->table);
 		goto out;
 	}
-	if (diff_rulesets(live, rs, "kernel", path, stdout, &differs) < 0)
+	if (diff_rulesets(live, rs, false, "kernel", path, stdout, &differs) < 0)
 		goto out;
 	ret = differs;
 out:

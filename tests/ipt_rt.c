@@ -125,7 +125,7 @@ static int same(struct backend *b, const char *path)
 		return 1;
 	}
 	if (!ir_ruleset_equal(live, rs)) {
-		diff_rulesets(live, rs, "live", path, stdout, &differs);
+		diff_rulesets(live, rs, true, "live", path, stdout, &differs);
 		ret = 1;
 	}
 	ir_ruleset_free(live);

@@ -20,9 +20,12 @@ int diff_text(const char *a, size_t alen, const char *b, size_t blen, const char
 	      const char *label_b, FILE *out, bool *differs);
 
 /* Diff live (NULL: table absent) against wanted (NULL: table removed), as
- * render_nft(listing) text. *differs is false exactly when the rulesets
- * are ir_ruleset_equal (or both NULL); then nothing is written. */
-int diff_rulesets(const struct ir_ruleset *live, const struct ir_ruleset *wanted,
+ * render_nft(listing) text, or with iptables as render_iptables() text of
+ * both families (iptables-save's notation; the nft listing when a side
+ * cannot be rendered so, e.g. a rule added by hand). *differs is false
+ * exactly when the rulesets are ir_ruleset_equal (or both NULL); then
+ * nothing is written. */
+int diff_rulesets(const struct ir_ruleset *live, const struct ir_ruleset *wanted, bool iptables,
 		  const char *label_live, const char *label_wanted, FILE *out, bool *differs);
 
 #endif

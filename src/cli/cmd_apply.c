@@ -192,9 +192,10 @@ static int report(struct cli_run *c, const struct engine_result *r, int ret,
 
 static int dry_run(const struct engine *e, const struct engine_wanted *w, const char *path)
 {
-	char *label_live = xasprintf("table inet %s (live)", w->rs->table);
+	char *label_live = cli_live_label(w);
 	bool differs;
-	int ret = diff_rulesets(e->live, w->rs, label_live, path, stdout, &differs);
+	int ret = diff_rulesets(e->live, w->rs, cli_is_iptables(w), label_live, path, stdout,
+				&differs);
 
 	free(label_live);
 	if (ret < 0) {

@@ -45,8 +45,9 @@ int cmd_diff_main(int argc, char **argv)
 		ret = engine_read(e, w.rs->table);
 	cli_run_report(&c);
 	if (!ret) {
-		label = xasprintf("table inet %s (live)", w.rs->table);
-		ret = diff_rulesets(e->live, w.rs, label, argv[first], stdout, &differs);
+		label = cli_live_label(&w);
+		ret = diff_rulesets(e->live, w.rs, cli_is_iptables(&w), label, argv[first], stdout,
+				    &differs);
 		free(label);
 		if (ret < 0)
 			cli_error("diff: %s", strerror(-ret));

@@ -35,6 +35,17 @@ int cli_parse_keep(const char *s, unsigned *keep)
 	return 0;
 }
 
+bool cli_is_iptables(const struct engine_wanted *w)
+{
+	return !strcmp(engine_backend_name(w->policy), "iptables");
+}
+
+char *cli_live_label(const struct engine_wanted *w)
+{
+	return cli_is_iptables(w) ? xasprintf("iptables chains %s-* (live)", w->rs->table)
+				  : xasprintf("table inet %s (live)", w->rs->table);
+}
+
 void cli_run_init(struct cli_run *c, unsigned keep)
 {
 	/* DNS and NTP input parsed by the unprivileged child (privsep.h). */

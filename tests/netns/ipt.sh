@@ -213,7 +213,9 @@ grep -q '^in place: 1 added, 1 removed, 0 renewed$' "$T/out" || fail "B not in p
 iptables-legacy-save | grep -q -- '-d 192.0.2.4/32 .*egress-upstreams4' || fail "192.0.2.4 not in"
 iptables-legacy-save | grep -q -- '192.0.2.3/32' && fail "192.0.2.3 still in"
 nw diff "$A" >"$T/out" 2>&1; rc=$?
-[ $rc = 1 ] && grep -q '^+.*192\.0\.2\.3' "$T/out" && grep -q '^-.*192\.0\.2\.4' "$T/out" ||
+# In iptables-save's notation, as iptables users read their rules.
+[ $rc = 1 ] && grep -q '^+-A .*-s 192\.0\.2\.3/32' "$T/out" && grep -q '^--A .*-s 192\.0\.2\.4/32' "$T/out" &&
+	grep -q '^--- iptables chains ntpwall_t-\* (live)$' "$T/out" ||
 	fail "diff A against B: rc $rc: $(cat "$T/out")"
 ok "in place: one address changed, counters kept, diff both ways"
 
