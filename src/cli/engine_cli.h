@@ -17,12 +17,12 @@ struct cli_run {
 	sigset_t sigmask;	/* the caller's, while cli_signals_hold() holds */
 };
 
-/* Set up an engine on --state-dir with keep generations (0: the default,
- * $NTPWALL_KEEP or 10) and this host's pool seed. */
 /* The wanted ruleset goes to the iptables backend. */
 bool cli_is_iptables(const struct engine_wanted *w);
 /* "table inet NAME (live)" or "iptables chains NAME-* (live)", new. */
 char *cli_live_label(const struct engine_wanted *w);
+/* Set up an engine on --state-dir with keep generations (0: the default,
+ * $NTPWALL_KEEP or 10) and this host's pool seed. */
 void cli_run_init(struct cli_run *c, unsigned keep);
 /* Print what the engine said so far (warnings unless -q) and forget it. */
 void cli_run_report(struct cli_run *c);
