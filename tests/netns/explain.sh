@@ -79,6 +79,9 @@ records() {
 # A fresh wall namespace (its own conntrack table) joined to P, with a
 # DNS server on its loopback.
 wall_up() {
+	# The peer end first: deleting it takes the pair at once, while a
+	# deleted namespace frees its devices later ("File exists" below).
+	p ip link del "ntpw-p$$" 2>/dev/null
 	ip netns del "$W" 2>/dev/null
 	ip netns add "$W" || return 1
 	ip link add eth0 netns "$W" type veth peer name "ntpw-p$$" netns "$P" || return 1
