@@ -66,7 +66,9 @@ srv ip addr add 192.0.2.1/24 dev hd1
 srv ip addr add 192.0.2.2/32 dev hd1
 srv ip addr add 192.0.2.3/32 dev hd1
 srv ip link set hd1 up
-srv "$FAKE_NTPD" 192.0.2.1:ok 192.0.2.2:ok 192.0.2.3:ok >"$T/ntpd.out" 2>&1 &
+# nsenter directly, not through srv: a function in the background is a
+# subshell, and $! would be its pid, not the daemon's.
+nsenter -t "$srv_pid" -n "$FAKE_NTPD" 192.0.2.1:ok 192.0.2.2:ok 192.0.2.3:ok >"$T/ntpd.out" 2>&1 &
 ntpd_pid=$!
 for _ in $(seq 50); do grep -q ready "$T/ntpd.out" && break; sleep 0.1; done
 "$NTPWALL" probe 192.0.2.1 --samples 1 --timeout 500ms >"$T/out" 2>&1 ||
