@@ -61,10 +61,16 @@ static void lower_verdict(const struct ir_rule *r, struct nftnl_rule *nr)
 	if (r->verdict == IR_VERDICT_REJECT) {
 		nftnl_rule_add_expr(nr, lower_reject(r));
 	} else if (r->verdict != IR_VERDICT_NONE) {
+		static const int codes[] = {
+			[IR_VERDICT_ACCEPT] = NF_ACCEPT, [IR_VERDICT_DROP] = NF_DROP,
+			[IR_VERDICT_JUMP] = NFT_JUMP, [IR_VERDICT_GOTO] = NFT_GOTO,
+		};
+
 		e = nftnl_expr_alloc("immediate");
 		nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT,
-				   r->verdict == IR_VERDICT_ACCEPT ? NF_ACCEPT : NF_DROP);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, (uint32_t)codes[r->verdict]);
+		if (r->target)
+			nftnl_expr_set_str(e, NFTNL_EXPR_IMM_CHAIN, r->target);
 		nftnl_rule_add_expr(nr, e);
 	}
 }
@@ -168,12 +174,19 @@ static bool raise_stmt(const struct bnft_raise_ctx *c, const struct nftnl_expr *
 		   nftnl_expr_get_u32(e, NFTNL_EXPR_IMM_DREG) == NFT_REG_VERDICT) {
 		uint32_t v = nftnl_expr_get_u32(e, NFTNL_EXPR_IMM_VERDICT);
 
+		const char *chain = nftnl_expr_is_set(e, NFTNL_EXPR_IMM_CHAIN)
+					    ? nftnl_expr_get_str(e, NFTNL_EXPR_IMM_CHAIN) : NULL;
+
 		if (v == NF_ACCEPT)
 			out->verdict = IR_VERDICT_ACCEPT;
 		else if (v == NF_DROP)
 			out->verdict = IR_VERDICT_DROP;
+		else if ((v == (uint32_t)NFT_JUMP || v == (uint32_t)NFT_GOTO) && chain)
+			out->verdict = v == (uint32_t)NFT_JUMP ? IR_VERDICT_JUMP : IR_VERDICT_GOTO;
 		else
 			return false;
+		if (chain && out->verdict >= IR_VERDICT_JUMP)
+			out->target = xstrdup(chain);
 	} else {
 		return false;
 	}

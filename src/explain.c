@@ -202,40 +202,76 @@ static bool chain_understood(const struct ir_chain *c)
 	return !c->type || !strcmp(c->type, "filter");
 }
 
-/* Walk one chain: 1 when the packet leaves it with a final verdict (or an
- * unknown), 0 when it goes on to the next chain. */
-static int walk_chain(struct explain_walk *w, const struct ir_chain *c, struct explain_outcome *o)
+enum walk_end { W_FALL, W_ACCEPT, W_FINAL };
+
+/* Nothing ntpwall makes jumps further (ir_layout: base, -ntp, -mode<N>);
+ * this bounds a loop made by hand, which the kernel refuses anyway. */
+#define JUMP_DEPTH_MAX 16
+
+/* Walk c's rules: W_FINAL when the packet leaves with a final verdict (or
+ * an unknown), W_ACCEPT when accepted (on to the next base chain),
+ * W_FALL when it falls off the end. A jump walks its chain and goes on
+ * after it; a goto walks its chain instead of the rest of this one. */
+static enum walk_end walk_rules(struct explain_walk *w, const struct ir_chain *c, int prio,
+				struct explain_outcome *o, int depth)
 {
 	for (size_t i = 0; i < c->n_rules; i++) {
 		const struct ir_rule *r = &c->rules[i];
+		const struct ir_chain *t;
+		enum walk_end e;
 		int m = eval_rule(w, c, i);
 
 		if (m < 0) {
 			decide(o, EXPLAIN_UNKNOWN, c, i);
 			w->unknown_rule = r;
-			return 1;
+			return W_FINAL;
 		}
 		if (!m)
 			continue;
-		add_step(o, c, i);
+		if (r->verdict != IR_VERDICT_JUMP && r->verdict != IR_VERDICT_GOTO)
+			add_step(o, c, i);
 		/* notrack before conntrack (priority -200) leaves the packet
-		 * untracked for every later chain. */
-		if (r->notrack && c->priority < IR_PRIO_CONNTRACK)
+		 * untracked for every later chain; the hook's priority is the
+		 * base chain's, whatever chain jumped to. */
+		if (r->notrack && prio < IR_PRIO_CONNTRACK)
 			w->ct = IR_CT_UNTRACKED;
 		switch (r->verdict) {
 		case IR_VERDICT_ACCEPT:
 			decide(o, EXPLAIN_ACCEPT, c, i);
-			return 0;
+			return W_ACCEPT;
 		case IR_VERDICT_DROP:
 			decide(o, EXPLAIN_DROP, c, i);
-			return 1;
+			return W_FINAL;
 		case IR_VERDICT_REJECT:
 			decide(o, EXPLAIN_REJECT, c, i);
-			return 1;
+			return W_FINAL;
+		case IR_VERDICT_JUMP:
+		case IR_VERDICT_GOTO:
+			t = ir_chain_find(w->rs, r->target);
+			if (!t || t->hook != IR_HOOK_NONE || depth >= JUMP_DEPTH_MAX) {
+				decide(o, EXPLAIN_UNKNOWN, c, i);
+				w->unknown_rule = r;
+				return W_FINAL;
+			}
+			e = walk_rules(w, t, prio, o, depth + 1);
+			if (e != W_FALL || r->verdict == IR_VERDICT_GOTO)
+				return e;
+			break;
 		default:
 			break;
 		}
 	}
+	return W_FALL;
+}
+
+/* Walk one base chain: 1 when the packet leaves it with a final verdict
+ * (or an unknown), 0 when it goes on to the next chain. */
+static int walk_chain(struct explain_walk *w, const struct ir_chain *c, struct explain_outcome *o)
+{
+	enum walk_end e = walk_rules(w, c, c->priority, o, 0);
+
+	if (e != W_FALL)
+		return e == W_FINAL;
 	if (c->policy_drop) {
 		decide(o, EXPLAIN_DROP, c, c->n_rules);
 		o->chain_policy = true;

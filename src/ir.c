@@ -32,6 +32,7 @@ static void rule_free(struct ir_rule *r)
 	free(r->log_prefix);
 	free(r->comment);
 	free(r->unknown);
+	free(r->target);
 }
 
 static void set_free(struct ir_set *s)
@@ -90,6 +91,7 @@ static void rule_copy(struct ir_rule *dst, const struct ir_rule *src)
 	dst->log_prefix = strdup_or_null(src->log_prefix);
 	dst->comment = strdup_or_null(src->comment);
 	dst->unknown = strdup_or_null(src->unknown);
+	dst->target = strdup_or_null(src->target);
 }
 
 struct ir_ruleset *ir_ruleset_clone(const struct ir_ruleset *rs)
@@ -226,6 +228,16 @@ struct ir_rule *ir_rule_add(struct ir_chain *c, const char *comment, const struc
 	r->comment = strdup_or_null(comment);
 	if (loc)
 		r->loc = *loc;
+	return r;
+}
+
+struct ir_rule *ir_rule_add_copy(struct ir_chain *c, const struct ir_rule *src)
+{
+	struct ir_rule *r;
+
+	xgrow((void **)&c->rules, &c->cap_rules, c->n_rules, sizeof(*c->rules));
+	r = &c->rules[c->n_rules++];
+	rule_copy(r, src);
 	return r;
 }
 
@@ -450,7 +462,8 @@ bool ir_rule_equal(const struct ir_rule *a, const struct ir_rule *b)
 {
 	if (a->n_matches != b->n_matches || a->counter != b->counter || a->notrack != b->notrack ||
 	    a->verdict != b->verdict || !str_equal(a->log_prefix, b->log_prefix) ||
-	    !str_equal(a->comment, b->comment) || !str_equal(a->unknown, b->unknown))
+	    !str_equal(a->comment, b->comment) || !str_equal(a->unknown, b->unknown) ||
+	    !str_equal(a->target, b->target))
 		return false;
 	for (size_t i = 0; i < a->n_matches; i++)
 		if (!ir_match_equal(&a->matches[i], &b->matches[i]))
@@ -560,7 +573,7 @@ const char *ir_hook_name(enum ir_hook h)
 
 const char *ir_verdict_name(enum ir_verdict v)
 {
-	static const char *const names[] = { "none", "accept", "drop", "reject" };
+	static const char *const names[] = { "none", "accept", "drop", "reject", "jump", "goto" };
 
 	return v < ARRAY_SIZE(names) ? names[v] : "?";
 }

@@ -120,6 +120,8 @@ static json_t *rule_json(const struct ir_rule *r, bool live)
 	if (r->log_prefix)
 		json_object_set_new(o, "log_prefix", json_string(r->log_prefix));
 	json_object_set_new(o, "verdict", json_string(ir_verdict_name(r->verdict)));
+	if (r->target)
+		json_object_set_new(o, "target", json_string(r->target));
 	if (r->unknown)
 		json_object_set_new(o, "unknown", json_string(r->unknown));
 	if (live) {
@@ -315,7 +317,7 @@ static int load_match_value(struct ir_match *m, json_t *j, struct diags *d)
 
 static int load_rule(struct ir_chain *c, json_t *j, struct diags *d)
 {
-	const char *comment = NULL, *log = NULL, *verdict, *unknown = NULL;
+	const char *comment = NULL, *log = NULL, *verdict, *unknown = NULL, *target = NULL;
 	int counter = 0, notrack = 0, v;
 	json_int_t packets = 0, bytes = 0, handle = 0;
 	json_t *ms, *mj;
@@ -323,15 +325,20 @@ static int load_rule(struct ir_chain *c, json_t *j, struct diags *d)
 	size_t i;
 
 	/* The read-back fields too (status --format json shows them). */
-	if (json_unpack(j, "{s?:s, s:o, s:b, s?:b, s?:s, s:s, s?:s, s?:I, s?:I, s?:I}",
+	if (json_unpack(j, "{s?:s, s:o, s:b, s?:b, s?:s, s:s, s?:s, s?:s, s?:I, s?:I, s?:I}",
 			"comment", &comment, "matches", &ms, "counter", &counter, "notrack",
-			&notrack, "log_prefix", &log, "verdict", &verdict, "unknown", &unknown,
-			"packets", &packets, "bytes", &bytes, "handle", &handle) ||
+			&notrack, "log_prefix", &log, "verdict", &verdict, "target", &target,
+			"unknown", &unknown, "packets", &packets, "bytes", &bytes, "handle",
+			&handle) ||
 	    !json_is_array(ms))
 		return fail(d, "chain %s: bad rule", c->name);
-	v = name_index(verdict, verdict_name, 4);
+	v = name_index(verdict, verdict_name, IR_VERDICT_GOTO + 1);
 	if (v < 0)
 		return fail(d, "unknown verdict '%s'", verdict);
+	/* A jump names its chain, nothing else does. */
+	if ((v >= IR_VERDICT_JUMP) != (target != NULL))
+		return fail(d, "a rule with verdict '%s' and a target only for jump/goto",
+			    verdict);
 	r = ir_rule_add(c, comment, NULL);
 	r->counter = counter;
 	r->notrack = notrack;
@@ -343,6 +350,8 @@ static int load_rule(struct ir_chain *c, json_t *j, struct diags *d)
 		ir_rule_set_log(r, log);
 	if (unknown)
 		r->unknown = xstrdup(unknown);
+	if (target)
+		r->target = xstrdup(target);
 	json_array_foreach(ms, i, mj) {
 		const char *type = NULL;
 		int negate = 0, t;

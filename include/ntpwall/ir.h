@@ -114,6 +114,10 @@ enum ir_verdict {
 	IR_VERDICT_ACCEPT,
 	IR_VERDICT_DROP,
 	IR_VERDICT_REJECT,	/* ICMP(v6) port unreachable */
+	/* Only in the kernel's layout of a ruleset (ir_layout) and what is read
+	 * back before ir_flatten: ir_rule.target names the chain. */
+	IR_VERDICT_JUMP,	/* walk target, then go on with the next rule */
+	IR_VERDICT_GOTO,	/* walk target instead of the rest of this chain */
 };
 
 struct ir_rule {
@@ -124,6 +128,7 @@ struct ir_rule {
 	char *log_prefix;	/* non-NULL: log with this prefix */
 	enum ir_verdict verdict;
 	char *comment;		/* stable id of what the rule is for, e.g. "egress-upstreams4" */
+	char *target;		/* IR_VERDICT_JUMP/GOTO: the chain; else NULL */
 	uint64_t packets, bytes;	/* read back only; never compared */
 	uint64_t handle;	/* read back only; never compared */
 	struct loc loc;		/* policy node that asked for it; may be empty */
@@ -208,6 +213,8 @@ struct ir_chain *ir_chain_find(const struct ir_ruleset *rs, const char *name);
 
 /* Append a new empty rule (comment copied, may be NULL) with a counter. */
 struct ir_rule *ir_rule_add(struct ir_chain *c, const char *comment, const struct loc *loc);
+/* Append a deep copy of src (counters and all) and return it. */
+struct ir_rule *ir_rule_add_copy(struct ir_chain *c, const struct ir_rule *src);
 /* Append a match to a rule and return it (zeroed but for type); owned by r. */
 struct ir_match *ir_rule_add_match(struct ir_rule *r, enum ir_match_type type);
 /* Convenience appenders; each returns the match. */
@@ -219,6 +226,27 @@ struct ir_match *ir_rule_match_ifname(struct ir_rule *r, enum ir_match_type type
 				      const char *ifname);
 /* Set the log prefix (copied). */
 void ir_rule_set_log(struct ir_rule *r, const char *prefix);
+
+/* The kernel's layout (src/ir_layout.c, doc/design.md "Packet path"): the
+ * same rules, counters and comments, in chains that a packet reaches only
+ * when it can match them. In each base chain, one goto per port class (udp
+ * dport 123, udp sport 123, tcp 4460) leads to "<chain>-ntp", which holds
+ * the chain's rules in their order; there, each run of rules for one NTP
+ * mode moves into "<chain>-mode<N>", reached by a jump on the mode. Returns
+ * a new ruleset of rs's table holding only the chains (the sets are rs's);
+ * rs is left alone. A chain it cannot lay out exactly (a rule that matches
+ * no port) stays as it is. */
+struct ir_ruleset *ir_layout(const struct ir_ruleset *rs);
+/* The inverse, in place, for what a backend read: rs's chains become the
+ * flat ones when they are laid out exactly as ir_layout lays out that flat
+ * form; otherwise rs is left as it is (its jumps never equal a compiled
+ * ruleset: drift). */
+void ir_flatten(struct ir_ruleset *rs);
+/* Within each run of rules that each match UDP and one NTP mode, put the
+ * rules of the mode the chain sees most first (3 on input, 4 on output),
+ * then the other modes, each mode's rules in their order: the same meaning
+ * (a packet has one mode), and runs that ir_layout can move as a whole. */
+void ir_ruleset_group_modes(struct ir_ruleset *rs);
 
 /* Sort sets by name and their elements by address, dropping duplicate
  * elements. Chains and rules keep their order: it is meaning. */
