@@ -309,6 +309,7 @@ int compile_policy(const struct policy *p, const struct resolved *r, struct diag
 	}
 	build_serve_sets(&cx);
 	build_all_chains(&cx);
+	ir_ruleset_group_modes(cx.rs);
 	if (p->backend == POLICY_BACKEND_IPTABLES)
 		ir_ruleset_group_families(cx.rs);
 	ir_ruleset_sort(cx.rs);
