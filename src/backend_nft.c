@@ -53,7 +53,12 @@ static int bnft_generation(struct backend *b, struct backend_gen *gen)
 static int bnft_read_table(struct backend *b, const char *table, struct ir_ruleset **out,
 			   struct backend_gen *gen)
 {
-	return bnft_read(&b->sock, table, out, gen);
+	int ret = bnft_read(&b->sock, table, out, gen);
+
+	/* The rest of ntpwall sees the rules as compiled, not their layout. */
+	if (!ret && *out)
+		ir_flatten(*out);
+	return ret;
 }
 
 static struct bnft_msg *msg_by_seq(struct bnft_tx *tx, uint32_t seq)
@@ -170,13 +175,13 @@ static void report(const struct bnft_tx *tx, const struct bnft_msg *m, struct di
 		break;
 	case BNFT_OBJ_CHAIN:
 		diag_add(d, NULL, DIAG_ERROR, NW501_KERNEL, "chain %s: %s%s%s",
-			 rs->chains[m->chain].name, why, sep, ext);
+			 tx->chains->chains[m->chain].name, why, sep, ext);
 		break;
 	case BNFT_OBJ_RULE:
 	case BNFT_OBJ_ANON:
-		r = &rs->chains[m->chain].rules[m->rule];
+		r = &tx->chains->chains[m->chain].rules[m->rule];
 		diag_add(d, &r->loc, DIAG_ERROR, NW501_KERNEL, "chain %s rule %zu%s%s%s%s: %s%s%s",
-			 rs->chains[m->chain].name, m->rule + 1, r->comment ? " (" : "",
+			 tx->chains->chains[m->chain].name, m->rule + 1, r->comment ? " (" : "",
 			 r->comment ? r->comment : "", r->comment ? ")" : "",
 			 m->kind == BNFT_OBJ_ANON ? " anonymous set" : "", why, sep, ext);
 		break;

@@ -337,7 +337,7 @@ static void anon_msgs(struct bnft_tx *tx, const struct bnft_lower_ctx *lc,
 static int rule_msgs(struct bnft_tx *tx, struct bnft_lower_ctx *lc,
 		     size_t chain, size_t rule)
 {
-	const struct ir_chain *ch = &tx->rs->chains[chain];
+	const struct ir_chain *ch = &tx->chains->chains[chain];
 	struct nftnl_rule *r = nftnl_rule_alloc();
 	struct bnft_msg *m;
 	struct nlmsghdr *nlh;
@@ -371,10 +371,12 @@ static int content_msgs(struct bnft_tx *tx)
 		set_msg(tx, &rs->sets[i], i);
 		elem_msgs(tx, &rs->sets[i], i);
 	}
-	for (size_t i = 0; i < rs->n_chains; i++)
-		chain_msg(tx, &rs->chains[i], i);
-	for (size_t i = 0; i < rs->n_chains; i++) {
-		for (size_t j = 0; j < rs->chains[i].n_rules; j++) {
+	const struct ir_ruleset *ch = tx->chains;
+
+	for (size_t i = 0; i < ch->n_chains; i++)
+		chain_msg(tx, &ch->chains[i], i);
+	for (size_t i = 0; i < ch->n_chains; i++) {
+		for (size_t j = 0; j < ch->chains[i].n_rules; j++) {
 			ret = rule_msgs(tx, &lc, i, j);
 			if (ret < 0) {
 				/* Name the rule like a kernel error would. */
@@ -426,6 +428,8 @@ int bnft_tx_build(struct bnft_tx *tx, uint32_t *seq, const struct ir_ruleset *rs
 
 	if (ret < 0)
 		return ret;
+	if (rs)
+		tx->chains = ir_layout(rs);
 	begin_msg(tx, expect);
 	/* A renamed table: the old one goes in the same transaction. */
 	if (old_table && strcmp(old_table, table))
@@ -472,6 +476,7 @@ void bnft_tx_free(struct bnft_tx *tx)
 	for (size_t i = 0; i < tx->n; i++)
 		free(tx->msgs[i].extack);
 	free(tx->msgs);
+	ir_ruleset_free(tx->chains);
 	if (tx->batch)
 		nftnl_batch_free(tx->batch);
 	memset(tx, 0, sizeof(*tx));

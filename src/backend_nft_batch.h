@@ -46,12 +46,15 @@ struct bnft_tx {
 	struct bnft_msg *msgs;
 	size_t n, cap;
 	const struct ir_ruleset *rs;	/* NULL for a removal */
+	struct ir_ruleset *chains;	/* owned: rs's chains in the kernel's layout
+					 * (ir_layout), which messages index */
 	const char *table;
 	uint32_t next_seq;		/* while building */
 	bool enobufs;			/* replies were lost */
 };
 
-/* Build the batch that replaces rs->table by rs (or, rs NULL, deletes
+/* Build the batch that replaces rs->table by rs, its chains laid out by
+ * ir_layout (tx->chains), or, rs NULL, deletes
  * table), deleting old_table too when non-NULL and different, with the
  * genid check when expect is non-NULL. Messages are numbered from *seq on,
  * and *seq is left past the last one: building needs no socket. Free tx

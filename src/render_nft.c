@@ -327,6 +327,8 @@ static void put_rule(FILE *f, const struct ir_rule *r, const struct render_opts 
 	if (r->verdict != IR_VERDICT_NONE) {
 		sp(f, &st);
 		fputs(ir_verdict_name(r->verdict), f);
+		if (r->target)
+			fprintf(f, " %s", r->target);
 		/* nft's default in inet is icmpx; with a family known it uses
 		 * that family's ICMP and lists it. */
 		if (r->verdict == IR_VERDICT_REJECT && st.nfproto)
@@ -430,12 +432,12 @@ static void put_table_flags(FILE *f, uint32_t flags)
 	fputc('\n', f);
 }
 
-int render_nft(const struct ir_ruleset *rs, const struct render_opts *o, FILE *f)
+/* rs's table and sets, with the chains of ch (rs itself, or its layout). */
+static int put_table(const struct ir_ruleset *rs, const struct ir_ruleset *ch,
+		     const struct render_opts *o, FILE *f)
 {
 	bool first = true;
 
-	if (!o->listing)
-		put_header(f, rs, o);
 	fprintf(f, "table inet %s {\n", rs->table);
 	if (rs->flags) {
 		put_table_flags(f, rs->flags);
@@ -446,11 +448,27 @@ int render_nft(const struct ir_ruleset *rs, const struct render_opts *o, FILE *f
 			fputc('\n', f);
 		put_set(f, &rs->sets[i], o);
 	}
-	for (size_t i = 0; i < rs->n_chains; i++, first = false) {
+	for (size_t i = 0; i < ch->n_chains; i++, first = false) {
 		if (!first)
 			fputc('\n', f);
-		put_chain(f, &rs->chains[i], o);
+		put_chain(f, &ch->chains[i], o);
 	}
 	fputs("}\n", f);
 	return ferror(f) ? -EIO : 0;
+}
+
+int render_nft(const struct ir_ruleset *rs, const struct render_opts *o, FILE *f)
+{
+	struct ir_ruleset *laid;
+	int ret;
+
+	if (o->listing && !o->kernel_layout)
+		return put_table(rs, rs, o, f);
+	/* The script loads what apply makes: the kernel's layout. */
+	if (!o->listing)
+		put_header(f, rs, o);
+	laid = ir_layout(rs);
+	ret = put_table(rs, laid, o, f);
+	ir_ruleset_free(laid);
+	return ret;
 }

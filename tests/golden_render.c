@@ -17,6 +17,7 @@ static int render(const char *target, const struct ir_ruleset *rs, struct render
 		return render_nft(rs, o, stdout);
 	if (!strcmp(target, "nft-listing")) {
 		o->listing = true;
+		o->kernel_layout = true;
 		return render_nft(rs, o, stdout);
 	}
 	if (!strcmp(target, "nft-payload"))

@@ -22,6 +22,9 @@ struct render_opts {
 	bool listing;
 	/* nft listing: include counter values and element expiry (status). */
 	bool with_counters;
+	/* nft listing: the chains as the kernel holds them (ir_layout), not as
+	 * compiled; the script always is. */
+	bool kernel_layout;
 	/* chrony: appended to every server line (daemon.chrony_options). */
 	const char *chrony_options;
 	/* iptables: why a ruleset cannot be rendered (-EINVAL); NULL: nowhere. */
