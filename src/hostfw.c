@@ -181,8 +181,14 @@ static struct walk walk_chain(const struct ir_chain *c, bool truncated, const st
 
 		if (t == NO)
 			continue;
+		/* A jump or goto into another chain is not followed: what it
+		 * decides there is unknown here. */
+		if (r->verdict == IR_VERDICT_JUMP || r->verdict == IR_VERDICT_GOTO) {
+			w.unsure++;
+			continue;
+		}
 		if (t == MAYBE) {
-			/* An accept, or a verdict it cannot read (a jump, a map). */
+			/* An accept, or a verdict it cannot read (a map). */
 			if (r->verdict == IR_VERDICT_ACCEPT ||
 			    (r->verdict == IR_VERDICT_NONE && r->unknown))
 				w.unsure++;
