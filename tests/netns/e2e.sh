@@ -17,6 +17,8 @@
 # 198.51.100.9 answers (the wall was what blocked it).
 # Usage: e2e.sh [NTP_SEND]   (env: NTPWALL; root; exit 77 = skip)
 set -u
+# shellcheck source=tests/netns/lib.sh
+. "$SRCDIR/tests/netns/lib.sh"
 : "${NTPWALL:?}"
 SEND=${1:-}
 SRV=ntpw-e2e-srv-$$
@@ -121,8 +123,7 @@ EOF
 
 # packets CHAIN COMMENT: the packet counter of the wall's rule.
 packets() {
-	host nft list chain inet $TABLE "$1" |
-		sed -n "s/.*counter packets \([0-9]*\) bytes.*comment \"$2\"\$/\1/p" | head -n 1
+	host nft list table inet $TABLE | rule_packets "$1" "$2"
 }
 # The servers answer from their local reference a moment after they start,
 # dnsmasq once it listens: wait for both (before the wall is up).

@@ -12,6 +12,8 @@
 # (no conntrack entry) are dropped.
 # Usage: ntp_header.sh GOLDEN_RENDER NTP_SEND   (root; exit 77 = skip)
 set -u
+# shellcheck source=tests/netns/lib.sh
+. "$SRCDIR/tests/netns/lib.sh"
 GR=${1:?usage: ntp_header.sh GOLDEN_RENDER NTP_SEND}
 SEND=${2:?usage: ntp_header.sh GOLDEN_RENDER NTP_SEND}
 SRV=ntpw-compile-srv-$$
@@ -67,8 +69,7 @@ bad() { echo "FAIL: $*"; fail=1; }
 
 # packets NS TABLE CHAIN COMMENT: the rule's packet counter.
 packets() {
-	ip netns exec "$1" nft list chain inet "$2" "$3" |
-		sed -n "s/.*counter packets \([0-9]*\) bytes.*comment \"$4\"\$/\1/p" | head -n 1
+	ip netns exec "$1" nft list table inet "$2" | rule_packets "$3" "$4"
 }
 # expect_plus NS TABLE CHAIN COMMENT BEFORE N WHAT
 expect_plus() {
