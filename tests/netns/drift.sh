@@ -6,7 +6,8 @@
 # with nft -f), and for each tampering `ntpwall diff` exits 1 and shows it,
 # `ntpwall status` says drifted, and `ntpwall apply` repairs it. First, the
 # listing loaded back unedited must read as in sync (nft merges and
-# re-encodes what it loads; that is not drift). Runs in a private network
+# re-encodes what it loads; that is not drift). The kernel's layout of the
+# rules (dispatch gotos, mode chains) changed by hand is drift too. Runs in a private network
 # namespace (re-executes itself under `unshare -n`); exit 77 without one.
 # Usage: drift.sh   (env: NTPWALL)
 set -u
@@ -126,6 +127,18 @@ nft add element inet "$TABLE" upstreams4 '{ * }' &&
 # ingress hook of lo instead, where it sees lo's packets and nothing else.
 reload '/chain input {/,/}/s/type filter hook input priority filter;/type filter hook ingress device "lo" priority filter;/' &&
 	expect_drift "the input chain moved to ingress on lo" '^-[[:space:]]+type filter hook ingress device "lo" priority filter;' 'hook ingress'
+
+# (h) The kernel's layout (doc/design.md "Packet path") changed by hand:
+# the rules read back unchanged, but packets no longer reach them. A
+# dispatch to another port lets NTP past every rule; a mode's jump gone
+# lets its packets past that mode's rules; a rule added to a mode chain.
+reload '/chain input {/,/}/s/udp dport 123 goto input-ntp/udp dport 124 goto input-ntp/' &&
+	expect_drift "the input dispatch moved to port 124" '^-[[:space:]]+udp dport 124 goto input-ntp' 'dport 124 goto'
+reload '/jump output-mode3/d' &&
+	expect_drift "the output chain's jump to its mode-3 rules deleted" '^-[[:space:]]+chain output-mode3 \{' 'NOT-IN-ANY-LISTING'
+live | grep -q 'meta l4proto udp @th,64,8 & 0x7 == 0x3 jump output-mode3' || fail "the repair did not bring the mode-3 jump back"
+nft add rule inet "$TABLE" input-mode3 udp dport 123 accept &&
+	expect_drift "an accept added to input-mode3" '^-[[:space:]]+udp dport 123 accept$' 'udp dport 123 accept$'
 
 [ $fails = 0 ] || { echo "$fails failure(s)"; exit 1; }
 echo "all drift tests passed"
