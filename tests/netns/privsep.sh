@@ -83,6 +83,28 @@ for how in root net_admin; do
 		fail "DNS as $how: the child has uid/CapEff/NoNewPrivs '$got', want '$want'"
 done
 
+# Addresses only: resolving reads nothing from the network, so no child
+# is made (a policy of 10,000 addresses paid a fork and two JSON copies);
+# with a name in it, one is (the control).
+if command -v strace >/dev/null; then
+	printf '%s\n' 'version: 1' 'table: ps' \
+		'upstreams: [{server: 192.0.2.1}, {server: 192.0.2.2}, {server: "2001:db8::3"}]' >"$T/lit.yaml"
+	# Processes, not threads (a sanitizer's leak checker clones one at
+	# exit, and does not run under ptrace anyway).
+	forks() {
+		ASAN_OPTIONS=detect_leaks=0 strace -f -qq -e trace=clone,clone3,fork,vfork \
+			-o "$T/strace" "$NTPWALL" resolve "$1" >/dev/null 2>&1
+		grep -v CLONE_VM "$T/strace" | grep -c 'clone\|fork'
+	}
+	n_lit=$(forks "$T/lit.yaml")
+	n_dns=$(forks "$T/dns.yaml")
+	[ "$n_lit" = 0 ] && [ "$n_dns" -ge 1 ] &&
+		ok "addresses only: resolved without a child (a name: $n_dns process(es) made)" ||
+		fail "children made: $n_lit for addresses only (want 0), $n_dns with a name (want >= 1)"
+else
+	echo "SKIP: strace not installed: the no-child check"
+fi
+
 # apply --probe: the servers never answer; the prober is the child.
 printf '%s\n' 'version: 1' 'table: ps' \
 	'upstreams: [{server: 192.0.2.1}, {server: 192.0.2.2}, {server: 192.0.2.3}, {server: 192.0.2.4}]' \
