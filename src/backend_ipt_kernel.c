@@ -294,8 +294,12 @@ static void carry_add(struct carry *c, const struct bipt_fam *f, const struct bi
 
 static void carry_counters(struct carry *c, const struct bipt_fam *f, unsigned char *e)
 {
-	uint64_t h = bipt_entry_hash(f, UTIL_HASH_INIT, e);
+	uint64_t h;
 	size_t lo = 0, hi = c->n;
+
+	if (!c->n)
+		return;	/* nothing live to carry (a new table): no hash */
+	h = bipt_entry_hash(f, UTIL_HASH_INIT, e);
 
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
