@@ -164,7 +164,13 @@ static void read_chain(struct bipt_snap *s, const char *name, struct bipt_chain 
 		       bool only_jumps, const char *table, const char *old)
 {
 	const struct iptc_ops *o = &ops[s->fam];
+	size_t n = 0;
 
+	if (!only_jumps) {
+		for (const void *e = o->first_rule(name, s->h); e; e = o->next_rule(e, s->h))
+			n++;
+		bipt_chain_reserve(c, n);
+	}
 	for (const void *e = o->first_rule(name, s->h); e; e = o->next_rule(e, s->h)) {
 		const char *t = o->target(e, s->h);
 
