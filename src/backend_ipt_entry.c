@@ -36,6 +36,14 @@ struct bipt_rule *bipt_chain_add(struct bipt_chain *c)
 	return &c->rules[c->n++];
 }
 
+void bipt_chain_reserve(struct bipt_chain *c, size_t more)
+{
+	if (c->cap - c->n >= more)
+		return;
+	c->rules = xreallocarray(c->rules, c->n + more, sizeof(*c->rules));
+	c->cap = c->n + more;
+}
+
 static struct bipt_chain *chain_in(struct bipt_chain **v, size_t *n, size_t *cap,
 				   const char *name)
 {

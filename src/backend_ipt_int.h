@@ -158,6 +158,9 @@ struct bipt_all {
 
 /* Rules and chains (backend_ipt_entry.c). */
 struct bipt_rule *bipt_chain_add(struct bipt_chain *c);
+/* Room for more rules in one allocation: a chain of 10,000 grown by
+ * doubling copies its 880-byte records again and again. */
+void bipt_chain_reserve(struct bipt_chain *c, size_t more);
 struct bipt_chain *bipt_layout_chain(struct bipt_layout *l, const char *name);
 struct bipt_chain *bipt_layout_jumps(struct bipt_layout *l, const char *builtin);
 const struct bipt_chain *bipt_layout_find(const struct bipt_layout *l, const char *name);

@@ -164,7 +164,13 @@ static void read_chain(struct bipt_snap *s, const char *name, struct bipt_chain 
 		       bool only_jumps, const char *table, const char *old)
 {
 	const struct iptc_ops *o = &ops[s->fam];
+	size_t n = 0;
 
+	if (!only_jumps) {
+		for (const void *e = o->first_rule(name, s->h); e; e = o->next_rule(e, s->h))
+			n++;
+		bipt_chain_reserve(c, n);
+	}
 	for (const void *e = o->first_rule(name, s->h); e; e = o->next_rule(e, s->h)) {
 		const char *t = o->target(e, s->h);
 
@@ -294,8 +300,12 @@ static void carry_add(struct carry *c, const struct bipt_fam *f, const struct bi
 
 static void carry_counters(struct carry *c, const struct bipt_fam *f, unsigned char *e)
 {
-	uint64_t h = bipt_entry_hash(f, UTIL_HASH_INIT, e);
+	uint64_t h;
 	size_t lo = 0, hi = c->n;
+
+	if (!c->n)
+		return;	/* nothing live to carry (a new table): no hash */
+	h = bipt_entry_hash(f, UTIL_HASH_INIT, e);
 
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;

@@ -326,6 +326,8 @@ static int elements(struct lay *x, const char *R, const struct ir_rule *r, const
 	struct bipt_rule b = { 0 };
 	int ret = 0;
 
+	/* The header, every element and a tail entry. */
+	bipt_chain_reserve(bipt_layout_chain(x->l, R), s->n_elems + 2);
 	if (r)
 		named.loc = r->loc;
 	b.has_comment = true;

@@ -152,10 +152,12 @@ static void mark(struct ir_ruleset *rs, const char *why)
 	r->unknown = xasprintf("%s", why);
 }
 
-int bipt_raise(const char *table, const struct bipt_all *live, struct ir_ruleset **out)
+/* The families merged into one sorted ruleset; *why gets the first
+ * reason the layout is not ntpwall's. -ENOENT without a chain. */
+static int raise_merged(const char *table, const struct bipt_all *live, struct ir_ruleset **out,
+			char **why)
 {
 	struct ir_ruleset *rs, *fam[BIPT_NFAM];
-	char *why = NULL;
 	bool any = false;
 
 	*out = NULL;
@@ -168,7 +170,7 @@ int bipt_raise(const char *table, const struct bipt_all *live, struct ir_ruleset
 	for (int f = 0; f < BIPT_NFAM; f++) {
 		fam[f] = ir_ruleset_new(table);
 		for (int t = 0; t < BIPT_NTAB; t++)
-			bipt_raise_layout(table, &live->t[f][t], fam[f], rs, &why);
+			bipt_raise_layout(table, &live->t[f][t], fam[f], rs, why);
 	}
 	for (int f = 0; f < BIPT_NFAM; f++) {
 		for (size_t i = 0; i < fam[f]->n_chains; i++) {
@@ -185,12 +187,21 @@ int bipt_raise(const char *table, const struct bipt_all *live, struct ir_ruleset
 	for (int f = 0; f < BIPT_NFAM; f++)
 		ir_ruleset_free(fam[f]);
 	ir_ruleset_sort(rs);
-	verify(live, rs, &why);
-	if (why)
-		mark(rs, why);
-	free(why);
 	*out = rs;
 	return 0;
+}
+
+int bipt_raise(const char *table, const struct bipt_all *live, struct ir_ruleset **out)
+{
+	char *why = NULL;
+	int ret = raise_merged(table, live, out, &why);
+
+	if (!ret)
+		verify(live, *out, &why);
+	if (!ret && why)
+		mark(*out, why);
+	free(why);
+	return ret;
 }
 
 /* The first thing in which got differs from want, for a message. */
@@ -218,54 +229,63 @@ static char *first_difference(const struct ir_ruleset *want, const struct ir_rul
 	return xstrdup("it would read back otherwise");
 }
 
-static void copy_chain(const struct bipt_fam *f, const struct bipt_chain *from,
-		       struct bipt_chain *to)
+/* The rules of c as a read-back would have them: each entry decoded
+ * into its rule afresh (the fields the layout gave it dropped, the entry
+ * kept), as a copy read from the kernel would be. */
+static void decode_chain(const struct bipt_fam *f, struct bipt_chain *c)
 {
-	snprintf(to->name, sizeof(to->name), "%s", from->name);
-	for (size_t i = 0; i < from->n; i++) {
-		struct bipt_rule *r = bipt_chain_add(to);
+	for (size_t i = 0; i < c->n; i++) {
+		struct bipt_rule *r = &c->rules[i];
+		unsigned char *entry = r->entry;
+		size_t len = r->entry_len;
 
-		r->entry = xmalloc(from->rules[i].entry_len);
-		memcpy(r->entry, from->rules[i].entry, from->rules[i].entry_len);
-		r->entry_len = from->rules[i].entry_len;
+		free(r->unknown);
+		memset(r, 0, sizeof(*r));
+		r->entry = entry;
+		r->entry_len = len;
 		bipt_rule_decode(f, r);
 	}
 }
 
+/* The layout is encoded, then decoded in place: from then on it is what
+ * reading it back from the kernel would give (entries are kept as they
+ * are, so what apply commits is what was checked). The check needs no
+ * verify() of the read-back: a raised ruleset equal to rs lays out as rs
+ * did, which is this layout. */
 int bipt_check_roundtrip(const struct ir_ruleset *rs, struct bipt_all *out, struct diags *d)
 {
-	struct bipt_all all, live;
+	struct bipt_all all;
 	struct ir_ruleset *got = NULL;
+	char *why = NULL;
 	int ret = bipt_layout_all(rs, &all, d);
 
 	if (ret < 0)
 		return ret;
-	memset(&live, 0, sizeof(live));
 	for (int f = 0; f < BIPT_NFAM && !ret; f++) {
 		for (int t = 0; t < BIPT_NTAB && !ret; t++) {
-			struct bipt_layout *w = &all.t[f][t], *l = &live.t[f][t];
+			struct bipt_layout *w = &all.t[f][t];
 
 			ret = bipt_layout_encode(w, d);
-			l->fam = w->fam;
-			l->table = w->table;
 			for (size_t i = 0; !ret && i < w->n; i++)
-				copy_chain(&bipt_fams[f], &w->chains[i], bipt_layout_chain(l, w->chains[i].name));
+				decode_chain(&bipt_fams[f], &w->chains[i]);
 			for (size_t i = 0; !ret && i < w->n_jumps; i++)
-				copy_chain(&bipt_fams[f], &w->jumps[i], bipt_layout_jumps(l, w->jumps[i].name));
+				decode_chain(&bipt_fams[f], &w->jumps[i]);
 		}
 	}
-	if (!ret && bipt_raise(rs->table, &live, &got) < 0)
+	if (!ret && raise_merged(rs->table, &all, &got, &why) < 0)
 		ret = diag_add(d, NULL, DIAG_ERROR, NW501_KERNEL, "iptables: table %s has no rule "
 			       "for iptables to hold", rs->table);
+	if (!ret && why)
+		mark(got, why);
 	if (!ret && !ir_ruleset_equal(rs, got)) {
-		char *why = first_difference(rs, got);
+		char *first = first_difference(rs, got);
 
 		ret = diag_add(d, NULL, DIAG_ERROR, NW501_KERNEL, "iptables cannot hold table %s "
-			       "exactly: %s", rs->table, why);
-		free(why);
+			       "exactly: %s", rs->table, first);
+		free(first);
 	}
+	free(why);
 	ir_ruleset_free(got);
-	bipt_all_free(&live);
 	if (!ret && out)
 		*out = all;
 	else
