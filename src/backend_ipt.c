@@ -352,6 +352,12 @@ static char *bipt_describe(struct backend *b)
 	return bipt_host_describe(&h);
 }
 
+static int bipt_host_chains(struct backend *b, const char *own_table, struct hostfw *out)
+{
+	(void)b;
+	return bipt_read_host(own_table, out);
+}
+
 int backend_ipt_legacy_chains(struct backend_ipt_chain **out, size_t *n)
 {
 	size_t cap = 0;
@@ -388,4 +394,5 @@ const struct backend_ops backend_ipt_ops = {
 	.remove = bipt_remove,
 	.configure = bipt_configure,
 	.describe = bipt_describe,
+	.host_chains = bipt_host_chains,
 };
