@@ -383,6 +383,26 @@ int backend_ipt_legacy_chains(struct backend_ipt_chain **out, size_t *n)
 	return ret;
 }
 
+int backend_ipt_listing(const char *table, FILE *f, struct diags *d)
+{
+	struct backend b = { .lock_fd = -1 };
+	struct snaps x;
+	int ret = begin(&b, &x, table, NULL, NULL, NULL, d);
+
+	if (ret)
+		return ret;
+	for (int fam = 0; fam < BIPT_NFAM; fam++) {
+		if (bipt_layout_empty(&x.s[fam][BIPT_RAW].live) &&
+		    bipt_layout_empty(&x.s[fam][BIPT_FILTER].live))
+			continue;
+		fprintf(f, "# %s\n", bipt_fams[fam].tool);
+		bipt_layout_print(f, &x.s[fam][BIPT_RAW].live, true);
+		bipt_layout_print(f, &x.s[fam][BIPT_FILTER].live, true);
+	}
+	end(&b, &x);
+	return ferror(f) ? -EIO : 0;
+}
+
 const struct backend_ops backend_ipt_ops = {
 	.name = "iptables",
 	.open = bipt_open,

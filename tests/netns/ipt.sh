@@ -219,6 +219,19 @@ nw diff "$A" >"$T/out" 2>&1; rc=$?
 	fail "diff A against B: rc $rc: $(cat "$T/out")"
 ok "in place: one address changed, counters kept, diff both ways"
 
+# status lists the live chains in iptables' notation with their counters
+# (iptables-save -c's), both families, not the nft listing.
+nw status >"$T/out" 2>&1 || fail "status: $(head -3 "$T/out")"
+grep -q '^# iptables$' "$T/out" && grep -q '^# ip6tables$' "$T/out" || fail "status: not both families: $(cat "$T/out")"
+grep -q '^\[[0-9]*:[0-9]*\] -I INPUT 1 -p udp -m multiport --ports 123 -m comment --comment "ntpwall_t" -j ntpwall_t-IN$' "$T/out" ||
+	fail "status: no jump with counters: $(cat "$T/out")"
+grep -q '^\[[0-9]*:[0-9]*\] -A ntpwall_t-O1 -d 192\.0\.2\.4/32 -m comment --comment "egress-upstreams4" -g ntpwall_t-O2$' "$T/out" ||
+	fail "status: no element rule with counters: $(cat "$T/out")"
+c=$(sed -n 's/^\[\([0-9]*\):[0-9]*\] .*comment "otherwise-dport" .*/\1/p' "$T/out" | awk '{ n += $1 } END { print n + 0 }')
+[ "$c" = "$(counter otherwise-dport)" ] && [ "$c" -gt 0 ] || fail "status: otherwise-dport counted $c, the kernel $(counter otherwise-dport)"
+grep -q 'chain input {\|table inet' "$T/out" && fail "status of an iptables wall lists nft: $(cat "$T/out")"
+ok "status lists the live chains in iptables notation with the kernel's counters"
+
 # Drift made by hand: found, and apply repairs it.
 drift() {
 	"$@" || fail "$*"
