@@ -112,3 +112,76 @@ int render_iptables(const struct ir_ruleset *rs, int family, const struct render
 	bipt_all_free(&all);
 	return ferror(f) ? -EIO : 0;
 }
+
+/* Whether name is main or a sub-chain named after it ("<table>-I3" for
+ * "<table>-IN"). */
+static bool in_group(const char *table, const char *name, const char *main)
+{
+	size_t n = strlen(table) + 1;
+
+	if (!strcmp(name, main))
+		return true;
+	return name[n] == main[n] && name[n + 1] >= '0' && name[n + 1] <= '9';
+}
+
+static int chain_in(const struct ir_ruleset *rs, const struct bipt_layout *l, const char *chain,
+		    const char *comment, char *out, size_t len, char *main, size_t main_len)
+{
+	const char *m = NULL;
+
+	for (size_t i = 0; i < l->n && !m; i++) {
+		enum ir_hook hook;
+		int prio;
+		const char *ir = bipt_main_chain_ir(rs->table, l->table, l->chains[i].name, &hook,
+						    &prio);
+
+		if (ir && !strcmp(ir, chain))
+			m = l->chains[i].name;
+	}
+	if (!m)
+		return -ENOENT;
+	if (main)
+		snprintf(main, main_len, "%s", m);
+	for (size_t i = 0; i < l->n && comment; i++) {
+		const struct bipt_chain *c = &l->chains[i];
+
+		if (!in_group(rs->table, c->name, m))
+			continue;
+		for (size_t j = 0; j < c->n; j++) {
+			if (c->rules[j].has_comment && !strcmp(c->rules[j].comment, comment)) {
+				snprintf(out, len, "%s", c->name);
+				return 0;
+			}
+		}
+	}
+	if (comment)
+		return -ENOENT;
+	snprintf(out, len, "%s", m);
+	return 0;
+}
+
+int render_iptables_chain(const struct ir_ruleset *rs, const char *chain, size_t rule, char *out,
+			  size_t len, char *main, size_t main_len)
+{
+	const struct ir_chain *c = ir_chain_find(rs, chain);
+	const char *comment = NULL;
+	struct diags quiet;
+	struct bipt_all all;
+	int ret;
+
+	if (!c || (rule != SIZE_MAX && rule >= c->n_rules))
+		return -ENOENT;
+	if (rule != SIZE_MAX && !(comment = c->rules[rule].comment))
+		return -ENOENT;
+	diag_init(&quiet, 0);
+	ret = bipt_layout_all(rs, &all, &quiet);
+	diag_free(&quiet);
+	if (ret < 0)
+		return -EINVAL;
+	ret = -ENOENT;
+	for (int f = 0; f < BIPT_NFAM && ret; f++)
+		for (int t = 0; t < BIPT_NTAB && ret; t++)
+			ret = chain_in(rs, &all.t[f][t], chain, comment, out, len, main, main_len);
+	bipt_all_free(&all);
+	return ret;
+}
