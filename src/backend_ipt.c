@@ -352,6 +352,12 @@ static char *bipt_describe(struct backend *b)
 	return bipt_host_describe(&h);
 }
 
+static int bipt_host_chains(struct backend *b, const char *own_table, struct hostfw *out)
+{
+	(void)b;
+	return bipt_read_host(own_table, out);
+}
+
 int backend_ipt_legacy_chains(struct backend_ipt_chain **out, size_t *n)
 {
 	size_t cap = 0;
@@ -377,6 +383,26 @@ int backend_ipt_legacy_chains(struct backend_ipt_chain **out, size_t *n)
 	return ret;
 }
 
+int backend_ipt_listing(const char *table, FILE *f, struct diags *d)
+{
+	struct backend b = { .lock_fd = -1 };
+	struct snaps x;
+	int ret = begin(&b, &x, table, NULL, NULL, NULL, d);
+
+	if (ret)
+		return ret;
+	for (int fam = 0; fam < BIPT_NFAM; fam++) {
+		if (bipt_layout_empty(&x.s[fam][BIPT_RAW].live) &&
+		    bipt_layout_empty(&x.s[fam][BIPT_FILTER].live))
+			continue;
+		fprintf(f, "# %s\n", bipt_fams[fam].tool);
+		bipt_layout_print(f, &x.s[fam][BIPT_RAW].live, true);
+		bipt_layout_print(f, &x.s[fam][BIPT_FILTER].live, true);
+	}
+	end(&b, &x);
+	return ferror(f) ? -EIO : 0;
+}
+
 const struct backend_ops backend_ipt_ops = {
 	.name = "iptables",
 	.open = bipt_open,
@@ -388,4 +414,5 @@ const struct backend_ops backend_ipt_ops = {
 	.remove = bipt_remove,
 	.configure = bipt_configure,
 	.describe = bipt_describe,
+	.host_chains = bipt_host_chains,
 };

@@ -223,6 +223,12 @@ bool bipt_limit_rate(const char *table, const char *set, struct bipt_limit *l);
 void bipt_rule_print(FILE *f, const struct bipt_fam *fam, const char *head,
 		     const struct bipt_rule *r);
 
+/* One table of one family as iptables-restore text (render_ipt.c): its
+ * chains, the jumps first in the built-in chains (-I), COMMIT; with
+ * counters, each rule after iptables-save -c's "[packets:bytes]". Nothing
+ * for an empty layout. */
+void bipt_layout_print(FILE *f, const struct bipt_layout *l, bool counters);
+
 /* The layout (backend_ipt_layout.c). */
 /* Lay rs out into every table of every family; -EINVAL (with a diagnostic
  * at the rule) for what iptables cannot hold, -ENAMETOOLONG for a chain

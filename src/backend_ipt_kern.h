@@ -60,6 +60,14 @@ struct backend_ipt_chain;
 int bipt_legacy_builtins(enum bipt_family fam, const char *table,
 			 struct backend_ipt_chain **out, size_t *n, size_t *cap);
 
+struct hostfw;
+/* The host's legacy chains for the host check (backend_ipt_host.c): the
+ * built-in chains that see NTP of every table /proc lists (none is
+ * instantiated), user chains inlined, ntpwall's (own_table's) chains
+ * passed over, into *out (zeroed first; hostfw_free). -errno when a listed
+ * table cannot be read (EPERM without CAP_NET_ADMIN). */
+int bipt_read_host(const char *own_table, struct hostfw *out);
+
 /* Which iptables the host filters with (backend_ipt_detect.c), without
  * side effects: legacy tables from /proc, nft base chains from a netlink
  * dump (iptables-nft's are INPUT, OUTPUT, ... in tables filter, raw,

@@ -49,6 +49,7 @@ static int from_state(struct engine *e, struct engine_current *cur)
 	cur->generation = n;
 	cur->policy_path = g->policy_path ? xstrdup(g->policy_path) : NULL;
 	cur->created = g->created ? xstrdup(g->created) : NULL;
+	cur->iptables = g->backend && !strcmp(g->backend, "iptables");
 	state_gen_free(g);
 	return 0;
 }
@@ -86,6 +87,8 @@ static int from_published(struct engine *e, int why, struct engine_current *cur)
 			       cur->generation);
 	if (!ret)
 		ret = compile_policy(p, r, e->d, &cur->rs);
+	if (!ret)
+		cur->iptables = !strcmp(engine_backend_name(p), "iptables");
 	cur->published = !ret;
 	cur->state_error = why;
 	resolve_free(r);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The host's other firewalls, as apply, status and probe check them: the
- * base chains the backend lists (backend_ops.host_chains) judged by
+ * base chains both backends list (backend_ops.host_chains: nft tables and
+ * legacy iptables tables, whichever the wall is made of) judged by
  * hostfw_check() for the upstreams' address families. A chain that would
  * drop NTP is a warning (NW508) with the rule to add, or a status line;
  * the probe is the proof. */
@@ -54,6 +55,39 @@ static int open_quietly(struct engine *e)
 	return 0;
 }
 
+/* The other kind of firewall into h too: a legacy iptables chain drops NTP
+ * under an nft wall as surely as an nft chain does under an iptables one.
+ * What cannot be read there (no nf_tables, no permission) is passed over:
+ * the wall's own kind of firewall is the one the operator chose. */
+static int read_other(struct engine *e, const char *own_table, struct hostfw *h)
+{
+	const struct backend_ops *ops = e->ops == &backend_nft_ops ? &backend_ipt_ops :
+					e->ops == &backend_ipt_ops ? &backend_nft_ops : NULL;
+	struct hostfw other = { 0 };
+	struct backend *b;
+	int ret;
+
+	/* A backend of the tests' own stands alone. */
+	if (!ops || !ops->host_chains)
+		return 0;
+	ret = ops->open(&b);
+	if (ret < 0)
+		return engine_host_firewall_quiet(ret) ? 0 : ret;
+	ret = ops->host_chains(b, own_table, &other);
+	ops->close(b);
+	if (ret < 0)
+		return engine_host_firewall_quiet(ret) ? 0 : ret;
+	/* Moved, not merged: a legacy table filter is not iptables-nft's
+	 * table ip filter. */
+	for (size_t i = 0; i < other.n; i++) {
+		xgrow((void **)&h->v, &h->cap, h->n, sizeof(*h->v));
+		h->v[h->n++] = other.v[i];
+	}
+	h->truncated |= other.truncated;
+	free(other.v);
+	return 0;
+}
+
 int engine_host_firewall(struct engine *e, const char *own_table, unsigned families,
 			 struct hostfw_findings *out)
 {
@@ -69,6 +103,8 @@ int engine_host_firewall(struct engine *e, const char *own_table, unsigned famil
 	if (!e->ops->host_chains)
 		return -EOPNOTSUPP;
 	ret = e->ops->host_chains(e->b, own_table, &h);
+	if (!ret)
+		ret = read_other(e, own_table, &h);
 	if (!ret)
 		hostfw_check(&h, families, out);
 	hostfw_free(&h);

@@ -3,6 +3,7 @@
  * has)", what each compiled rule is for (by the compiler's stable rule
  * ids), the near misses, and what could not be understood. */
 #include "explain_int.h"
+#include "ntpwall/render.h"
 #include "ntpwall/util.h"
 
 #include <arpa/inet.h>
@@ -272,6 +273,38 @@ static void add_reason(struct explain_result *r, char *text, bool held, bool ass
 	r->reasons[r->n_reasons++] = (struct explain_reason){ text, held, assumed };
 }
 
+char *explain_chain_label(const struct ir_ruleset *rs, const char *chain, size_t rule,
+			  bool iptables)
+{
+	char in[32], main[32];	/* xt_chainlabel */
+
+	if (!iptables || render_iptables_chain(rs, chain, rule, in, sizeof(in), main,
+						  sizeof(main)) < 0)
+		return xasprintf("chain %s", chain);
+	if (!strcmp(in, main))
+		return xasprintf("iptables chain %s", in);
+	return xasprintf("iptables chain %s, reached from %s", in, main);
+}
+
+/* "rule 3 \"id\" of chain input"; an iptables wall's rules are named by
+ * their id alone (the number is the model's, not the iptables chain's). */
+static char *rule_ref(const struct ir_ruleset *rs, const struct ir_chain *c, size_t rule,
+		      bool iptables, bool with_comment)
+{
+	const char *comment = c->rules[rule].comment ? c->rules[rule].comment : "";
+	char *where = explain_chain_label(rs, c->name, rule, iptables);
+	char *s;
+
+	if (iptables)
+		s = xasprintf("rule \"%s\" of %s", comment, where);
+	else if (with_comment)
+		s = xasprintf("rule %zu \"%s\" of %s", rule + 1, comment, where);
+	else
+		s = xasprintf("rule %zu of %s", rule + 1, where);
+	free(where);
+	return s;
+}
+
 static void say_rule(struct explain_result *r, const struct explain_walk *w)
 {
 	const struct ir_chain *c = ir_chain_find(w->rs, r->out.chain);
@@ -291,19 +324,25 @@ static void say_near(struct explain_result *r, const struct explain_walk *w,
 	const struct ir_rule *rule = &n->chain->rules[n->rule];
 	char *m = explain_match_text(w, &rule->matches[n->match]);
 
-	add_reason(r, xasprintf("rule %zu \"%s\" of chain %s would %s, but fails: %s", n->rule + 1,
-				rule->comment ? rule->comment : "", n->chain->name,
-				ir_verdict_name(rule->verdict), m), false, false);
+	char *ref = rule_ref(w->rs, n->chain, n->rule, r->iptables, true);
+
+	add_reason(r, xasprintf("%s would %s, but fails: %s", ref, ir_verdict_name(rule->verdict),
+				m), false, false);
+	free(ref);
 	free(m);
 }
 
 void explain_say_reasons(struct explain_result *r, const struct explain_walk *w)
 {
-	if (r->out.chain && r->out.chain_policy)
-		add_reason(r, xasprintf("no rule of chain %s matched; its policy is drop",
-					r->out.chain), true, false);
-	else if (r->out.chain)
+	if (r->out.chain && r->out.chain_policy) {
+		char *where = explain_chain_label(w->rs, r->out.chain, SIZE_MAX, r->iptables);
+
+		add_reason(r, xasprintf("no rule of %s matched; its policy is drop", where), true,
+			   false);
+		free(where);
+	} else if (r->out.chain) {
 		say_rule(r, w);
+	}
 	for (size_t i = 0, shown = 0; i < w->n_near && shown < EXPLAIN_NEAR_SHOWN; i++) {
 		const struct explain_near *n = &w->near[i];
 
@@ -319,6 +358,8 @@ void explain_say_reasons(struct explain_result *r, const struct explain_walk *w)
 void explain_say_unknown(struct explain_result *r, const struct explain_walk *w)
 {
 	const struct ir_rule *u = w->unknown_rule;
+	const struct ir_chain *c;
+	char *ref;
 
 	if (w->unknown_chain) {
 		r->unknown = xasprintf("chain %s is of type %s: explain models filter chains only",
@@ -327,19 +368,24 @@ void explain_say_unknown(struct explain_result *r, const struct explain_walk *w)
 	}
 	if (!u)
 		return;
+	c = ir_chain_find(w->rs, r->out.chain);
+	if (!c || r->out.rule >= c->n_rules)
+		return;
+	ref = rule_ref(w->rs, c, r->out.rule, r->iptables, false);
 	if (u->unknown) {
-		r->unknown = xasprintf("rule %zu of chain %s holds what explain does not "
-				       "understand: %s", r->out.rule + 1, r->out.chain, u->unknown);
+		r->unknown = xasprintf("%s holds what explain does not understand: %s", ref,
+				       u->unknown);
+		free(ref);
 		return;
 	}
 	for (size_t k = 0; k < u->n_matches; k++) {
 		if (explain_match(w, &u->matches[k]) == EXPLAIN_M_UNKNOWN) {
 			char *t = explain_match_text(w, &u->matches[k]);
 
-			r->unknown = xasprintf("rule %zu of chain %s: %s", r->out.rule + 1,
-					       r->out.chain, t);
+			r->unknown = xasprintf("%s: %s", ref, t);
 			free(t);
-			return;
+			break;
 		}
 	}
+	free(ref);
 }

@@ -216,11 +216,14 @@ static size_t chain_states(const struct ir_chain *c, uint32_t ct[2])
 {
 	bool nat = c->type && !strcmp(c->type, "nat");
 
-	if (c->hook == IR_HOOK_INPUT) {
+	if (c->hook == IR_HOOK_INPUT || c->hook == IR_HOOK_PREROUTING) {
 		/* A reply is never a connection's first packet. */
 		if (nat)
 			return 0;
-		ct[0] = IR_CT_ESTABLISHED;
+		/* Before conntrack (iptables' raw PREROUTING) a packet has no
+		 * state yet, which conntrack matches read as invalid. */
+		ct[0] = c->hook == IR_HOOK_PREROUTING && c->priority < PRI_CONNTRACK ?
+			IR_CT_INVALID : IR_CT_ESTABLISHED;
 		return 1;
 	}
 	if (c->hook != IR_HOOK_OUTPUT)
@@ -369,6 +372,89 @@ static char *ipt_alternative(uint8_t family, const char *table, const char *chai
 			 "-m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT");
 }
 
+/* One match as iptables lists it. */
+static char *ipt_match_text(const struct ir_match *m)
+{
+	const char *ne = m->negate ? "! " : "";
+	char buf[12];
+	char *s, *ct;
+
+	switch (m->type) {
+	case IR_MATCH_IIFNAME:
+	case IR_MATCH_OIFNAME:
+		return xasprintf("%s%s %s", ne, m->type == IR_MATCH_IIFNAME ? "-i" : "-o",
+				 m->u.ifname);
+	case IR_MATCH_L4PROTO:
+		return xasprintf("%s-p %s", ne, proto_name(m->u.num, buf));
+	case IR_MATCH_SPORT:
+	case IR_MATCH_DPORT:
+		return xasprintf("%s--%s %u", ne, m->type == IR_MATCH_SPORT ? "sport" : "dport",
+				 m->u.num);
+	case IR_MATCH_CT_STATE:
+		ct = ct_names(m->u.bits);
+		for (char *c = ct; *c; c++)
+			*c = (char)(*c >= 'a' && *c <= 'z' ? *c - 'a' + 'A' : *c);
+		s = xasprintf("-m conntrack %s--ctstate %s", ne, ct);
+		free(ct);
+		return s;
+	default:
+		return xstrdup(ir_match_type_name(m->type));
+	}
+}
+
+/* A rule of a legacy table the check was sure of, as iptables lists it:
+ * `-p udp --dport 123 -j DROP`. */
+static char *ipt_rule_text(const struct ir_rule *r)
+{
+	static const char *const verdicts[] = {
+		[IR_VERDICT_NONE] = "", [IR_VERDICT_ACCEPT] = "ACCEPT",
+		[IR_VERDICT_DROP] = "DROP", [IR_VERDICT_REJECT] = "REJECT",
+	};
+	char *s = xstrdup(""), *t, *m;
+
+	for (size_t i = 0; i < r->n_matches; i++) {
+		m = ipt_match_text(&r->matches[i]);
+		t = xasprintf("%s%s ", s, m);
+		free(m);
+		free(s);
+		s = t;
+	}
+	t = xasprintf("%s-j %s", s, verdicts[r->verdict]);
+	free(s);
+	return t;
+}
+
+static bool own_jump(const struct ir_rule *r)
+{
+	return r->comment && !strcmp(r->comment, HOSTFW_OWN_JUMP);
+}
+
+/* Where in a legacy chain the accept goes: right after ntpwall's jumps
+ * (an accept before them would end the table before ntpwall's chains see
+ * the packet), and before the rule that drops. *early: the rule that
+ * drops comes before ntpwall's jumps, and so must the accept. */
+static uint64_t ipt_position(const struct ir_chain *c, const struct walk *w, bool *early)
+{
+	uint64_t pos = 1;
+
+	for (size_t i = 0; i < c->n_rules; i++)
+		if (own_jump(&c->rules[i]) && c->rules[i].handle >= pos)
+			pos = c->rules[i].handle + 1;
+	*early = w->rule && w->handle < pos;
+	return *early ? w->handle : pos;
+}
+
+/* The accept for NTP in a legacy chain. A reply is matched by its state
+ * only where conntrack has run. */
+static const char *ipt_accept(const struct ir_chain *c)
+{
+	if (c->hook == IR_HOOK_OUTPUT)
+		return "-p udp --dport 123 -j ACCEPT";
+	if (c->priority < PRI_CONNTRACK)
+		return "-p udp --sport 123 -j ACCEPT";
+	return "-p udp --sport 123 -m conntrack --ctstate ESTABLISHED -j ACCEPT";
+}
+
 static char *what_text(const struct ir_chain *c, const struct walk *w, unsigned fams,
 		       unsigned wanted)
 {
@@ -388,6 +474,37 @@ static char *what_text(const struct ir_chain *c, const struct walk *w, unsigned 
 		: xasprintf("drops the upstreams' NTP replies%s%s", over, unsure);
 	free(unsure);
 	return s;
+}
+
+/* The finding in a legacy table, with the iptables command to add. */
+static char *legacy_msg(uint8_t family, const char *table, const struct ir_chain *c,
+			const struct walk *w, unsigned fams, unsigned wanted)
+{
+	const char *tool = family == HOSTFW_IP6 ? "ip6tables" : "iptables";
+	bool filter = !strcmp(table, "filter"), early;
+	uint64_t pos = ipt_position(c, w, &early);
+	char *what = what_text(c, w, fams, wanted);
+	char *where, *msg;
+
+	if (w->rule) {
+		const struct ir_rule *r = &c->rules[w->rule - 1];
+		char *rt = ipt_rule_text(r);
+
+		where = xasprintf(" rule %llu%s%s%s `%s`", (unsigned long long)w->handle,
+				  r->comment ? " (" : "", r->comment ? r->comment : "",
+				  r->comment ? ")" : "", rt);
+		free(rt);
+	} else {
+		where = xstrdup(" (policy DROP)");
+	}
+	msg = xasprintf("legacy %s table %s chain %s%s %s: add `%s%s%s -I %s %llu %s`%s", tool,
+			table, c->name, where, what, tool, filter ? "" : " -t ", filter ? "" : table,
+			c->name, (unsigned long long)pos, ipt_accept(c),
+			early ? " (before that rule, which comes before ntpwall's jumps: NTP it "
+				"accepts skips ntpwall's chains)" : "");
+	free(where);
+	free(what);
+	return msg;
 }
 
 static char *finding_msg(uint8_t family, const char *table, const struct ir_chain *c,
@@ -474,7 +591,8 @@ static void check_chain(const struct hostfw_table *t, const struct ir_chain *c, 
 	f->rule = worst.rule;
 	f->handle = worst.handle;
 	f->unsure = worst.unsure;
-	f->msg = finding_msg(t->family, t->rs->table, c, &worst, dropped, wanted);
+	f->msg = (t->legacy ? legacy_msg : finding_msg)(t->family, t->rs->table, c, &worst,
+							 dropped, wanted);
 }
 
 void hostfw_check(const struct hostfw *h, unsigned families, struct hostfw_findings *out)

@@ -12,9 +12,32 @@
 #include <string.h>
 #include <sys/socket.h>
 
-static void put_table(FILE *f, const struct bipt_layout *l)
+/* A rule's head, with iptables-save -c's "[packets:bytes]" before it; a
+ * rule read back with parts ntpwall does not write says so on a comment
+ * line first (what follows it is only what ntpwall could read). */
+static void counter_head(char *buf, size_t len, bool counters, const struct bipt_rule *r,
+			 const char *op, const char *chain)
+{
+	if (counters)
+		snprintf(buf, len, "[%llu:%llu] %s %s", (unsigned long long)r->packets,
+			 (unsigned long long)r->bytes, op, chain);
+	else
+		snprintf(buf, len, "%s %s", op, chain);
+}
+
+static void put_rule(FILE *f, const struct bipt_fam *fam, const char *head,
+		     const struct bipt_rule *r)
+{
+	if (r->unknown)
+		fprintf(f, "# not as ntpwall writes it: %s\n", r->unknown);
+	bipt_rule_print(f, fam, head, r);
+}
+
+void bipt_layout_print(FILE *f, const struct bipt_layout *l, bool counters)
 {
 	const struct bipt_fam *fam = &bipt_fams[l->fam];
+	/* "[<u64>:<u64>] -I <chain> <n>" */
+	char head[2 * 21 + 8 + BIPT_NAME_LEN + 24];
 
 	if (bipt_layout_empty(l))
 		return;
@@ -24,18 +47,20 @@ static void put_table(FILE *f, const struct bipt_layout *l)
 	/* First in the built-in chain, before the host's own rules. */
 	for (size_t i = 0; i < l->n_jumps; i++) {
 		for (size_t j = 0; j < l->jumps[i].n; j++) {
-			char head[64];
+			const struct bipt_rule *r = &l->jumps[i].rules[j];
 
-			snprintf(head, sizeof(head), "-I %s %zu", l->jumps[i].name, j + 1);
-			bipt_rule_print(f, fam, head, &l->jumps[i].rules[j]);
+			counter_head(head, sizeof(head), counters, r, "-I", l->jumps[i].name);
+			snprintf(head + strlen(head), sizeof(head) - strlen(head), " %zu", j + 1);
+			put_rule(f, fam, head, r);
 		}
 	}
 	for (size_t i = 0; i < l->n; i++) {
-		char head[64];
+		for (size_t j = 0; j < l->chains[i].n; j++) {
+			const struct bipt_rule *r = &l->chains[i].rules[j];
 
-		snprintf(head, sizeof(head), "-A %s", l->chains[i].name);
-		for (size_t j = 0; j < l->chains[i].n; j++)
-			bipt_rule_print(f, fam, head, &l->chains[i].rules[j]);
+			counter_head(head, sizeof(head), counters, r, "-A", l->chains[i].name);
+			put_rule(f, fam, head, r);
+		}
 	}
 	fputs("COMMIT\n", f);
 }
@@ -82,8 +107,81 @@ int render_iptables(const struct ir_ruleset *rs, int family, const struct render
 	if (ret < 0)
 		return ret;
 	put_header(f, rs, bipt_fams[fam].tool, o);
-	put_table(f, &all.t[fam][BIPT_RAW]);
-	put_table(f, &all.t[fam][BIPT_FILTER]);
+	bipt_layout_print(f, &all.t[fam][BIPT_RAW], false);
+	bipt_layout_print(f, &all.t[fam][BIPT_FILTER], false);
 	bipt_all_free(&all);
 	return ferror(f) ? -EIO : 0;
+}
+
+/* Whether name is main or a sub-chain named after it ("<table>-I3" for
+ * "<table>-IN"). */
+static bool in_group(const char *table, const char *name, const char *main)
+{
+	size_t n = strlen(table) + 1;
+
+	if (!strcmp(name, main))
+		return true;
+	return name[n] == main[n] && name[n + 1] >= '0' && name[n + 1] <= '9';
+}
+
+static int chain_in(const struct ir_ruleset *rs, const struct bipt_layout *l, const char *chain,
+		    const char *comment, char *out, size_t len, char *main, size_t main_len)
+{
+	const char *m = NULL;
+
+	for (size_t i = 0; i < l->n && !m; i++) {
+		enum ir_hook hook;
+		int prio;
+		const char *ir = bipt_main_chain_ir(rs->table, l->table, l->chains[i].name, &hook,
+						    &prio);
+
+		if (ir && !strcmp(ir, chain))
+			m = l->chains[i].name;
+	}
+	if (!m)
+		return -ENOENT;
+	if (main)
+		snprintf(main, main_len, "%s", m);
+	for (size_t i = 0; i < l->n && comment; i++) {
+		const struct bipt_chain *c = &l->chains[i];
+
+		if (!in_group(rs->table, c->name, m))
+			continue;
+		for (size_t j = 0; j < c->n; j++) {
+			if (c->rules[j].has_comment && !strcmp(c->rules[j].comment, comment)) {
+				snprintf(out, len, "%s", c->name);
+				return 0;
+			}
+		}
+	}
+	if (comment)
+		return -ENOENT;
+	snprintf(out, len, "%s", m);
+	return 0;
+}
+
+int render_iptables_chain(const struct ir_ruleset *rs, const char *chain, size_t rule, char *out,
+			  size_t len, char *main, size_t main_len)
+{
+	const struct ir_chain *c = ir_chain_find(rs, chain);
+	const char *comment = NULL;
+	struct diags quiet;
+	struct bipt_all all;
+	int ret;
+
+	if (!c || (rule != SIZE_MAX && rule >= c->n_rules))
+		return -ENOENT;
+	if (rule != SIZE_MAX && !(comment = c->rules[rule].comment))
+		return -ENOENT;
+	diag_init(&quiet, 0);
+	ret = bipt_layout_all(rs, &all, &quiet);
+	diag_free(&quiet);
+	if (ret < 0)
+		return -EINVAL;
+	ret = -ENOENT;
+	for (int f = 0; f < BIPT_NFAM && ret; f++)
+		for (int t = 0; t < BIPT_NTAB && ret; t++)
+			ret = chain_in(rs, &all.t[f][t], chain, comment, out, len, main, main_len);
+	bipt_all_free(&all);
+	return ret;
 }

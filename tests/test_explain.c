@@ -511,6 +511,49 @@ START_TEST(compiled_server)
 }
 END_TEST
 
+/* Where an iptables wall holds a rule: its main chain, or the chain its
+ * rules continue in after an accept; the nft name otherwise. */
+START_TEST(iptables_chain_label)
+{
+	static const char yaml[] =
+		"version: 1\ntable: tw\nupstreams:\n  - server: 192.0.2.1\n";
+	struct policy *pol;
+	struct resolved *res;
+	struct ir_ruleset *rs = compiled(yaml, &pol, &res);
+	const struct ir_chain *in = ir_chain_find(rs, "input");
+	size_t up = SIZE_MAX, other = SIZE_MAX;
+	char *s;
+
+	ck_assert_ptr_nonnull(in);
+	for (size_t i = 0; i < in->n_rules; i++) {
+		if (!strcmp(in->rules[i].comment, "ingress-upstreams4"))
+			up = i;
+		if (!strcmp(in->rules[i].comment, "otherwise-sport"))
+			other = i;
+	}
+	ck_assert_uint_ne(up, SIZE_MAX);
+	ck_assert_uint_ne(other, SIZE_MAX);
+	s = explain_chain_label(rs, "input", up, false);
+	ck_assert_str_eq(s, "chain input");
+	free(s);
+	s = explain_chain_label(rs, "input", up, true);
+	ck_assert_str_eq(s, "iptables chain tw-IN");
+	free(s);
+	s = explain_chain_label(rs, "input", SIZE_MAX, true);
+	ck_assert_str_eq(s, "iptables chain tw-IN");
+	free(s);
+	s = explain_chain_label(rs, "input", other, true);
+	ck_assert_str_eq(s, "iptables chain tw-I3, reached from tw-IN");
+	free(s);
+	s = explain_chain_label(rs, "output", 0, true);
+	ck_assert_str_eq(s, "iptables chain tw-OUT");
+	free(s);
+	ir_ruleset_free(rs);
+	resolve_free(res);
+	policy_free(pol);
+}
+END_TEST
+
 START_TEST(rule_ids)
 {
 	ck_assert_str_eq(explain_rule_why("restrict-noquery-mode7"),
@@ -543,6 +586,7 @@ int main(void)
 	tcase_add_test(tc, defaults);
 	tcase_add_test(tc, compiled_server);
 	tcase_add_test(tc, rule_ids);
+	tcase_add_test(tc, iptables_chain_label);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

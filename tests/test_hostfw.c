@@ -344,6 +344,131 @@ START_TEST(no_families)
 }
 END_TEST
 
+static struct ir_chain *legacy(struct hostfw *h, uint8_t family, const char *table,
+			       const char *name, enum ir_hook hook, int prio, bool drop)
+{
+	struct ir_chain *c = chain(h, family, table, name, hook, prio, drop);
+
+	hostfw_table_get(h, family, table)->legacy = true;
+	return c;
+}
+
+/* A rule of a legacy chain: its handle is its number in the chain. */
+static struct ir_rule *lrule(struct ir_chain *c, enum ir_verdict v)
+{
+	struct ir_rule *r = rule(c, v);
+
+	r->handle = c->n_rules;
+	return r;
+}
+
+/* ntpwall's jumps, first in a legacy chain, as the reader keeps them. */
+static void own_jumps(struct ir_chain *c, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		lrule(c, IR_VERDICT_NONE)->comment = xstrdup(HOSTFW_OWN_JUMP);
+}
+
+/* A legacy iptables INPUT with policy DROP: ntpwall's jump RETURNs what it
+ * accepts, so the policy still drops the replies; the accept to add goes
+ * right after ntpwall's jumps, in iptables' words. */
+START_TEST(legacy_policy)
+{
+	struct hostfw h = { 0 };
+	struct ir_chain *in = legacy(&h, HOSTFW_IP, "filter", "INPUT", IR_HOOK_INPUT, 0, true);
+	struct ir_chain *out = legacy(&h, HOSTFW_IP6, "filter", "OUTPUT", IR_HOOK_OUTPUT, 0, true);
+	struct hostfw_findings f;
+
+	own_jumps(in, 1);
+	port(lrule(in, IR_VERDICT_ACCEPT), IPPROTO_TCP, IR_MATCH_DPORT, 22);
+	own_jumps(out, 2);
+	f = check(&h, BOTH);
+	ck_assert_uint_eq(f.n, 2);
+	ck_assert_str_eq(f.v[0].msg, "legacy iptables table filter chain INPUT (policy DROP) drops "
+			 "the upstreams' NTP replies over IPv4: add `iptables -I INPUT 2 -p udp "
+			 "--sport 123 -m conntrack --ctstate ESTABLISHED -j ACCEPT`");
+	ck_assert_str_eq(f.v[1].msg, "legacy ip6tables table filter chain OUTPUT (policy DROP) "
+			 "drops NTP over IPv6 to the upstreams: add `ip6tables -I OUTPUT 3 -p udp "
+			 "--dport 123 -j ACCEPT`");
+	done(&h, &f);
+	/* Before the first apply there is no jump yet: first in the chain. */
+	in = legacy(&h, HOSTFW_IP, "filter", "INPUT", IR_HOOK_INPUT, 0, true);
+	f = check(&h, HOSTFW_V4);
+	ck_assert_uint_eq(f.n, 1);
+	ck_assert_ptr_nonnull(strstr(f.v[0].msg, "`iptables -I INPUT 1 -p udp"));
+	done(&h, &f);
+}
+END_TEST
+
+/* A rule that drops, in iptables notation with its number (and, inlined
+ * from a user chain, where it is); the established accept after it comes
+ * too late. One before ntpwall's jumps makes the accept go there too,
+ * with a word on what that costs. */
+START_TEST(legacy_rule)
+{
+	struct hostfw h = { 0 };
+	struct ir_chain *in = legacy(&h, HOSTFW_IP, "filter", "INPUT", IR_HOOK_INPUT, 0, false);
+	struct ir_chain *out = legacy(&h, HOSTFW_IP, "filter", "OUTPUT", IR_HOOK_OUTPUT, 0, false);
+	struct ir_rule *r;
+	struct hostfw_findings f;
+
+	own_jumps(in, 1);
+	/* -i eth0 may or may not hold: this reject is not sure. */
+	r = lrule(in, IR_VERDICT_REJECT);
+	ir_rule_match_ifname(r, IR_MATCH_IIFNAME, "eth0");
+	ir_rule_match_num(r, IR_MATCH_L4PROTO, IPPROTO_UDP);
+	r = lrule(in, IR_VERDICT_DROP);
+	ir_rule_match_num(r, IR_MATCH_L4PROTO, IPPROTO_UDP);
+	ct(r, IR_CT_NEW);
+	r->matches[1].negate = true;
+	ct(lrule(in, IR_VERDICT_ACCEPT), IR_CT_ESTABLISHED);
+	r = lrule(out, IR_VERDICT_DROP);
+	port(r, IPPROTO_UDP, IR_MATCH_DPORT, 123);
+	r->comment = xstrdup("jump to HOST, its rule 2");
+	own_jumps(out, 1);
+	f = check(&h, HOSTFW_V4);
+	ck_assert_uint_eq(f.n, 2);
+	ck_assert_str_eq(f.v[0].msg, "legacy iptables table filter chain INPUT rule 3 `-p udp -m "
+			 "conntrack ! --ctstate NEW -j DROP` drops the upstreams' NTP replies: add "
+			 "`iptables -I INPUT 2 -p udp --sport 123 -m conntrack --ctstate ESTABLISHED "
+			 "-j ACCEPT`");
+	ck_assert_uint_eq(f.v[0].handle, 3);
+	ck_assert_str_eq(f.v[1].msg, "legacy iptables table filter chain OUTPUT rule 1 (jump to "
+			 "HOST, its rule 2) `-p udp --dport 123 -j DROP` drops NTP to the upstreams: "
+			 "add `iptables -I OUTPUT 1 -p udp --dport 123 -j ACCEPT` (before that rule, "
+			 "which comes before ntpwall's jumps: NTP it accepts skips ntpwall's chains)");
+	done(&h, &f);
+}
+END_TEST
+
+/* raw PREROUTING runs before conntrack: a packet there has no state (read
+ * as invalid), so the accept to add matches the port alone, in -t raw. */
+START_TEST(legacy_raw)
+{
+	struct hostfw h = { 0 };
+	struct ir_chain *pre = legacy(&h, HOSTFW_IP, "raw", "PREROUTING", IR_HOOK_PREROUTING, -300,
+				      false);
+	struct hostfw_findings f;
+
+	ct(lrule(pre, IR_VERDICT_ACCEPT), IR_CT_ESTABLISHED);
+	port(lrule(pre, IR_VERDICT_DROP), IPPROTO_UDP, IR_MATCH_SPORT, 123);
+	f = check(&h, HOSTFW_V4);
+	ck_assert_uint_eq(f.n, 1);
+	ck_assert_uint_eq(f.v[0].hook, IR_HOOK_PREROUTING);
+	ck_assert_str_eq(f.v[0].msg, "legacy iptables table raw chain PREROUTING rule 2 `-p udp "
+			 "--sport 123 -j DROP` drops the upstreams' NTP replies: add `iptables -t raw "
+			 "-I PREROUTING 1 -p udp --sport 123 -j ACCEPT`");
+	done(&h, &f);
+	/* mangle PREROUTING, after conntrack: the reply is established. */
+	pre = legacy(&h, HOSTFW_IP, "mangle", "PREROUTING", IR_HOOK_PREROUTING, -150, false);
+	ct(lrule(pre, IR_VERDICT_ACCEPT), IR_CT_ESTABLISHED);
+	port(lrule(pre, IR_VERDICT_DROP), IPPROTO_UDP, IR_MATCH_SPORT, 123);
+	f = check(&h, HOSTFW_V4);
+	ck_assert_uint_eq(f.n, 0);
+	done(&h, &f);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("hostfw");
@@ -362,6 +487,9 @@ int main(void)
 	tcase_add_test(tc, chain_types);
 	tcase_add_test(tc, truncated);
 	tcase_add_test(tc, no_families);
+	tcase_add_test(tc, legacy_policy);
+	tcase_add_test(tc, legacy_rule);
+	tcase_add_test(tc, legacy_raw);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 /* An open connection to the kernel; backend-specific, opaque. */
 struct backend;
@@ -102,5 +103,11 @@ struct backend_ipt_chain {
  * one (/proc first): a new array *out of *n (caller frees). -errno when a
  * listed table cannot be read (EPERM without CAP_NET_ADMIN). */
 int backend_ipt_legacy_chains(struct backend_ipt_chain **out, size_t *n);
+/* ntpwall's chains of table as the kernel holds them (both families, raw
+ * and filter, under the xtables lock; no table is made), as
+ * iptables-restore text with iptables-save -c's "[packets:bytes]" before
+ * each rule, into f; each family after a "# iptables" or "# ip6tables"
+ * line. -errno (and why in d). */
+int backend_ipt_listing(const char *table, FILE *f, struct diags *d);
 
 #endif

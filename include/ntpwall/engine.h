@@ -170,6 +170,7 @@ struct engine_current {
 	unsigned long generation;	/* the generation it is (or was published for) */
 	char *policy_path;		/* may be NULL */
 	char *created;			/* the generation's time; NULL when published */
+	bool iptables;			/* rs is (or is for) backend: iptables */
 };
 
 /* The latest generation's ruleset, read without the kernel; where this

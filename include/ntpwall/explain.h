@@ -71,6 +71,10 @@ struct explain_outcome {
 };
 
 struct explain_result {
+	/* Set by the caller before explain_packet(): the rules are an
+	 * iptables wall's, and the sentences name the iptables chains that
+	 * hold them (explain_chain_label). */
+	bool iptables;
 	struct explain_packet pkt;	/* completed by explain_complete() */
 	struct explain_outcome out;
 	const char *why;		/* static: what the deciding rule is for; may be NULL */
@@ -105,6 +109,14 @@ void explain_packet(const struct ir_ruleset *rs, const struct explain_packet *pk
 		    struct explain_result *r);
 
 void explain_result_free(struct explain_result *r);
+
+/* Where rule `rule` (from 0; SIZE_MAX: the chain itself) of rs's chain
+ * is, as a new string: "chain input", or with iptables the chain the
+ * iptables backend puts it in, "iptables chain ntpwall-IN" (or
+ * "iptables chain ntpwall-I3, reached from ntpwall-IN" for rules that
+ * continue in a chain of their own). */
+char *explain_chain_label(const struct ir_ruleset *rs, const char *chain, size_t rule,
+			  bool iptables);
 
 /* "accept", "drop", "reject", "continue", "unknown". */
 const char *explain_verdict_name(enum explain_verdict v);

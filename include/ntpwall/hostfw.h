@@ -24,6 +24,11 @@
 #define HOSTFW_MAX_RULES 16384		/* in every chain together */
 #define HOSTFW_UNKNOWN_MAX 160		/* bytes of a rule's unknown text kept */
 
+/* A legacy table's rule that jumps into ntpwall's own chains: kept (as a
+ * rule with no verdict, this comment) so that the rule to add can go
+ * after it. */
+#define HOSTFW_OWN_JUMP "ntpwall's jump"
+
 /* One other table and its base chains on the input and output hooks. */
 struct hostfw_table {
 	uint8_t family;		/* HOSTFW_INET, HOSTFW_IP or HOSTFW_IP6 */
@@ -33,6 +38,14 @@ struct hostfw_table {
 	 * no sets: a rule looking one up is unknown. */
 	struct ir_ruleset *rs;
 	bool truncated;		/* rules of its chains past HOSTFW_MAX_RULES were not read */
+	/* A legacy iptables table (family ip or ip6): its chains are the
+	 * built-in INPUT and OUTPUT (hook input, output) and PREROUTING (hook
+	 * prerouting) with the user chains they jump to inlined; a rule's
+	 * handle is its number in the built-in chain (of the jump, for an
+	 * inlined rule, whose comment then says where it is: "HOST rule 2"),
+	 * ntpwall's own jumps are rules with comment HOSTFW_OWN_JUMP, and the
+	 * rule to add is an iptables command that goes after them. */
+	bool legacy;
 };
 
 struct hostfw {
@@ -59,10 +72,11 @@ size_t hostfw_n_chains(const struct hostfw *h);
 struct hostfw_finding {
 	uint8_t family;
 	char *table, *chain;
-	enum ir_hook hook;		/* IR_HOOK_INPUT or IR_HOOK_OUTPUT */
+	enum ir_hook hook;		/* IR_HOOK_INPUT, IR_HOOK_OUTPUT or (legacy
+					 * tables) IR_HOOK_PREROUTING */
 	unsigned families;		/* HOSTFW_V4 | HOSTFW_V6 it drops */
 	size_t rule;			/* 1-based rule that drops; 0: the policy */
-	uint64_t handle;		/* of that rule */
+	uint64_t handle;		/* of that rule (legacy: its number in the chain) */
 	size_t unsure;			/* earlier rules it cannot judge that may accept */
 	char *msg;			/* the sentence for the operator, with the rule to add */
 };
@@ -76,7 +90,8 @@ struct hostfw_findings {
 /* Check every chain of h for NTP of the upstream families (HOSTFW_V4 |
  * HOSTFW_V6) into out (zeroed first; free with hostfw_findings_free), in
  * h's order. Output: UDP to port 123, the first packet of an exchange or
- * a later one; input: UDP from port 123 in an established connection.
+ * a later one; input: UDP from port 123 in an established connection
+ * (prerouting: the same, or not yet tracked in a chain before conntrack).
  * Each chain that sees the packet at all (a nat chain sees only a
  * connection's first packet, so never a reply) is walked in order: an
  * accept whose matches surely all hold lets it through; a drop or reject

@@ -193,19 +193,30 @@ static int policy_rules(const char *path, struct diags *d, struct ir_ruleset **r
 	return ret;
 }
 
-static void print_outcome_line(const struct explain_outcome *o, const char *why,
-			       const char *table)
+static void print_outcome_line(const struct ir_ruleset *rs, const struct explain_result *r,
+			       const struct explain_outcome *o, const char *why)
 {
+	char *where = o->chain ? explain_chain_label(rs, o->chain,
+						     o->chain_policy ? SIZE_MAX : o->rule,
+						     r->iptables) : NULL;
+
 	printf("%s: ", explain_verdict_name(o->verdict));
-	if (o->verdict == EXPLAIN_CONTINUE)
+	if (o->verdict == EXPLAIN_CONTINUE && r->iptables)
+		printf("no rule of iptables chains %s-* decides; they return it to the host's own "
+		       "rules", rs->table);
+	else if (o->verdict == EXPLAIN_CONTINUE)
 		printf("no rule of table inet %s decides; its chain policies (accept) and the "
-		       "host's other tables do", table);
+		       "host's other tables do", rs->table);
 	else if (o->chain_policy)
-		printf("chain %s, by its policy", o->chain);
+		printf("%s, by its policy", where);
+	else if (r->iptables)
+		printf("%s, rule \"%s\"%s%s", where, o->comment ? o->comment : "",
+		       why ? ": " : "", why ? why : "");
 	else
-		printf("chain %s, rule %zu \"%s\"%s%s", o->chain, o->rule + 1,
+		printf("%s, rule %zu \"%s\"%s%s", where, o->rule + 1,
 		       o->comment ? o->comment : "", why ? ": " : "", why ? why : "");
 	putchar('\n');
+	free(where);
 }
 
 static void print_packet(const struct explain_packet *p)
@@ -240,9 +251,9 @@ static void print_origin(const struct rules_origin *o)
 }
 
 static void print_text(const struct explain_result *r, const struct rules_origin *o,
-		       const char *table)
+		       const struct ir_ruleset *rs)
 {
-	print_outcome_line(&r->out, r->why, table);
+	print_outcome_line(rs, r, &r->out, r->why);
 	if (r->unknown)
 		printf("not understood: %s\n", r->unknown);
 	print_packet(&r->pkt);
@@ -253,16 +264,23 @@ static void print_text(const struct explain_result *r, const struct rules_origin
 		printf("%s: %s\n", r->reasons[i].held ? "yes" : "no", r->reasons[i].text);
 	for (size_t i = 0; i < r->out.n_steps; i++) {
 		const struct explain_step *s = &r->out.steps[i];
+		char *where;
 
 		if (s->chain == r->out.chain && s->rule == r->out.rule)
 			continue;
-		printf("also: chain %s, rule %zu \"%s\" (%s)\n", s->chain, s->rule + 1,
-		       s->comment ? s->comment : "", s->notrack ? "notrack" :
-		       s->verdict == IR_VERDICT_NONE ? "continue" : ir_verdict_name(s->verdict));
+		where = explain_chain_label(rs, s->chain, s->rule, r->iptables);
+		if (r->iptables)
+			printf("also: %s, rule \"%s\"", where, s->comment ? s->comment : "");
+		else
+			printf("also: %s, rule %zu \"%s\"", where, s->rule + 1,
+			       s->comment ? s->comment : "");
+		printf(" (%s)\n", s->notrack ? "notrack" : s->verdict == IR_VERDICT_NONE ?
+		       "continue" : ir_verdict_name(s->verdict));
+		free(where);
 	}
 	if (r->rate_limited) {
 		fputs("over the rate limit, ", stdout);
-		print_outcome_line(&r->over, explain_rule_why(r->over.comment), table);
+		print_outcome_line(rs, r, &r->over, explain_rule_why(r->over.comment));
 	}
 }
 
@@ -341,9 +359,9 @@ static int exit_for(enum explain_verdict v)
 
 /* Complete the packet, walk it, print: the exit code. */
 static int explain_rules(const struct ir_ruleset *rs, struct explain_args *a,
-			 const struct rules_origin *o)
+			 const struct rules_origin *o, bool iptables)
 {
-	struct explain_result r = { 0 };
+	struct explain_result r = { .iptables = iptables };
 	char *err = NULL;
 	int rc;
 
@@ -357,7 +375,7 @@ static int explain_rules(const struct ir_ruleset *rs, struct explain_args *a,
 	if (a->format == REPORT_JSON)
 		print_json(&r, o);
 	else
-		print_text(&r, o, rs->table);
+		print_text(&r, o, rs);
 	rc = exit_for(r.out.verdict);
 	explain_result_free(&r);
 	return rc;
@@ -372,7 +390,7 @@ static int explain_policy(const char *path, struct explain_args *a)
 
 	diag_init(&d, 0);
 	if (!policy_rules(path, &d, &rs, &o.addrs_published))
-		rc = explain_rules(rs, a, &o);
+		rc = explain_rules(rs, a, &o, false);
 	diag_sort(&d);
 	if (d.errors)
 		report_diags(stderr, &d, REPORT_TEXT);
@@ -394,7 +412,7 @@ static int explain_live(struct explain_args *a)
 					   .policy = cur.policy_path, .generation = cur.generation,
 					   .created = cur.created, .state_error = cur.state_error };
 		cli_run_report(&c);
-		rc = explain_rules(cur.rs, a, &o);
+		rc = explain_rules(cur.rs, a, &o, cur.iptables);
 	}
 	engine_current_free(&cur);
 	cli_run_fini(&c);

@@ -6,10 +6,12 @@
 #include "cli.h"
 #include "engine_cli.h"
 #include "status_prom.h"
+#include "ntpwall/backend.h"
 #include "ntpwall/ir_json.h"
 #include "ntpwall/render.h"
 #include "ntpwall/util.h"
 
+#include <errno.h>
 #include <jansson.h>
 #include <string.h>
 #include <time.h>
@@ -140,6 +142,30 @@ static void print_last_refresh(const struct engine_refresh_record *r)
 	       r->exit_code, r->added, r->removed, r->renewed);
 }
 
+/* An iptables wall's chains as the kernel holds them, with counters, in
+ * iptables' notation; -errno when they cannot be read (the nft listing of
+ * the same rules is printed instead). */
+static int live_iptables(const char *table)
+{
+	struct diags d;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	int ret;
+
+	if (!f)
+		return -ENOMEM;
+	diag_init(&d, 0);
+	ret = backend_ipt_listing(table, f, &d);
+	if (fclose(f) && !ret)
+		ret = -EIO;
+	diag_free(&d);
+	if (!ret)
+		fputs(buf, stdout);
+	free(buf);
+	return ret;
+}
+
 static void print_text(const struct engine_status *s, const struct engine *e)
 {
 	struct render_opts o = { .listing = true, .with_counters = true };
@@ -150,8 +176,7 @@ static void print_text(const struct engine_status *s, const struct engine *e)
 		       g->policy_path ? " from " : "", g->policy_path ? g->policy_path : "");
 	else
 		printf("generation none\n");
-	/* iptables: ntpwall's chains <table>-*, not an nft table (the
-	 * listing below is the same IR in nft's notation all the same). */
+	/* iptables: ntpwall's chains <table>-*, not an nft table. */
 	if (g && g->backend && !strcmp(g->backend, "iptables"))
 		printf("iptables chains %s-*: %s\n", s->table, s->word);
 	else
@@ -175,7 +200,8 @@ static void print_text(const struct engine_status *s, const struct engine *e)
 		printf("host firewall: %s\n", s->host_firewall[i]);
 	if (e->live) {
 		fputc('\n', stdout);
-		(void)render_nft(e->live, &o, stdout);
+		if (!g || !g->backend || strcmp(g->backend, "iptables") || live_iptables(s->table))
+			(void)render_nft(e->live, &o, stdout);
 	}
 }
 

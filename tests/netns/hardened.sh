@@ -244,5 +244,94 @@ expect_quiet "after the hedged table is gone"
 ok "sets, maps and jumps of other tables are read without harm and hedge the warning"
 
 nw remove >/dev/null 2>&1 || fail "remove"
+
+# 8. backend: iptables on a legacy iptables host. ntpwall's jump comes
+# first in INPUT/OUTPUT and RETURNs what it accepts, so the host's own
+# DROP policy (or a drop in a user chain it jumps to) still drops NTP:
+# apply, status and probe name the chain and the iptables rule to add
+# after ntpwall's jumps; as printed, they make the warnings go and the
+# probe pass; a host that lets NTP through gets no warning; and the
+# host's own chains, rules and policies are byte-identical throughout.
+if ! command -v iptables-legacy >/dev/null; then
+	echo "hardened.sh: no iptables-legacy"
+	[ "${NTPWALL_REQUIRE_NETNS:-0}" = 1 ] && exit 1
+	exit 77
+fi
+export XTABLES_LOCKFILE=$T/xtables.lock
+nft flush ruleset
+S=$T/state-ipt
+sed 's/^table: .*/table: ntpwall_hi/' "$P" >"$T/pi.yaml"
+printf 'backend: iptables\n' >>"$T/pi.yaml"
+P=$T/pi.yaml
+# Both families' legacy tables, without counters (traffic moves them) and
+# without ntpwall's chains and jumps: the host's own part.
+host_save() {
+	{ iptables-legacy-save; ip6tables-legacy-save; } | grep -v '^#' | grep -v ntpwall_hi |
+		sed 's/ \[[0-9]*:[0-9]*\]$//'
+}
+for t in iptables ip6tables; do
+	"$t-legacy" -N other && "$t-legacy" -A other -p tcp --dport 22 -j ACCEPT &&
+		"$t-legacy" -A INPUT -j other && "$t-legacy" -A OUTPUT -p udp --dport 53 -j ACCEPT ||
+		fail "load the host's $t rules"
+done
+host_save >"$T/host0"
+nw apply "$P" >"$T/out" 2>&1; rc=$?
+[ $rc = 0 ] && grep -q '^generation 1 (apply)$' "$T/out" || fail "ipt apply, quiet host: exit $rc: $(cat "$T/out")"
+grep -q 'warning' "$T/out" && fail "ipt apply warns on a host that lets NTP through: $(cat "$T/out")"
+nw status >"$T/out" 2>&1 || fail "ipt status, quiet host: exit $?: $(head -5 "$T/out")"
+grep -q 'host firewall' "$T/out" && fail "ipt status names a host firewall that lets NTP through"
+host_save | cmp -s - "$T/host0" || fail "ipt apply changed the host's own rules: $(host_save | diff "$T/host0" -)"
+ok "backend iptables, a host that lets NTP through: no warning, host rules untouched"
+
+# Harden it: INPUT DROP in both families (IPv6 too: the policy has an IPv6
+# upstream), and OUTPUT through a user chain that drops NTP.
+for t in iptables ip6tables; do
+	"$t-legacy" -A INPUT -i lo -j ACCEPT && "$t-legacy" -P INPUT DROP || fail "harden $t"
+done
+iptables-legacy -N harden && iptables-legacy -A harden -p udp --dport 123 -j DROP &&
+	iptables-legacy -A OUTPUT -j harden || fail "harden iptables OUTPUT"
+host_save >"$T/host1"
+nw apply "$P" >"$T/out" 2>&1; rc=$?
+[ $rc = 0 ] && [ "$(grep -v '^ntpwall: warning' "$T/out")" = unchanged ] || fail "ipt apply, hardened: exit $rc: $(cat "$T/out")"
+grep -q 'warning: legacy iptables table filter chain INPUT (policy DROP) drops the upstreams'"'"' NTP replies over IPv4: add `iptables -I INPUT 2 -p udp --sport 123 -m conntrack --ctstate ESTABLISHED -j ACCEPT`' "$T/out" ||
+	fail "ipt apply does not name INPUT and the rule to add after ntpwall's jump: $(cat "$T/out")"
+grep -q 'warning: legacy ip6tables table filter chain INPUT (policy DROP) drops the upstreams'"'"' NTP replies over IPv6: add `ip6tables -I INPUT 2 -p udp --sport 123 -m conntrack --ctstate ESTABLISHED -j ACCEPT`' "$T/out" ||
+	fail "ipt apply does not name ip6tables INPUT: $(cat "$T/out")"
+grep -q 'warning: legacy iptables table filter chain OUTPUT rule 3 (jump to harden, its rule 1) `-p udp --dport 123 -j DROP` drops NTP over IPv4 to the upstreams: add `iptables -I OUTPUT 2 -p udp --dport 123 -j ACCEPT`' "$T/out" ||
+	fail "ipt apply does not name the drop in the user chain: $(cat "$T/out")"
+[ "$(grep -c 'warning' "$T/out")" = 3 ] || fail "ipt apply: not three warnings: $(cat "$T/out")"
+cp "$T/out" "$T/apply.out"
+nw status >"$T/out" 2>&1; rc=$?
+[ $rc = 1 ] || fail "ipt status on a hardened host: exit $rc (want 1): $(head -5 "$T/out")"
+grep -q '^host firewall: legacy iptables table filter chain INPUT (policy DROP)' "$T/out" ||
+	fail "ipt status does not name INPUT: $(head -8 "$T/out")"
+"$NTPWALL" --state-dir "$S" probe "$P" >"$T/out" 2>"$T/err"; rc=$?
+[ $rc = 2 ] || fail "probe through the hardened legacy host: exit $rc (want 2): $(cat "$T/out" "$T/err")"
+grep -q 'warning: legacy iptables table filter chain INPUT (policy DROP)' "$T/err" || fail "ipt probe: no warning: $(cat "$T/err")"
+save0=$(iptables-legacy-save | grep -v '^#' | sed 's/ \[[0-9]*:[0-9]*\]$//')
+nw apply --probe "$P" >"$T/out" 2>&1; rc=$?
+[ $rc = 1 ] && grep -q 'nothing changed; no upstream answered: is NTP blocked elsewhere? (see the warnings above)' "$T/out" ||
+	fail "ipt apply --probe, unchanged, NTP blocked: exit $rc (want 1): $(cat "$T/out")"
+[ "$(iptables-legacy-save | grep -v '^#' | sed 's/ \[[0-9]*:[0-9]*\]$//')" = "$save0" ] ||
+	fail "ipt apply --probe, unchanged, changed the tables"
+host_save | cmp -s - "$T/host1" || fail "ipt apply changed the hardened host's rules: $(host_save | diff "$T/host1" -)"
+ok "backend iptables, hardened legacy host: apply, status and probe name the chains and the iptables rules to add"
+
+# The rules as printed, after ntpwall's jumps: warnings gone, NTP through.
+grep -o '`ip6*tables -I [^`]*`' "$T/apply.out" | tr -d '`' | sort -u >"$T/rules"
+[ "$(wc -l <"$T/rules")" = 3 ] || fail "expected three iptables rules to add: $(cat "$T/rules")"
+sed 's/^\(ip6*tables\)/\1-legacy/' "$T/rules" | sh -e || fail "the iptables rules as printed do not load: $(cat "$T/rules")"
+nw apply "$P" >"$T/out" 2>&1; rc=$?
+[ $rc = 0 ] && [ "$(cat "$T/out")" = unchanged ] || fail "ipt apply after the rules: exit $rc: $(cat "$T/out")"
+nw status >"$T/out" 2>&1 || fail "ipt status after the rules: exit $?: $(head -5 "$T/out")"
+nw apply --probe "$P" >"$T/out" 2>&1; rc=$?
+[ $rc = 0 ] && grep -q '^probe 192.0.2.1: OK' "$T/out" || fail "ipt apply --probe after the rules: exit $rc: $(cat "$T/out")"
+[ "$(iptables-legacy -S INPUT 1)" = "-A INPUT -p udp -m multiport --ports 123 -m comment --comment ntpwall_hi -j ntpwall_hi-IN" ] ||
+	fail "ntpwall's jump is no longer first in INPUT: $(iptables-legacy -S INPUT)"
+nw remove >/dev/null 2>&1 || fail "ipt remove"
+[ "$(host_save | grep -c -- '--sport 123 -m conntrack\|--dport 123 -j ACCEPT')" = 3 ] ||
+	fail "ipt remove took the operator's rules: $(host_save)"
+ok "backend iptables: the rules as printed make the warnings go and NTP work"
+
 [ $fails = 0 ] || { echo "$fails failure(s)"; exit 1; }
 echo "all hardened-host tests passed"

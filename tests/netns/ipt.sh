@@ -219,6 +219,33 @@ nw diff "$A" >"$T/out" 2>&1; rc=$?
 	fail "diff A against B: rc $rc: $(cat "$T/out")"
 ok "in place: one address changed, counters kept, diff both ways"
 
+# status lists the live chains in iptables' notation with their counters
+# (iptables-save -c's), both families, not the nft listing.
+nw status >"$T/out" 2>&1 || fail "status: $(head -3 "$T/out")"
+grep -q '^# iptables$' "$T/out" && grep -q '^# ip6tables$' "$T/out" || fail "status: not both families: $(cat "$T/out")"
+grep -q '^\[[0-9]*:[0-9]*\] -I INPUT 1 -p udp -m multiport --ports 123 -m comment --comment "ntpwall_t" -j ntpwall_t-IN$' "$T/out" ||
+	fail "status: no jump with counters: $(cat "$T/out")"
+grep -q '^\[[0-9]*:[0-9]*\] -A ntpwall_t-O1 -d 192\.0\.2\.4/32 -m comment --comment "egress-upstreams4" -g ntpwall_t-O2$' "$T/out" ||
+	fail "status: no element rule with counters: $(cat "$T/out")"
+c=$(sed -n 's/^\[\([0-9]*\):[0-9]*\] .*comment "otherwise-dport" .*/\1/p' "$T/out" | awk '{ n += $1 } END { print n + 0 }')
+[ "$c" = "$(counter otherwise-dport)" ] && [ "$c" -gt 0 ] || fail "status: otherwise-dport counted $c, the kernel $(counter otherwise-dport)"
+grep -q 'chain input {\|table inet' "$T/out" && fail "status of an iptables wall lists nft: $(cat "$T/out")"
+ok "status lists the live chains in iptables notation with the kernel's counters"
+
+# explain without a policy names the rule by its id and the iptables chain
+# that holds it (a rule after an accept continues in a chain of its own).
+nw explain --from 198.51.100.7:40000 --to 192.0.2.4:123 --mode 3 >"$T/out" 2>&1; rc=$?
+[ $rc = 0 ] && grep -q '^accept: iptables chain ntpwall_t-OUT, rule "egress-upstreams4": ' "$T/out" ||
+	fail "explain of a trusted request: exit $rc: $(cat "$T/out")"
+nw explain --direction out --from 198.51.100.7:40000 --to 192.0.2.77:123 --mode 3 >"$T/out" 2>&1; rc=$?
+[ $rc = 1 ] && grep -q '^drop: iptables chain ntpwall_t-O[0-9]*, reached from ntpwall_t-OUT, rule "otherwise-dport": ' "$T/out" &&
+	grep -q '^no: rule "egress-upstreams4" of iptables chain ntpwall_t-OUT would accept, but fails: destination in @upstreams4' "$T/out" ||
+	fail "explain of an untrusted request: exit $rc: $(cat "$T/out")"
+grep -q 'chain output\|rule [0-9]' "$T/out" && fail "explain of an iptables wall names nft chains or model numbers: $(cat "$T/out")"
+out=$(iptables-legacy -S "$(sed -n 's/^drop: iptables chain \([^,]*\),.*/\1/p' "$T/out")")
+echo "$out" | grep -q -- '--comment "\?otherwise-dport"\? -j DROP' || fail "the chain explain names does not hold the rule: $out"
+ok "explain names the rule by its id and the iptables chain that holds it"
+
 # Drift made by hand: found, and apply repairs it.
 drift() {
 	"$@" || fail "$*"
