@@ -239,6 +239,17 @@ static void print_origin(const struct rules_origin *o)
 		       "as the wall publishes them" : "resolved now");
 }
 
+/* What a rule on the way did: a log rule logs, within its own rate limit,
+ * and the packet goes on. */
+static const char *step_action(const struct explain_step *s, bool json)
+{
+	if (s->notrack)
+		return "notrack";
+	if (s->verdict == IR_VERDICT_NONE && s->log)
+		return json ? "log" : "logged (rate-limited)";
+	return s->verdict == IR_VERDICT_NONE ? "continue" : ir_verdict_name(s->verdict);
+}
+
 static void print_text(const struct explain_result *r, const struct rules_origin *o,
 		       const char *table)
 {
@@ -257,8 +268,7 @@ static void print_text(const struct explain_result *r, const struct rules_origin
 		if (s->chain == r->out.chain && s->rule == r->out.rule)
 			continue;
 		printf("also: chain %s, rule %zu \"%s\" (%s)\n", s->chain, s->rule + 1,
-		       s->comment ? s->comment : "", s->notrack ? "notrack" :
-		       s->verdict == IR_VERDICT_NONE ? "continue" : ir_verdict_name(s->verdict));
+		       s->comment ? s->comment : "", step_action(s, false));
 	}
 	if (r->rate_limited) {
 		fputs("over the rate limit, ", stdout);
@@ -275,9 +285,7 @@ static json_t *outcome_json(const struct explain_outcome *o)
 
 		json_array_append_new(trace, json_pack("{s:s, s:I, s:s?, s:s}", "chain", s->chain,
 						       "rule", (json_int_t)s->rule + 1, "comment",
-						       s->comment, "action", s->notrack ? "notrack" :
-						       s->verdict == IR_VERDICT_NONE ? "continue" :
-						       ir_verdict_name(s->verdict)));
+						       s->comment, "action", step_action(s, true)));
 	}
 	return json_pack("{s:s, s:s?, s:o, s:s?, s:b, s:o}", "verdict",
 			 explain_verdict_name(o->verdict), "chain", o->chain, "rule",
