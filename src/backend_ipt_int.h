@@ -99,6 +99,13 @@ struct bipt_limit {
 	uint64_t avg;		/* read back: the kernel's form of rate/unit */
 };
 
+/* -m limit, revision 0: one bucket for the whole rule, as xt_rateinfo
+ * holds it. */
+struct bipt_rate {
+	uint32_t avg;		/* XT_LIMIT_SCALE * unit_s / rate */
+	uint32_t burst;
+};
+
 /* One iptables rule as data: what ntpwall writes, and what it reads back
  * (decoded). Matches appear in the entry in the order of the fields. */
 struct bipt_rule {
@@ -119,6 +126,8 @@ struct bipt_rule {
 	uint32_t ct_bits;	/* IR_CT_* */
 	bool limit;		/* -m hashlimit */
 	struct bipt_limit hl;
+	bool rate;		/* -m limit */
+	struct bipt_rate rt;
 	bool has_comment;
 	char comment[BIPT_COMMENT_MAX + 1];
 	enum bipt_target target;
@@ -217,6 +226,13 @@ void bipt_limit_name(const char *table, const char *set, const struct bipt_limit
 /* Fill rate and unit_s from l->avg and the hash in l->name; false when
  * no unit gives the name. */
 bool bipt_limit_rate(const char *table, const char *set, struct bipt_limit *l);
+
+/* xt_rateinfo's avg for rate packets per unit_s; 0 when it cannot hold
+ * it (over 10000 a second, its scale). */
+uint32_t bipt_rate_avg(uint32_t rate, uint32_t unit_s);
+/* The rate and unit (1, 60, 3600 or 86400 s) that give avg, the smallest
+ * such unit: what bipt_rate_avg of them gives back; false when none. */
+bool bipt_rate_of(uint32_t avg, uint32_t *rate, uint32_t *unit_s);
 
 /* iptables-restore text of one rule after head ("-A CHAIN", "-I CHAIN 1";
  * backend_ipt_text.c), with the trailing newline. */

@@ -195,6 +195,22 @@ static int limit_of(struct lay *x, const struct ir_rule *r, const struct ir_limi
 	return 0;
 }
 
+/* -m limit: within the rate only (xt_limit has no "over"), and a rate
+ * that reads back as itself. */
+static int rate_of(struct lay *x, const struct ir_rule *r, const struct ir_match *m,
+		   struct bipt_rule *b)
+{
+	uint32_t avg = bipt_rate_avg(m->u.rate.rate, m->u.rate.unit_s), rate, unit;
+
+	if (m->negate || !m->u.rate.burst || !bipt_rate_of(avg, &rate, &unit) ||
+	    rate != m->u.rate.rate || unit != m->u.rate.unit_s)
+		return fail(x, r, -EINVAL, "a rate iptables' limit match cannot hold (at most "
+			    "10000/second, in the smallest unit that makes it whole, and not 'over')");
+	b->rate = true;
+	b->rt = (struct bipt_rate){ avg, m->u.rate.burst };
+	return 0;
+}
+
 static int port_of(struct lay *x, const struct ir_rule *r, const struct ir_match *m,
 		   struct bipt_rule *b)
 {
@@ -258,6 +274,8 @@ static int match_of(struct lay *x, const struct ir_rule *r, const struct ir_matc
 		return 0;
 	case IR_MATCH_RATE_OVER:
 		return with_limit ? limit_of(x, r, &m->u.limit, m->negate, b) : 0;
+	case IR_MATCH_LIMIT:
+		return with_limit ? rate_of(x, r, m, b) : 0;
 	}
 	return fail(x, r, -EINVAL, "a match iptables cannot express");
 }
@@ -404,9 +422,12 @@ static int set_rule(struct lay *x, char *seg, char letter, const struct ir_rule 
 		add(x, R, &base, BIPT_T_GOTO, next);
 	if (sm->negate)
 		add(x, R, &base, BIPT_T_GOTO, V);
+	/* The limits count only what the set let through: in V. */
 	for (size_t i = 0; !ret && i < r->n_matches; i++)
 		if (r->matches[i].type == IR_MATCH_RATE_OVER)
 			ret = limit_of(x, r, &r->matches[i].u.limit, r->matches[i].negate, &base);
+		else if (r->matches[i].type == IR_MATCH_LIMIT)
+			ret = rate_of(x, r, &r->matches[i], &base);
 	statements(x, V, &base, r);
 	/* Out of the limit: not this rule; the rules after it go on. */
 	if (*next && base.limit) {

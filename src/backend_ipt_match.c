@@ -4,7 +4,7 @@
  * doc/iptables-notes.md §3, checked byte for byte against
  * iptables-legacy-restore by tests/netns/ipt.sh) and decoded back: udp/tcp,
  * multiport, ipv6header, u32 (one per NTP header field), conntrack,
- * hashlimit, comment; RETURN/DROP/ACCEPT/jumps, REJECT, LOG, CT --notrack. */
+ * hashlimit, limit, comment; RETURN/DROP/ACCEPT/jumps, REJECT, LOG, CT --notrack. */
 #include "backend_ipt_int.h"
 #include "ntpwall/util.h"
 
@@ -16,6 +16,7 @@
 #include <linux/netfilter/xt_comment.h>
 #include <linux/netfilter/xt_conntrack.h>
 #include <linux/netfilter/xt_hashlimit.h>
+#include <linux/netfilter/xt_limit.h>
 #include <linux/netfilter/xt_multiport.h>
 #include <linux/netfilter/xt_tcpudp.h>
 #include <linux/netfilter/xt_u32.h>
@@ -209,6 +210,43 @@ static int hashlimit_encode(const struct bipt_fam *f, struct bipt_rule *r)
 	return 0;
 }
 
+uint32_t bipt_rate_avg(uint32_t rate, uint32_t unit_s)
+{
+	uint64_t avg = rate ? (uint64_t)XT_LIMIT_SCALE * unit_s / rate : 0;
+
+	return avg > UINT32_MAX ? 0 : (uint32_t)avg;
+}
+
+bool bipt_rate_of(uint32_t avg, uint32_t *rate, uint32_t *unit_s)
+{
+	static const uint32_t units[] = { 1, 60, 3600, 86400 };
+
+	for (size_t i = 0; avg && i < ARRAY_SIZE(units); i++) {
+		uint64_t scaled = (uint64_t)XT_LIMIT_SCALE * units[i];
+		uint64_t r = (scaled + avg / 2) / avg;
+
+		if (r && r <= UINT32_MAX && bipt_rate_avg((uint32_t)r, units[i]) == avg) {
+			*rate = (uint32_t)r;
+			*unit_s = units[i];
+			return true;
+		}
+	}
+	return false;
+}
+
+/* libxt_limit: revision 0; the kernel keeps its state from prev on. */
+static int limit_encode(const struct bipt_fam *f, struct bipt_rule *r)
+{
+	struct xt_rateinfo *l;
+
+	if (!r->rt.avg || !r->rt.burst)
+		return -EINVAL;
+	l = bipt_entry_add_match(f, r, "limit", 0, sizeof(*l));
+	l->avg = r->rt.avg;
+	l->burst = r->rt.burst;
+	return 0;
+}
+
 int bipt_match_encode(const struct bipt_fam *f, struct bipt_rule *r)
 {
 	int ret = l4_encode(f, r);
@@ -229,6 +267,8 @@ int bipt_match_encode(const struct bipt_fam *f, struct bipt_rule *r)
 		ct_encode(f, r);
 	if (!ret && r->limit)
 		ret = hashlimit_encode(f, r);
+	if (!ret && r->rate)
+		ret = limit_encode(f, r);
 	if (!ret && r->has_comment) {
 		struct xt_comment_info *c = bipt_entry_add_match(f, r, "comment", 0, sizeof(*c));
 
@@ -285,6 +325,8 @@ size_t bipt_usersize(const char *name, uint8_t rev, bool target, size_t size)
 	if (!target && !strcmp(name, "hashlimit") && rev == 3 &&
 	    size == XT_ALIGN(sizeof(struct xt_hashlimit_mtinfo3)))
 		return offsetof(struct xt_hashlimit_mtinfo3, hinfo);
+	if (!target && !strcmp(name, "limit") && !rev && size == XT_ALIGN(sizeof(struct xt_rateinfo)))
+		return offsetof(struct xt_rateinfo, prev);
 	if (target && !strcmp(name, "CT") && rev == 2 &&
 	    size == XT_ALIGN(sizeof(struct xt_ct_target_info_v1)))
 		return offsetof(struct xt_ct_target_info_v1, ct);
@@ -428,6 +470,15 @@ bool bipt_match_decode(const struct bipt_fam *f, const void *mv, struct bipt_rul
 		return ct_decode(d, r);
 	if (IS("hashlimit", 3, struct xt_hashlimit_mtinfo3))
 		return hashlimit_decode(f, d, r);
+	if (IS("limit", 0, struct xt_rateinfo)) {
+		const struct xt_rateinfo *l = d;
+
+		if (r->rate)
+			return false;
+		r->rate = true;
+		r->rt = (struct bipt_rate){ l->avg, l->burst };
+		return l->avg && l->burst;
+	}
 	if (IS("comment", 0, struct xt_comment_info)) {
 		const struct xt_comment_info *c = d;
 

@@ -37,7 +37,8 @@ static void bad(struct rx *x, const char *chain, const char *why)
 static bool has_matches(const struct bipt_rule *r)
 {
 	return r->src.set || r->dst.set || r->iif[0] || r->oif[0] || r->proto || r->sport_set ||
-	       r->dport_set || r->n_ports || r->v6_plain || r->n_u32 || r->ct || r->limit;
+	       r->dport_set || r->n_ports || r->v6_plain || r->n_u32 || r->ct || r->limit ||
+	       r->rate;
 }
 
 /* Same matches and comment: entries of one rule's statements. */
@@ -129,6 +130,21 @@ static void limit_match(struct rx *x, const char *chain, const struct bipt_rule 
 		s->flags |= IR_SET_FOREIGN;
 	}
 	free(set);
+}
+
+/* -m limit: one bucket for the rule, in the unit its avg reads back in. */
+static void rate_match(struct rx *x, const char *chain, const struct bipt_rule *e,
+		       struct ir_rule *r)
+{
+	struct ir_match *m;
+	uint32_t rate, unit;
+
+	if (!bipt_rate_of(e->rt.avg, &rate, &unit)) {
+		bad(x, chain, "a limit match ntpwall did not make");
+		return;
+	}
+	m = ir_rule_add_match(r, IR_MATCH_LIMIT);
+	m->u.rate = (struct ir_rate){ rate, unit, e->rt.burst };
 }
 
 static struct ir_rule *new_rule(struct rx *x, const struct bipt_rule *e)
@@ -291,7 +307,7 @@ static size_t elements(struct rx *x, const struct bipt_chain *R, size_t i, size_
 
 		if (e->target != t || (to && strcmp(e->chain, to)) || !e->has_comment ||
 		    other->set || e->iif[0] || e->oif[0] || e->proto || e->n_u32 || e->ct ||
-		    e->limit || e->v6_plain || e->sport_set || e->dport_set || e->n_ports ||
+		    e->limit || e->rate || e->v6_plain || e->sport_set || e->dport_set || e->n_ports ||
 		    (p->set && p->neg) || e->unknown)
 			break;
 		if (!parse_elem(e->comment, what, &el)) {
@@ -388,6 +404,8 @@ static void set_rule(struct rx *x, const struct bipt_rule *head)
 	tail_matches(x, head, r);
 	if (V->rules[0].limit)
 		limit_match(x, V->name, &V->rules[0], r);
+	if (V->rules[0].rate)
+		rate_match(x, V->name, &V->rules[0], r);
 	n = statements(x, V, 0, r);
 	/* An accept within a limit: a go-on to the next segment after it. */
 	if (n + 1 == V->n && accept && V->rules[0].limit && V->rules[n].target == BIPT_T_GOTO &&
@@ -447,6 +465,8 @@ static void walk(struct rx *x, const struct bipt_chain *c)
 			tail_matches(x, e, r);
 			if (e->limit)
 				limit_match(x, c->name, e, r);
+			if (e->rate)
+				rate_match(x, c->name, e, r);
 			i += statements(x, c, i, r);
 		}
 	}

@@ -91,6 +91,21 @@ static void put_limit(FILE *f, const struct bipt_limit *l)
 	fprintf(f, " --hashlimit-htable-expire %" PRIu32, l->expire_ms);
 }
 
+/* -m limit; iptables-save spells the same avg in its own unit, so compare
+ * saves with saves. */
+static void put_rate(FILE *f, const struct bipt_rate *rt)
+{
+	uint32_t rate, unit;
+
+	if (!bipt_rate_of(rt->avg, &rate, &unit)) {
+		fprintf(f, " -m limit --limit ?avg=%" PRIu32, rt->avg);
+		return;
+	}
+	fprintf(f, " -m limit --limit %" PRIu32 "/%s --limit-burst %" PRIu32, rate,
+		unit == 86400 ? "day" : unit == 3600 ? "hour" : unit == 60 ? "min" : "sec",
+		rt->burst);
+}
+
 static void put_l4(FILE *f, const struct bipt_rule *r)
 {
 	const char *p = proto_name(r->proto);
@@ -161,6 +176,8 @@ void bipt_rule_print(FILE *f, const struct bipt_fam *fam, const char *head,
 		put_ct(f, r);
 	if (r->limit)
 		put_limit(f, &r->hl);
+	if (r->rate)
+		put_rate(f, &r->rt);
 	if (r->has_comment) {
 		fputs(" -m comment --comment ", f);
 		put_text(f, r->comment);

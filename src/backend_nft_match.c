@@ -438,6 +438,44 @@ static size_t raise_rate(const struct bnft_raise_ctx *c, const struct bnft_curso
 	return k + 1;
 }
 
+/* A plain `limit rate [over] R/unit burst B packets`: one bucket for the
+ * rule, no key. */
+static int lower_limit(struct bnft_lower_ctx *c, const struct ir_match *m, struct nftnl_rule *nr)
+{
+	struct nftnl_expr *lim = nftnl_expr_alloc("limit");
+
+	nftnl_expr_set_u64(lim, NFTNL_EXPR_LIMIT_RATE, m->u.rate.rate);
+	nftnl_expr_set_u64(lim, NFTNL_EXPR_LIMIT_UNIT, m->u.rate.unit_s);
+	nftnl_expr_set_u32(lim, NFTNL_EXPR_LIMIT_BURST, m->u.rate.burst);
+	nftnl_expr_set_u32(lim, NFTNL_EXPR_LIMIT_TYPE, NFT_LIMIT_PKTS);
+	nftnl_expr_set_u32(lim, NFTNL_EXPR_LIMIT_FLAGS, m->negate ? NFT_LIMIT_F_INV : 0);
+	nftnl_rule_add_expr(nr, lim);
+	return 0;
+}
+
+static size_t raise_limit(const struct bnft_raise_ctx *c, const struct bnft_cursor *cur,
+			  enum ir_match_type t, struct ir_match *m)
+{
+	const struct nftnl_expr *e = bnft_at(cur, 0);
+	uint64_t rate, unit;
+	uint32_t flags;
+
+	if (!bnft_is_kind(cur, 0, "limit") ||
+	    nftnl_expr_get_u32(e, NFTNL_EXPR_LIMIT_TYPE) != NFT_LIMIT_PKTS)
+		return 0;
+	flags = nftnl_expr_get_u32(e, NFTNL_EXPR_LIMIT_FLAGS);
+	rate = nftnl_expr_get_u64(e, NFTNL_EXPR_LIMIT_RATE);
+	unit = nftnl_expr_get_u64(e, NFTNL_EXPR_LIMIT_UNIT);
+	/* A byte limit or a value the model cannot hold stays unknown. */
+	if ((flags & ~(uint32_t)NFT_LIMIT_F_INV) || !rate || rate > UINT32_MAX || !unit ||
+	    unit > UINT32_MAX)
+		return 0;
+	m->negate = flags & NFT_LIMIT_F_INV;
+	m->u.rate = (struct ir_rate){ (uint32_t)rate, (uint32_t)unit,
+				      nftnl_expr_get_u32(e, NFTNL_EXPR_LIMIT_BURST) };
+	return 1;
+}
+
 struct match_ops_row {
 	enum ir_match_type type;
 	int (*lower)(struct bnft_lower_ctx *c, const struct ir_match *m, struct nftnl_rule *nr);
@@ -462,6 +500,7 @@ static const struct match_ops_row match_ops[] = {
 	{ IR_MATCH_NTP_VERSION, bnft_lower_ntp, bnft_raise_ntp },
 	{ IR_MATCH_NTP_OPCODE, bnft_lower_ntp, bnft_raise_ntp },
 	{ IR_MATCH_RATE_OVER, lower_rate, raise_rate },
+	{ IR_MATCH_LIMIT, lower_limit, raise_limit },
 };
 
 static const struct match_ops_row *ops_for(enum ir_match_type t)

@@ -286,6 +286,7 @@ static void build_all_chains(struct compile_ctx *cx)
 		cx->ifname = p->interfaces[i];
 		compile_chains(cx);
 	}
+	compile_log_rules(cx);
 }
 
 int compile_policy(const struct policy *p, const struct resolved *r, struct diags *d,

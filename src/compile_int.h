@@ -25,5 +25,8 @@ struct compile_ctx {
 
 /* Builds every chain of cx->rs from the sets already in it. */
 void compile_chains(struct compile_ctx *cx);
+/* Puts a rate-limited log rule before each drop the policy logs
+ * (compile_log.c). */
+void compile_log_rules(struct compile_ctx *cx);
 
 #endif

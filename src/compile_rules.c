@@ -352,23 +352,10 @@ static void serve_out(struct compile_ctx *cx)
 		   IR_CT_ESTABLISHED, &p->restrict_.loc);
 }
 
+/* otherwise: log drops too; its log rules come from compile_log.c. */
 static void otherwise_verdict(const struct policy *p, struct ir_rule *r)
 {
-	char *prefix;
-
-	switch (p->otherwise) {
-	case POLICY_OTHERWISE_REJECT:
-		verdict(r, IR_VERDICT_REJECT);
-		break;
-	case POLICY_OTHERWISE_LOG:
-		prefix = p->log_prefix ? NULL : xasprintf("%s: ", p->table);
-		ir_rule_set_log(r, p->log_prefix ? p->log_prefix : prefix);
-		free(prefix);
-		verdict(r, IR_VERDICT_DROP);
-		break;
-	default:
-		verdict(r, IR_VERDICT_DROP);
-	}
+	verdict(r, p->otherwise == POLICY_OTHERWISE_REJECT ? IR_VERDICT_REJECT : IR_VERDICT_DROP);
 }
 
 static bool has_nts(const struct compile_ctx *cx)

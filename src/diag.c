@@ -50,6 +50,7 @@ static const struct {
 	{ NW210_NAME_IS_POOL, "NW210", "a server name resolves to many addresses: it is a pool (lint --resolve)" },
 	{ NW211_FAMILY_UNCOVERED, "NW211", "a wanted address family has no upstream address (lint --resolve)" },
 	{ NW212_LOCAL_ADDRESS, "NW212", "a loopback, link-local or IPv4-mapped address as a server or peer" },
+	{ NW213_LOG_PREFIX_CUT, "NW213", "log_prefix is cut to fit the log rules' 29-byte prefixes" },
 };
 
 /* Not findings: named, but never listed by diag_codes(). */

@@ -125,6 +125,11 @@ enum explain_m explain_match(const struct explain_walk *w, const struct ir_match
 		 * limit (over, on the second walk). */
 		held = w->over;
 		break;
+	case IR_MATCH_LIMIT:
+		/* One bucket for every packet the rule sees: assumed within.
+		 * ntpwall puts it only on log rules, which decide nothing. */
+		held = true;
+		break;
 	default:
 		return EXPLAIN_M_UNKNOWN;
 	}
@@ -138,7 +143,7 @@ static void add_step(struct explain_outcome *o, const struct ir_chain *c, size_t
 	xgrow((void **)&o->steps, &o->cap_steps, o->n_steps, sizeof(*o->steps));
 	o->steps[o->n_steps++] = (struct explain_step){
 		.chain = c->name, .rule = i, .comment = r->comment, .verdict = r->verdict,
-		.notrack = r->notrack,
+		.notrack = r->notrack, .log = r->log_prefix != NULL,
 	};
 }
 

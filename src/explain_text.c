@@ -216,6 +216,14 @@ static char *rate_text(const struct ir_match *m)
 			 m->negate ? "within it (a new source is)" : "not over it");
 }
 
+static char *limit_text(const struct ir_match *m)
+{
+	return xasprintf("%s %" PRIu32 "/%s, burst %" PRIu32 " packets, one bucket for every "
+			 "packet of the rule: assumed %s", m->negate ? "over" : "within",
+			 m->u.rate.rate, unit_name(m->u.rate.unit_s), m->u.rate.burst,
+			 m->negate ? "not over it" : "within it");
+}
+
 char *explain_match_text(const struct explain_walk *w, const struct ir_match *m)
 {
 	const struct explain_packet *p = w->pkt;
@@ -261,6 +269,8 @@ char *explain_match_text(const struct explain_walk *w, const struct ir_match *m)
 				 b, c, p->mode == 6 ? "" : ", the stratum of a request");
 	case IR_MATCH_RATE_OVER:
 		return rate_text(m);
+	case IR_MATCH_LIMIT:
+		return limit_text(m);
 	default:
 		return xasprintf("a match of type %d, which explain does not understand",
 				 (int)m->type);
@@ -315,7 +325,8 @@ static void say_rule(struct explain_result *r, const struct explain_walk *w)
 	rule = &c->rules[r->out.rule];
 	for (size_t k = 0; k < rule->n_matches; k++)
 		add_reason(r, explain_match_text(w, &rule->matches[k]), true,
-			   rule->matches[k].type == IR_MATCH_RATE_OVER);
+			   rule->matches[k].type == IR_MATCH_RATE_OVER ||
+			   rule->matches[k].type == IR_MATCH_LIMIT);
 }
 
 static void say_near(struct explain_result *r, const struct explain_walk *w,

@@ -6,6 +6,7 @@
 #include "ntpwall/ir.h"
 #include "ntpwall/util.h"
 
+#include <assert.h>
 #include <string.h>
 
 struct ir_ruleset *ir_ruleset_new(const char *table)
@@ -293,6 +294,19 @@ void ir_rule_set_log(struct ir_rule *r, const char *prefix)
 	r->log_prefix = strdup_or_null(prefix);
 }
 
+struct ir_rule *ir_rule_insert_copy(struct ir_chain *c, size_t i)
+{
+	struct ir_rule copy;
+
+	assert(i < c->n_rules);
+	rule_copy(&copy, &c->rules[i]);
+	xgrow((void **)&c->rules, &c->cap_rules, c->n_rules, sizeof(*c->rules));
+	memmove(&c->rules[i + 1], &c->rules[i], (c->n_rules - i) * sizeof(*c->rules));
+	c->rules[i] = copy;
+	c->n_rules++;
+	return &c->rules[i];
+}
+
 static int elem_qsort_cmp(const void *a, const void *b)
 {
 	return ir_elem_cmp(a, b);
@@ -453,6 +467,9 @@ bool ir_match_equal(const struct ir_match *a, const struct ir_match *b)
 		return !strcmp(a->u.limit.set, b->u.limit.set) && a->u.limit.rate == b->u.limit.rate &&
 		       a->u.limit.unit_s == b->u.limit.unit_s && a->u.limit.burst == b->u.limit.burst &&
 		       a->u.limit.prefix_len == b->u.limit.prefix_len;
+	case IR_MATCH_LIMIT:
+		return a->u.rate.rate == b->u.rate.rate && a->u.rate.unit_s == b->u.rate.unit_s &&
+		       a->u.rate.burst == b->u.rate.burst;
 	default:
 		return a->u.num == b->u.num;
 	}
@@ -583,7 +600,7 @@ const char *ir_match_type_name(enum ir_match_type t)
 	static const char *const names[] = {
 		"iifname", "oifname", "nfproto", "l4proto", "sport", "dport", "saddr", "daddr",
 		"saddr_set", "daddr_set", "ct_state", "ntp_mode", "ntp_version", "ntp_opcode",
-		"rate_over",
+		"rate_over", "limit",
 	};
 
 	return t < ARRAY_SIZE(names) ? names[t] : "?";

@@ -99,6 +99,12 @@ static json_t *match_json(const struct ir_match *m)
 			json_object_set_new(json_object_get(o, "limit"), "prefix",
 					    json_integer(m->u.limit.prefix_len));
 		break;
+	case IR_MATCH_LIMIT:
+		json_object_set_new(o, "rate", json_pack("{s:I, s:I, s:I}",
+				    "rate", (json_int_t)m->u.rate.rate,
+				    "unit_s", (json_int_t)m->u.rate.unit_s,
+				    "burst", (json_int_t)m->u.rate.burst));
+		break;
 	default:
 		json_object_set_new(o, "value", json_integer(m->u.num));
 	}
@@ -299,6 +305,13 @@ static int load_match_value(struct ir_match *m, json_t *j, struct diags *d)
 		m->u.limit.burst = (uint32_t)burst;
 		m->u.limit.prefix_len = (unsigned)prefix;
 		return 0;
+	case IR_MATCH_LIMIT:
+		if (json_unpack(j, "{s:{s:I, s:I, s:I}}", "rate", "rate", &rate, "unit_s", &unit,
+				"burst", &burst) || rate < 1 || rate > UINT32_MAX || unit < 1 ||
+		    unit > UINT32_MAX || burst < 0 || burst > UINT32_MAX)
+			return fail(d, "%s", "bad limit match");
+		m->u.rate = (struct ir_rate){ (uint32_t)rate, (uint32_t)unit, (uint32_t)burst };
+		return 0;
 	case IR_MATCH_CT_STATE:
 	case IR_MATCH_NTP_MODE:
 	case IR_MATCH_NTP_VERSION:
@@ -359,7 +372,7 @@ static int load_rule(struct ir_chain *c, json_t *j, struct diags *d)
 
 		if (json_unpack(mj, "{s:s, s?:b}", "type", &type, "negate", &negate))
 			return fail(d, "chain %s: bad match", c->name);
-		t = name_index(type, match_name, IR_MATCH_RATE_OVER + 1);
+		t = name_index(type, match_name, IR_MATCH_LIMIT + 1);
 		if (t < 0)
 			return fail(d, "unknown match type '%s'", type);
 		m = ir_rule_add_match(r, (enum ir_match_type)t);

@@ -2,6 +2,7 @@
 /* Warnings for weak but valid policies. Each check is one small function
  * in a table, so a new best practice is one more row. */
 #include "ntpwall/lint.h"
+#include "ntpwall/compile.h"
 #include "ntpwall/daemon.h"
 #include "ntpwall/util.h"
 
@@ -145,6 +146,36 @@ static void check_daemon_keys(struct policy *p, struct diags *d)
 				  deps[i].file_name);
 }
 
+/* Log settings that log nothing, and a log_prefix too long to keep whole
+ * beside the longest rule tag (compile_log_prefix). */
+static void check_log(struct policy *p, struct diags *d)
+{
+	size_t tag = compile_log_tag_max(p), part;
+	char prefix[COMPILE_LOG_PREFIX_MAX + 1], dummy[COMPILE_LOG_PREFIX_MAX + 1];
+
+	if (!tag) {
+		if (p->log_prefix)
+			lint_warn(p, d, &p->log_prefix_loc, NW205_NEVER_MATCHES,
+				  "'log_prefix' is set but nothing logs ('otherwise' is not log, "
+				  "restrict.log is off)");
+		if (p->log_limit_loc.line)
+			lint_warn(p, d, &p->log_limit_loc, NW205_NEVER_MATCHES,
+				  "'log_rate' or 'log_burst' is set but nothing logs ('otherwise' is "
+				  "not log, restrict.log is off)");
+		return;
+	}
+	memset(dummy, 'x', tag);
+	dummy[tag] = '\0';
+	if (!compile_log_prefix(p, dummy, prefix))
+		return;
+	/* prefix is "<part> <tag>: ", or "<tag>: " with nothing left of part */
+	part = strlen(prefix) > tag + 2 ? strlen(prefix) - tag - 3 : 0;
+	lint_warn(p, d, p->log_prefix ? &p->log_prefix_loc : &p->loc, NW213_LOG_PREFIX_CUT,
+		  "'log_prefix'%s is cut to \"%.*s\" in the longest log prefixes: the rule's tag "
+		  "and ': ' must fit the 29 bytes iptables' LOG target keeps",
+		  p->log_prefix ? "" : " (by default the table name)", (int)part, prefix);
+}
+
 static void check_never_matches(struct policy *p, struct diags *d)
 {
 	const struct policy_restrict *r = &p->restrict_;
@@ -167,9 +198,7 @@ static void check_never_matches(struct policy *p, struct diags *d)
 	if (r->query_from.n && !p->serve.present)
 		lint_warn(p, d, &r->query_from.v[0].loc, NW205_NEVER_MATCHES,
 			  "'query_from' has no effect without 'serve': only upstream replies come in");
-	if (p->log_prefix && p->otherwise != POLICY_OTHERWISE_LOG)
-		lint_warn(p, d, &p->log_prefix_loc, NW205_NEVER_MATCHES,
-			  "'log_prefix' is set but 'otherwise' is not log");
+	check_log(p, d);
 	check_daemon_keys(p, d);
 }
 

@@ -454,6 +454,7 @@ static const struct key_spec restrict_keys[] = {
 	{ "nomodify", policy_p_bool, F(struct policy_restrict, nomodify) },
 	{ "nopeer", policy_p_bool, F(struct policy_restrict, nopeer) },
 	{ "noserve", p_noserve, F(struct policy_restrict, noserve) },
+	{ "log", policy_p_bool, F(struct policy_restrict, log) },
 	{ "version", policy_p_versions, F(struct policy_restrict, versions) },
 	{ "ignore", p_prefixes, F(struct policy_restrict, ignore) },
 	{ "query_from", p_prefixes, F(struct policy_restrict, query_from) },
@@ -480,17 +481,17 @@ static int p_log_prefix(struct policy_ctx *c, const struct ynode *v, void *dst, 
 	return policy_p_string(c, v, dst, k);
 }
 
-/* The LOG target keeps 29 bytes and cuts the rest without a word. */
-static int check_log_prefix(struct policy_ctx *c)
+/* The log rules' limit; the key is remembered for lint. */
+static int p_log_rate(struct policy_ctx *c, const struct ynode *v, void *dst, const struct key_spec *k)
 {
-	const struct policy *p = c->p;
-	size_t len = p->log_prefix ? strlen(p->log_prefix) : 0;
+	c->p->log_limit_loc = policy_node_loc(c, c->key);
+	return policy_p_rate(c, v, dst, k);
+}
 
-	if (p->backend != POLICY_BACKEND_IPTABLES || len <= POLICY_LOG_PREFIX_MAX_IPT)
-		return 0;
-	return diag_add(c->d, &p->log_prefix_loc, DIAG_ERROR, NW125_RANGE,
-			"'log_prefix' is %zu bytes; with 'backend: iptables' it may be at most %d (the LOG target's limit)",
-			len, POLICY_LOG_PREFIX_MAX_IPT);
+static int p_log_burst(struct policy_ctx *c, const struct ynode *v, void *dst, const struct key_spec *k)
+{
+	c->p->log_limit_loc = policy_node_loc(c, c->key);
+	return policy_p_uint(c, v, dst, k);
 }
 
 #define HOUR_MS 3600000ul
@@ -581,6 +582,8 @@ static const struct key_spec top_keys[] = {
 	{ "restrict", p_restrict, F(struct policy, restrict_) },
 	{ "otherwise", policy_p_otherwise, F(struct policy, otherwise) },
 	{ "log_prefix", p_log_prefix, F(struct policy, log_prefix), 0, POLICY_LOG_PREFIX_MAX },
+	{ "log_rate", p_log_rate, F(struct policy, log_rate) },
+	{ "log_burst", p_log_burst, F(struct policy, log_burst), 1, 10000 },
 	{ "refresh", policy_p_section, F(struct policy, refresh), .sub = refresh_keys },
 	{ "probe", policy_p_section, F(struct policy, probe), .sub = probe_keys },
 	{ "daemon", p_daemon, F(struct policy, daemon), .sub = daemon_keys },
@@ -599,6 +602,8 @@ static void set_defaults(struct policy *p)
 	p->restrict_.nopeer = true;
 	p->restrict_.versions = POLICY_VERSIONS_ALL;
 	p->otherwise = POLICY_OTHERWISE_DROP;
+	p->log_rate = (struct policy_rate){ POLICY_LOG_RATE_DEFAULT, POLICY_LOG_UNIT_DEFAULT };
+	p->log_burst = POLICY_LOG_BURST_DEFAULT;
 	p->refresh = (struct policy_refresh){ .expire_ms = HOUR_MS, .probe = false };
 	p->daemon.replace_after = 3;
 	p->probe = (struct policy_probe){
@@ -724,8 +729,6 @@ int policy_load_buffer(const char *name, const char *buf, size_t len, struct dia
 	if (check_required(&c, root))
 		ret = -EINVAL;
 	if (check_dup_hosts(&c))
-		ret = -EINVAL;
-	if (check_log_prefix(&c))
 		ret = -EINVAL;
 	if (check_daemon(&c))
 		ret = -EINVAL;

@@ -199,6 +199,7 @@ struct rule_state {
 	uint32_t l4;		/* last L4PROTO */
 	uint32_t nfproto;	/* last NFPROTO */
 	bool any;		/* something printed: the next word needs a space */
+	bool listing;		/* as `nft list` prints it */
 };
 
 static void sp(FILE *f, struct rule_state *st)
@@ -295,12 +296,20 @@ static void put_match(FILE *f, const struct ir_rule *r, size_t i, struct rule_st
 			m->negate ? "" : "over ", m->u.limit.rate, rate_unit(m->u.limit.unit_s),
 			m->u.limit.burst);
 		break;
+	case IR_MATCH_LIMIT:
+		sp(f, st);
+		fprintf(f, "limit rate %s%" PRIu32 "/%s", m->negate ? "over " : "", m->u.rate.rate,
+			rate_unit(m->u.rate.unit_s));
+		/* nft lists a burst only when it is not its default, 5. */
+		if (!st->listing || m->u.rate.burst != 5)
+			fprintf(f, " burst %" PRIu32 " packets", m->u.rate.burst);
+		break;
 	}
 }
 
 static void put_rule(FILE *f, const struct ir_rule *r, const struct render_opts *o)
 {
-	struct rule_state st = { 0 };
+	struct rule_state st = { .listing = o->listing };
 
 	fputs("\t\t", f);
 	for (size_t i = 0; i < r->n_matches; i++)

@@ -97,6 +97,16 @@ jq -e '.verdict == "accept" and .over_rate_limit.verdict == "drop" and
 	.over_rate_limit.comment == "serve-ratelimit4@eth0" and
 	(.reasons | map(select(.assumed)) | length) == 1' "$tmp/out" > /dev/null ||
 	bad "json: the rate limit"
+# A log rule on the way (restrict.log): it logs within its own limit and
+# the drop after it decides.
+droplog=$SRCDIR/tests/golden/restrict-log.yaml
+run 1 "$droplog" --from 203.0.113.5:40000 --to 192.0.2.200 --mode 3
+has 'drop: chain input, rule 4 "restrict-ignore-dport4": the source is in restrict.ignore'
+has 'also: chain input, rule 3 "restrict-ignore-dport4-log" (logged (rate-limited))'
+run 1 "$droplog" --from 203.0.113.5:40000 --to 192.0.2.200 --mode 3 --format json
+jq -e '(.trace | map(.action)) == ["log", "drop"] and
+	.trace[0].comment == "restrict-ignore-dport4-log"' "$tmp/out" > /dev/null ||
+	bad "json: the log rule"
 
 # Bad input: exit 2, the argument named, nothing on stdout.
 # usage NEEDLE ARGS...

@@ -46,6 +46,11 @@ struct ir_ruleset *sample_ruleset(void)
 	m->u.limit.burst = 32;
 	ir_rule_set_log(r, "x: ");
 	r->verdict = IR_VERDICT_REJECT;
+	r = ir_rule_add(c, "egress-log", NULL);
+	ir_rule_match_num(r, IR_MATCH_DPORT, 123);
+	m = ir_rule_add_match(r, IR_MATCH_LIMIT);
+	m->u.rate = (struct ir_rate){ 5, 60, 10 };
+	ir_rule_set_log(r, "x oth-d: ");
 	r = ir_rule_add(c, NULL, NULL);
 	r->unknown = xstrdup("[ tcp flags ]");
 	r->notrack = true;

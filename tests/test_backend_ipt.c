@@ -409,6 +409,117 @@ START_TEST(ipv6_u32_guarded)
 }
 END_TEST
 
+/* -m limit, revision 0: xt_rateinfo (72 bytes with its header), avg in
+ * the kernel's scale, read back in the smallest unit that gives it; the
+ * compare stops where the kernel's state begins. */
+START_TEST(limit_match)
+{
+	const struct bipt_fam *f = &bipt_fams[BIPT_V4];
+	struct bipt_rule r = { .proto = IPPROTO_UDP, .dport_set = true, .dport = 123,
+			       .rate = true, .target = BIPT_T_LOG };
+	struct bipt_rule d = { 0 };
+	const struct xt_entry_match *m;
+	uint32_t rate, unit;
+	unsigned char *copy;
+
+	r.rt = (struct bipt_rate){ bipt_rate_avg(5, 60), 5 };
+	ck_assert_uint_eq(r.rt.avg, 120000);
+	strcpy(r.log_prefix, "t oth-d: ");
+	ck_assert_int_eq(bipt_rule_encode(f, &r), 0);
+	m = (const void *)(r.entry + f->entry_size + 48);
+	ck_assert_str_eq(m->u.user.name, "limit");
+	ck_assert_uint_eq(m->u.user.revision, 0);
+	ck_assert_uint_eq(m->u.match_size, 72);
+	ck_assert_uint_eq(r.entry_len, f->entry_size + 48 + 72 + 64);
+	d.entry = r.entry;
+	d.entry_len = r.entry_len;
+	bipt_rule_decode(f, &d);
+	ck_assert_ptr_null(d.unknown);
+	ck_assert(d.rate && d.rt.avg == 120000 && d.rt.burst == 5);
+	d.entry = NULL;
+	bipt_rule_free(&d);
+	/* What the kernel writes behind avg and burst (prev, credit, ...)
+	 * is not a difference; the burst is. */
+	copy = xmalloc(r.entry_len);
+	memcpy(copy, r.entry, r.entry_len);
+	memset(copy + f->entry_size + 48 + 32 + 8, 0x5a, 32);
+	ck_assert(bipt_entry_equal(f, r.entry, copy));
+	copy[f->entry_size + 48 + 32 + 4]++;
+	ck_assert(!bipt_entry_equal(f, r.entry, copy));
+	free(copy);
+	bipt_rule_free(&r);
+	ck_assert(bipt_rate_of(120000, &rate, &unit) && rate == 5 && unit == 60);
+	ck_assert(bipt_rate_of(bipt_rate_avg(7, 60), &rate, &unit) && rate == 7 && unit == 60);
+	ck_assert(bipt_rate_of(bipt_rate_avg(3, 3600), &rate, &unit) && rate == 3 && unit == 3600);
+	/* 60/minute is 1/second to the kernel. */
+	ck_assert(bipt_rate_of(bipt_rate_avg(60, 60), &rate, &unit) && rate == 1 && unit == 1);
+	ck_assert_uint_eq(bipt_rate_avg(10001, 1), 0);
+}
+END_TEST
+
+/* A log rule over a set: the limit goes into the statements' chain V,
+ * so only what the set let through counts against it. */
+START_TEST(limit_behind_set)
+{
+	struct ir_ruleset *rs = ir_ruleset_new("t"), *back = NULL;
+	struct ir_chain *c = ir_chain_add(rs, COMPILE_CHAIN_INPUT, IR_HOOK_INPUT, 0);
+	struct ir_match *m = NULL;
+	struct bipt_all want, got;
+	struct diags d;
+	struct addr a;
+	bool seen = false;
+
+	ck_assert_ptr_null(addr_parse("203.0.113.0", &a));
+	ir_set_add_elem(ir_set_add(rs, "ig4", IR_KEY_IPV4, IR_SET_INTERVAL), &a, 24, NULL);
+	for (int k = 0; k < 2; k++) {
+		struct ir_rule *r = ir_rule_add(c, k ? "drop" : "drop-log", NULL);
+
+		ir_rule_match_num(r, IR_MATCH_L4PROTO, IPPROTO_UDP);
+		ir_rule_match_num(r, IR_MATCH_DPORT, 123);
+		ir_rule_match_num(r, IR_MATCH_NFPROTO, IR_NFPROTO_IPV4);
+		ir_rule_match_set(r, IR_MATCH_SADDR_SET, "ig4")->negate = true;
+		r->verdict = IR_VERDICT_DROP;
+		if (k)
+			continue;
+		m = ir_rule_add_match(r, IR_MATCH_LIMIT);
+		m->u.rate = (struct ir_rate){ 2, 60, 3 };
+		ir_rule_set_log(r, "t ign-d4: ");
+		r->verdict = IR_VERDICT_NONE;
+	}
+	ir_ruleset_sort(rs);
+	diag_init(&d, 0);
+	ck_assert_msg(bipt_check_roundtrip(rs, NULL, &d) == 0, "%s", d.n ? d.v[0].msg : "?");
+	lay_and_read(rs, &want, &got);
+	for (size_t i = 0; i < got.t[BIPT_V4][BIPT_FILTER].n; i++) {
+		const struct bipt_chain *bc = &got.t[BIPT_V4][BIPT_FILTER].chains[i];
+
+		for (size_t j = 0; j < bc->n; j++) {
+			if (!bc->rules[j].rate)
+				continue;
+			ck_assert(!seen);
+			seen = true;
+			ck_assert(!bc->rules[j].proto && !bc->rules[j].src.set);
+			ck_assert_int_eq(bc->rules[j].target, BIPT_T_LOG);
+		}
+	}
+	ck_assert(seen);
+	ck_assert_int_eq(bipt_raise(rs->table, &got, &back), 0);
+	ck_assert(ir_ruleset_equal(rs, back));
+	ir_ruleset_free(back);
+	bipt_all_free(&want);
+	bipt_all_free(&got);
+	/* No "over" in xt_limit, and no rate past its scale. */
+	m->negate = true;
+	ck_assert_int_eq(bipt_check_roundtrip(rs, NULL, &d), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(d.v[d.n - 1].msg, "limit match cannot hold"));
+	m->negate = false;
+	m->u.rate = (struct ir_rate){ 20000, 1, 5 };
+	ck_assert_int_eq(bipt_check_roundtrip(rs, NULL, &d), -EINVAL);
+	ir_ruleset_free(rs);
+	diag_free(&d);
+}
+END_TEST
+
 /* What iptables cannot hold is refused, with the rule named. */
 START_TEST(refused_shapes)
 {
@@ -445,6 +556,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, drift_is_found);
 	tcase_add_test(tc, ipv6_u32_guarded);
 	tcase_add_test(tc, refused_shapes);
+	tcase_add_test(tc, limit_match);
+	tcase_add_test(tc, limit_behind_set);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -135,6 +135,16 @@ START_TEST(every_match_type)
 	m->u.limit.unit_s = 60;
 	m->u.limit.burst = 20;
 	r->verdict = IR_VERDICT_DROP;
+	r = ir_rule_add(c, "log", NULL);
+	ir_rule_match_num(r, IR_MATCH_DPORT, 123);
+	m = ir_rule_add_match(r, IR_MATCH_LIMIT);
+	m->u.rate = (struct ir_rate){ 5, 60, 5 };
+	ir_rule_set_log(r, "t oth-d: ");
+	r = ir_rule_add(c, "limit-over", NULL);
+	m = ir_rule_add_match(r, IR_MATCH_LIMIT);
+	m->u.rate = (struct ir_rate){ 100, 1, 7 };
+	m->negate = true;
+	r->verdict = IR_VERDICT_DROP;
 	n = c->n_rules;
 	for (size_t i = 0; i < n; i++) {
 		const struct ir_rule *back = round_trip(&c->rules[i], out);
@@ -312,6 +322,40 @@ static struct ir_rule *raise_update(struct ir_chain *out, uint16_t attr, uint64_
 	nftnl_rule_add_expr(r, dyn);
 	return raise_built(r, out);
 }
+
+static struct ir_rule *raise_limit(struct ir_chain *out, uint32_t type, uint32_t flags)
+{
+	struct nftnl_rule *r = nftnl_rule_alloc();
+	struct nftnl_expr *lim = nftnl_expr_alloc("limit");
+
+	nftnl_expr_set_u64(lim, NFTNL_EXPR_LIMIT_RATE, 5);
+	nftnl_expr_set_u64(lim, NFTNL_EXPR_LIMIT_UNIT, 60);
+	nftnl_expr_set_u32(lim, NFTNL_EXPR_LIMIT_BURST, 5);
+	nftnl_expr_set_u32(lim, NFTNL_EXPR_LIMIT_TYPE, type);
+	nftnl_expr_set_u32(lim, NFTNL_EXPR_LIMIT_FLAGS, flags);
+	nftnl_rule_add_expr(r, lim);
+	return raise_built(r, out);
+}
+
+/* `limit rate 5/minute` is the plain limit match; a byte limit (`limit
+ * rate 5 kbytes/minute`) or an unknown flag stays unknown. */
+START_TEST(limit_packets_only)
+{
+	struct ir_chain *out = ir_chain_add(rs, "out", IR_HOOK_NONE, 0);
+	struct ir_rule *x = raise_limit(out, NFT_LIMIT_PKTS, 0);
+
+	ck_assert_ptr_null(x->unknown);
+	ck_assert_uint_eq(x->n_matches, 1);
+	ck_assert_int_eq(x->matches[0].type, IR_MATCH_LIMIT);
+	ck_assert(!x->matches[0].negate);
+	ck_assert_uint_eq(x->matches[0].u.rate.rate, 5);
+	ck_assert_uint_eq(x->matches[0].u.rate.unit_s, 60);
+	ck_assert_uint_eq(x->matches[0].u.rate.burst, 5);
+	ck_assert(raise_limit(out, NFT_LIMIT_PKTS, NFT_LIMIT_F_INV)->matches[0].negate);
+	ck_assert_ptr_nonnull(raise_limit(out, NFT_LIMIT_PKT_BYTES, 0)->unknown);
+	ck_assert_ptr_nonnull(raise_limit(out, NFT_LIMIT_PKTS, 0x2)->unknown);
+}
+END_TEST
 
 /* The meter's update is the rate match only as ntpwall makes it: with a
  * timeout (`update @rl4 { ip saddr timeout 10s limit ... }`), inverted,
@@ -560,6 +604,7 @@ int main(void)
 	tcase_add_test(tc, every_match_type);
 	tcase_add_test(tc, nft_forms);
 	tcase_add_test(tc, merged_ports);
+	tcase_add_test(tc, limit_packets_only);
 	tcase_add_test(tc, family_reject);
 	tcase_add_test(tc, reject_lowered_as_nft);
 	tcase_add_test(tc, ifname_exact_only);

@@ -372,17 +372,155 @@ END_TEST
 START_TEST(otherwise_variants)
 {
 	struct built b;
-	const struct ir_rule *r;
+	const struct ir_rule *r, *log;
+	size_t i;
 
+	/* log: the drop stays unconditional; a rate-limited log rule with the
+	 * same matches goes right before it. */
 	build(&b, "version: 1\ntable: tt\nupstreams: [{server: 192.0.2.1}]\notherwise: log\n");
-	r = find_rule(b.rs, "input", "otherwise-dport", NULL);
-	ck_assert_str_eq(r->log_prefix, "tt: ");
+	r = find_rule(b.rs, "input", "otherwise-dport", &i);
+	ck_assert_ptr_null(r->log_prefix);
 	ck_assert_int_eq(r->verdict, IR_VERDICT_DROP);
+	log = find_rule(b.rs, "input", "otherwise-dport-log", NULL);
+	ck_assert_ptr_eq(log, r - 1);
+	ck_assert_str_eq(log->log_prefix, "tt oth-d: ");
+	ck_assert_int_eq(log->verdict, IR_VERDICT_NONE);
+	ck_assert(log->counter);
+	ck_assert_uint_eq(log->n_matches, r->n_matches + 1);
+	for (size_t k = 0; k < r->n_matches; k++)
+		ck_assert(ir_match_equal(&log->matches[k], &r->matches[k]));
+	ck_assert_int_eq(log->matches[r->n_matches].type, IR_MATCH_LIMIT);
+	ck_assert_uint_eq(log->matches[r->n_matches].u.rate.rate, 5);
+	ck_assert_uint_eq(log->matches[r->n_matches].u.rate.unit_s, 60);
+	ck_assert_uint_eq(log->matches[r->n_matches].u.rate.burst, 5);
+	ck_assert_str_eq(find_rule(b.rs, "output", "otherwise-sport-log", NULL)->log_prefix,
+			 "tt out-s: ");
 	unbuild(&b);
 	build(&b, "version: 1\nupstreams: [{server: 192.0.2.1}]\notherwise: reject\n");
 	r = find_rule(b.rs, "output", "otherwise-sport", NULL);
 	ck_assert_int_eq(r->verdict, IR_VERDICT_REJECT);
 	ck_assert_ptr_null(r->log_prefix);
+	ck_assert_ptr_null(find_rule(b.rs, "output", "otherwise-sport-log", NULL));
+	unbuild(&b);
+}
+END_TEST
+
+/* Every rule that logs: before a drop with the same comment and matches,
+ * with a prefix of at most 29 bytes, unique in the ruleset. */
+static size_t check_logs(const struct ir_ruleset *rs)
+{
+	size_t n = 0;
+
+	for (size_t c = 0; c < rs->n_chains; c++) {
+		const struct ir_chain *ch = &rs->chains[c];
+
+		for (size_t i = 0; i < ch->n_rules; i++) {
+			const struct ir_rule *r = &ch->rules[i], *drop = r + 1;
+
+			if (!r->log_prefix)
+				continue;
+			n++;
+			ck_assert_uint_le(strlen(r->log_prefix), COMPILE_LOG_PREFIX_MAX);
+			ck_assert_int_eq(r->verdict, IR_VERDICT_NONE);
+			ck_assert_uint_lt(i + 1, ch->n_rules);
+			ck_assert_int_eq(drop->verdict, IR_VERDICT_DROP);
+			ck_assert_ptr_null(drop->log_prefix);
+			ck_assert_int_eq(r->matches[r->n_matches - 1].type, IR_MATCH_LIMIT);
+			ck_assert_uint_eq(r->n_matches, drop->n_matches + 1);
+			for (size_t k = 0; k < drop->n_matches; k++)
+				ck_assert(ir_match_equal(&r->matches[k], &drop->matches[k]));
+			for (size_t d = 0; d < rs->n_chains; d++)
+				for (size_t j = 0; j < rs->chains[d].n_rules; j++) {
+					const struct ir_rule *o = &rs->chains[d].rules[j];
+
+					ck_assert_msg(o == r || !o->log_prefix ||
+						      strcmp(o->log_prefix, r->log_prefix),
+						      "prefix \"%s\" twice", r->log_prefix);
+				}
+		}
+	}
+	return n;
+}
+
+START_TEST(restrict_log)
+{
+	static const char *const want[] = {
+		"restrict-ignore-dport4-log@eth0", "x ign-d4@eth0: ",
+		"restrict-version-sport-log@eth1", "x ver-s@eth1: ",
+		"restrict-noquery4-log@eth0", "x nq4@eth0: ",
+		"restrict-noquery-mode7-log@eth0", "x nq7@eth0: ",
+		"restrict-nomodify-log@eth1", "x nm@eth1: ",
+		"restrict-nopeer-log@eth0", "x np@eth0: ",
+		"serve-ratelimit6-log@eth1", "x rl6@eth1: ",
+		"otherwise-dport-log@eth1", "x oth-d@eth1: ",
+	};
+	struct built b;
+
+	build(&b, "version: 1\ntable: x\ninterfaces: [eth0, eth1]\n"
+		  "upstreams: [{server: 192.0.2.1}]\n"
+		  "serve: {clients: [192.0.2.0/24, \"2001:db8::/32\"], rate_limit: {per_source: 4/second}}\n"
+		  "restrict: {ignore: [203.0.113.0/24], query_from: [192.0.2.9], log: true}\n"
+		  "otherwise: log\nlog_rate: 120/hour\nlog_burst: 3\n");
+	ck_assert_int_eq(b.ret, 0);
+	for (size_t i = 0; i < ARRAY_SIZE(want); i += 2) {
+		const struct ir_rule *r = find_rule(b.rs, "input", want[i], NULL);
+
+		ck_assert_msg(r, "%s missing", want[i]);
+		ck_assert_str_eq(r->log_prefix, want[i + 1]);
+		/* 120/hour is 2/minute: the unit iptables reads back. */
+		ck_assert_uint_eq(r->matches[r->n_matches - 1].u.rate.rate, 2);
+		ck_assert_uint_eq(r->matches[r->n_matches - 1].u.rate.unit_s, 60);
+		ck_assert_uint_eq(r->matches[r->n_matches - 1].u.rate.burst, 3);
+	}
+	/* 2 interfaces x (ignore 2, version 2, noquery 2 + mode 7, nomodify 2,
+	 * nopeer, ratelimit 2) = 24 restrict logs, and 2 x 4 otherwise logs. */
+	ck_assert_uint_eq(check_logs(b.rs), 32);
+	unbuild(&b);
+	/* Off by default: restrict drops do not log. */
+	build(&b, "version: 1\nupstreams: [{server: 192.0.2.1}]\n"
+		  "restrict: {ignore: [203.0.113.0/24]}\n");
+	ck_assert_uint_eq(check_logs(b.rs), 0);
+	unbuild(&b);
+}
+END_TEST
+
+START_TEST(log_prefix_fits)
+{
+	char out[COMPILE_LOG_PREFIX_MAX + 1];
+	struct built b;
+
+	build(&b, "version: 1\ntable: mytable\nupstreams: [{server: 192.0.2.1}]\n");
+	/* The table name by default. */
+	ck_assert(!compile_log_prefix(b.p, "oth-d", out));
+	ck_assert_str_eq(out, "mytable oth-d: ");
+	/* A trailing ": " of the policy's is not doubled. */
+	b.p->log_prefix = xstrdup("fw: ");
+	ck_assert(!compile_log_prefix(b.p, "nq4", out));
+	ck_assert_str_eq(out, "fw nq4: ");
+	free(b.p->log_prefix);
+	/* 26 bytes + " oth-d: ": cut to 29, the tag kept whole. */
+	b.p->log_prefix = xstrdup("abcdefghijklmnopqrstuvwxyz");
+	ck_assert(compile_log_prefix(b.p, "oth-d", out));
+	ck_assert_str_eq(out, "abcdefghijklmnopqrstu oth-d: ");
+	ck_assert_uint_eq(strlen(out), 29);
+	ck_assert(compile_log_prefix(b.p, "ign-d4@enp0s31f6", out));
+	ck_assert_str_eq(out, "abcdefghij ign-d4@enp0s31f6: ");
+	ck_assert_uint_eq(strlen(out), 29);
+	free(b.p->log_prefix);
+	/* Exactly fitting: not cut. */
+	b.p->log_prefix = xstrdup("abcdefghijklmnopqrstu");
+	ck_assert(!compile_log_prefix(b.p, "oth-d", out));
+	ck_assert_uint_eq(strlen(out), 29);
+	free(b.p->log_prefix);
+	/* Never half a UTF-8 character (e-acute is 2 bytes). */
+	b.p->log_prefix = xstrdup("abcdefghijklmnopqrst\xc3\xa9xyz");
+	ck_assert(compile_log_prefix(b.p, "oth-d", out));
+	ck_assert_str_eq(out, "abcdefghijklmnopqrst oth-d: ");
+	free(b.p->log_prefix);
+	/* Empty: the tag alone. */
+	b.p->log_prefix = xstrdup("");
+	ck_assert(!compile_log_prefix(b.p, "np", out));
+	ck_assert_str_eq(out, "np: ");
 	unbuild(&b);
 }
 END_TEST
@@ -481,6 +619,8 @@ int main(void)
 	tcase_add_test(tc, overlapping_prefixes_merge);
 	tcase_add_test(tc, nothing_to_allow_is_an_error);
 	tcase_add_test(tc, otherwise_variants);
+	tcase_add_test(tc, restrict_log);
+	tcase_add_test(tc, log_prefix_fits);
 	tcase_add_test(tc, peers_and_nts);
 	tcase_add_test(tc, long_comment_truncated);
 	tcase_add_test(tc, many_upstreams);

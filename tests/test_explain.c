@@ -554,6 +554,41 @@ START_TEST(iptables_chain_label)
 }
 END_TEST
 
+/* A log rule matches and logs, within its own limit (assumed), and the
+ * drop after it decides. */
+START_TEST(log_rules_pass)
+{
+	static const char yaml[] =
+		"version: 1\nfamilies: [ipv4]\nupstreams:\n  - server: 192.0.2.1\n"
+		"restrict:\n  ignore: [203.0.113.0/24]\n  log: true\notherwise: log\n";
+	struct policy *pol;
+	struct resolved *res;
+	struct ir_ruleset *rs = compiled(yaml, &pol, &res);
+	struct explain_packet p = pkt("203.0.113.5", 40000, "192.0.2.200", 123, 3, EXPLAIN_DIR_IN,
+				      IR_CT_NEW);
+	struct explain_result r = { 0 };
+
+	run(rs, &p, &r);
+	check_decides(&r, EXPLAIN_DROP, "input", "restrict-ignore-dport4");
+	ck_assert_uint_eq(r.out.n_steps, 2);
+	ck_assert_str_eq(r.out.steps[0].comment, "restrict-ignore-dport4-log");
+	ck_assert(r.out.steps[0].log);
+	ck_assert_int_eq(r.out.steps[0].verdict, IR_VERDICT_NONE);
+	ck_assert(!r.out.steps[1].log);
+	ck_assert(!r.rate_limited);
+	explain_result_free(&r);
+	p.src = addr("198.51.100.7");
+	run(rs, &p, &r);
+	check_decides(&r, EXPLAIN_DROP, "input", "otherwise-dport");
+	ck_assert_uint_eq(r.out.n_steps, 2);
+	ck_assert_str_eq(r.out.steps[0].comment, "otherwise-dport-log");
+	explain_result_free(&r);
+	ir_ruleset_free(rs);
+	resolve_free(res);
+	policy_free(pol);
+}
+END_TEST
+
 START_TEST(rule_ids)
 {
 	ck_assert_str_eq(explain_rule_why("restrict-noquery-mode7"),
@@ -585,6 +620,7 @@ int main(void)
 	tcase_add_test(tc, chain_policy_drop);
 	tcase_add_test(tc, defaults);
 	tcase_add_test(tc, compiled_server);
+	tcase_add_test(tc, log_rules_pass);
 	tcase_add_test(tc, rule_ids);
 	tcase_add_test(tc, iptables_chain_label);
 	suite_add_tcase(s, tc);

@@ -231,6 +231,43 @@ START_TEST(equal_sees_read_back_fields)
 }
 END_TEST
 
+/* The plain limit: rate, unit and burst each count; a copy inserted
+ * before a rule is deep and moves the rule on by one. */
+START_TEST(limit_and_insert_copy)
+{
+	struct ir_ruleset *rs = ir_ruleset_new("t");
+	struct ir_chain *c = ir_chain_add(rs, "input", IR_HOOK_INPUT, 0);
+	struct ir_rule *r = ir_rule_add(c, "first", NULL), *copy;
+	struct ir_match a = { .type = IR_MATCH_LIMIT, .u.rate = { 5, 60, 5 } }, b = a;
+
+	ck_assert(ir_match_equal(&a, &b));
+	b.u.rate.burst = 6;
+	ck_assert(!ir_match_equal(&a, &b));
+	b = a;
+	b.u.rate.unit_s = 1;
+	ck_assert(!ir_match_equal(&a, &b));
+	b = a;
+	b.u.rate.rate = 4;
+	ck_assert(!ir_match_equal(&a, &b));
+	b = a;
+	b.negate = true;
+	ck_assert(!ir_match_equal(&a, &b));
+	ir_rule_match_set(r, IR_MATCH_SADDR_SET, "s4");
+	r->verdict = IR_VERDICT_DROP;
+	ir_rule_add(c, "second", NULL);
+	copy = ir_rule_insert_copy(c, 0);
+	ck_assert_uint_eq(c->n_rules, 3);
+	ck_assert_ptr_eq(copy, &c->rules[0]);
+	ck_assert(ir_rule_equal(&c->rules[0], &c->rules[1]));
+	ck_assert_str_eq(c->rules[2].comment, "second");
+	ck_assert_ptr_ne(c->rules[0].matches[0].u.set, c->rules[1].matches[0].u.set);
+	ck_assert_ptr_ne(c->rules[0].comment, c->rules[1].comment);
+	*ir_rule_add_match(copy, IR_MATCH_LIMIT) = a;
+	ck_assert_uint_eq(c->rules[1].n_matches, 1);
+	ir_ruleset_free(rs);
+}
+END_TEST
+
 START_TEST(names)
 {
 	ck_assert_str_eq(ir_set_key_name(IR_KEY_IPV6), "ipv6_addr");
@@ -239,6 +276,7 @@ START_TEST(names)
 	ck_assert_str_eq(ir_hook_name((enum ir_hook)-1), "?");
 	ck_assert_str_eq(ir_verdict_name(IR_VERDICT_REJECT), "reject");
 	ck_assert_str_eq(ir_match_type_name(IR_MATCH_RATE_OVER), "rate_over");
+	ck_assert_str_eq(ir_match_type_name(IR_MATCH_LIMIT), "limit");
 	ck_assert_str_eq(ir_match_type_name((enum ir_match_type)99), "?");
 }
 END_TEST
@@ -256,6 +294,7 @@ int main(void)
 	tcase_add_test(tc, equal_ignores_kernel_state);
 	tcase_add_test(tc, equal_sees_real_changes);
 	tcase_add_test(tc, equal_sees_read_back_fields);
+	tcase_add_test(tc, limit_and_insert_copy);
 	tcase_add_test(tc, names);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);

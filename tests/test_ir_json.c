@@ -64,6 +64,10 @@ START_TEST(json_rejects_bad_shapes)
 		"{\"format\":\"ntpwall-ir\",\"version\":1,\"table\":\"t\",\"sets\":[],\"chains\":"
 		"[{\"name\":\"c\",\"hook\":\"input\",\"priority\":0,\"policy\":\"accept\",\"rules\":"
 		"[{\"matches\":[{\"type\":\"bogus\"}],\"counter\":true,\"verdict\":\"accept\"}]}]}",
+		"{\"format\":\"ntpwall-ir\",\"version\":1,\"table\":\"t\",\"sets\":[],\"chains\":"
+		"[{\"name\":\"c\",\"hook\":\"input\",\"priority\":0,\"policy\":\"accept\",\"rules\":"
+		"[{\"matches\":[{\"type\":\"limit\",\"rate\":{\"rate\":0,\"unit_s\":60,\"burst\":5}}],"
+		"\"counter\":true,\"verdict\":\"none\"}]}]}",
 		"{\"format\":\"ntpwall-ir\",\"version\":1,\"table\":\"t\",\"sets\":[{\"name\":\"s\","
 		"\"key\":\"ipv4_addr\",\"flags\":[],\"timeout_ms\":0,\"size\":0,\"elements\":"
 		"[{\"addr\":\"300.1.1.1\",\"prefix\":32}]}],\"chains\":[]}",

@@ -113,6 +113,11 @@ START_TEST(defaults)
 	ck_assert_uint_eq(p->restrict_.ignore.n + p->restrict_.query_from.n, 0);
 	ck_assert_int_eq(p->otherwise, POLICY_OTHERWISE_DROP);
 	ck_assert_ptr_null(p->log_prefix);
+	ck_assert(!p->restrict_.log);
+	ck_assert_uint_eq(p->log_rate.count, 5);
+	ck_assert_uint_eq(p->log_rate.unit, POLICY_RATE_MINUTE);
+	ck_assert_uint_eq(p->log_burst, 5);
+	ck_assert_uint_eq(p->log_limit_loc.line, 0);
 	ck_assert_uint_eq(p->refresh.expire_ms, 3600000);
 	ck_assert(!p->refresh.probe);
 	ck_assert_uint_eq(p->probe.timeout_ms, 1000);
@@ -442,17 +447,28 @@ START_TEST(log_prefix)
 	ERR(MIN "log_prefix: \"a\\tb\"\n", NW128_NAME, 5, 13);
 	ERR(MIN "log_prefix: \"a\\\\b\"\n", NW128_NAME, 5, 13);
 	ERR(MIN "log_prefix: [x]\n", NW111_TYPE, 5, 13);
-	/* 30 bytes: fine for nft (127), too long for the iptables LOG target
-	 * (29), wherever the backend is given. */
-	p = load_ok(MIN "otherwise: log\n" "log_prefix: \"12345678901234567890123456789\"\nbackend: iptables\n");
+	/* Longer than the 29 bytes of iptables' LOG target: fine, each log
+	 * rule's prefix is cut to fit (lint says so, NW213). */
+	p = load_ok(MIN "otherwise: log\n" "log_prefix: \"123456789012345678901234567890\"\nbackend: iptables\n");
 	policy_free(p);
-	p = load_ok(MIN "otherwise: log\n" "log_prefix: \"123456789012345678901234567890\"\n");
+}
+END_TEST
+
+START_TEST(log_limit)
+{
+	struct policy *p = load_ok(MIN "otherwise: log\nrestrict: {log: true}\n"
+				   "log_rate: 10/hour\nlog_burst: 2\n");
+
+	ck_assert(p->restrict_.log);
+	ck_assert_uint_eq(p->log_rate.count, 10);
+	ck_assert_uint_eq(p->log_rate.unit, POLICY_RATE_HOUR);
+	ck_assert_uint_eq(p->log_burst, 2);
+	ck_assert_uint_eq(p->log_limit_loc.line, 8);	/* the last of the two keys */
 	policy_free(p);
-	ERR(MIN "otherwise: log\n" "log_prefix: \"123456789012345678901234567890\"\nbackend: iptables\n",
-	    NW125_RANGE, 6, 1);
-	ck_assert_str_eq(d.v[0].msg, "'log_prefix' is 30 bytes; with 'backend: iptables' it may be at most 29 "
-			 "(the LOG target's limit)");
-	ERR(MIN "backend: iptables\n" "log_prefix: \"123456789012345678901234567890\"\n", NW125_RANGE, 6, 1);
+	ERR(MIN "log_rate: 10\n", NW124_RATE, 5, 11);
+	ERR(MIN "log_burst: 0\n", NW125_RANGE, 5, 12);
+	ERR(MIN "log_burst: 10001\n", NW125_RANGE, 5, 12);
+	ERR(MIN "restrict: {log: maybe}\n", NW126_BOOL, 5, 17);
 }
 END_TEST
 
@@ -586,6 +602,20 @@ START_TEST(lint_never_matches)
 	ck_assert_uint_eq(d.v[0].loc.line, 3);	/* the log_prefix key, not the document */
 	ck_assert_uint_eq(d.v[0].loc.column, 1);
 	ck_assert_uint_eq(lint_count(FOUR "otherwise: log\nlog_prefix: x\n", NW205_NEVER_MATCHES), 0);
+	ck_assert_uint_eq(lint_count(FOUR "restrict: {log: true}\nlog_prefix: x\n", NW205_NEVER_MATCHES), 0);
+	ck_assert_uint_eq(lint_count(FOUR "log_burst: 3\n", NW205_NEVER_MATCHES), 1);
+	ck_assert_uint_eq(d.v[0].loc.line, 3);
+	ck_assert_uint_eq(lint_count(FOUR "otherwise: log\nlog_burst: 3\n", NW205_NEVER_MATCHES), 0);
+	/* log_prefix cut to fit a tag into 29 bytes: the longest tag here is
+	 * "oth-s" (5): 21 bytes of the prefix are kept. */
+	ck_assert_uint_eq(lint_count(FOUR "otherwise: log\nlog_prefix: 123456789012345678901\n",
+				     NW213_LOG_PREFIX_CUT), 0);
+	ck_assert_uint_eq(lint_count(FOUR "otherwise: log\nlog_prefix: 1234567890123456789012\n",
+				     NW213_LOG_PREFIX_CUT), 1);
+	ck_assert_uint_eq(d.v[0].loc.line, 4);
+	ck_assert_str_eq(d.v[0].msg, "'log_prefix' is cut to \"123456789012345678901\" in the longest "
+			 "log prefixes: the rule's tag and ': ' must fit the 29 bytes iptables' LOG "
+			 "target keeps");
 	/* Names are not checked against prefixes: only resolving tells. */
 	ck_assert_uint_eq(lint_count("version: 1\nupstreams: [{pool: a.example, max: 4}]\n"
 				     "families: [ipv4]\nrestrict: {ignore: [0.0.0.0/0]}\n", NW205_NEVER_MATCHES), 0);
@@ -748,6 +778,7 @@ static Suite *policy_suite(void)
 	tcase_add_test(load, byte_order_mark);
 	tcase_add_test(load, section_keys);
 	tcase_add_test(load, log_prefix);
+	tcase_add_test(load, log_limit);
 	tcase_add_test(load, schema_errors);
 	tcase_add_test(load, prefixes_in_policy);
 	tcase_add_test(load, many_upstreams);

@@ -49,6 +49,19 @@
 #define COMPILE_NTP_WRITE_OPCODES \
 	((1u << 3) | (1u << 5) | (1u << 6) | (1u << 8) | (1u << 9) | (1u << 31))
 
+/* A log rule's prefix, with its trailing space: what iptables' LOG target
+ * keeps (xt_log_info's 30 bytes with the NUL), for both backends alike. */
+#define COMPILE_LOG_PREFIX_MAX 29
+
+/* The prefix of the log rule tagged tag ("oth-d", "nq4@eth0"): "<part>
+ * <tag>: ", part being p's log_prefix (default the table name) without a
+ * trailing ": ", cut so the whole fits COMPILE_LOG_PREFIX_MAX; the tag is
+ * never cut. Returns true when part was cut. */
+bool compile_log_prefix(const struct policy *p, const char *tag,
+			char out[COMPILE_LOG_PREFIX_MAX + 1]);
+/* The longest tag a log rule of p may get (0: p logs nothing). */
+size_t compile_log_tag_max(const struct policy *p);
+
 /* Build the ruleset for p with the addresses in r. The result is sorted
  * (ir_ruleset_sort) and owned by the caller. Addresses from DNS names get
  * the element timeout p->refresh.expire_ms; literal addresses never expire.

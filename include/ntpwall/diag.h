@@ -59,6 +59,7 @@ enum diag_code {
 	NW210_NAME_IS_POOL = 210, /* --resolve: server name gives many addresses */
 	NW211_FAMILY_UNCOVERED,	/* --resolve: wanted family has no upstream */
 	NW212_LOCAL_ADDRESS,	/* a loopback, link-local or IPv4-mapped literal */
+	NW213_LOG_PREFIX_CUT,	/* log_prefix cut to fit a rule's tag into 29 bytes */
 	/* Runtime errors of the engine, backends and daemons: not findings
 	 * about a policy, never listed by lint --list-codes. */
 	NW500_RUNTIME = 500,	/* anything else */

@@ -57,6 +57,7 @@ struct explain_step {
 	const char *comment;	/* borrowed; may be NULL */
 	enum ir_verdict verdict;
 	bool notrack;		/* the packet is untracked from here on */
+	bool log;		/* the rule logs (a log rule: behind its own rate limit) */
 };
 
 /* The outcome of one walk. */

@@ -81,6 +81,16 @@ enum ir_match_type {
 	IR_MATCH_NTP_OPCODE,	/* u.bits: bit n = mode-6 opcode n (0..31); second byte & 0x1f */
 	IR_MATCH_RATE_OVER,	/* u.limit: per-source rate over the limit (dynamic set);
 				 * negate: within the limit, and the source tracked */
+	IR_MATCH_LIMIT,		/* u.rate: within one rate shared by every packet the
+				 * rule sees (no key, nft `limit rate`, iptables
+				 * -m limit); negate: over it. Gates the log rules. */
+};
+
+/* A plain token bucket: rate packets per unit_s, up to burst at once. */
+struct ir_rate {
+	uint32_t rate;		/* packets per unit */
+	uint32_t unit_s;	/* 1, 60 or 3600 */
+	uint32_t burst;		/* packets */
 };
 
 struct ir_limit {
@@ -106,6 +116,7 @@ struct ir_match {
 		} prefix;
 		char *set;
 		struct ir_limit limit;
+		struct ir_rate rate;
 	} u;
 };
 
@@ -226,6 +237,10 @@ struct ir_match *ir_rule_match_ifname(struct ir_rule *r, enum ir_match_type type
 				      const char *ifname);
 /* Set the log prefix (copied). */
 void ir_rule_set_log(struct ir_rule *r, const char *prefix);
+/* Insert a deep copy of rule i of c right before it and return the copy
+ * (now rule i; rule i itself moves to i + 1). Pointers into c->rules are
+ * stale afterwards. */
+struct ir_rule *ir_rule_insert_copy(struct ir_chain *c, size_t i);
 
 /* The kernel's layout (src/ir_layout.c, doc/design.md "Packet path"): the
  * same rules, counters and comments, in chains that a packet reaches only

@@ -20,7 +20,9 @@
  * other than filter) appear only when set,
  * so a compiled generation never has them.
  * A match's value is one of "value" (number), "bits" (number), "set",
- * "ifname", "addr"+"prefix", or "limit": {"set", "rate", "unit_s", "burst"}. */
+ * "ifname", "addr"+"prefix", "limit": {"set", "rate", "unit_s", "burst",
+ * "prefix"?} (rate_over, per source), or "rate": {"rate", "unit_s", "burst"}
+ * (limit, one bucket for the rule). */
 #ifndef NTPWALL_IR_JSON_H
 #define NTPWALL_IR_JSON_H
 

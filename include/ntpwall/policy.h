@@ -19,10 +19,14 @@
 /* iptables chain names hold at most 28 characters (iptables-restore says
  * "28 chars max") and ntpwall names its chains <TABLE>-OUT and <TABLE>-PRE. */
 #define POLICY_TABLE_NAME_MAX 24
-/* Log prefixes: nft takes 127 bytes (NF_LOG_PREFIXLEN - 1), the iptables LOG
- * target 29 (struct xt_log_info) and cuts longer ones silently. */
+/* log_prefix: what nft takes (NF_LOG_PREFIXLEN - 1); each log rule's prefix
+ * is cut to iptables' 29 bytes (compile_log_prefix). */
 #define POLICY_LOG_PREFIX_MAX 127
-#define POLICY_LOG_PREFIX_MAX_IPT 29
+/* Log rules: at most this many packets per unit and at once, per rule,
+ * unless the policy says otherwise (log_rate, log_burst). */
+#define POLICY_LOG_RATE_DEFAULT 5
+#define POLICY_LOG_UNIT_DEFAULT POLICY_RATE_MINUTE
+#define POLICY_LOG_BURST_DEFAULT 5
 
 enum policy_backend {
 	POLICY_BACKEND_NFT,
@@ -106,6 +110,7 @@ struct policy_serve {
 
 struct policy_restrict {
 	bool noquery, nomodify, nopeer, noserve;
+	bool log;		/* each restrict drop logs (rate-limited) */
 	uint8_t versions;
 	struct policy_prefixes ignore;
 	struct policy_prefixes query_from;
@@ -179,8 +184,11 @@ struct policy {
 	struct policy_serve serve;
 	struct policy_restrict restrict_;
 	enum policy_otherwise otherwise;
-	char *log_prefix;	/* otherwise: log */
+	char *log_prefix;	/* of every log rule; NULL: the table name */
 	struct loc log_prefix_loc;	/* the `log_prefix` key */
+	struct policy_rate log_rate;	/* per log rule */
+	uint32_t log_burst;
+	struct loc log_limit_loc;	/* the `log_rate` or `log_burst` key; line 0: neither */
 	struct policy_refresh refresh;
 	struct policy_probe probe;
 	struct policy_daemon daemon;

@@ -250,6 +250,17 @@ static void print_origin(const struct rules_origin *o)
 		       "as the wall publishes them" : "resolved now");
 }
 
+/* What a rule on the way did: a log rule logs, within its own rate limit,
+ * and the packet goes on. */
+static const char *step_action(const struct explain_step *s, bool json)
+{
+	if (s->notrack)
+		return "notrack";
+	if (s->verdict == IR_VERDICT_NONE && s->log)
+		return json ? "log" : "logged (rate-limited)";
+	return s->verdict == IR_VERDICT_NONE ? "continue" : ir_verdict_name(s->verdict);
+}
+
 static void print_text(const struct explain_result *r, const struct rules_origin *o,
 		       const struct ir_ruleset *rs)
 {
@@ -274,8 +285,7 @@ static void print_text(const struct explain_result *r, const struct rules_origin
 		else
 			printf("also: %s, rule %zu \"%s\"", where, s->rule + 1,
 			       s->comment ? s->comment : "");
-		printf(" (%s)\n", s->notrack ? "notrack" : s->verdict == IR_VERDICT_NONE ?
-		       "continue" : ir_verdict_name(s->verdict));
+		printf(" (%s)\n", step_action(s, false));
 		free(where);
 	}
 	if (r->rate_limited) {
@@ -293,9 +303,7 @@ static json_t *outcome_json(const struct explain_outcome *o)
 
 		json_array_append_new(trace, json_pack("{s:s, s:I, s:s?, s:s}", "chain", s->chain,
 						       "rule", (json_int_t)s->rule + 1, "comment",
-						       s->comment, "action", s->notrack ? "notrack" :
-						       s->verdict == IR_VERDICT_NONE ? "continue" :
-						       ir_verdict_name(s->verdict)));
+						       s->comment, "action", step_action(s, true)));
 	}
 	return json_pack("{s:s, s:s?, s:o, s:s?, s:b, s:o}", "verdict",
 			 explain_verdict_name(o->verdict), "chain", o->chain, "rule",
