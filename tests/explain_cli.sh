@@ -46,7 +46,7 @@ grep -qE '^ntpwall:|: (error|warning):' "$tmp/err" && bad "diagnostics on succes
 
 # Its reply, IPv6 with ports: established is assumed for a server reply.
 run 0 "$demo" --from '[2001:db8::1]:123' --to '[2001:db8::99]:40000' --mode 4
-has 'accept: chain input, rule 10 "ingress-upstreams6": a server'"'"'s reply from a trusted upstream'
+has 'accept: chain input, rule 7 "ingress-upstreams6": a server'"'"'s reply from a trusted upstream'
 has 'assumed: state established: a reply (server)'
 
 # The same reply as NTPv3: the version restriction drops it (exit 1).
@@ -57,7 +57,7 @@ has 'yes: NTP version not 4 (the packet'"'"'s: 3)'
 # An unsolicited reply (--state new) is not let in: otherwise drops it.
 run 1 "$demo" --from 192.0.2.1 --to 198.18.0.1:40000 --mode 4 --state new
 has 'drop: chain input, rule 12 "otherwise-sport": no rule above allows it: the rest of UDP port 123 (otherwise)'
-grep -q '^no: rule 9 "ingress-upstreams4" of chain input would accept, but fails: ct state established' \
+grep -q '^no: rule 6 "ingress-upstreams4" of chain input would accept, but fails: ct state established' \
 	"$tmp/out" || bad "unsolicited reply: the near miss is not said"
 
 # A stranger's request: the otherwise rule drops it.
@@ -67,11 +67,11 @@ has 'drop: chain input, rule 11 "otherwise-dport": no rule above allows it: the 
 # notrack: the raw rule is met on the way, the serve rule rests on the
 # rate limit, and the interface is the first the policy names.
 run 0 "$notrack" --from 192.0.2.7:40000 --to 198.18.0.1 --mode 3 --direction in
-has 'accept: chain input, rule 8 "serve-clients4@eth0": a request from a served client, within its rate'
+has 'accept: chain input, rule 4 "serve-clients4@eth0": a request from a served client, within its rate'
 has 'assumed: interface eth0: the first the rules name'
 has 'yes: ct state untracked (the packet'"'"'s: untracked, by notrack)'
 has 'also: chain raw_prerouting, rule 1 "notrack-clients4@eth0" (notrack)'
-has 'over the rate limit, drop: chain input, rule 9 "serve-ratelimit4@eth0": a served client over its rate limit, or one the full meter cannot track'
+has 'over the rate limit, drop: chain input, rule 5 "serve-ratelimit4@eth0": a served client over its rate limit, or one the full meter cannot track'
 # An interface the policy does not name: no rule of its chains applies.
 run 0 "$notrack" --from 192.0.2.7:40000 --to 198.18.0.1 --mode 3 --direction in \
 	--interface eth9
