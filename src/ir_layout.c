@@ -193,10 +193,14 @@ static size_t mode_runs(const struct ir_chain *c, struct run *runs)
 	return n;
 }
 
-/* Which runs get a chain: one per mode (a mode's later run stays inline,
- * so chain names are unique). */
+/* Which runs get a chain: not the first (its packets meet its rules first
+ * anyway, and it is the mode the hook sees most: a jump would only cost
+ * them), and one per mode (a mode's later run stays inline, so chain names
+ * are unique). */
 static bool run_chained(const struct run *runs, size_t k)
 {
+	if (k == 0)
+		return false;
 	for (size_t i = 0; i < k; i++)
 		if (runs[i].mode == runs[k].mode)
 			return false;
@@ -223,8 +227,10 @@ static void lay_out_ntp(struct ir_ruleset *out, const struct ir_chain *c, const 
 			continue;
 		}
 		name = xasprintf("%s-mode%d", c->name, runs[k].mode);
+		/* No UDP test: every rule of the mode chain has its own, so a
+		 * TCP segment (NTS-KE) whose bytes read as the mode walks them
+		 * in vain, and an NTP packet pays one test less. */
 		jr = jump_rule(&out->chains[ntp_idx], IR_VERDICT_JUMP, name);
-		ir_rule_match_num(jr, IR_MATCH_L4PROTO, IPPROTO_UDP);
 		ir_rule_match_num(jr, IR_MATCH_NTP_MODE, 1u << runs[k].mode);
 		mc = ir_chain_add(out, name, IR_HOOK_NONE, 0);
 		for (; i < runs[k].end; i++)

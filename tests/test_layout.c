@@ -191,7 +191,8 @@ static struct ir_ruleset *lan_server(void)
 }
 
 /* The base chains hold only the dispatch: one goto per port class, no
- * counter; a server's most frequent packets find their class first. */
+ * counter; a server's most frequent packets find their class first, and
+ * their rules before any mode jump. */
 START_TEST(base_chains_dispatch_only)
 {
 	struct ir_ruleset *flat = lan_server(), *laid = laid_out(flat);
@@ -209,14 +210,18 @@ START_TEST(base_chains_dispatch_only)
 	ck_assert_int_eq(in->rules[0].matches[1].type, IR_MATCH_DPORT);
 	ck_assert_int_eq(out->rules[0].matches[1].type, IR_MATCH_SPORT);
 	ck_assert_ptr_nonnull(ntp);
-	ck_assert_ptr_nonnull(ir_chain_find(laid, "input-mode3"));
-	/* Mode 3 is looked up first on input, 4 first on output. */
+	/* The first mode's rules (3 on input, 4 on output) stay inline, the
+	 * next mode is the first jump. */
+	ck_assert_ptr_null(ir_chain_find(laid, "input-mode3"));
+	ck_assert_ptr_null(ir_chain_find(laid, "output-mode4"));
 	for (size_t i = 0; i < ntp->n_rules; i++)
 		if (ntp->rules[i].verdict == IR_VERDICT_JUMP) {
-			ck_assert_str_eq(ntp->rules[i].target, "input-mode3");
+			ck_assert_str_eq(ntp->rules[i].target, "input-mode4");
 			break;
 		}
-	ck_assert_str_eq(ir_chain_find(laid, "output-ntp")->rules[0].target, "output-mode4");
+	out = ir_chain_find(laid, "output-ntp");
+	ck_assert_str_eq(out->rules[0].comment, "serve-reply4");
+	ck_assert_str_eq(out->rules[2].target, "output-mode3");
 	ir_ruleset_free(laid);
 	ir_ruleset_free(flat);
 }
@@ -245,14 +250,14 @@ static void jump_gone(struct ir_ruleset *rs)
 
 	for (size_t i = 0; i < c->n_rules; i++)
 		if (c->rules[i].verdict == IR_VERDICT_JUMP) {
-			c->rules[i].matches[1].u.bits = 1u << 5;
+			c->rules[i].matches[0].u.bits = 1u << 5;
 			return;
 		}
 }
 
 static void rule_added(struct ir_ruleset *rs)
 {
-	struct ir_rule *r = ir_rule_add(ir_chain_find(rs, "input-mode3"), "by hand", NULL);
+	struct ir_rule *r = ir_rule_add(ir_chain_find(rs, "input-mode4"), "by hand", NULL);
 
 	r->verdict = IR_VERDICT_ACCEPT;
 }
@@ -274,7 +279,7 @@ START_TEST(hand_edits_are_drift)
 {
 	edited_is_drift(dispatch_port, "a dispatch to port 124");
 	edited_is_drift(jump_gone, "a mode jump on another mode");
-	edited_is_drift(rule_added, "a rule added to input-mode3");
+	edited_is_drift(rule_added, "a rule added to input-mode4");
 	edited_is_drift(goto_elsewhere, "a goto into a mode chain");
 	edited_is_drift(chain_added, "an extra chain");
 }

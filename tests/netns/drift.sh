@@ -134,11 +134,11 @@ reload '/chain input {/,/}/s/type filter hook input priority filter;/type filter
 # lets its packets past that mode's rules; a rule added to a mode chain.
 reload '/chain input {/,/}/s/udp dport 123 goto input-ntp/udp dport 124 goto input-ntp/' &&
 	expect_drift "the input dispatch moved to port 124" '^-[[:space:]]+udp dport 124 goto input-ntp' 'dport 124 goto'
-reload '/jump output-mode3/d' &&
-	expect_drift "the output chain's jump to its mode-3 rules deleted" '^-[[:space:]]+chain output-mode3 \{' 'NOT-IN-ANY-LISTING'
-live | grep -q 'meta l4proto udp @th,64,8 & 0x7 == 0x3 jump output-mode3' || fail "the repair did not bring the mode-3 jump back"
-nft add rule inet "$TABLE" input-mode3 udp dport 123 accept &&
-	expect_drift "an accept added to input-mode3" '^-[[:space:]]+udp dport 123 accept$' 'udp dport 123 accept$'
+reload '/jump input-mode3/d' &&
+	expect_drift "the input chain's jump to its mode-3 rules deleted" '^-[[:space:]]+chain input-mode3 \{' 'NOT-IN-ANY-LISTING'
+live | grep -q '@th,64,8 & 0x7 == 0x3 jump input-mode3' || fail "the repair did not bring the mode-3 jump back"
+nft add rule inet "$TABLE" input-mode1 udp dport 123 accept &&
+	expect_drift "an accept added to input-mode1" '^-[[:space:]]+udp dport 123 accept$' 'udp dport 123 accept$'
 
 [ $fails = 0 ] || { echo "$fails failure(s)"; exit 1; }
 echo "all drift tests passed"
