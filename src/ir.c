@@ -131,6 +131,19 @@ struct ir_ruleset *ir_ruleset_clone(const struct ir_ruleset *rs)
 	return c;
 }
 
+void ir_ruleset_swap_chains(struct ir_ruleset *a, struct ir_ruleset *b)
+{
+	struct ir_chain *c = a->chains;
+	size_t n = a->n_chains, cap = a->cap_chains;
+
+	a->chains = b->chains;
+	a->n_chains = b->n_chains;
+	a->cap_chains = b->cap_chains;
+	b->chains = c;
+	b->n_chains = n;
+	b->cap_chains = cap;
+}
+
 struct ir_set *ir_set_add(struct ir_ruleset *rs, const char *name, enum ir_set_key key,
 			  uint32_t flags)
 {

@@ -380,17 +380,8 @@ void ir_flatten(struct ir_ruleset *rs)
 	 * unchanged. */
 	if (ok)
 		again = ir_layout(flat);
-	if (again && same_chains(again, rs)) {
-		struct ir_chain *c = rs->chains;
-		size_t n = rs->n_chains, cap = rs->cap_chains;
-
-		rs->chains = flat->chains;
-		rs->n_chains = flat->n_chains;
-		rs->cap_chains = flat->cap_chains;
-		flat->chains = c;
-		flat->n_chains = n;
-		flat->cap_chains = cap;
-	}
+	if (again && same_chains(again, rs))
+		ir_ruleset_swap_chains(rs, flat);
 	ir_ruleset_free(again);
 	ir_ruleset_free(flat);
 }

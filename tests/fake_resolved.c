@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Test helper: deterministic fake resolution (see fake_resolved.h). */
 #include "fake_resolved.h"
+#include "ntpwall/compile.h"
 #include "ntpwall/util.h"
 
 #include <arpa/inet.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -137,4 +139,28 @@ struct resolved *fake_resolved(const struct policy *p)
 		add_host(r, p, RESOLVE_ROLE_PEER, &p->peers[i], i, false, 0, false);
 	fake_finish(r);
 	return r;
+}
+
+struct ir_ruleset *fake_compile(const char *path, int backend)
+{
+	struct policy *p = NULL;
+	struct resolved *r;
+	struct ir_ruleset *rs = NULL;
+	struct diags d;
+
+	diag_init(&d, 0);
+	if (policy_load(path, &d, &p)) {
+		fprintf(stderr, "%s does not load\n", path);
+		diag_free(&d);
+		return NULL;
+	}
+	if (backend >= 0)
+		p->backend = (enum policy_backend)backend;
+	r = fake_resolved(p);
+	if (compile_policy(p, r, &d, &rs))
+		fprintf(stderr, "%s does not compile\n", path);
+	resolve_free(r);
+	policy_free(p);
+	diag_free(&d);
+	return rs;
 }

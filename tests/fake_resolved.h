@@ -22,4 +22,9 @@ void fake_add(struct resolved *r, enum resolve_role role, const struct addr *a,
 	      size_t origin, uint32_t ttl, bool nts);
 void fake_finish(struct resolved *r);
 
+/* The policy at path compiled against fake_resolved(), with backend
+ * (POLICY_BACKEND_*) instead of the policy's own when >= 0. NULL, the
+ * reason on stderr, when it does not load or compile. */
+struct ir_ruleset *fake_compile(const char *path, int backend);
+
 #endif

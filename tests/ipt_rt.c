@@ -33,25 +33,10 @@
 
 static struct ir_ruleset *compile_file(const char *path)
 {
-	struct policy *p = NULL;
-	struct resolved *r;
-	struct ir_ruleset *rs = NULL;
-	struct diags d;
+	struct ir_ruleset *rs = fake_compile(path, POLICY_BACKEND_IPTABLES);
 
-	diag_init(&d, 0);
-	if (policy_load(path, &d, &p)) {
-		fprintf(stderr, "ipt_rt: %s does not load\n", path);
+	if (!rs)
 		exit(2);
-	}
-	p->backend = POLICY_BACKEND_IPTABLES;
-	r = fake_resolved(p);
-	if (compile_policy(p, r, &d, &rs)) {
-		fprintf(stderr, "ipt_rt: %s does not compile\n", path);
-		exit(2);
-	}
-	resolve_free(r);
-	policy_free(p);
-	diag_free(&d);
 	return rs;
 }
 

@@ -202,6 +202,8 @@ struct ir_ruleset *ir_ruleset_new(const char *table);
 void ir_ruleset_free(struct ir_ruleset *rs);
 /* Deep copy. */
 struct ir_ruleset *ir_ruleset_clone(const struct ir_ruleset *rs);
+/* Exchange the chains of a and b (sets and table stay). */
+void ir_ruleset_swap_chains(struct ir_ruleset *a, struct ir_ruleset *b);
 
 /* Add a set (name copied) and return it, owned by rs. */
 struct ir_set *ir_set_add(struct ir_ruleset *rs, const char *name, enum ir_set_key key,
