@@ -77,10 +77,13 @@ EOF
 }
 
 # nft_rule COMMENT: "PACKETS PREFIX" of the rule with this comment in the
-# input chain ("-" for a missing prefix); nothing when there is none.
+# input chain or the chains laid out under it (input-ntp, input-mode<N>:
+# doc/design.md "Packet path"), "-" for a missing prefix; nothing when
+# there is none.
 nft_rule() {
 	jq -r --arg c "$1" '.nftables[] | .rule? // empty |
-		select(.chain == "input" and .comment == $c) |
+		select((.chain == "input" or (.chain | test("^input-(ntp|mode[0-7])$"))) and
+			.comment == $c) |
 		"\([.expr[] | .counter? // empty | .packets] | first // "-") \([.expr[] | .log? // empty | .prefix] | first // "-")"' \
 		"$T/list.json"
 }

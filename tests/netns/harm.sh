@@ -10,6 +10,8 @@
 # confirmation; a commit whose record was lost is recorded by the next apply.
 # Needs $NTPWALL and $SRCDIR; exit 77 without namespaces.
 set -u
+# shellcheck source=tests/netns/lib.sh
+. "$SRCDIR/tests/netns/lib.sh"
 
 if [ -z "${HARM_IN_NETNS:-}" ]; then
 	if ! unshare -n -m true 2>/dev/null || ! command -v nft >/dev/null; then
@@ -233,11 +235,7 @@ ok "status exit codes; the daemon's blocked sources and chrony.conf lines named"
 # not stay; it reverts, says so, exits 1. The upstreams sit behind a veth
 # whose neighbours are fixed and silent, so the probe waits its 5 s; the
 # signal comes well before.
-ip link add nwh0 type veth peer name nwh1 && ip link set nwh0 up && ip link set nwh1 up &&
-	ip addr add 192.0.2.254/24 dev nwh0 || fail "veth for the silent upstreams"
-for a in 1 2 3 4; do
-	ip neigh replace 192.0.2.$a lladdr 02:00:00:00:00:0$a dev nwh0 nud permanent
-done
+silent_upstreams nwh0 1 2 3 4 || fail "veth for the silent upstreams"
 nw apply "$A" >/dev/null 2>&1 || fail "apply A before the interrupted probe"
 printf 'probe: {timeout: 5s, samples: 1}\n' | cat "$B" - >"$T/b9.yaml"
 for sig in INT TERM; do
@@ -279,14 +277,14 @@ printf '%s\n' 'version: 1' 'table: ntpwall_h' 'upstreams:' '  - server: 192.0.2.
 	'waive: {NW207: "a test without DNS"}' >"$T/nts.yaml"
 nw apply "$T/nts.yaml" >"$T/out" 2>&1 || fail "apply nts: $(cat "$T/out")"
 nts_count() {
-	nft list chain inet ntpwall_h output | sed -n "s/.*counter packets \([0-9]*\) .*comment \"$1\"$/\1/p"
+	nft list table inet ntpwall_h | rule_packets output "$1"
 }
 timeout 2 bash -c 'exec 3<>/dev/tcp/192.0.2.9/4460' 2>/dev/null && fail "NTS-KE to a non-NTS host connected"
-[ "$(nts_count otherwise-nts)" -ge 1 ] || fail "NTS-KE to 192.0.2.9 not dropped by otherwise-nts: $(nft list chain inet ntpwall_h output)"
+[ "$(nts_count otherwise-nts)" -ge 1 ] || fail "NTS-KE to 192.0.2.9 not dropped by otherwise-nts: $(nft list table inet ntpwall_h)"
 n=$(nts_count otherwise-nts)
 timeout 2 bash -c 'exec 3<>/dev/tcp/192.0.2.1/4460' 2>/dev/null
 [ "$(nts_count egress-nts4)" -ge 1 ] && [ "$(nts_count otherwise-nts)" = "$n" ] ||
-	fail "NTS-KE to the NTS upstream was not let out: $(nft list chain inet ntpwall_h output)"
+	fail "NTS-KE to the NTS upstream was not let out: $(nft list table inet ntpwall_h)"
 nw remove >/dev/null 2>&1
 ok "NTS-KE goes only to the NTS upstreams"
 

@@ -20,6 +20,8 @@
 # policy on FORWARD) stay byte-identical throughout.
 # Usage: ipt_harm.sh BACKEND_RT   (env NTPWALL, SRCDIR; exit 77 = skip)
 set -u
+# shellcheck source=tests/netns/lib.sh
+. "$SRCDIR/tests/netns/lib.sh"
 
 if [ -z "${IPT_HARM_IN_NETNS:-}" ]; then
 	if ! unshare -n -m true 2>/dev/null || ! command -v iptables-legacy >/dev/null; then
@@ -148,11 +150,7 @@ fi
 
 # SIGINT while apply --probe probes: upstreams behind a veth whose
 # neighbours are fixed and silent, so the probe waits its 5 s.
-ip link add ih0 type veth peer name ih1 && ip link set ih0 up && ip link set ih1 up &&
-	ip addr add 192.0.2.254/24 dev ih0 || fail "veth for the silent upstreams"
-for a in 1 2 3 4; do
-	ip neigh replace 192.0.2.$a lladdr 02:00:00:00:00:0$a dev ih0 nud permanent
-done
+silent_upstreams ih0 1 2 3 4 || fail "veth for the silent upstreams"
 printf 'probe: {timeout: 5s, samples: 1}\n' | cat "$B" - >"$T/bp.yaml"
 "$NTPWALL" --state-dir "$S" apply --probe "$T/bp.yaml" >"$T/out" 2>&1 & p=$!
 for _ in $(seq 50); do save | cmp -s - "$T/save.b" && break; sleep 0.1; done

@@ -15,3 +15,18 @@ rule_packets() {
 		}'
 }
 
+
+# silent_upstreams DEV LAST...: a veth pair DEV/DEV-peer, up, with
+# 192.0.2.254/24 on DEV, and 192.0.2.LAST for each LAST a neighbour with a
+# fixed address that never answers: packets to it leave at once (no ARP)
+# and nothing comes back, so a probe or a DNS query waits its timeout.
+silent_upstreams() {
+	local dev=$1 a
+	shift
+	ip link add "$dev" type veth peer name "$dev-peer" && ip link set "$dev" up &&
+		ip link set "$dev-peer" up && ip addr add 192.0.2.254/24 dev "$dev" || return 1
+	for a in "$@"; do
+		ip neigh replace "192.0.2.$a" lladdr "$(printf '02:00:00:00:00:%02x' "$a")" \
+			dev "$dev" nud permanent || return 1
+	done
+}

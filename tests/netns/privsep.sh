@@ -9,6 +9,8 @@
 # applies the table. Runs in a private network namespace.
 # Needs $NTPWALL; exit 77 without namespaces.
 set -u
+# shellcheck source=tests/netns/lib.sh
+. "$SRCDIR/tests/netns/lib.sh"
 
 if [ -z "${PRIVSEP_IN_NETNS:-}" ]; then
 	if ! unshare -n true 2>/dev/null || ! command -v setpriv >/dev/null; then
@@ -29,11 +31,7 @@ fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 ok() { echo "ok: $*"; }
 
 ip link set lo up
-ip link add ps0 type veth peer name ps1 && ip link set ps0 up && ip link set ps1 up &&
-	ip addr add 192.0.2.254/24 dev ps0 || { fail "veth"; exit 1; }
-for a in 1 2 3 4 53; do
-	ip neigh replace 192.0.2.$a lladdr 02:00:00:00:00:$a dev ps0 nud permanent
-done
+silent_upstreams ps0 1 2 3 4 53 || { fail "veth"; exit 1; }
 unpriv_uid=$(id -u _ntpwall 2>/dev/null || id -u nobody)
 
 # fields PID: "uid capeff nonewprivs" of /proc/PID/status, read once (a
