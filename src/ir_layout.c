@@ -338,18 +338,22 @@ static bool flatten_chain(const struct ir_ruleset *rs, const struct ir_chain *c,
 {
 	struct ir_chain *d = copy_chain_head(out, c);
 	const char *target = NULL;
+	size_t gotos = 0;
 
+	for (size_t i = 0; i < c->n_rules; i++)
+		gotos += c->rules[i].verdict == IR_VERDICT_GOTO;
+	/* A chain ir_layout left as it was (too few rules to dispatch). */
+	if (!gotos) {
+		for (size_t i = 0; i < c->n_rules; i++)
+			ir_rule_add_copy(d, &c->rules[i]);
+		return true;
+	}
 	for (size_t i = 0; i < c->n_rules; i++) {
 		const struct ir_rule *r = &c->rules[i];
 
 		if (r->verdict != IR_VERDICT_GOTO || (target && strcmp(target, r->target)))
 			return false;
 		target = r->target;
-	}
-	if (!target) {
-		for (size_t i = 0; i < c->n_rules; i++)
-			ir_rule_add_copy(d, &c->rules[i]);
-		return true;
 	}
 	return inline_chain(rs, target, d, 0);
 }

@@ -15,6 +15,7 @@
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static struct ir_ruleset *compile_file(const char *path)
 {
@@ -288,6 +289,36 @@ START_TEST(flat_and_twice)
 }
 END_TEST
 
+/* A base chain too short to dispatch (one notrack rule: one family, one
+ * interface) stays as it is beside the laid-out ones, and the whole reads
+ * back in sync. Before, such a table always read back as drift. */
+START_TEST(short_chain_beside_laid_out)
+{
+	static const char yaml[] =
+		"version: 1\ninterfaces: [eth0]\nfamilies: [ipv4]\n"
+		"upstreams:\n  - server: 192.0.2.1\n"
+		"serve:\n  clients: [198.51.100.0/24]\n  notrack: true\n";
+	char path[] = "/tmp/ntpwall-layout-XXXXXX";
+	int fd = mkstemp(path);
+	struct ir_ruleset *flat, *laid;
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, yaml, sizeof(yaml) - 1), (ssize_t)(sizeof(yaml) - 1));
+	close(fd);
+	flat = fake_compile(path, -1);
+	unlink(path);
+	ck_assert_ptr_nonnull(flat);
+	laid = laid_out(flat);
+	ck_assert_uint_eq(ir_chain_find(laid, "raw_prerouting")->n_rules, 1);
+	ck_assert_int_eq(ir_chain_find(laid, "raw_prerouting")->rules[0].verdict, IR_VERDICT_NONE);
+	ck_assert_ptr_nonnull(ir_chain_find(laid, "input-ntp"));
+	ir_flatten(laid);
+	ck_assert(ir_ruleset_equal(laid, flat));
+	ir_ruleset_free(laid);
+	ir_ruleset_free(flat);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("layout");
@@ -300,6 +331,7 @@ int main(void)
 	tcase_add_test(tc, base_chains_dispatch_only);
 	tcase_add_test(tc, hand_edits_are_drift);
 	tcase_add_test(tc, flat_and_twice);
+	tcase_add_test(tc, short_chain_beside_laid_out);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
