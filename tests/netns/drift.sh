@@ -140,5 +140,22 @@ live | grep -q '@th,64,8 & 0x7 == 0x3 jump input-mode3' || fail "the repair did 
 nft add rule inet "$TABLE" input-mode1 udp dport 123 accept &&
 	expect_drift "an accept added to input-mode1" '^-[[:space:]]+udp dport 123 accept$' 'udp dport 123 accept$'
 
+# (i) Not drift: a base chain the layout leaves as it is (one rule: a
+# notrack server of one family has one in each raw chain) beside laid-out
+# ones reads back in sync right after apply.
+cat >"$T/one.yaml" <<EOF
+version: 1
+table: ${TABLE}1
+families: [ipv4]
+upstreams: [{server: 192.0.2.1}, {server: 192.0.2.2}, {server: 192.0.2.3}, {server: 192.0.2.4}]
+serve: {clients: [198.51.100.0/24], notrack: true}
+EOF
+nw apply "$T/one.yaml" >"$T/apply" 2>&1 || fail "apply of a one-family notrack policy: $(tail -2 "$T/apply")"
+nft list chain inet "${TABLE}1" raw_prerouting | grep -q 'notrack comment "notrack-clients4"' ||
+	fail "raw_prerouting does not hold its one rule as it is"
+nw diff "$T/one.yaml" >"$T/diff" 2>&1 || fail "one-family notrack policy: diff exits 1: $(grep '^[-+]' "$T/diff" | head -4)"
+nw status >"$T/status" 2>&1
+grep -q "^table inet ${TABLE}1: drifted$" "$T/status" && fail "one-family notrack policy: status says drifted"
+
 [ $fails = 0 ] || { echo "$fails failure(s)"; exit 1; }
 echo "all drift tests passed"
