@@ -52,8 +52,11 @@ struct snaps {
  * gives it back on free, so every pass paid again for its pages (a fault
  * of 15-20 us each on a virtual machine: a third of the faults of adding
  * one address). Kept in the heap, the pages are reused; what is free is
- * given back when the backend closes (apply --confirm's watchdog, forked
- * before that, keeps a copy of the heap as it was while it waits). */
+ * given back when the backend closes, if it is much (apply --confirm's
+ * watchdog, forked before that, keeps a copy of the heap as it was while
+ * it waits). */
+#define TRIM_ABOVE (8u << 20)
+
 static void keep_pages(void)
 {
 	(void)mallopt(M_MMAP_THRESHOLD, 32 << 20);
@@ -76,7 +79,10 @@ static void bipt_close(struct backend *b)
 	bipt_all_free(&b->seen);
 	free(b->table);
 	free(b);
-	(void)malloc_trim(0);
+	/* Only after big tables: a trim of a small heap costs more than the
+	 * rest of a small apply's own work. */
+	if (mallinfo2().fordblks > TRIM_ABOVE)
+		(void)malloc_trim(0);
 }
 
 static void bipt_configure(struct backend *b, const struct backend_opts *o)
