@@ -13,6 +13,7 @@
 #include "ntpwall/util.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,15 +25,47 @@ struct backend {
 	struct backend_opts opts;
 	int lock_fd;
 	char *table;		/* the last one read: what generation() hashes */
+	/* What that read saw (decoded) and its hashes, for the change that
+	 * follows it: an update takes it instead of decoding the table again
+	 * when the table's hash is unchanged. */
+	struct bipt_all seen;
+	uint64_t seen_hash[BIPT_NFAM][BIPT_NTAB];
+	bool has_seen;
+	/* A read that found no chain of the table: its generation, for the
+	 * generation() the engine asks for right after it (once). */
+	uint32_t read_gen;
+	bool has_read_gen;
 };
+
+/* How snaps_open reads a table: ntpwall's chains decoded; the hash
+ * alone; or what the last read saw, if the table still hashes the same. */
+enum how { READ, HASH, SEEN };
 
 struct snaps {
 	struct bipt_snap s[BIPT_NFAM][BIPT_NTAB];
 	const char *table, *old;
 };
 
+/* A wall of 10,000 addresses is a table of 9 MB that libiptc copies on
+ * every read and commit, and a layout of as much that is made, checked and
+ * freed again and again in one run. glibc maps each such block afresh and
+ * gives it back on free, so every pass paid again for its pages (a fault
+ * of 15-20 us each on a virtual machine: a third of the faults of adding
+ * one address). Kept in the heap, the pages are reused; what is free is
+ * given back when the backend closes, if it is much (apply --confirm's
+ * watchdog, forked before that, keeps a copy of the heap as it was while
+ * it waits). */
+#define TRIM_ABOVE (8u << 20)
+
+static void keep_pages(void)
+{
+	(void)mallopt(M_MMAP_THRESHOLD, 32 << 20);
+	(void)mallopt(M_TRIM_THRESHOLD, 128 << 20);
+}
+
 static int bipt_open(struct backend **out)
 {
+	keep_pages();
 	*out = xcalloc(1, sizeof(**out));
 	(*out)->lock_fd = -1;
 	return 0;
@@ -43,8 +76,13 @@ static void bipt_close(struct backend *b)
 	if (!b)
 		return;
 	bipt_unlock(&b->lock_fd);
+	bipt_all_free(&b->seen);
 	free(b->table);
 	free(b);
+	/* Only after big tables: a trim of a small heap costs more than the
+	 * rest of a small apply's own work. */
+	if (mallinfo2().fordblks > TRIM_ABOVE)
+		(void)malloc_trim(0);
 }
 
 static void bipt_configure(struct backend *b, const struct backend_opts *o)
@@ -59,9 +97,28 @@ static void snaps_close(struct snaps *x)
 			bipt_snap_close(&x->s[f][t]);
 }
 
+static void forget_seen(struct backend *b)
+{
+	bipt_all_free(&b->seen);
+	b->has_seen = false;
+	b->has_read_gen = false;
+}
+
+static int open_one(struct backend *b, struct snaps *x, int f, int t, const struct bipt_all *want,
+		    enum how how, struct diags *d)
+{
+	struct bipt_snap *s = &x->s[f][t];
+
+	if (how == HASH)
+		return bipt_snap_open_seen(s, f, t, x->table, NULL, 0, d);
+	if (how == SEEN && b->has_seen && !x->old && b->table && !strcmp(b->table, x->table))
+		return bipt_snap_open_seen(s, f, t, x->table, &b->seen.t[f][t], b->seen_hash[f][t], d);
+	return bipt_snap_open(s, f, t, x->table, x->old, want && !bipt_layout_empty(&want->t[f][t]), d);
+}
+
 /* Every table that exists; with want, those its layout needs too. */
-static int snaps_open(struct snaps *x, const char *table, const char *old,
-		      const struct bipt_all *want, struct diags *d)
+static int snaps_open(struct backend *b, struct snaps *x, const char *table, const char *old,
+		      const struct bipt_all *want, enum how how, struct diags *d)
 {
 	int ret = 0;
 
@@ -70,8 +127,7 @@ static int snaps_open(struct snaps *x, const char *table, const char *old,
 	x->old = old && strcmp(old, table) ? old : NULL;
 	for (int f = 0; f < BIPT_NFAM && !ret; f++)
 		for (int t = 0; t < BIPT_NTAB && !ret; t++)
-			ret = bipt_snap_open(&x->s[f][t], f, t, table, x->old,
-					     want && !bipt_layout_empty(&want->t[f][t]), d);
+			ret = open_one(b, x, f, t, want, how, d);
 	if (ret)
 		snaps_close(x);
 	return ret;
@@ -83,7 +139,7 @@ static uint32_t snaps_gen(const struct snaps *x)
 
 	for (int f = 0; f < BIPT_NFAM; f++)
 		for (int t = 0; t < BIPT_NTAB; t++)
-			h = bipt_snap_hash(&x->s[f][t], x->table, h);
+			h = bipt_snap_hash(&x->s[f][t], h);
 	h ^= h >> 32;
 	/* 0 means "unknown" to the engine. */
 	return (uint32_t)h ? (uint32_t)h : 1;
@@ -91,12 +147,13 @@ static uint32_t snaps_gen(const struct snaps *x)
 
 /* Lock, open, check the generation. */
 static int begin(struct backend *b, struct snaps *x, const char *table, const char *old,
-		 const struct bipt_all *want, const struct backend_gen *expect, struct diags *d)
+		 const struct bipt_all *want, enum how how, const struct backend_gen *expect,
+		 struct diags *d)
 {
 	int ret = bipt_lock(&b->lock_fd, d);
 
 	if (!ret)
-		ret = snaps_open(x, table, old, want, d);
+		ret = snaps_open(b, x, table, old, want, how, d);
 	if (!ret && expect && expect->genid && snaps_gen(x) != expect->genid) {
 		snaps_close(x);
 		ret = -ERESTART;
@@ -118,10 +175,19 @@ static int bipt_generation(struct backend *b, struct backend_gen *gen)
 	struct diags quiet;
 	int ret;
 
+	/* Asked right after a read that found no chain: that read's
+	 * generation, taken under the lock moments ago (a change since is
+	 * found by the check before any commit), not a third copy of the
+	 * tables. */
+	if (b->has_read_gen) {
+		b->has_read_gen = false;
+		gen->genid = b->read_gen;
+		return 0;
+	}
 	diag_init(&quiet, 0);
 	/* The generation of ntpwall's chains of the table read last (the
 	 * engine asks after reading a table that is absent). */
-	ret = begin(b, &x, b->table ? b->table : "", NULL, NULL, NULL, &quiet);
+	ret = begin(b, &x, b->table ? b->table : "", NULL, NULL, HASH, NULL, &quiet);
 	diag_free(&quiet);
 	if (!ret) {
 		gen->genid = snaps_gen(&x);
@@ -139,20 +205,28 @@ static int bipt_read(struct backend *b, const char *table, struct ir_ruleset **o
 	int ret;
 
 	*out = NULL;
+	forget_seen(b);
 	free(b->table);
 	b->table = xstrdup(table);
 	diag_init(&quiet, 0);
-	ret = begin(b, &x, table, NULL, NULL, NULL, &quiet);
+	ret = begin(b, &x, table, NULL, NULL, READ, NULL, &quiet);
 	diag_free(&quiet);
 	if (ret)
 		return ret;
 	gen->genid = snaps_gen(&x);
-	for (int f = 0; f < BIPT_NFAM; f++)
-		for (int t = 0; t < BIPT_NTAB; t++)
+	for (int f = 0; f < BIPT_NFAM; f++) {
+		for (int t = 0; t < BIPT_NTAB; t++) {
+			b->seen_hash[f][t] = x.s[f][t].hash;
 			live.t[f][t] = x.s[f][t].live, memset(&x.s[f][t].live, 0, sizeof(live.t[f][t]));
+		}
+	}
 	end(b, &x);
 	ret = bipt_raise(table, &live, out);
-	bipt_all_free(&live);
+	b->read_gen = gen->genid;
+	b->has_read_gen = ret == -ENOENT;
+	/* Kept for an update right after this read. */
+	b->seen = live;
+	b->has_seen = true;
 	return ret;
 }
 
@@ -190,7 +264,7 @@ static int retry_stale(struct snaps *x, int f, int t, const struct bipt_layout *
 		ret = bipt_snap_open(&now, f, t, x->table, x->old, true, d);
 		if (ret)
 			return ret;
-		if (bipt_snap_hash(&now, x->table, 0) != bipt_snap_hash(s, x->table, 0)) {
+		if (now.hash != s->hash) {
 			bipt_snap_close(&now);
 			return -ERESTART;
 		}
@@ -278,9 +352,10 @@ static int bipt_apply(struct backend *b, const struct ir_ruleset *rs, const char
 
 	if (ret)
 		return ret;
+	forget_seen(b);
 	ret = host_check(b, d);
 	if (!ret)
-		ret = begin(b, &x, rs->table, old_table, &want, expect, d);
+		ret = begin(b, &x, rs->table, old_table, &want, READ, expect, d);
 	if (!ret) {
 		ret = commit_all(&x, &want, d);
 		end(b, &x);
@@ -300,7 +375,9 @@ static int bipt_update(struct backend *b, const struct ir_ruleset *rs,
 
 	if (ret)
 		return ret;
-	ret = begin(b, &x, rs->table, NULL, NULL, expect, d);
+	ret = begin(b, &x, rs->table, NULL, NULL, SEEN, expect, d);
+	/* Taken or stale: a later change reads afresh. */
+	forget_seen(b);
 	if (ret) {
 		bipt_all_free(&want);
 		return ret;
@@ -333,8 +410,10 @@ static int bipt_remove(struct backend *b, const char *table, const struct backen
 {
 	struct bipt_all none;
 	struct snaps x;
-	int ret = begin(b, &x, table, NULL, NULL, expect, d);
+	int ret;
 
+	forget_seen(b);
+	ret = begin(b, &x, table, NULL, NULL, READ, expect, d);
 	if (ret)
 		return ret;
 	memset(&none, 0, sizeof(none));
@@ -387,7 +466,7 @@ int backend_ipt_listing(const char *table, FILE *f, struct diags *d)
 {
 	struct backend b = { .lock_fd = -1 };
 	struct snaps x;
-	int ret = begin(&b, &x, table, NULL, NULL, NULL, d);
+	int ret = begin(&b, &x, table, NULL, NULL, READ, NULL, d);
 
 	if (ret)
 		return ret;

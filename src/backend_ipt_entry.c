@@ -440,19 +440,37 @@ bool bipt_entry_equal(const struct bipt_fam *f, const unsigned char *a, const un
 	return !part_at(f, b, &ob, &pb);
 }
 
+/* len bytes of p into h eight at a time: an entry of 10,000 is about
+ * 900 bytes (a comment holds 256), hashed on every read and commit, and a
+ * byte-wise FNV-1a spent 5% of adding one address. Each step is a
+ * bijection of h for a given word, so inputs that differ in one word
+ * always hash differently. In-process only (generations, counters). */
+static uint64_t hash_words(uint64_t h, const void *data, size_t len)
+{
+	const unsigned char *p = data;
+	uint64_t w;
+
+	for (; len >= sizeof(w); p += sizeof(w), len -= sizeof(w)) {
+		memcpy(&w, p, sizeof(w));
+		h = (h ^ w) * 0x100000001b3ULL;
+		h ^= h >> 32;
+	}
+	return util_hash(h, p, len);
+}
+
 uint64_t bipt_entry_hash(const struct bipt_fam *f, uint64_t h, const unsigned char *e)
 {
 	size_t off = f->entry_size;
 	uint16_t toff = bipt_entry_target_offset(f, e);
 	struct part p;
 
-	h = util_hash(h, e, f->ip_size);
+	h = hash_words(h, e, f->ip_size);
 	h = util_hash(h, &toff, sizeof(toff));
 	while (part_at(f, e, &off, &p)) {
 		h = util_hash(h, p.name, strnlen(p.name, XT_EXTENSION_MAXNAMELEN));
 		h = util_hash(h, &p.rev, 1);
 		h = util_hash(h, &p.size, sizeof(p.size));
-		h = util_hash(h, p.data, p.cmp);
+		h = hash_words(h, p.data, p.cmp);
 	}
 	return h;
 }

@@ -33,6 +33,9 @@ struct bipt_snap {
 	struct xtc_handle *h;	/* NULL: the table does not exist (and was
 				 * not created) */
 	struct bipt_layout live;
+	/* The generation hash of table's part (not old's): its chains and
+	 * the jumps to them, counters aside; fed while the table is read. */
+	uint64_t hash;
 };
 
 /* Open s; without create, a table that does not exist stays unopened (h
@@ -41,8 +44,18 @@ struct bipt_snap {
 int bipt_snap_open(struct bipt_snap *s, enum bipt_family fam, enum bipt_table t,
 		   const char *table, const char *old, bool create, struct diags *d);
 void bipt_snap_close(struct bipt_snap *s);
-/* Feed table's chains and jumps (not old's) into the hash h. */
-uint64_t bipt_snap_hash(const struct bipt_snap *s, const char *table, uint64_t h);
+/* Open s (never creating the table, no old table) and hash it; its
+ * chains are neither copied nor decoded: seen (may be NULL), a layout of
+ * the same table read before with hash seen_hash, is taken into s->live
+ * (*seen emptied) when the hash is still that, the table is read again
+ * when not; with seen NULL nothing is live (the hash is all). A read
+ * right before a change thus costs a copy of the table, not a decoding of
+ * 10,000 entries again. */
+int bipt_snap_open_seen(struct bipt_snap *s, enum bipt_family fam, enum bipt_table t,
+			const char *table, struct bipt_layout *seen, uint64_t seen_hash,
+			struct diags *d);
+/* Feed s's hash (table's chains and jumps, not old's) into the hash h. */
+uint64_t bipt_snap_hash(const struct bipt_snap *s, uint64_t h);
 /* Make the live chains and jumps want (encoded) in the handle; *changed
  * when anything differed. Nothing is committed. */
 int bipt_snap_make(struct bipt_snap *s, const struct bipt_layout *want, bool *changed,

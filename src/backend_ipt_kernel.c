@@ -134,24 +134,29 @@ static void load_module(enum bipt_family fam)
 		(void)waitpid(pid, &status, 0);
 }
 
-/* The append form of a live entry: standard targets and jumps by name,
- * the kernel's comefrom cleared, counters kept. */
-static void append_form(const struct bipt_fam *f, const void *e, const char *target,
-			struct bipt_rule *r)
+/* The append form of a live entry in place (a copy): standard targets
+ * and jumps by name, the kernel's comefrom cleared, counters kept. */
+static void fix_form(const struct bipt_fam *f, unsigned char *e, const char *target)
 {
-	size_t len = bipt_entry_next_offset(f, e);
-	struct xt_entry_target *t;
+	struct xt_entry_target *t = (struct xt_entry_target *)(e + bipt_entry_target_offset(f, e));
 
-	r->entry = xmalloc(len);
-	memcpy(r->entry, e, len);
-	r->entry_len = len;
-	memset(r->entry + f->off_comefrom, 0, sizeof(unsigned int));
-	t = (struct xt_entry_target *)(r->entry + bipt_entry_target_offset(f, r->entry));
+	memset(e + f->off_comefrom, 0, sizeof(unsigned int));
 	if (!t->u.user.name[0] && t->u.target_size == XT_ALIGN(sizeof(struct xt_standard_target))) {
 		memset(t->u.user.name, 0, sizeof(t->u.user.name));
 		snprintf(t->u.user.name, sizeof(t->u.user.name), "%s", target ? target : "");
 		memset(t->data, 0, sizeof(int));
 	}
+}
+
+static void append_form(const struct bipt_fam *f, const void *e, const char *target,
+			struct bipt_rule *r)
+{
+	size_t len = bipt_entry_next_offset(f, e);
+
+	r->entry = xmalloc(len);
+	memcpy(r->entry, e, len);
+	r->entry_len = len;
+	fix_form(f, r->entry, target);
 	bipt_rule_decode(f, r);
 }
 
@@ -160,28 +165,72 @@ static bool ours(const char *table, const char *old, const char *name)
 	return name && (bipt_chain_ours(table, name) || (old && bipt_chain_ours(old, name)));
 }
 
+/* The generation hash of a snapshot, fed while its chains are read:
+ * table's chains (their names, even empty) and the jumps to them, each
+ * entry in the append form, counters aside. */
+struct hasher {
+	uint64_t h;
+	unsigned char *buf;	/* an entry's append form, when not kept */
+	size_t cap;
+};
+
+static void hash_name(struct hasher *x, const char *name, bool *named)
+{
+	if (!*named)
+		x->h = util_hash(x->h, name, strlen(name) + 1);
+	*named = true;
+}
+
+static void hash_entry(struct hasher *x, const struct bipt_fam *f, const void *e, const char *t)
+{
+	size_t len = bipt_entry_next_offset(f, e);
+
+	if (x->cap < len) {
+		x->buf = xreallocarray(x->buf, len, 1);
+		x->cap = len;
+	}
+	memcpy(x->buf, e, len);
+	fix_form(f, x->buf, t);
+	x->h = bipt_entry_hash(f, x->h, x->buf);
+}
+
+/* One chain: its entries hashed when hash (table's own chain or jumps to
+ * it), kept into c when keep (every entry, or with only_jumps those to
+ * ntpwall's chains). */
 static void read_chain(struct bipt_snap *s, const char *name, struct bipt_chain *c,
-		       bool only_jumps, const char *table, const char *old)
+		       bool only_jumps, const char *table, const char *old, struct hasher *x)
 {
 	const struct iptc_ops *o = &ops[s->fam];
+	const struct bipt_fam *f = &bipt_fams[s->fam];
+	bool named = false, own = !only_jumps && bipt_chain_ours(table, name);
 	size_t n = 0;
 
-	if (!only_jumps) {
+	if (c && !only_jumps) {
 		for (const void *e = o->first_rule(name, s->h); e; e = o->next_rule(e, s->h))
 			n++;
 		bipt_chain_reserve(c, n);
 	}
+	if (own)
+		hash_name(x, name, &named);
 	for (const void *e = o->first_rule(name, s->h); e; e = o->next_rule(e, s->h)) {
 		const char *t = o->target(e, s->h);
 
-		if (!only_jumps || ours(table, old, t))
-			append_form(&bipt_fams[s->fam], e, t, bipt_chain_add(c));
+		if (c && (!only_jumps || ours(table, old, t)))
+			append_form(f, e, t, bipt_chain_add(c));
+		if (only_jumps && !(t && bipt_chain_ours(table, t)))
+			continue;
+		if (only_jumps || own) {
+			hash_name(x, name, &named);
+			hash_entry(x, f, e, t);
+		}
 	}
 }
 
-static void read_live(struct bipt_snap *s, const char *table, const char *old)
+/* ntpwall's chains and jumps into s->live when keep; s->hash always. */
+static void read_live(struct bipt_snap *s, const char *table, const char *old, bool keep)
 {
 	const struct iptc_ops *o = &ops[s->fam];
+	struct hasher x = { .h = s->hash };
 	char **names = NULL;
 	size_t n = 0, cap = 0;
 
@@ -194,26 +243,32 @@ static void read_live(struct bipt_snap *s, const char *table, const char *old)
 			struct bipt_chain tmp = { 0 };
 
 			snprintf(tmp.name, sizeof(tmp.name), "%s", names[i]);
-			read_chain(s, names[i], &tmp, true, table, old);
+			read_chain(s, names[i], keep ? &tmp : NULL, true, table, old, &x);
 			if (tmp.n)
 				*bipt_layout_jumps(&s->live, names[i]) = tmp;
 		} else if (ours(table, old, names[i])) {
-			read_chain(s, names[i], bipt_layout_chain(&s->live, names[i]), false, table,
-				   old);
+			read_chain(s, names[i], keep ? bipt_layout_chain(&s->live, names[i]) : NULL,
+				   false, table, old, &x);
 		}
 		free(names[i]);
 	}
 	free(names);
+	free(x.buf);
+	s->hash = x.h;
 }
 
-int bipt_snap_open(struct bipt_snap *s, enum bipt_family fam, enum bipt_table t,
-		   const char *table, const char *old, bool create, struct diags *d)
+/* The handle of s (the table made when create); s->h stays NULL for a
+ * table that does not exist. */
+static int snap_init(struct bipt_snap *s, enum bipt_family fam, enum bipt_table t, bool create,
+		     struct diags *d)
 {
 	const char *name = bipt_table_names[t];
 
 	memset(s, 0, sizeof(*s));
 	s->fam = s->live.fam = fam;
 	s->table = s->live.table = t;
+	s->hash = util_hash(UTIL_HASH_INIT, &s->fam, sizeof(s->fam));
+	s->hash = util_hash(s->hash, &s->table, sizeof(s->table));
 	s->exists = bipt_table_exists(fam, name);
 	if (!s->exists && !create)
 		return 0;
@@ -229,7 +284,38 @@ int bipt_snap_open(struct bipt_snap *s, enum bipt_family fam, enum bipt_table t,
 				bipt_fams[fam].tool, name, strerror(err),
 				err == EPERM ? " (needs root or CAP_NET_ADMIN)" : ""), -err;
 	}
-	read_live(s, table, old);
+	return 0;
+}
+
+int bipt_snap_open(struct bipt_snap *s, enum bipt_family fam, enum bipt_table t,
+		   const char *table, const char *old, bool create, struct diags *d)
+{
+	int ret = snap_init(s, fam, t, create, d);
+
+	if (!ret && s->h)
+		read_live(s, table, old, true);
+	return ret;
+}
+
+int bipt_snap_open_seen(struct bipt_snap *s, enum bipt_family fam, enum bipt_table t,
+			const char *table, struct bipt_layout *seen, uint64_t seen_hash,
+			struct diags *d)
+{
+	int ret = snap_init(s, fam, t, false, d);
+
+	if (ret || !s->h)
+		return ret;
+	read_live(s, table, NULL, false);
+	if (!seen)
+		return 0;
+	if (s->hash == seen_hash) {
+		s->live = *seen;
+		memset(seen, 0, sizeof(*seen));
+		return 0;
+	}
+	s->hash = util_hash(UTIL_HASH_INIT, &s->fam, sizeof(s->fam));
+	s->hash = util_hash(s->hash, &s->table, sizeof(s->table));
+	read_live(s, table, NULL, true);
 	return 0;
 }
 
@@ -241,37 +327,9 @@ void bipt_snap_close(struct bipt_snap *s)
 	bipt_layout_free(&s->live);
 }
 
-uint64_t bipt_snap_hash(const struct bipt_snap *s, const char *table, uint64_t h)
+uint64_t bipt_snap_hash(const struct bipt_snap *s, uint64_t h)
 {
-	const struct bipt_fam *f = &bipt_fams[s->fam];
-
-	h = util_hash(h, &s->fam, sizeof(s->fam));
-	h = util_hash(h, &s->table, sizeof(s->table));
-	for (int pass = 0; pass < 2; pass++) {
-		size_t n = pass ? s->live.n_jumps : s->live.n;
-
-		for (size_t i = 0; i < n; i++) {
-			const struct bipt_chain *c = pass ? &s->live.jumps[i] : &s->live.chains[i];
-
-			bool named = false;
-
-			if (!pass && !bipt_chain_ours(table, c->name))
-				continue;
-			/* Jumps to another table's chains (a rename's old one)
-			 * are not this table's generation. */
-			for (size_t j = 0; j < c->n; j++) {
-				if (pass && !bipt_chain_ours(table, c->rules[j].chain))
-					continue;
-				if (!named)
-					h = util_hash(h, c->name, strlen(c->name) + 1);
-				named = true;
-				h = bipt_entry_hash(f, h, c->rules[j].entry);
-			}
-			if (!named && !pass)
-				h = util_hash(h, c->name, strlen(c->name) + 1);
-		}
-	}
-	return h;
+	return util_hash(h, &s->hash, sizeof(s->hash));
 }
 
 /* Counters carried over: the live entries of chains about to be emptied,
