@@ -33,6 +33,8 @@ grep -qE '^ntpwall:|: (error|warning):' "$tmp/err" && bad "diagnostics on succes
 
 run 0 --listing "$demo"
 head -n 1 "$tmp/out" | grep -q '^table inet ntpwall_demo {$' || bad "--listing has a preamble"
+# As nft lists it after apply: the base chain's dispatch into input-ntp.
+grep -q '^		udp dport 123 goto input-ntp$' "$tmp/out" || bad "--listing is not the kernel layout"
 
 run 0 --target iptables "$demo"
 grep -q '^\*filter$' "$tmp/out" && grep -q '^COMMIT$' "$tmp/out" || bad "iptables: no *filter/COMMIT"

@@ -111,6 +111,8 @@ static int render(const struct compile_args *a, const struct ir_ruleset *rs,
 		return render_ntpd(rs, o, stdout);
 	default:
 		o->listing = a->listing;
+		/* What `nft list table` shows after apply: the kernel layout. */
+		o->kernel_layout = a->listing;
 		return render_nft(rs, o, stdout);
 	}
 }
