@@ -192,20 +192,6 @@ static json_t *resolve_work(void *ctx)
 	return j;
 }
 
-/* Every upstream and peer an address: resolving reads nothing from the
- * network (resolve_policy opens no channel), so no child is needed. A
- * policy of 10,000 addresses paid a fork and both JSON copies for it. */
-static bool only_literals(const struct policy *p)
-{
-	for (size_t i = 0; i < p->n_upstreams; i++)
-		if (!p->upstreams[i].host.literal)
-			return false;
-	for (size_t i = 0; i < p->n_peers; i++)
-		if (!p->peers[i].literal)
-			return false;
-	return true;
-}
-
 static int ps_resolve(const struct engine_net *n, const struct policy *p,
 		      const struct resolve_options *o, struct diags *d, struct resolved **out)
 {
@@ -213,7 +199,9 @@ static int ps_resolve(const struct engine_net *n, const struct policy *p,
 	json_t *j = NULL;
 	int ret, rc;
 
-	if (only_literals(p))
+	/* Addresses only: resolving reads nothing from the network, so no
+	 * child (10,000 addresses paid a fork and two JSON copies for it). */
+	if (!resolve_needs_dns(p))
 		return resolve_policy(p, o, d, out);
 	ret = privsep_run(resolve_work, &job, NULL, &j);
 	*out = NULL;

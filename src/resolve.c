@@ -381,6 +381,17 @@ static void add_name(struct resolved *r, const struct policy_host *h, enum resol
 	n->loc = h->loc;
 }
 
+bool resolve_needs_dns(const struct policy *p)
+{
+	for (size_t i = 0; i < p->n_upstreams; i++)
+		if (!p->upstreams[i].host.literal)
+			return true;
+	for (size_t i = 0; i < p->n_peers; i++)
+		if (!p->peers[i].literal)
+			return true;
+	return false;
+}
+
 static struct resolved *new_result(const struct policy *p)
 {
 	struct resolved *r = xcalloc(1, sizeof(*r));

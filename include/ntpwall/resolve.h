@@ -118,6 +118,9 @@ int resolve_from_choice(const struct policy *p, const struct resolved *choice,
 			struct resolved **out);
 /* Only the literal addresses of p, without any query; never fails. */
 struct resolved *resolve_literals(const struct policy *p);
+/* Whether p names a host (an upstream or peer that is no address):
+ * without one, resolve_policy reads nothing from the network. */
+bool resolve_needs_dns(const struct policy *p);
 /* Free a result; NULL is fine. */
 void resolve_free(struct resolved *r);
 /* "NXDOMAIN", "timeout", ... for a status. */
