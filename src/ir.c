@@ -118,11 +118,8 @@ struct ir_ruleset *ir_ruleset_clone(const struct ir_ruleset *rs)
 	}
 	for (size_t i = 0; i < rs->n_chains; i++) {
 		const struct ir_chain *s = &rs->chains[i];
-		struct ir_chain *d = ir_chain_add(c, s->name, s->hook, s->priority);
+		struct ir_chain *d = ir_chain_add_like(c, s);
 
-		d->policy_drop = s->policy_drop;
-		d->type = strdup_or_null(s->type);
-		d->device = strdup_or_null(s->device);
 		d->rules = xcalloc(s->n_rules, sizeof(*d->rules));
 		d->cap_rules = d->n_rules = s->n_rules;
 		for (size_t j = 0; j < s->n_rules; j++)
@@ -221,6 +218,16 @@ struct ir_chain *ir_chain_add(struct ir_ruleset *rs, const char *name, enum ir_h
 	c->hook = hook;
 	c->priority = priority;
 	return c;
+}
+
+struct ir_chain *ir_chain_add_like(struct ir_ruleset *rs, const struct ir_chain *src)
+{
+	struct ir_chain *d = ir_chain_add(rs, src->name, src->hook, src->priority);
+
+	d->policy_drop = src->policy_drop;
+	d->type = strdup_or_null(src->type);
+	d->device = strdup_or_null(src->device);
+	return d;
 }
 
 struct ir_chain *ir_chain_find(const struct ir_ruleset *rs, const char *name)

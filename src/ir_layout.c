@@ -241,16 +241,6 @@ static void lay_out_ntp(struct ir_ruleset *out, const struct ir_chain *c, const 
 	free(runs);
 }
 
-static struct ir_chain *copy_chain_head(struct ir_ruleset *out, const struct ir_chain *c)
-{
-	struct ir_chain *d = ir_chain_add(out, c->name, c->hook, c->priority);
-
-	d->policy_drop = c->policy_drop;
-	d->type = c->type ? xstrdup(c->type) : NULL;
-	d->device = c->device ? xstrdup(c->device) : NULL;
-	return d;
-}
-
 #define MAX_KEYS 8
 
 static void lay_out_chain(struct ir_ruleset *out, const struct ir_chain *c)
@@ -260,7 +250,7 @@ static void lay_out_chain(struct ir_ruleset *out, const struct ir_chain *c)
 	size_t base = out->n_chains;
 	char *ntp;
 
-	copy_chain_head(out, c);
+	ir_chain_add_like(out, c);
 	/* Not worth it (or not exact): the chain as it is. */
 	if (!n || c->n_rules <= n) {
 		for (size_t i = 0; i < c->n_rules; i++)
@@ -298,7 +288,7 @@ struct ir_ruleset *ir_layout(const struct ir_ruleset *rs)
 			lay_out_chain(out, &rs->chains[i]);
 			continue;
 		}
-		copy_chain_head(out, &rs->chains[i]);
+		ir_chain_add_like(out, &rs->chains[i]);
 		for (size_t j = 0; j < rs->chains[i].n_rules; j++)
 			ir_rule_add_copy(&out->chains[i], &rs->chains[i].rules[j]);
 	}
@@ -336,7 +326,7 @@ static bool inline_chain(const struct ir_ruleset *rs, const char *name, struct i
 static bool flatten_chain(const struct ir_ruleset *rs, const struct ir_chain *c,
 			  struct ir_ruleset *out)
 {
-	struct ir_chain *d = copy_chain_head(out, c);
+	struct ir_chain *d = ir_chain_add_like(out, c);
 	const char *target = NULL;
 	size_t gotos = 0;
 

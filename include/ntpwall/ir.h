@@ -221,6 +221,9 @@ const struct ir_elem *ir_set_find_elem(const struct ir_set *s, const struct addr
 /* Add a chain (name copied) and return it, owned by rs. */
 struct ir_chain *ir_chain_add(struct ir_ruleset *rs, const char *name, enum ir_hook hook,
 			      int priority);
+/* Add a chain like src (name, hook, priority, policy, type, device)
+ * without its rules, and return it, owned by rs. */
+struct ir_chain *ir_chain_add_like(struct ir_ruleset *rs, const struct ir_chain *src);
 /* Find a chain by name; NULL if none. */
 struct ir_chain *ir_chain_find(const struct ir_ruleset *rs, const char *name);
 
