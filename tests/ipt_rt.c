@@ -16,7 +16,10 @@
  *                            address, in place (update)
  *   ipt_rt stale TABLE       apply with a stale generation: -ERESTART
  *   ipt_rt remove TABLE      remove the table's chains and jumps
- *   ipt_rt chains            the legacy built-in chains (policy, rules) */
+ *   ipt_rt chains            the legacy built-in chains (policy, rules)
+ *   ipt_rt dump POLICY FILE  write the entries the backend would append for
+ *                            POLICY (fake resolver) to FILE, for
+ *                            tests/bench/ipt_floor (its format there) */
 #include "backend_ipt_kern.h"
 #include "fake_resolved.h"
 #include "ntpwall/backend.h"
@@ -209,6 +212,56 @@ static int add_one(struct backend *b, const char *table, size_t n)
 	return ret;
 }
 
+static void put_record(FILE *f, char kind, const void *p, uint32_t len)
+{
+	fputc(kind, f);
+	fwrite(&len, sizeof(len), 1, f);
+	fwrite(p, 1, len, f);
+}
+
+static void dump_chain(FILE *f, char kind, const struct bipt_chain *c)
+{
+	put_record(f, kind, c->name, sizeof(c->name));
+	for (size_t i = 0; i < c->n; i++)
+		put_record(f, 'E', c->rules[i].entry, (uint32_t)c->rules[i].entry_len);
+}
+
+/* The layout of POLICY as records of tests/bench/ipt_floor.c. */
+static int dump(const char *policy, const char *path)
+{
+	struct ir_ruleset *rs = compile_file(policy);
+	struct bipt_all want;
+	struct diags d;
+	FILE *f;
+	int ret;
+
+	diag_init(&d, 0);
+	ret = bipt_check_roundtrip(rs, &want, &d);
+	print_diags(&d);
+	diag_free(&d);
+	ir_ruleset_free(rs);
+	if (ret || !(f = fopen(path, "wb")))
+		return 1;
+	for (int fam = 0; fam < BIPT_NFAM; fam++) {
+		for (int t = 0; t < BIPT_NTAB; t++) {
+			const struct bipt_layout *l = &want.t[fam][t];
+			char head[BIPT_NAME_LEN] = { 0 };
+
+			if (!l->n)
+				continue;
+			snprintf(head, sizeof(head), "%d %s", fam == BIPT_V4 ? 4 : 6,
+				 bipt_table_names[t]);
+			put_record(f, 'T', head, sizeof(head));
+			for (size_t i = 0; i < l->n; i++)
+				dump_chain(f, 'C', &l->chains[i]);
+			for (size_t i = 0; i < l->n_jumps; i++)
+				dump_chain(f, 'J', &l->jumps[i]);
+		}
+	}
+	bipt_all_free(&want);
+	return fclose(f) ? 1 : 0;
+}
+
 static void chains(void)
 {
 	struct backend_ipt_chain *v;
@@ -240,6 +293,8 @@ int main(int argc, char **argv)
 		goto usage;
 	if (!strcmp(argv[1], "entries"))
 		return entries(argv[2]);
+	if (!strcmp(argv[1], "dump") && argc == 4)
+		return dump(argv[2], argv[3]);
 	backend_ipt_ops.open(&b);
 	if (!strcmp(argv[1], "same")) {
 		ret = same(b, argv[2]);
@@ -294,6 +349,6 @@ int main(int argc, char **argv)
 	return ret;
 usage:
 	fprintf(stderr, "usage: ipt_rt same|load|entries POLICY | apply|add TABLE N | "
-			"read|stale|remove TABLE | chains\n");
+			"read|stale|remove TABLE | chains | dump POLICY FILE\n");
 	return 2;
 }
