@@ -18,6 +18,7 @@
  * Sub-chains are <T>-<letter><number>, numbered in order, V right after
  * its R. A rule for one family only is left out of the other's chains. */
 #include "backend_ipt_int.h"
+#include "ntpwall/backend.h"
 #include "ntpwall/compile.h"
 #include "ntpwall/util.h"
 
@@ -200,14 +201,15 @@ static int limit_of(struct lay *x, const struct ir_rule *r, const struct ir_limi
 static int rate_of(struct lay *x, const struct ir_rule *r, const struct ir_match *m,
 		   struct bipt_rule *b)
 {
-	uint32_t avg = bipt_rate_avg(m->u.rate.rate, m->u.rate.unit_s), rate, unit;
+	uint32_t held, unit;
 
-	if (m->negate || !m->u.rate.burst || !bipt_rate_of(avg, &rate, &unit) ||
-	    rate != m->u.rate.rate || unit != m->u.rate.unit_s)
+	if (m->negate || !m->u.rate.burst ||
+	    !backend_ipt_rate_holds(m->u.rate.rate, m->u.rate.unit_s, &held, &unit))
 		return fail(x, r, -EINVAL, "a rate iptables' limit match cannot hold (at most "
 			    "10000/second, in the smallest unit that makes it whole, and not 'over')");
 	b->rate = true;
-	b->rt = (struct bipt_rate){ avg, m->u.rate.burst };
+	b->rt = (struct bipt_rate){ bipt_rate_avg(m->u.rate.rate, m->u.rate.unit_s),
+				    m->u.rate.burst };
 	return 0;
 }
 

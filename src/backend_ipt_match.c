@@ -6,6 +6,7 @@
  * multiport, ipv6header, u32 (one per NTP header field), conntrack,
  * hashlimit, limit, comment; RETURN/DROP/ACCEPT/jumps, REJECT, LOG, CT --notrack. */
 #include "backend_ipt_int.h"
+#include "ntpwall/backend.h"
 #include "ntpwall/util.h"
 
 #include <errno.h>
@@ -232,6 +233,14 @@ bool bipt_rate_of(uint32_t avg, uint32_t *rate, uint32_t *unit_s)
 		}
 	}
 	return false;
+}
+
+bool backend_ipt_rate_holds(uint32_t rate, uint32_t unit_s, uint32_t *held,
+			    uint32_t *held_unit_s)
+{
+	*held = *held_unit_s = 0;
+	return bipt_rate_of(bipt_rate_avg(rate, unit_s), held, held_unit_s) && *held == rate &&
+	       *held_unit_s == unit_s;
 }
 
 /* libxt_limit: revision 0; the kernel keeps its state from prev on. */

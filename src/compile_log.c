@@ -157,9 +157,8 @@ static void rule_tag(const struct ir_chain *c, const struct ir_rule *r, const st
 	snprintf(out, COMPILE_LOG_PREFIX_MAX + 1, "%s%.1s%s", tag, fam ? &fam : "", at ? at : "");
 }
 
-/* The same rate in the smallest unit that keeps it whole (60/minute is
- * 1/second), the form iptables' limit match reads back in. */
-static struct ir_rate log_rate(const struct policy *p)
+/* The smallest unit is the form iptables' limit match reads back in. */
+struct ir_rate compile_log_rate(const struct policy *p)
 {
 	struct ir_rate r = { p->log_rate.count, p->log_rate.unit, p->log_burst };
 
@@ -185,7 +184,7 @@ static void log_before(const struct compile_ctx *cx, struct ir_chain *c, size_t 
 	free(r->comment);
 	r->comment = comment;
 	m = ir_rule_add_match(r, IR_MATCH_LIMIT);
-	m->u.rate = log_rate(p);
+	m->u.rate = compile_log_rate(p);
 	(void)compile_log_prefix(p, tag, prefix);
 	ir_rule_set_log(r, prefix);
 	r->verdict = IR_VERDICT_NONE;

@@ -70,13 +70,20 @@ int engine_resolve(struct engine *e, const struct policy *p, bool keep_failed,
 int engine_wanted(struct engine *e, const char *path, bool keep_failed,
 		  struct engine_wanted *w)
 {
+	size_t errors = e->d->errors;
 	int ret;
 
 	memset(w, 0, sizeof(*w));
 	ret = policy_load(path, e->d, &w->policy);
 	if (ret)
 		return ret;
+	/* Lint's errors are a policy this backend cannot hold: refused
+	 * before anything is resolved, as a malformed policy is. */
 	lint_policy(w->policy, e->d);
+	if (e->d->errors > errors) {
+		engine_wanted_free(w);
+		return -EINVAL;
+	}
 	ret = engine_resolve(e, w->policy, keep_failed, &w->resolved);
 	if (ret == -EINVAL) {
 		/* An apply must never silently drop an upstream. */

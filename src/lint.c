@@ -2,10 +2,12 @@
 /* Warnings for weak but valid policies. Each check is one small function
  * in a table, so a new best practice is one more row. */
 #include "ntpwall/lint.h"
+#include "ntpwall/backend.h"
 #include "ntpwall/compile.h"
 #include "ntpwall/daemon.h"
 #include "ntpwall/util.h"
 
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <string.h>
@@ -146,12 +148,39 @@ static void check_daemon_keys(struct policy *p, struct diags *d)
 				  deps[i].file_name);
 }
 
-/* Log settings that log nothing, and a log_prefix too long to keep whole
- * beside the longest rule tag (compile_log_prefix). */
+static const char *unit_word(uint32_t unit_s)
+{
+	return unit_s == 1 ? "second" : unit_s == 60 ? "minute" : "hour";
+}
+
+/* iptables' limit match keeps 10000 x seconds / rate as a whole number,
+ * so a rate that does not divide evenly reads back as another: compile
+ * and apply refuse it, so lint must not pass it. */
+static void log_rate_error(struct policy *p, struct diags *d, struct ir_rate r, uint32_t held,
+			   uint32_t held_unit)
+{
+	const struct loc *loc = p->log_limit_loc.line ? &p->log_limit_loc : &p->loc;
+
+	if (!held)
+		diag_add(d, loc, DIAG_ERROR, NW124_RATE, "'log_rate' %" PRIu32 "/%s is more than "
+			 "iptables' limit match holds (10000/second)", r.rate, unit_word(r.unit_s));
+	else
+		diag_add(d, loc, DIAG_ERROR, NW124_RATE, "'log_rate' %" PRIu32 "/%s is a rate "
+			 "iptables' limit match cannot hold: it would read back as %" PRIu32 "/%s "
+			 "(it keeps 10000 x seconds / rate as a whole number)", r.rate,
+			 unit_word(r.unit_s), held, unit_word(held_unit));
+}
+
+/* Log settings that log nothing, a log_rate the iptables backend cannot
+ * hold (an error: compile and apply refuse it, so lint must not pass it),
+ * and a log_prefix too long to keep whole beside the longest rule tag
+ * (compile_log_prefix). */
 static void check_log(struct policy *p, struct diags *d)
 {
 	size_t tag = compile_log_tag_max(p), part;
 	char prefix[COMPILE_LOG_PREFIX_MAX + 1], dummy[COMPILE_LOG_PREFIX_MAX + 1];
+	struct ir_rate rate = compile_log_rate(p);
+	uint32_t held, held_unit;
 
 	if (!tag) {
 		if (p->log_prefix)
@@ -164,6 +193,9 @@ static void check_log(struct policy *p, struct diags *d)
 				  "not log, restrict.log is off)");
 		return;
 	}
+	if (p->backend == POLICY_BACKEND_IPTABLES &&
+	    !backend_ipt_rate_holds(rate.rate, rate.unit_s, &held, &held_unit))
+		log_rate_error(p, d, rate, held, held_unit);
 	memset(dummy, 'x', tag);
 	dummy[tag] = '\0';
 	if (!compile_log_prefix(p, dummy, prefix))

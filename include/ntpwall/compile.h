@@ -61,6 +61,9 @@ bool compile_log_prefix(const struct policy *p, const char *tag,
 			char out[COMPILE_LOG_PREFIX_MAX + 1]);
 /* The longest tag a log rule of p may get (0: p logs nothing). */
 size_t compile_log_tag_max(const struct policy *p);
+/* The log rules' limit: log_rate in the smallest unit that keeps it whole
+ * (60/minute is 1/second), log_burst. */
+struct ir_rate compile_log_rate(const struct policy *p);
 
 /* Build the ruleset for p with the addresses in r. The result is sorted
  * (ir_ruleset_sort) and owned by the caller. Addresses from DNS names get

@@ -12,7 +12,8 @@
 # host's and left alone): each drop counted all 200; its log rule logged at
 # least one and at most burst + rate x the time since apply (+1 for the
 # bucket's rounding); the log prefix is the rule's own, as `nft -j list
-# table` and `iptables-legacy-save` show it.
+# table` and `iptables-legacy-save` show it. Under iptables, a log_rate
+# its limit match cannot hold is refused first, with nothing changed.
 # Usage: droplog.sh NTP_SEND   (env NTPWALL; root; exit 77 = skip)
 set -u
 : "${NTPWALL:?}"
@@ -129,10 +130,26 @@ check() {
 	[ "$pre_l" = "$5" ] || fail "$b $label: prefix '$pre_l', want '$5'"
 }
 
+# A log_rate iptables' limit match cannot hold (110/second would read
+# back as 111/second) is refused before anything changes: exit 2, NW124,
+# no state, no chain.
+odd_rate() {
+	sed 's|^log_rate:.*|log_rate: 110/second|' "$T/p-iptables.yaml" >"$T/odd.yaml"
+	ip netns exec "$WALL" "$NTPWALL" --state-dir "$T/state-odd" apply "$T/odd.yaml" >"$T/odd.out" 2>&1
+	local rc=$?
+	if [ $rc = 2 ] && grep -q 'NW124' "$T/odd.out" && [ ! -e "$T/state-odd" ] &&
+		! ip netns exec "$WALL" iptables-legacy-save 2>/dev/null | grep -q "$TABLE"; then
+		ok "iptables: a log_rate the limit match cannot hold is refused, nothing changed"
+	else
+		fail "iptables: log_rate 110/second: exit $rc: $(cat "$T/odd.out")"
+	fi
+}
+
 run() {
 	local b=$1 t0 t1
 	setup "$b" || { fail "$b: setting up the namespaces"; stop; return; }
 	policy "$b" >"$T/p-$b.yaml"
+	[ "$b" = iptables ] && odd_rate
 	t0=$(date +%s%N)
 	ip netns exec "$WALL" "$NTPWALL" --state-dir "$T/state-$b" apply "$T/p-$b.yaml" \
 		>"$T/apply-$b" 2>&1 || { fail "$b: apply: $(cat "$T/apply-$b")"; stop; return; }
