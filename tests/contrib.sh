@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # contrib/: the man page and the bash completion must be well-formed and
 # must not fall behind the CLI.
-# - contrib/ntpwall.8 formats without a single groff warning (-ww), has a
+# - contrib/ntpwall.8 formats without a single groff warning (-ww) and holds
+#   no control character (but tabs), has a
 #   .SS section for every command `ntpwall --help` lists (and for no other),
 #   names every option of every `ntpwall CMD --help` in that section, and
 #   documents (.TP) no option there that the command does not take.
@@ -58,6 +59,12 @@ if command -v groff >/dev/null 2>&1; then
 		if [ -s "$tmp/groff.out" ]; then
 			fail "groff warns about ${m#"$SRCDIR"/}:"
 			cat "$tmp/groff.out"
+		fi
+		# A control character is no request groff warns of: a font
+		# escape written through a string that ate its backslash ("\f"
+		# became a form feed) printed as a stray letter.
+		if LC_ALL=C grep -n "$(printf '[\001-\010\013-\037\177]')" "$m" >"$tmp/cntrl"; then
+			fail "control characters in ${m#"$SRCDIR"/}: $(head -3 "$tmp/cntrl")"
 		fi
 		ok
 	done
