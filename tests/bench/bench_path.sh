@@ -16,6 +16,11 @@
 #         without a per-source rate limit, so the figure is the rules' cost,
 #         with 10 client prefixes;
 #   c     the same with 10,000 client prefixes;
+#   m     the least any wall that judges both directions costs: a table of
+#         two rules by hand, the served clients' request accepted on input
+#         and their reply on output (the 10 prefixes' set, the NTP mode,
+#         conntrack state, a counter: ntpwall's own serve and reply rules),
+#         other NTP dropped; no restrict checks;
 #   d10, d10k  the classic iptables recipe instead of ntpwall
 #         (`iptables-legacy -A INPUT -s PREFIX -p udp --dport 123 -j ACCEPT`
 #         per prefix, then a DROP of the rest of udp/123), 10 and 10,000.
@@ -53,7 +58,7 @@ VC=ntpwp-c$$
 T=$(mktemp -d /tmp/ntpwall-benchpath.XXXXXX) || exit 1
 S=$T/state
 TABLE=ntpwall_bench
-CONFIGS=(a b c d10 d10k)
+CONFIGS=(a b c m d10 d10k)
 PIDS=()
 
 skip() {
@@ -153,6 +158,28 @@ ipt_rules() {
 	} >"$2"
 }
 
+# minimal_wall FILE: configuration m, for nft -f.
+minimal_wall() {
+	cat >"$1" <<-EOF
+	table inet $TABLE {
+		set clients4 {
+			type ipv4_addr; flags interval
+			elements = { $(prefixes 10 | paste -sd, -) }
+		}
+		chain input {
+			type filter hook input priority filter; policy accept;
+			udp dport 123 ip saddr @clients4 @th,64,8 & 0x7 == 3 ct state new,established counter accept
+			udp dport 123 counter drop
+		}
+		chain output {
+			type filter hook output priority filter; policy accept;
+			udp sport 123 ip daddr @clients4 @th,64,8 & 0x7 == 4 ct state established counter accept
+			udp sport 123 counter drop
+		}
+	}
+	EOF
+}
+
 start_daemons() {
 	mkdir -m 700 "$T/chrony"
 	printf '%s\n' "local stratum 1" "allow all" "cmdport 0" "bindcmdaddress $T/chrony/sock" \
@@ -172,6 +199,7 @@ configure() {
 	a) ;;
 	b) srv "$NTPWALL" --state-dir "$S" --run-dir "$T/run" apply "$T/p10.yaml" >>"$T/ntpwall.log" 2>&1 ;;
 	c) srv "$NTPWALL" --state-dir "$S" --run-dir "$T/run" apply "$T/p10000.yaml" >>"$T/ntpwall.log" 2>&1 ;;
+	m) srv nft -f "$T/m.nft" ;;
 	d10) srv iptables-legacy-restore <"$T/i10.rules" ;;
 	d10k) srv iptables-legacy-restore <"$T/i10000.rules" ;;
 	esac
@@ -180,6 +208,7 @@ configure() {
 unconfigure() {
 	case $1 in
 	b | c) srv "$NTPWALL" --state-dir "$S" --run-dir "$T/run" remove >>"$T/ntpwall.log" 2>&1 ;;
+	m) srv nft delete table inet $TABLE ;;
 	d10 | d10k) srv iptables-legacy -F INPUT ;;
 	esac
 }
@@ -215,6 +244,7 @@ for n in 10 10000; do
 	policy $n "$T/p$n.yaml"
 	ipt_rules $n "$T/i$n.rules"
 done
+minimal_wall "$T/m.nft"
 srv iptables-legacy -L -n >/dev/null || die "iptables-legacy"
 start_daemons
 # The client is served under every configuration, and others are not under b.
@@ -224,6 +254,10 @@ cli "$BLAST" send -n -s "$CLIENT" -t 1 -r 100 192.0.2.1 123 | grep -q 'replies [
 cli "$BLAST" send -n -s 192.0.2.2 -t 1 -r 100 192.0.2.1 123 | grep -q 'replies 0' ||
 	die "an unlisted client is answered through the wall"
 unconfigure b
+configure m || die "the minimal wall does not load"
+cli "$BLAST" send -n -s "$CLIENT" -t 1 -r 100 192.0.2.1 123 | grep -q 'replies [1-9]' ||
+	die "the served client gets no answer through the minimal wall"
+unconfigure m
 
 # A warm-up, not counted: the first measurement of a fresh pair runs slow.
 measure_udp >/dev/null && measure_ntp >/dev/null || die "warm-up failed"
@@ -234,7 +268,7 @@ start=$EPOCHREALTIME
 for r in $(seq "$ROUNDS"); do
 	order=("${CONFIGS[@]}")
 	# Alternate the order: forwards in odd rounds, backwards in even ones.
-	[ $((r % 2)) = 0 ] && order=(d10k d10 c b a)
+	[ $((r % 2)) = 0 ] && order=(d10k d10 m c b a)
 	for c in "${order[@]}"; do
 		configure "$c" || die "configuration $c failed"
 		u=$(measure_udp) || die "udp measurement failed ($c)"
@@ -251,6 +285,7 @@ describe() {
 	a) echo "conntrack rule only" ;;
 	b) echo "+ ntpwall, 10 client prefixes" ;;
 	c) echo "+ ntpwall, 10,000 client prefixes" ;;
+	m) echo "+ minimal wall (2 rules), 10" ;;
 	d10) echo "+ iptables per-prefix, 10" ;;
 	d10k) echo "+ iptables per-prefix, 10,000" ;;
 	esac
