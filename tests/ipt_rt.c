@@ -15,6 +15,13 @@
  *   ipt_rt add TABLE N       the table of `apply TABLE N` with one more
  *                            address, in place (update)
  *   ipt_rt stale TABLE       apply with a stale generation: -ERESTART
+ *   ipt_rt raced-add TABLE N read `apply TABLE N`, then a rule is put by
+ *                            hand at the top of its egress set chain
+ *                            (iptables-legacy), then `add` without a
+ *                            generation to check: the update must read the
+ *                            changed chain afresh and refuse it (-ENOENT),
+ *                            not place the new address by the read's
+ *                            positions; exit 0 iff it did
  *   ipt_rt remove TABLE      remove the table's chains and jumps
  *   ipt_rt chains            the legacy built-in chains (policy, rules)
  *   ipt_rt dump POLICY FILE  write the entries the backend would append for
@@ -262,6 +269,35 @@ static int dump(const char *policy, const char *path)
 	return fclose(f) ? 1 : 0;
 }
 
+static int raced_add(struct backend *b, const char *table, size_t n)
+{
+	struct ir_ruleset *live = NULL, *rs = upstream_ruleset(table, n + 1);
+	struct ruleset_delta delta;
+	struct backend_gen g, none = { 0 };
+	struct diags d;
+	char cmd[256];
+	int ret = backend_ipt_ops.read(b, table, &live, &g);
+
+	diag_init(&d, 0);
+	snprintf(cmd, sizeof(cmd), "iptables-legacy -w -I %s-O1 1 -m comment --comment hand "
+		 "-j RETURN", table);
+	if (!ret && system(cmd))
+		ret = -EIO;
+	if (!ret && !ruleset_delta(live, rs, 0, &delta))
+		ret = -EPROTO;
+	else if (!ret) {
+		ret = backend_ipt_ops.update(b, rs, &delta, &none, &d);
+		ruleset_delta_free(&delta);
+	}
+	print_diags(&d);
+	diag_free(&d);
+	ir_ruleset_free(live);
+	ir_ruleset_free(rs);
+	if (ret != -ENOENT)
+		fprintf(stderr, "ipt_rt: raced-add: %s, not ENOENT\n", strerror(-ret));
+	return ret == -ENOENT ? 0 : 1;
+}
+
 static void chains(void)
 {
 	struct backend_ipt_chain *v;
@@ -310,6 +346,8 @@ int main(int argc, char **argv)
 		ir_ruleset_free(rs);
 	} else if (!strcmp(argv[1], "add") && argc == 4) {
 		ret = add_one(b, argv[2], strtoul(argv[3], NULL, 10)) ? 1 : 0;
+	} else if (!strcmp(argv[1], "raced-add") && argc == 4) {
+		ret = raced_add(b, argv[2], strtoul(argv[3], NULL, 10));
 	} else if (!strcmp(argv[1], "read")) {
 		struct ir_ruleset *rs = NULL;
 		struct backend_gen g;
@@ -348,7 +386,7 @@ int main(int argc, char **argv)
 	backend_ipt_ops.close(b);
 	return ret;
 usage:
-	fprintf(stderr, "usage: ipt_rt same|load|entries POLICY | apply|add TABLE N | "
+	fprintf(stderr, "usage: ipt_rt same|load|entries POLICY | apply|add|raced-add TABLE N | "
 			"read|stale|remove TABLE | chains | dump POLICY FILE\n");
 	return 2;
 }

@@ -324,5 +324,21 @@ nw diff "$B" >/dev/null 2>&1 || fail "a refused apply changed something"
 nw diff "$B" >/dev/null 2>&1 || fail "a stale apply changed something"
 ok "the lock: waited for, waited on by iptables-legacy -w (both survive), bounded; stale generation refused"
 
+# An update reads under the lock again; a table whose hash is still the
+# engine's read reuses that read's decoded chains, any other is read
+# afresh. A rule put by hand into a set chain between the read and the
+# update must be seen (the update refuses: -ENOENT, the engine then
+# applies whole), not skipped by placing the address where the old read
+# said: the hand rule and the 3 addresses stay as they were.
+"$rt" apply ntpwall_r 3 >"$T/out" 2>&1 || fail "apply ntpwall_r: $(cat "$T/out")"
+iptables-legacy-save -t filter | grep -e '-A ntpwall_r-O1 ' >"$T/o1.before" ||
+	fail "no set chain ntpwall_r-O1"
+"$rt" raced-add ntpwall_r 3 >"$T/out" 2>&1 || fail "raced add: $(cat "$T/out")"
+iptables-legacy-save -t filter | grep -e '-A ntpwall_r-O1 ' >"$T/o1.after"
+{ echo '-A ntpwall_r-O1 -m comment --comment hand -j RETURN'; cat "$T/o1.before"; } |
+	cmp -s - "$T/o1.after" || fail "raced add changed the set chain: $(diff "$T/o1.before" "$T/o1.after")"
+"$rt" remove ntpwall_r >/dev/null 2>&1 || fail "remove ntpwall_r"
+ok "an update after a hand edit of a set chain reads it afresh and refuses, nothing changed"
+
 [ $fails = 0 ] || { echo "$fails failure(s)"; exit 1; }
 echo "all iptables backend tests passed"
