@@ -260,10 +260,16 @@ static void raise_matches(const struct bipt_rule *m, struct ir_rule *ir)
 		x->u.bits = m->ct_bits;
 		x->negate = m->ct_neg;
 	}
-	/* --ports on either side: NTP's remote port is 123. */
+	/* --ports on either side: NTP's remote port is 123. --sports or
+	 * --dports with 123 among them: what the check asks of a rule is
+	 * whether it takes NTP, as --sport 123 or --dport 123 would. */
 	for (size_t i = 0; i < m->n_ports; i++)
 		ntp |= m->ports[i] == 123;
-	if (m->n_ports && !ntp)
+	if (m->n_ports && ntp && m->ports_dir != BIPT_PORTS_EITHER &&
+	    !(m->ports_dir == BIPT_PORTS_SRC ? m->sport_set : m->dport_set))
+		ir_rule_match_num(ir, m->ports_dir == BIPT_PORTS_SRC ? IR_MATCH_SPORT : IR_MATCH_DPORT,
+				  123);
+	else if (m->n_ports && (!ntp || m->ports_dir != BIPT_PORTS_EITHER))
 		add_unknown(ir, "multiport");
 	if (m->n_u32 || m->limit || m->v6_plain)
 		add_unknown(ir, "u32, hashlimit or ipv6header");

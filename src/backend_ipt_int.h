@@ -106,6 +106,10 @@ struct bipt_rate {
 	uint32_t burst;
 };
 
+/* Which side multiport's ports are on: --ports, --sports or --dports
+ * (a host's rules; ntpwall writes --ports). */
+enum bipt_ports_dir { BIPT_PORTS_EITHER, BIPT_PORTS_SRC, BIPT_PORTS_DST };
+
 /* One iptables rule as data: what ntpwall writes, and what it reads back
  * (decoded). Matches appear in the entry in the order of the fields. */
 struct bipt_rule {
@@ -119,10 +123,12 @@ struct bipt_rule {
 	uint16_t sport, dport;
 	uint16_t ports[BIPT_PORTS_MAX];	/* -m multiport --ports */
 	size_t n_ports;
+	enum bipt_ports_dir ports_dir;	/* ntpwall writes --ports (EITHER) */
 	bool v6_plain;		/* -m ipv6header --header prot */
 	struct bipt_u32 u32[BIPT_U32_MAX];
 	size_t n_u32;
 	bool ct, ct_neg;	/* -m conntrack --ctstate */
+	bool ct_alias;		/* written as -m state (a host's rules) */
 	uint32_t ct_bits;	/* IR_CT_* */
 	bool limit;		/* -m hashlimit */
 	struct bipt_limit hl;

@@ -83,7 +83,8 @@ static int multiport_encode(const struct bipt_fam *f, struct bipt_rule *r)
 	if (r->n_ports > XT_MULTI_PORTS || (r->proto != IPPROTO_UDP && r->proto != IPPROTO_TCP))
 		return -EINVAL;
 	m = bipt_entry_add_match(f, r, "multiport", 1, sizeof(*m));
-	m->flags = XT_MULTIPORT_EITHER;
+	m->flags = r->ports_dir == BIPT_PORTS_SRC ? XT_MULTIPORT_SOURCE :
+		   r->ports_dir == BIPT_PORTS_DST ? XT_MULTIPORT_DESTINATION : XT_MULTIPORT_EITHER;
 	m->count = (uint8_t)r->n_ports;
 	for (size_t i = 0; i < r->n_ports; i++)
 		m->ports[i] = r->ports[i];
@@ -183,7 +184,7 @@ static void ct_encode(const struct bipt_fam *f, struct bipt_rule *r)
 {
 	struct xt_conntrack_mtinfo3 *c = bipt_entry_add_match(f, r, "conntrack", 3, sizeof(*c));
 
-	c->match_flags = XT_CONNTRACK_STATE;
+	c->match_flags = XT_CONNTRACK_STATE | (r->ct_alias ? XT_CONNTRACK_STATE_ALIAS : 0);
 	c->invert_flags = r->ct_neg ? XT_CONNTRACK_STATE : 0;
 	c->state_mask = ct_to_xt(r->ct_bits);
 }
@@ -360,8 +361,13 @@ static bool l4_decode(const struct bipt_fam *f, const uint16_t spts[2], const ui
 
 static bool multiport_decode(const struct xt_multiport_v1 *m, struct bipt_rule *r)
 {
-	if (m->flags != XT_MULTIPORT_EITHER || !m->count || m->count > XT_MULTI_PORTS ||
-	    m->invert || r->n_ports)
+	if (!m->count || m->count > XT_MULTI_PORTS || m->invert || r->n_ports)
+		return false;
+	if (m->flags == XT_MULTIPORT_SOURCE)
+		r->ports_dir = BIPT_PORTS_SRC;
+	else if (m->flags == XT_MULTIPORT_DESTINATION)
+		r->ports_dir = BIPT_PORTS_DST;
+	else if (m->flags != XT_MULTIPORT_EITHER)
 		return false;
 	for (size_t i = 0; i < m->count; i++) {
 		if (m->pflags[i])
@@ -418,7 +424,9 @@ static bool ct_decode(const struct xt_conntrack_mtinfo3 *c, struct bipt_rule *r)
 	r->ct = true;
 	r->ct_neg = c->invert_flags == XT_CONNTRACK_STATE;
 	r->ct_bits = ct_from_xt(c->state_mask, &ok);
-	want.match_flags = XT_CONNTRACK_STATE;
+	/* `-m state` is this match too, with XT_CONNTRACK_STATE_ALIAS. */
+	want.match_flags = XT_CONNTRACK_STATE | (c->match_flags & XT_CONNTRACK_STATE_ALIAS);
+	r->ct_alias = c->match_flags & XT_CONNTRACK_STATE_ALIAS;
 	want.invert_flags = c->invert_flags;
 	want.state_mask = c->state_mask;
 	return ok && (!c->invert_flags || r->ct_neg) && !memcmp(c, &want, sizeof(want));

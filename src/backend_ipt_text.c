@@ -66,7 +66,8 @@ static void put_ct(FILE *f, const struct bipt_rule *r)
 	};
 	const char *sep = "";
 
-	fprintf(f, " -m conntrack %s--ctstate ", r->ct_neg ? "! " : "");
+	fprintf(f, r->ct_alias ? " -m state %s--state " : " -m conntrack %s--ctstate ",
+		r->ct_neg ? "! " : "");
 	for (size_t i = 0; i < ARRAY_SIZE(st); i++) {
 		if (r->ct_bits & st[i].bit) {
 			fprintf(f, "%s%s", sep, st[i].name);
@@ -120,7 +121,9 @@ static void put_l4(FILE *f, const struct bipt_rule *r)
 			fprintf(f, " %s--dport %u", r->dport_neg ? "! " : "", r->dport);
 	}
 	for (size_t i = 0; i < r->n_ports; i++)
-		fprintf(f, "%s%u", i ? "," : " -m multiport --ports ", r->ports[i]);
+		fprintf(f, "%s%u", i ? "," : r->ports_dir == BIPT_PORTS_SRC ? " -m multiport --sports " :
+			r->ports_dir == BIPT_PORTS_DST ? " -m multiport --dports " :
+			" -m multiport --ports ", r->ports[i]);
 }
 
 static void put_target(FILE *f, const struct bipt_fam *fam, const struct bipt_rule *r)

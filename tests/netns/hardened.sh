@@ -333,5 +333,27 @@ nw remove >/dev/null 2>&1 || fail "ipt remove"
 	fail "ipt remove took the operator's rules: $(host_save)"
 ok "backend iptables: the rules as printed make the warnings go and NTP work"
 
+# The classic legacy host of older guides: policy DROP, replies let in by
+# `-m state` (iptables stores it as conntrack with the alias flag) and the
+# server's port by `-m multiport --dports`. The check reads both: no
+# warning, and NTP works; with only NEW let in, the replies are named.
+for t in iptables ip6tables; do
+	"$t-legacy" -F INPUT && "$t-legacy" -F OUTPUT && "$t-legacy" -P INPUT DROP &&
+		"$t-legacy" -A INPUT -i lo -j ACCEPT &&
+		"$t-legacy" -A INPUT -m state --state RELATED,ESTABLISHED -j ACCEPT &&
+		"$t-legacy" -A INPUT -p udp -m multiport --dports 53,123 -j ACCEPT ||
+		fail "load the classic $t host"
+done
+nw apply "$P" >"$T/out" 2>&1; rc=$?
+[ $rc = 0 ] && ! grep -q 'warning' "$T/out" || fail "ipt apply, -m state host: exit $rc: $(cat "$T/out")"
+nw apply --probe "$P" >"$T/out" 2>&1; rc=$?
+[ $rc = 0 ] && grep -q '^probe 192.0.2.1: OK' "$T/out" || fail "ipt apply --probe, -m state host: exit $rc: $(cat "$T/out")"
+iptables-legacy -R INPUT 3 -m state --state NEW -j ACCEPT || fail "state NEW only"
+nw apply "$P" >"$T/out" 2>&1
+grep -q 'warning: legacy iptables table filter chain INPUT (policy DROP) drops the upstreams'"'"' NTP replies over IPv4' "$T/out" ||
+	fail "ipt apply, -m state NEW only: replies not named: $(cat "$T/out")"
+nw remove >/dev/null 2>&1 || fail "ipt remove"
+ok "backend iptables, a host of -m state and -m multiport --dports: read, no false warning, NTP through"
+
 [ $fails = 0 ] || { echo "$fails failure(s)"; exit 1; }
 echo "all hardened-host tests passed"
