@@ -44,6 +44,14 @@ has "rules: $demo, names resolved now"
 has 'yes: destination in @upstreams4 (the packet'"'"'s: 192.0.2.1, in it)'
 grep -qE '^ntpwall:|: (error|warning):' "$tmp/err" && bad "diagnostics on success"
 
+# The same policy with backend: iptables: iptables' chain names, the rule
+# by its id, and an accept that is a RETURN to the host's own rules.
+sed 's/^table: .*/&\nbackend: iptables/' "$demo" >"$tmp/ipt.yaml"
+run 0 "$tmp/ipt.yaml" --from 198.18.0.1:40000 --to 192.0.2.1 --mode 3
+grep -q '^accept: iptables chain [a-z_]*-OUT, rule "egress-upstreams4": a request to a trusted upstream (iptables: RETURN, the host'"'"'s own rules judge it next)$' "$tmp/out" ||
+	bad "explain of an iptables policy: $(cat "$tmp/out")"
+grep -q 'chain output' "$tmp/out" && bad "explain of an iptables policy names nft chains: $(cat "$tmp/out")"
+
 # Its reply, IPv6 with ports: established is assumed for a server reply.
 run 0 "$demo" --from '[2001:db8::1]:123' --to '[2001:db8::99]:40000' --mode 4
 has 'accept: chain input, rule 7 "ingress-upstreams6": a server'"'"'s reply from a trusted upstream'

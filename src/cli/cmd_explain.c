@@ -167,8 +167,10 @@ struct rules_origin {
 
 /* A policy's rules, its names resolved as compile resolves them: the
  * published choice when a wall runs this policy, else DNS. */
+/* The rules of the policy at path, and whether its backend is iptables
+ * (its chains and verdicts are then named as iptables has them). */
 static int policy_rules(const char *path, struct diags *d, struct ir_ruleset **rs,
-			bool *published)
+			bool *published, bool *iptables)
 {
 	struct resolve_options opt = { 0 };
 	struct policy *p = NULL;
@@ -177,6 +179,7 @@ static int policy_rules(const char *path, struct diags *d, struct ir_ruleset **r
 	int ret = policy_load(path, d, &p);
 
 	*published = false;
+	*iptables = !ret && p->backend == POLICY_BACKEND_IPTABLES;
 	if (!ret && cli_current_choice(p, &r) == 0) {
 		*published = true;
 	} else if (!ret) {
@@ -210,8 +213,9 @@ static void print_outcome_line(const struct ir_ruleset *rs, const struct explain
 	else if (o->chain_policy)
 		printf("%s, by its policy", where);
 	else if (r->iptables)
-		printf("%s, rule \"%s\"%s%s", where, o->comment ? o->comment : "",
-		       why ? ": " : "", why ? why : "");
+		printf("%s, rule \"%s\"%s%s%s", where, o->comment ? o->comment : "",
+		       why ? ": " : "", why ? why : "", o->verdict == EXPLAIN_ACCEPT ?
+		       " (iptables: RETURN, the host's own rules judge it next)" : "");
 	else
 		printf("%s, rule %zu \"%s\"%s%s", where, o->rule + 1,
 		       o->comment ? o->comment : "", why ? ": " : "", why ? why : "");
@@ -394,11 +398,12 @@ static int explain_policy(const char *path, struct explain_args *a)
 	struct rules_origin o = { .kind = "policy", .policy = path };
 	struct ir_ruleset *rs = NULL;
 	struct diags d;
+	bool iptables;
 	int rc = EXPLAIN_EXIT_ERROR;
 
 	diag_init(&d, 0);
-	if (!policy_rules(path, &d, &rs, &o.addrs_published))
-		rc = explain_rules(rs, a, &o, false);
+	if (!policy_rules(path, &d, &rs, &o.addrs_published, &iptables))
+		rc = explain_rules(rs, a, &o, iptables);
 	diag_sort(&d);
 	if (d.errors)
 		report_diags(stderr, &d, REPORT_TEXT);
