@@ -197,19 +197,24 @@ static int entries(const char *path)
 	return bad;
 }
 
-static int add_one(struct backend *b, const char *table, size_t n)
+/* The table of `apply TABLE N` with one more address, in place. between
+ * (may be NULL): a command run between the read and the update, which
+ * then checks no generation. */
+static int add_one(struct backend *b, const char *table, size_t n, const char *between)
 {
 	struct ir_ruleset *live = NULL, *rs = upstream_ruleset(table, n + 1);
 	struct ruleset_delta delta;
-	struct backend_gen g;
+	struct backend_gen g, none = { 0 };
 	struct diags d;
 	int ret = backend_ipt_ops.read(b, table, &live, &g);
 
 	diag_init(&d, 0);
+	if (!ret && between && system(between))
+		ret = -EIO;
 	if (!ret && !ruleset_delta(live, rs, 0, &delta))
 		ret = -EPROTO;
 	else if (!ret) {
-		ret = backend_ipt_ops.update(b, rs, &delta, &g, &d);
+		ret = backend_ipt_ops.update(b, rs, &delta, between ? &none : &g, &d);
 		ruleset_delta_free(&delta);
 	}
 	print_diags(&d);
@@ -271,28 +276,12 @@ static int dump(const char *policy, const char *path)
 
 static int raced_add(struct backend *b, const char *table, size_t n)
 {
-	struct ir_ruleset *live = NULL, *rs = upstream_ruleset(table, n + 1);
-	struct ruleset_delta delta;
-	struct backend_gen g, none = { 0 };
-	struct diags d;
 	char cmd[256];
-	int ret = backend_ipt_ops.read(b, table, &live, &g);
+	int ret;
 
-	diag_init(&d, 0);
 	snprintf(cmd, sizeof(cmd), "iptables-legacy -w -I %s-O1 1 -m comment --comment hand "
 		 "-j RETURN", table);
-	if (!ret && system(cmd))
-		ret = -EIO;
-	if (!ret && !ruleset_delta(live, rs, 0, &delta))
-		ret = -EPROTO;
-	else if (!ret) {
-		ret = backend_ipt_ops.update(b, rs, &delta, &none, &d);
-		ruleset_delta_free(&delta);
-	}
-	print_diags(&d);
-	diag_free(&d);
-	ir_ruleset_free(live);
-	ir_ruleset_free(rs);
+	ret = add_one(b, table, n, cmd);
 	if (ret != -ENOENT)
 		fprintf(stderr, "ipt_rt: raced-add: %s, not ENOENT\n", strerror(-ret));
 	return ret == -ENOENT ? 0 : 1;
@@ -345,7 +334,7 @@ int main(int argc, char **argv)
 		ret = do_apply(b, rs) ? 1 : 0;
 		ir_ruleset_free(rs);
 	} else if (!strcmp(argv[1], "add") && argc == 4) {
-		ret = add_one(b, argv[2], strtoul(argv[3], NULL, 10)) ? 1 : 0;
+		ret = add_one(b, argv[2], strtoul(argv[3], NULL, 10), NULL) ? 1 : 0;
 	} else if (!strcmp(argv[1], "raced-add") && argc == 4) {
 		ret = raced_add(b, argv[2], strtoul(argv[3], NULL, 10));
 	} else if (!strcmp(argv[1], "read")) {
