@@ -19,6 +19,7 @@
 
 #include "ntpwall/diag.h"
 #include "ntpwall/ir.h"
+#include "ntpwall/xt_limit.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -233,12 +234,6 @@ void bipt_limit_name(const char *table, const char *set, const struct bipt_limit
  * no unit gives the name. */
 bool bipt_limit_rate(const char *table, const char *set, struct bipt_limit *l);
 
-/* xt_rateinfo's avg for rate packets per unit_s; 0 when it cannot hold
- * it (over 10000 a second, its scale). */
-uint32_t bipt_rate_avg(uint32_t rate, uint32_t unit_s);
-/* The rate and unit (1, 60, 3600 or 86400 s) that give avg, the smallest
- * such unit: what bipt_rate_avg of them gives back; false when none. */
-bool bipt_rate_of(uint32_t avg, uint32_t *rate, uint32_t *unit_s);
 
 /* iptables-restore text of one rule after head ("-A CHAIN", "-I CHAIN 1";
  * backend_ipt_text.c), with the trailing newline. */

@@ -18,7 +18,6 @@
  * Sub-chains are <T>-<letter><number>, numbered in order, V right after
  * its R. A rule for one family only is left out of the other's chains. */
 #include "backend_ipt_int.h"
-#include "ntpwall/backend.h"
 #include "ntpwall/compile.h"
 #include "ntpwall/util.h"
 
@@ -204,11 +203,11 @@ static int rate_of(struct lay *x, const struct ir_rule *r, const struct ir_match
 	uint32_t held, unit;
 
 	if (m->negate || !m->u.rate.burst ||
-	    !backend_ipt_rate_holds(m->u.rate.rate, m->u.rate.unit_s, &held, &unit))
+	    !xt_limit_holds(m->u.rate.rate, m->u.rate.unit_s, &held, &unit))
 		return fail(x, r, -EINVAL, "a rate iptables' limit match cannot hold (at most "
 			    "10000/second, in the smallest unit that makes it whole, and not 'over')");
 	b->rate = true;
-	b->rt = (struct bipt_rate){ bipt_rate_avg(m->u.rate.rate, m->u.rate.unit_s),
+	b->rt = (struct bipt_rate){ xt_limit_avg(m->u.rate.rate, m->u.rate.unit_s),
 				    m->u.rate.burst };
 	return 0;
 }

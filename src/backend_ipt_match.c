@@ -6,7 +6,6 @@
  * multiport, ipv6header, u32 (one per NTP header field), conntrack,
  * hashlimit, limit, comment; RETURN/DROP/ACCEPT/jumps, REJECT, LOG, CT --notrack. */
 #include "backend_ipt_int.h"
-#include "ntpwall/backend.h"
 #include "ntpwall/util.h"
 
 #include <errno.h>
@@ -210,38 +209,6 @@ static int hashlimit_encode(const struct bipt_fam *f, struct bipt_rule *r)
 	if (l->srcmask)
 		h->cfg.srcmask = l->srcmask;
 	return 0;
-}
-
-uint32_t bipt_rate_avg(uint32_t rate, uint32_t unit_s)
-{
-	uint64_t avg = rate ? (uint64_t)XT_LIMIT_SCALE * unit_s / rate : 0;
-
-	return avg > UINT32_MAX ? 0 : (uint32_t)avg;
-}
-
-bool bipt_rate_of(uint32_t avg, uint32_t *rate, uint32_t *unit_s)
-{
-	static const uint32_t units[] = { 1, 60, 3600, 86400 };
-
-	for (size_t i = 0; avg && i < ARRAY_SIZE(units); i++) {
-		uint64_t scaled = (uint64_t)XT_LIMIT_SCALE * units[i];
-		uint64_t r = (scaled + avg / 2) / avg;
-
-		if (r && r <= UINT32_MAX && bipt_rate_avg((uint32_t)r, units[i]) == avg) {
-			*rate = (uint32_t)r;
-			*unit_s = units[i];
-			return true;
-		}
-	}
-	return false;
-}
-
-bool backend_ipt_rate_holds(uint32_t rate, uint32_t unit_s, uint32_t *held,
-			    uint32_t *held_unit_s)
-{
-	*held = *held_unit_s = 0;
-	return bipt_rate_of(bipt_rate_avg(rate, unit_s), held, held_unit_s) && *held == rate &&
-	       *held_unit_s == unit_s;
 }
 
 /* libxt_limit: revision 0; the kernel keeps its state from prev on. */

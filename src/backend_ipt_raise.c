@@ -139,7 +139,7 @@ static void rate_match(struct rx *x, const char *chain, const struct bipt_rule *
 	struct ir_match *m;
 	uint32_t rate, unit;
 
-	if (!bipt_rate_of(e->rt.avg, &rate, &unit)) {
+	if (!xt_limit_rate(e->rt.avg, &rate, &unit)) {
 		bad(x, chain, "a limit match ntpwall did not make");
 		return;
 	}

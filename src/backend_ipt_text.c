@@ -98,7 +98,7 @@ static void put_rate(FILE *f, const struct bipt_rate *rt)
 {
 	uint32_t rate, unit;
 
-	if (!bipt_rate_of(rt->avg, &rate, &unit)) {
+	if (!xt_limit_rate(rt->avg, &rate, &unit)) {
 		fprintf(f, " -m limit --limit ?avg=%" PRIu32, rt->avg);
 		return;
 	}

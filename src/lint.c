@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Warnings for weak but valid policies. Each check is one small function
+/* Warnings for weak but valid policies, and errors for what the backend
+ * cannot hold (include/ntpwall/lint.h). Each check is one small function
  * in a table, so a new best practice is one more row. */
 #include "ntpwall/lint.h"
-#include "ntpwall/backend.h"
 #include "ntpwall/compile.h"
 #include "ntpwall/daemon.h"
 #include "ntpwall/util.h"
+#include "ntpwall/xt_limit.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
@@ -150,7 +151,7 @@ static void check_daemon_keys(struct policy *p, struct diags *d)
 
 static const char *unit_word(uint32_t unit_s)
 {
-	return unit_s == 1 ? "second" : unit_s == 60 ? "minute" : "hour";
+	return unit_s == 1 ? "second" : unit_s == 60 ? "minute" : unit_s == 3600 ? "hour" : "day";
 }
 
 /* iptables' limit match keeps 10000 x seconds / rate as a whole number,
@@ -161,9 +162,12 @@ static void log_rate_error(struct policy *p, struct diags *d, struct ir_rate r, 
 {
 	const struct loc *loc = p->log_limit_loc.line ? &p->log_limit_loc : &p->loc;
 
-	if (!held)
+	if (!xt_limit_avg(r.rate, r.unit_s))
 		diag_add(d, loc, DIAG_ERROR, NW124_RATE, "'log_rate' %" PRIu32 "/%s is more than "
 			 "iptables' limit match holds (10000/second)", r.rate, unit_word(r.unit_s));
+	else if (!held)
+		diag_add(d, loc, DIAG_ERROR, NW124_RATE, "'log_rate' %" PRIu32 "/%s is a rate "
+			 "iptables' limit match cannot hold", r.rate, unit_word(r.unit_s));
 	else
 		diag_add(d, loc, DIAG_ERROR, NW124_RATE, "'log_rate' %" PRIu32 "/%s is a rate "
 			 "iptables' limit match cannot hold: it would read back as %" PRIu32 "/%s "
@@ -194,7 +198,7 @@ static void check_log(struct policy *p, struct diags *d)
 		return;
 	}
 	if (p->backend == POLICY_BACKEND_IPTABLES &&
-	    !backend_ipt_rate_holds(rate.rate, rate.unit_s, &held, &held_unit))
+	    !xt_limit_holds(rate.rate, rate.unit_s, &held, &held_unit))
 		log_rate_error(p, d, rate, held, held_unit);
 	memset(dummy, 'x', tag);
 	dummy[tag] = '\0';

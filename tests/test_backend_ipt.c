@@ -412,7 +412,7 @@ START_TEST(limit_match)
 	uint32_t rate, unit;
 	unsigned char *copy;
 
-	r.rt = (struct bipt_rate){ bipt_rate_avg(5, 60), 5 };
+	r.rt = (struct bipt_rate){ xt_limit_avg(5, 60), 5 };
 	ck_assert_uint_eq(r.rt.avg, 120000);
 	strcpy(r.log_prefix, "t oth-d: ");
 	ck_assert_int_eq(bipt_rule_encode(f, &r), 0);
@@ -438,12 +438,21 @@ START_TEST(limit_match)
 	ck_assert(!bipt_entry_equal(f, r.entry, copy));
 	free(copy);
 	bipt_rule_free(&r);
-	ck_assert(bipt_rate_of(120000, &rate, &unit) && rate == 5 && unit == 60);
-	ck_assert(bipt_rate_of(bipt_rate_avg(7, 60), &rate, &unit) && rate == 7 && unit == 60);
-	ck_assert(bipt_rate_of(bipt_rate_avg(3, 3600), &rate, &unit) && rate == 3 && unit == 3600);
+	ck_assert(xt_limit_rate(120000, &rate, &unit) && rate == 5 && unit == 60);
+	ck_assert(xt_limit_rate(xt_limit_avg(7, 60), &rate, &unit) && rate == 7 && unit == 60);
+	ck_assert(xt_limit_rate(xt_limit_avg(3, 3600), &rate, &unit) && rate == 3 && unit == 3600);
 	/* 60/minute is 1/second to the kernel. */
-	ck_assert(bipt_rate_of(bipt_rate_avg(60, 60), &rate, &unit) && rate == 1 && unit == 1);
-	ck_assert_uint_eq(bipt_rate_avg(10001, 1), 0);
+	ck_assert(xt_limit_rate(xt_limit_avg(60, 60), &rate, &unit) && rate == 1 && unit == 1);
+	ck_assert_uint_eq(xt_limit_avg(10001, 1), 0);
+	/* Read back rounded down, as libxt_limit prints it: 73/second is
+	 * avg 136, which iptables -S lists as 73/sec; rounding would make it
+	 * 74 and refuse a rate iptables holds. 110/second is avg 90: 111. */
+	ck_assert(xt_limit_holds(73, 1, &rate, &unit));
+	ck_assert(!xt_limit_holds(110, 1, &rate, &unit) && rate == 111 && unit == 1);
+	ck_assert(!xt_limit_holds(10001, 1, &rate, &unit) && rate == 0 && unit == 0);
+	ck_assert(xt_limit_holds(10000, 1, &rate, &unit) && xt_limit_holds(1, 3600, &rate, &unit));
+	/* 4651/minute is avg 129, as 77/second is: read back as that. */
+	ck_assert(!xt_limit_holds(4651, 60, &rate, &unit) && rate == 77 && unit == 1);
 }
 END_TEST
 

@@ -91,13 +91,6 @@ extern const struct backend_ops backend_nft_ops;
 /* The iptables backend (legacy iptables and ip6tables through libiptc). */
 extern const struct backend_ops backend_ipt_ops;
 
-/* Whether iptables' limit match holds rate per unit_s exactly (it keeps
- * 10000 * unit_s / rate, so 110/second reads back as 111/second). When
- * not, *held and *held_unit_s are what it would read back as (0 when
- * nothing: over 10000/second). */
-bool backend_ipt_rate_holds(uint32_t rate, uint32_t unit_s, uint32_t *held,
-			    uint32_t *held_unit_s);
-
 /* A built-in chain of a legacy iptables table that exists. */
 struct backend_ipt_chain {
 	int family;		/* AF_INET, AF_INET6 */

@@ -1,15 +1,21 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Lint: warnings about weak but valid choices in a loaded policy (RFC 8633
- * best practices, rules that can never match), after the operator's waivers. */
+ * best practices, rules that can never match), after the operator's
+ * waivers; and errors, which cannot be waived, for what the policy's
+ * backend cannot hold (a log_rate iptables' limit match would read back
+ * as another). The engine refuses a policy lint found errors in, before
+ * resolving or changing anything: add an error only for that. */
 #ifndef NTPWALL_LINT_H
 #define NTPWALL_LINT_H
 
 #include "ntpwall/diag.h"
 #include "ntpwall/policy.h"
 
-/* Record a warning for every weak choice of p, except the codes p waives;
- * marks the waivers used and warns (NW208) about unused ones, except the
- * waivers of codes only `lint --resolve` gives (NW210, NW211). Never fails. */
+/* Record a warning for every weak choice of p, except the codes p waives,
+ * and an error for what p's backend cannot hold; marks the waivers used
+ * and warns (NW208) about unused ones, except the waivers of codes only
+ * `lint --resolve` gives (NW210, NW211). Returns nothing: the errors are
+ * in d. */
 void lint_policy(struct policy *p, struct diags *d);
 /* Same, after lint_resolve() ran on p: unused NW210/NW211 waivers get NW208 too. */
 void lint_policy_resolved(struct policy *p, struct diags *d);

@@ -17,7 +17,7 @@ bin=$work/fuzz_policy
 fuzz_check_toolchain
 command -v pkg-config >/dev/null 2>&1 || { echo "SKIP: pkg-config not installed"; exit 77; }
 # shellcheck disable=SC2046
-fuzz_build -I"$SRCDIR/src" "$here/fuzz_policy.c" "$SRCDIR"/src/policy*.c "$SRCDIR/src/lint.c" \
+fuzz_build -I"$SRCDIR/src" "$here/fuzz_policy.c" "$SRCDIR"/src/policy*.c "$SRCDIR/src/lint.c" "$SRCDIR/src/xt_limit.c" \
 	"$SRCDIR/src/daemon_chrony_conf.c" "$SRCDIR/src/compile_log.c" "$SRCDIR/src/ir.c" \
 	"$SRCDIR/src/addr.c" "$SRCDIR/src/diag.c" "$SRCDIR/src/util.c" $(pkg-config --cflags --libs yaml-0.1)
 # Every reproducer ever found must stay fixed.
