@@ -233,6 +233,25 @@ static void add_unknown(struct ir_rule *ir, const char *what)
 		strcpy(s + HOSTFW_UNKNOWN_MAX - 3, "...");
 }
 
+/* The multiport --sports or --dports of m, read as --sport or --dport
+ * 123: said beside the rule's place in ir's comment, since a warning
+ * quotes the rule as read, which iptables -S does not list. */
+static void note_ports(struct ir_rule *ir, const struct bipt_rule *m)
+{
+	char list[BIPT_PORTS_MAX * 6 + 1] = "";
+	const char *side = m->ports_dir == BIPT_PORTS_SRC ? "sport" : "dport";
+	size_t n = 0;
+	char *s;
+
+	for (size_t i = 0; i < m->n_ports; i++)
+		n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%u", i ? "," : "", m->ports[i]);
+	s = ir->comment ? xasprintf("%s; -m multiport --%ss %s read as --%s 123", ir->comment, side,
+				    list, side) :
+			  xasprintf("-m multiport --%ss %s read as --%s 123", side, list, side);
+	free(ir->comment);
+	ir->comment = s;
+}
+
 /* A decoded rule's matches, appended to ir as the check reads them. */
 static void raise_matches(const struct bipt_rule *m, struct ir_rule *ir)
 {
@@ -266,10 +285,11 @@ static void raise_matches(const struct bipt_rule *m, struct ir_rule *ir)
 	for (size_t i = 0; i < m->n_ports; i++)
 		ntp |= m->ports[i] == 123;
 	if (m->n_ports && ntp && m->ports_dir != BIPT_PORTS_EITHER &&
-	    !(m->ports_dir == BIPT_PORTS_SRC ? m->sport_set : m->dport_set))
+	    !(m->ports_dir == BIPT_PORTS_SRC ? m->sport_set : m->dport_set)) {
 		ir_rule_match_num(ir, m->ports_dir == BIPT_PORTS_SRC ? IR_MATCH_SPORT : IR_MATCH_DPORT,
 				  123);
-	else if (m->n_ports && (!ntp || m->ports_dir != BIPT_PORTS_EITHER))
+		note_ports(ir, m);
+	} else if (m->n_ports && (!ntp || m->ports_dir != BIPT_PORTS_EITHER))
 		add_unknown(ir, "multiport");
 	if (m->n_u32 || m->limit || m->v6_plain)
 		add_unknown(ir, "u32, hashlimit or ipv6header");

@@ -352,8 +352,20 @@ iptables-legacy -R INPUT 3 -m state --state NEW -j ACCEPT || fail "state NEW onl
 nw apply "$P" >"$T/out" 2>&1
 grep -q 'warning: legacy iptables table filter chain INPUT (policy DROP) drops the upstreams'"'"' NTP replies over IPv4' "$T/out" ||
 	fail "ipt apply, -m state NEW only: replies not named: $(cat "$T/out")"
+iptables-legacy -R INPUT 3 -m state --state RELATED,ESTABLISHED -j ACCEPT || fail "state back"
+# The queries: OUTPUT DROP, NTP let out by --dports with 123 among the
+# ports (no warning); then dropped by one (named, the ports as listed).
+iptables-legacy -P OUTPUT DROP && iptables-legacy -A OUTPUT -o lo -j ACCEPT &&
+	iptables-legacy -A OUTPUT -p udp -m multiport --dports 53,123 -j ACCEPT || fail "OUTPUT --dports"
+nw apply "$P" >"$T/out" 2>&1; rc=$?
+[ $rc = 0 ] && ! grep -q 'warning' "$T/out" || fail "ipt apply, OUTPUT --dports 53,123: exit $rc: $(cat "$T/out")"
+iptables-legacy -I OUTPUT 3 -p udp -m multiport --dports 124,123 -j DROP || fail "OUTPUT --dports DROP"
+nw apply "$P" >"$T/out" 2>&1
+grep -q 'chain OUTPUT rule 3 (-m multiport --dports 124,123 read as --dport 123) `-p udp --dport 123 -j DROP` drops NTP over IPv4 to the upstreams' "$T/out" ||
+	fail "ipt apply, OUTPUT --dports 124,123 DROP: not named as listed: $(cat "$T/out")"
 nw remove >/dev/null 2>&1 || fail "ipt remove"
-ok "backend iptables, a host of -m state and -m multiport --dports: read, no false warning, NTP through"
+iptables-legacy -P OUTPUT ACCEPT && iptables-legacy -F OUTPUT || fail "OUTPUT back"
+ok "backend iptables, a host of -m state and -m multiport --dports: read, no false warning, NTP through, a drop named"
 
 [ $fails = 0 ] || { echo "$fails failure(s)"; exit 1; }
 echo "all hardened-host tests passed"
