@@ -51,6 +51,15 @@ commands=$(help_commands)
 [ -n "$commands" ] || { echo "FAIL: no commands in 'ntpwall --help'"; exit 1; }
 
 # --- man page ---------------------------------------------------------------
+# A control character is no request groff warns of: a font escape written
+# through a string that ate its backslash ("\f" became a form feed)
+# printed as a stray letter. Checked with or without groff.
+for m in "$man" "$man5"; do
+	if LC_ALL=C grep -n "$(printf '[\001-\010\013-\037\177]')" "$m" >"$tmp/cntrl"; then
+		fail "control characters in ${m#"$SRCDIR"/}: $(head -3 "$tmp/cntrl" | cat -v)"
+	fi
+	ok
+done
 if command -v groff >/dev/null 2>&1; then
 	for m in "$man" "$man5"; do
 		if ! groff -man -Tutf8 -ww -z "$m" >"$tmp/groff.out" 2>&1; then
@@ -59,12 +68,6 @@ if command -v groff >/dev/null 2>&1; then
 		if [ -s "$tmp/groff.out" ]; then
 			fail "groff warns about ${m#"$SRCDIR"/}:"
 			cat "$tmp/groff.out"
-		fi
-		# A control character is no request groff warns of: a font
-		# escape written through a string that ate its backslash ("\f"
-		# became a form feed) printed as a stray letter.
-		if LC_ALL=C grep -n "$(printf '[\001-\010\013-\037\177]')" "$m" >"$tmp/cntrl"; then
-			fail "control characters in ${m#"$SRCDIR"/}: $(head -3 "$tmp/cntrl")"
 		fi
 		ok
 	done
