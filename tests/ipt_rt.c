@@ -224,11 +224,17 @@ static int add_one(struct backend *b, const char *table, size_t n, const char *b
 	return ret;
 }
 
+/* A record of tests/bench/ipt_floor.c: 8 bytes of head, the bytes,
+ * zeros up to a multiple of 8 (entries stay aligned in its mapping). */
 static void put_record(FILE *f, char kind, const void *p, uint32_t len)
 {
-	fputc(kind, f);
-	fwrite(&len, sizeof(len), 1, f);
+	static const char zeros[8];
+	char head[8] = { kind };
+
+	memcpy(head + 4, &len, sizeof(len));
+	fwrite(head, 1, sizeof(head), f);
 	fwrite(p, 1, len, f);
+	fwrite(zeros, 1, (8 - len % 8) % 8, f);
 }
 
 static void dump_chain(FILE *f, char kind, const struct bipt_chain *c)

@@ -257,6 +257,8 @@ unconfigure b
 configure m || die "the minimal wall does not load"
 cli "$BLAST" send -n -s "$CLIENT" -t 1 -r 100 192.0.2.1 123 | grep -q 'replies [1-9]' ||
 	die "the served client gets no answer through the minimal wall"
+cli "$BLAST" send -n -s 192.0.2.2 -t 1 -r 100 192.0.2.1 123 | grep -q 'replies 0' ||
+	die "an unlisted client is answered through the minimal wall"
 unconfigure m
 
 # A warm-up, not counted: the first measurement of a fresh pair runs slow.

@@ -6,11 +6,13 @@
  * insert the jumps into the built-in chains, one iptc_commit. No policy,
  * no compare, no state, no lock: only what libiptc and the kernel cost.
  *
- * FILE is a series of records: one byte of kind, a native uint32 length,
- * the bytes. 'T' "4 filter" (a table of a family; what follows is its),
+ * FILE is a series of records, each 8-byte aligned: one byte of kind,
+ * three of zero, a native uint32 length, the bytes, zeros up to a multiple
+ * of 8. 'T' "4 filter" (a table of a family; what follows is its),
  * 'C' a chain name, 'J' a built-in chain name, 'E' one entry in append
  * form for the last 'C' (appended) or 'J' (inserted in order from the
- * top). The file is mapped, so its bytes are not copied once more. */
+ * top). The file is mapped, so its bytes are not copied once more; a
+ * record cut short is an error. */
 #include <errno.h>
 #include <fcntl.h>
 #include <libiptc/libip6tc.h>
@@ -29,19 +31,25 @@ struct rec {
 	const unsigned char *p;
 };
 
+static bool cut;	/* a record ran past the end of the file */
+
 /* The record at *at of the n bytes at base, *at moved past it; false at
- * the end or on a cut record. */
+ * the end (and cut set when a record is cut short). */
 static bool next(const unsigned char *base, size_t n, size_t *at, struct rec *r)
 {
-	if (n - *at < 1 + sizeof(r->len))
+	if (*at == n)
 		return false;
+	if (n - *at < 8)
+		return !(cut = true);
 	r->kind = (char)base[*at];
-	memcpy(&r->len, base + *at + 1, sizeof(r->len));
-	*at += 1 + sizeof(r->len);
+	memcpy(&r->len, base + *at + 4, sizeof(r->len));
+	*at += 8;
 	if (n - *at < r->len)
-		return false;
+		return !(cut = true);
 	r->p = base + *at;
-	*at += r->len;
+	*at += ((size_t)r->len + 7) / 8 * 8;
+	if (*at > n)
+		*at = n;
 	return true;
 }
 
@@ -104,6 +112,8 @@ static size_t table(const unsigned char *base, size_t n, size_t start, const cha
 			return fprintf(stderr, "ipt_floor: %s: %s\n", chain, strerror(errno)), 0;
 		}
 	}
+	if (cut)
+		return fprintf(stderr, "ipt_floor: a record is cut short\n"), 0;
 	if (!commit(h))
 		return fprintf(stderr, "ipt_floor: commit: %s\n", strerror(errno)), 0;
 	return end;
@@ -132,5 +142,7 @@ int main(int argc, char **argv)
 		if (!at)
 			return 1;
 	}
+	if (cut)
+		return fprintf(stderr, "ipt_floor: %s: a record is cut short\n", argv[1]), 1;
 	return 0;
 }
