@@ -165,10 +165,10 @@ struct rules_origin {
 	bool addrs_published;		/* policy: addresses from the published choice */
 };
 
-/* A policy's rules, its names resolved as compile resolves them: the
- * published choice when a wall runs this policy, else DNS. */
-/* The rules of the policy at path, and whether its backend is iptables
- * (its chains and verdicts are then named as iptables has them). */
+/* The rules of the policy at path, its names resolved as compile resolves
+ * them: the published choice when a wall runs this policy, else DNS; and
+ * whether its backend is iptables (chains and verdicts are then named as
+ * iptables has them). */
 static int policy_rules(const char *path, struct diags *d, struct ir_ruleset **rs,
 			bool *published, bool *iptables)
 {
