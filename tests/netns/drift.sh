@@ -11,6 +11,8 @@
 # namespace (re-executes itself under `unshare -n`); exit 77 without one.
 # Usage: drift.sh   (env: NTPWALL)
 set -u
+# shellcheck source=tests/netns/lib.sh
+. "$SRCDIR/tests/netns/lib.sh"
 
 if [ -z "${DRIFT_IN_NETNS:-}" ]; then
 	if ! unshare -n true 2>/dev/null || ! command -v nft >/dev/null; then
@@ -27,10 +29,6 @@ trap 'rm -rf "$T"' EXIT
 S=$T/state
 P=$T/p.yaml
 TABLE=ntpwall_d
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-ok() { echo "ok: $*"; }
-nw() { "$NTPWALL" --state-dir "$S" "$@"; }
 live() { nft list table inet "$TABLE"; }
 
 # No interfaces (so the loopback exemption is there), a peer (sport+dport,

@@ -30,7 +30,6 @@ P=$T/policy.yaml
 SOCK=$T/chronyd.sock
 TABLE=ntpwall_e2e
 PIDS=()
-fails=0
 
 skip() {
 	echo "SKIP: $*"
@@ -49,8 +48,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-ok() { echo "ok: $*"; }
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 
 for tool in chronyd chronyc dnsmasq ntpdig nft ip; do
 	command -v $tool >/dev/null || skip "$tool not installed"

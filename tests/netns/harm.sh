@@ -32,10 +32,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-ok() { echo "ok: $*"; }
-nw() { "$NTPWALL" --state-dir "$S" "$@"; }
 # The kernel's ruleset generation, as status reports it.
 nft_genid() { "$NTPWALL" --state-dir "$T/none" status --format json 2>/dev/null | sed -n 's/^  "genid": \([0-9]*\).*/\1/p'; }
 gens() { ls "$1" 2>/dev/null | grep -c '^gen-'; }

@@ -44,10 +44,6 @@ cleanup() {
 	rm -rf "$T"
 }
 trap cleanup EXIT
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-ok() { echo "ok: $*"; }
-nw() { "$NTPWALL" --state-dir "$S" "$@"; }
 gens() { ls "$1" 2>/dev/null | grep -c '^gen-'; }
 # Every legacy table of one family (both without an argument), without
 # the chains' counters (traffic moves them) and the comment lines (they

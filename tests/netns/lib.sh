@@ -1,6 +1,13 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Shell helpers shared by the namespace tests; sourced, not run.
 
+# Findings: fail counts, ok reports; a script ends with exit $((fails > 0)).
+fails=0
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+ok() { echo "ok: $*"; }
+# nw ARGS: ntpwall on the script's state directory $S.
+nw() { "$NTPWALL" --state-dir "$S" "$@"; }
+
 # rule_packets CHAIN COMMENT < `nft list table` output: the packet counter
 # of the rule with this comment in base chain CHAIN, or in the chains
 # ntpwall lays out under it (CHAIN-ntp, CHAIN-mode<N>: doc/design.md

@@ -26,9 +26,6 @@ T=$(mktemp -d /tmp/ntpwall-privsep.XXXXXX)
 chmod 755 "$T"
 cleanup() { rm -rf "$T"; }
 trap cleanup EXIT
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-ok() { echo "ok: $*"; }
 
 ip link set lo up
 silent_upstreams ps0 1 2 3 4 53 || { fail "veth"; exit 1; }

@@ -12,6 +12,8 @@
 # --probe a new address that does not answer NTP is taken out again.
 # Usage: refresh.sh FAKE_NTPD   (env: NTPWALL; exit 77 = skip)
 set -u
+# shellcheck source=tests/netns/lib.sh
+. "$SRCDIR/tests/netns/lib.sh"
 
 if [ -z "${REFRESH_IN_NETNS:-}" ]; then
 	if ! unshare -n true 2>/dev/null || ! command -v nft >/dev/null ||
@@ -35,10 +37,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-ok() { echo "ok: $*"; }
-nw() { "$NTPWALL" --state-dir "$S" "$@"; }
 
 ip link set lo up
 for a in 192.0.2.53 198.51.100.12 198.51.100.13 198.51.100.2{1,2,3,4,5}; do
