@@ -511,6 +511,15 @@ START_TEST(compiled_server)
 }
 END_TEST
 
+static void label_is(const struct ir_ruleset *rs, const char *chain, size_t rule, bool iptables,
+		     const char *want)
+{
+	char *s = explain_chain_label(rs, chain, rule, iptables);
+
+	ck_assert_str_eq(s, want);
+	free(s);
+}
+
 /* Where an iptables wall holds a rule: its main chain, or the chain its
  * rules continue in after an accept; the nft name otherwise. */
 START_TEST(iptables_chain_label)
@@ -522,7 +531,6 @@ START_TEST(iptables_chain_label)
 	struct ir_ruleset *rs = compiled(yaml, &pol, &res);
 	const struct ir_chain *in = ir_chain_find(rs, "input");
 	size_t up = SIZE_MAX, other = SIZE_MAX;
-	char *s;
 
 	ck_assert_ptr_nonnull(in);
 	for (size_t i = 0; i < in->n_rules; i++) {
@@ -533,21 +541,11 @@ START_TEST(iptables_chain_label)
 	}
 	ck_assert_uint_ne(up, SIZE_MAX);
 	ck_assert_uint_ne(other, SIZE_MAX);
-	s = explain_chain_label(rs, "input", up, false);
-	ck_assert_str_eq(s, "chain input");
-	free(s);
-	s = explain_chain_label(rs, "input", up, true);
-	ck_assert_str_eq(s, "iptables chain tw-IN");
-	free(s);
-	s = explain_chain_label(rs, "input", SIZE_MAX, true);
-	ck_assert_str_eq(s, "iptables chain tw-IN");
-	free(s);
-	s = explain_chain_label(rs, "input", other, true);
-	ck_assert_str_eq(s, "iptables chain tw-I3, reached from tw-IN");
-	free(s);
-	s = explain_chain_label(rs, "output", 0, true);
-	ck_assert_str_eq(s, "iptables chain tw-OUT");
-	free(s);
+	label_is(rs, "input", up, false, "chain input");
+	label_is(rs, "input", up, true, "iptables chain tw-IN");
+	label_is(rs, "input", SIZE_MAX, true, "iptables chain tw-IN");
+	label_is(rs, "input", other, true, "iptables chain tw-I3, reached from tw-IN");
+	label_is(rs, "output", 0, true, "iptables chain tw-OUT");
 	ir_ruleset_free(rs);
 	resolve_free(res);
 	policy_free(pol);
