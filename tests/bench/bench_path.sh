@@ -247,19 +247,17 @@ done
 minimal_wall "$T/m.nft"
 srv iptables-legacy -L -n >/dev/null || die "iptables-legacy"
 start_daemons
-# The client is served under every configuration, and others are not under b.
-configure b || die "ntpwall apply failed"
-cli "$BLAST" send -n -s "$CLIENT" -t 1 -r 100 192.0.2.1 123 | grep -q 'replies [1-9]' ||
-	die "the served client gets no answer through the wall"
-cli "$BLAST" send -n -s 192.0.2.2 -t 1 -r 100 192.0.2.1 123 | grep -q 'replies 0' ||
-	die "an unlisted client is answered through the wall"
-unconfigure b
-configure m || die "the minimal wall does not load"
-cli "$BLAST" send -n -s "$CLIENT" -t 1 -r 100 192.0.2.1 123 | grep -q 'replies [1-9]' ||
-	die "the served client gets no answer through the minimal wall"
-cli "$BLAST" send -n -s 192.0.2.2 -t 1 -r 100 192.0.2.1 123 | grep -q 'replies 0' ||
-	die "an unlisted client is answered through the minimal wall"
-unconfigure m
+# gate CONFIG: under it the served client is answered and others are not.
+gate() {
+	configure "$1" || die "configuration $1 does not load"
+	cli "$BLAST" send -n -s "$CLIENT" -t 1 -r 100 192.0.2.1 123 | grep -q 'replies [1-9]' ||
+		die "the served client gets no answer through configuration $1"
+	cli "$BLAST" send -n -s 192.0.2.2 -t 1 -r 100 192.0.2.1 123 | grep -q 'replies 0' ||
+		die "an unlisted client is answered through configuration $1"
+	unconfigure "$1"
+}
+gate b
+gate m
 
 # A warm-up, not counted: the first measurement of a fresh pair runs slow.
 measure_udp >/dev/null && measure_ntp >/dev/null || die "warm-up failed"
