@@ -181,10 +181,16 @@ static void hash_name(struct hasher *x, const char *name, bool *named)
 	*named = true;
 }
 
-static void hash_entry(struct hasher *x, const struct bipt_fam *f, const void *e, const char *t)
+/* e's append form is kept (NULL: made here, in x->buf). */
+static void hash_entry(struct hasher *x, const struct bipt_fam *f, const void *e, const char *t,
+		       const unsigned char *kept)
 {
 	size_t len = bipt_entry_next_offset(f, e);
 
+	if (kept) {
+		x->h = bipt_entry_hash(f, x->h, kept);
+		return;
+	}
 	if (x->cap < len) {
 		x->buf = xreallocarray(x->buf, len, 1);
 		x->cap = len;
@@ -214,14 +220,19 @@ static void read_chain(struct bipt_snap *s, const char *name, struct bipt_chain 
 		hash_name(x, name, &named);
 	for (const void *e = o->first_rule(name, s->h); e; e = o->next_rule(e, s->h)) {
 		const char *t = o->target(e, s->h);
+		const unsigned char *kept = NULL;
 
-		if (c && (!only_jumps || ours(table, old, t)))
-			append_form(f, e, t, bipt_chain_add(c));
+		if (c && (!only_jumps || ours(table, old, t))) {
+			struct bipt_rule *r = bipt_chain_add(c);
+
+			append_form(f, e, t, r);
+			kept = r->entry;
+		}
 		if (only_jumps && !(t && bipt_chain_ours(table, t)))
 			continue;
 		if (only_jumps || own) {
 			hash_name(x, name, &named);
-			hash_entry(x, f, e, t);
+			hash_entry(x, f, e, t, kept);
 		}
 	}
 }
@@ -257,6 +268,13 @@ static void read_live(struct bipt_snap *s, const char *table, const char *old, b
 	s->hash = x.h;
 }
 
+/* The hash of s before its chains: its family and table. */
+static void hash_seed(struct bipt_snap *s)
+{
+	s->hash = util_hash(UTIL_HASH_INIT, &s->fam, sizeof(s->fam));
+	s->hash = util_hash(s->hash, &s->table, sizeof(s->table));
+}
+
 /* The handle of s (the table made when create); s->h stays NULL for a
  * table that does not exist. */
 static int snap_init(struct bipt_snap *s, enum bipt_family fam, enum bipt_table t, bool create,
@@ -267,8 +285,7 @@ static int snap_init(struct bipt_snap *s, enum bipt_family fam, enum bipt_table 
 	memset(s, 0, sizeof(*s));
 	s->fam = s->live.fam = fam;
 	s->table = s->live.table = t;
-	s->hash = util_hash(UTIL_HASH_INIT, &s->fam, sizeof(s->fam));
-	s->hash = util_hash(s->hash, &s->table, sizeof(s->table));
+	hash_seed(s);
 	s->exists = bipt_table_exists(fam, name);
 	if (!s->exists && !create)
 		return 0;
@@ -313,8 +330,7 @@ int bipt_snap_open_seen(struct bipt_snap *s, enum bipt_family fam, enum bipt_tab
 		memset(seen, 0, sizeof(*seen));
 		return 0;
 	}
-	s->hash = util_hash(UTIL_HASH_INIT, &s->fam, sizeof(s->fam));
-	s->hash = util_hash(s->hash, &s->table, sizeof(s->table));
+	hash_seed(s);
 	read_live(s, table, NULL, true);
 	return 0;
 }
