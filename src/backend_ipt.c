@@ -306,13 +306,6 @@ static int commit_all(struct snaps *x, const struct bipt_all *want, struct diags
 	return ret;
 }
 
-/* The layout of rs, encoded, once the check that it raises back equal
- * to rs made it (the check's own layout: laid out and encoded once). */
-static int lay_out(const struct ir_ruleset *rs, struct bipt_all *want, struct diags *d)
-{
-	return bipt_check_roundtrip(rs, want, d);
-}
-
 /* A host that filters with nftables and has no legacy tables: legacy
  * tables next to it would filter too (a drop in either wins), unseen by
  * its tools. */
@@ -348,7 +341,7 @@ static int bipt_apply(struct backend *b, const struct ir_ruleset *rs, const char
 {
 	struct bipt_all want;
 	struct snaps x;
-	int ret = lay_out(rs, &want, d);
+	int ret = bipt_check_roundtrip(rs, &want, d);
 
 	if (ret)
 		return ret;
@@ -371,7 +364,7 @@ static int bipt_update(struct backend *b, const struct ir_ruleset *rs,
 	bool done[BIPT_NFAM][BIPT_NTAB] = { { false } }, changed[BIPT_NFAM][BIPT_NTAB] = { { false } };
 	struct bipt_all want;
 	struct snaps x;
-	int ret = lay_out(rs, &want, d);
+	int ret = bipt_check_roundtrip(rs, &want, d);
 
 	if (ret)
 		return ret;
