@@ -283,13 +283,13 @@ static void add_reason(struct explain_result *r, char *text, bool held, bool ass
 	r->reasons[r->n_reasons++] = (struct explain_reason){ text, held, assumed };
 }
 
-char *explain_chain_label(const struct ir_ruleset *rs, const char *chain, size_t rule,
-			  bool iptables)
+char *explain_chain_label(const struct ir_ruleset *rs, const struct explain_result *r,
+			  const char *chain, size_t rule)
 {
 	char in[32], main[32];	/* xt_chainlabel */
 
-	if (!iptables || render_iptables_chain(rs, chain, rule, in, sizeof(in), main,
-						  sizeof(main)) < 0)
+	if (!r->iptables || render_iptables_chain(rs, r->pkt.src.family, chain, rule, in,
+						     sizeof(in), main, sizeof(main)) < 0)
 		return xasprintf("chain %s", chain);
 	if (!strcmp(in, main))
 		return xasprintf("iptables chain %s", in);
@@ -298,14 +298,14 @@ char *explain_chain_label(const struct ir_ruleset *rs, const char *chain, size_t
 
 /* "rule 3 \"id\" of chain input"; an iptables wall's rules are named by
  * their id alone (the number is the model's, not the iptables chain's). */
-static char *rule_ref(const struct ir_ruleset *rs, const struct ir_chain *c, size_t rule,
-		      bool iptables, bool with_comment)
+static char *rule_ref(const struct ir_ruleset *rs, const struct explain_result *r,
+		      const struct ir_chain *c, size_t rule, bool with_comment)
 {
 	const char *comment = c->rules[rule].comment ? c->rules[rule].comment : "";
-	char *where = explain_chain_label(rs, c->name, rule, iptables);
+	char *where = explain_chain_label(rs, r, c->name, rule);
 	char *s;
 
-	if (iptables)
+	if (r->iptables)
 		s = xasprintf("rule \"%s\" of %s", comment, where);
 	else if (with_comment)
 		s = xasprintf("rule %zu \"%s\" of %s", rule + 1, comment, where);
@@ -335,7 +335,7 @@ static void say_near(struct explain_result *r, const struct explain_walk *w,
 	const struct ir_rule *rule = &n->chain->rules[n->rule];
 	char *m = explain_match_text(w, &rule->matches[n->match]);
 
-	char *ref = rule_ref(w->rs, n->chain, n->rule, r->iptables, true);
+	char *ref = rule_ref(w->rs, r, n->chain, n->rule, true);
 
 	add_reason(r, xasprintf("%s would %s, but fails: %s", ref, ir_verdict_name(rule->verdict),
 				m), false, false);
@@ -346,7 +346,7 @@ static void say_near(struct explain_result *r, const struct explain_walk *w,
 void explain_say_reasons(struct explain_result *r, const struct explain_walk *w)
 {
 	if (r->out.chain && r->out.chain_policy) {
-		char *where = explain_chain_label(w->rs, r->out.chain, SIZE_MAX, r->iptables);
+		char *where = explain_chain_label(w->rs, r, r->out.chain, SIZE_MAX);
 
 		add_reason(r, xasprintf("no rule of %s matched; its policy is drop", where), true,
 			   false);
@@ -382,7 +382,7 @@ void explain_say_unknown(struct explain_result *r, const struct explain_walk *w)
 	c = ir_chain_find(w->rs, r->out.chain);
 	if (!c || r->out.rule >= c->n_rules)
 		return;
-	ref = rule_ref(w->rs, c, r->out.rule, r->iptables, false);
+	ref = rule_ref(w->rs, r, c, r->out.rule, false);
 	if (u->unknown) {
 		r->unknown = xasprintf("%s holds what explain does not understand: %s", ref,
 				       u->unknown);

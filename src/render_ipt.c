@@ -113,15 +113,13 @@ int render_iptables(const struct ir_ruleset *rs, int family, const struct render
 	return ferror(f) ? -EIO : 0;
 }
 
-/* Whether name is main or a sub-chain named after it ("<table>-I3" for
- * "<table>-IN"). */
+/* Whether name is main or one of its sub-chains, which share its letter
+ * ("<table>-I3", "<table>-Ih" for "<table>-IN": bipt_chain_ours). */
 static bool in_group(const char *table, const char *name, const char *main)
 {
 	size_t n = strlen(table) + 1;
 
-	if (!strcmp(name, main))
-		return true;
-	return name[n] == main[n] && name[n + 1] >= '0' && name[n + 1] <= '9';
+	return !strcmp(name, main) || (bipt_chain_ours(table, name) && name[n] == main[n]);
 }
 
 static int chain_in(const struct ir_ruleset *rs, const struct bipt_layout *l, const char *chain,
@@ -160,8 +158,8 @@ static int chain_in(const struct ir_ruleset *rs, const struct bipt_layout *l, co
 	return 0;
 }
 
-int render_iptables_chain(const struct ir_ruleset *rs, const char *chain, size_t rule, char *out,
-			  size_t len, char *main, size_t main_len)
+int render_iptables_chain(const struct ir_ruleset *rs, int family, const char *chain, size_t rule,
+			  char *out, size_t len, char *main, size_t main_len)
 {
 	const struct ir_chain *c = ir_chain_find(rs, chain);
 	const char *comment = NULL;
@@ -179,9 +177,12 @@ int render_iptables_chain(const struct ir_ruleset *rs, const char *chain, size_t
 	if (ret < 0)
 		return -EINVAL;
 	ret = -ENOENT;
-	for (int f = 0; f < BIPT_NFAM && ret; f++)
+	for (int f = 0; f < BIPT_NFAM && ret; f++) {
+		if (family && bipt_fams[f].af != family)
+			continue;
 		for (int t = 0; t < BIPT_NTAB && ret; t++)
 			ret = chain_in(rs, &all.t[f][t], chain, comment, out, len, main, main_len);
+	}
 	bipt_all_free(&all);
 	return ret;
 }

@@ -52,6 +52,22 @@ grep -q '^accept: iptables chain [a-z_]*-OUT, rule "egress-upstreams4": a reques
 	bad "explain of an iptables policy: $(cat "$tmp/out")"
 grep -q 'chain output' "$tmp/out" && bad "explain of an iptables policy names nft chains: $(cat "$tmp/out")"
 
+# A bigger iptables wall (lan-server, literal-only): past nine sub-chains
+# their names go on in letters (ntpwall-Ia ...), and each family has its
+# own. The chain named for each family's otherwise drop is the one that
+# compile --target iptables|ip6tables puts that drop in.
+sed -e 's/^table: .*/&\nbackend: iptables/' -e 's/- pool: .*/- server: 198.51.100.9/' \
+	-e '/^    max: /d' "$SRCDIR/policies/lan-server.yaml" >"$tmp/lan.yaml"
+for fam in "iptables 198.18.0.5:40000 192.0.2.1:123" \
+	"ip6tables [2001:db8:9::5]:40000 [2001:db8:1::1]:123"; do
+	set -- $fam
+	run 1 "$tmp/lan.yaml" --direction in --from "$2" --to "$3" --mode 3
+	chain=$(sed -n 's/^drop: iptables chain \([^,]*\), reached from [^,]*, rule "otherwise-dport": .*/\1/p' "$tmp/out")
+	"$NTPWALL" compile --target "$1" "$tmp/lan.yaml" 2>/dev/null |
+		grep -q -- "^-A $chain .*--comment \"otherwise-dport\" -j DROP\$" ||
+		bad "explain names $1 chain '$chain' for the otherwise drop: $(head -1 "$tmp/out")"
+done
+
 # Its reply, IPv6 with ports: established is assumed for a server reply.
 run 0 "$demo" --from '[2001:db8::1]:123' --to '[2001:db8::99]:40000' --mode 4
 has 'accept: chain input, rule 7 "ingress-upstreams6": a server'"'"'s reply from a trusted upstream'

@@ -514,7 +514,8 @@ END_TEST
 static void label_is(const struct ir_ruleset *rs, const char *chain, size_t rule, bool iptables,
 		     const char *want)
 {
-	char *s = explain_chain_label(rs, chain, rule, iptables);
+	struct explain_result r = { .iptables = iptables, .pkt.src.family = AF_INET };
+	char *s = explain_chain_label(rs, &r, chain, rule);
 
 	ck_assert_str_eq(s, want);
 	free(s);

@@ -112,12 +112,12 @@ void explain_packet(const struct ir_ruleset *rs, const struct explain_packet *pk
 void explain_result_free(struct explain_result *r);
 
 /* Where rule `rule` (from 0; SIZE_MAX: the chain itself) of rs's chain
- * is, as a new string: "chain input", or with iptables the chain the
- * iptables backend puts it in, "iptables chain ntpwall-IN" (or
- * "iptables chain ntpwall-I3, reached from ntpwall-IN" for rules that
- * continue in a chain of their own). */
-char *explain_chain_label(const struct ir_ruleset *rs, const char *chain, size_t rule,
-			  bool iptables);
+ * is, as a new string: "chain input", or with r->iptables the chain the
+ * iptables backend puts it in for the family of r's packet, "iptables
+ * chain ntpwall-IN" (or "iptables chain ntpwall-I3, reached from
+ * ntpwall-IN" for rules that continue in a chain of their own). */
+char *explain_chain_label(const struct ir_ruleset *rs, const struct explain_result *r,
+			  const char *chain, size_t rule);
 
 /* "accept", "drop", "reject", "continue", "unknown". */
 const char *explain_verdict_name(enum explain_verdict v);

@@ -44,14 +44,15 @@ int render_nft(const struct ir_ruleset *rs, const struct render_opts *o, FILE *f
  * (reasons in o->diags) for a ruleset iptables cannot hold. */
 int render_iptables(const struct ir_ruleset *rs, int family, const struct render_opts *o, FILE *f);
 /* The iptables chain that holds rule `rule` (from 0) of rs's chain `chain`
- * as the iptables backend lays it out (IPv4 first, then IPv6): its main
+ * as the iptables backend lays it out for family (AF_INET or AF_INET6;
+ * 0: IPv4 first, then IPv6; the families' sub-chains differ): its main
  * chain ("<table>-IN") or the sub-chain the rules continue in after an
  * accept ("<table>-I3"); rule SIZE_MAX: the main chain. Into out (at
  * least 32 bytes); *main gets the main chain (may be NULL). -ENOENT when
  * the rule is in neither family's layout; -EINVAL when rs cannot be laid
  * out. */
-int render_iptables_chain(const struct ir_ruleset *rs, const char *chain, size_t rule, char *out,
-			  size_t len, char *main, size_t main_len);
+int render_iptables_chain(const struct ir_ruleset *rs, int family, const char *chain, size_t rule,
+			  char *out, size_t len, char *main, size_t main_len);
 /* chrony sourcedir file: server/peer lines, plus allow/deny/ratelimit lines
  * for serving (needs o->policy and o->resolved). */
 int render_chrony(const struct ir_ruleset *rs, const struct render_opts *o, FILE *f);

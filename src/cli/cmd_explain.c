@@ -199,9 +199,8 @@ static int policy_rules(const char *path, struct diags *d, struct ir_ruleset **r
 static void print_outcome_line(const struct ir_ruleset *rs, const struct explain_result *r,
 			       const struct explain_outcome *o, const char *why)
 {
-	char *where = o->chain ? explain_chain_label(rs, o->chain,
-						     o->chain_policy ? SIZE_MAX : o->rule,
-						     r->iptables) : NULL;
+	char *where = o->chain ? explain_chain_label(rs, r, o->chain,
+						     o->chain_policy ? SIZE_MAX : o->rule) : NULL;
 
 	printf("%s: ", explain_verdict_name(o->verdict));
 	if (o->verdict == EXPLAIN_CONTINUE && r->iptables)
@@ -283,7 +282,7 @@ static void print_text(const struct explain_result *r, const struct rules_origin
 
 		if (s->chain == r->out.chain && s->rule == r->out.rule)
 			continue;
-		where = explain_chain_label(rs, s->chain, s->rule, r->iptables);
+		where = explain_chain_label(rs, r, s->chain, s->rule);
 		if (r->iptables)
 			printf("also: %s, rule \"%s\"", where, s->comment ? s->comment : "");
 		else
