@@ -166,6 +166,7 @@ static const char *rate_unit(uint32_t s)
 	return s == 60 ? "minute" : s == 3600 ? "hour" : s == 86400 ? "day" : "second";
 }
 
+
 /* nft adds `meta nfproto` itself in front of ip/ip6 fields and lists it
  * only when nothing depends on it. */
 static bool nfproto_implied(const struct ir_rule *r, size_t i)
@@ -225,6 +226,16 @@ static void put_key_mask(FILE *f, const struct rule_state *st, unsigned len)
 	for (unsigned i = 0; i < len; i++)
 		mask.bytes[i / 8] |= (uint8_t)(0x80 >> (i % 8));
 	fprintf(f, " & %s", addr_str(&mask, buf, sizeof(buf)));
+}
+
+/* "limit rate [over ]R/UNIT burst B packets"; nft lists a burst only when
+ * it is not its default, 5, in a limit statement as in a meter's. */
+static void put_limit(FILE *f, const struct rule_state *st, bool over, uint32_t rate,
+		      uint32_t unit_s, uint32_t burst)
+{
+	fprintf(f, "limit rate %s%" PRIu32 "/%s", over ? "over " : "", rate, rate_unit(unit_s));
+	if (!st->listing || burst != 5)
+		fprintf(f, " burst %" PRIu32 " packets", burst);
 }
 
 static void put_match(FILE *f, const struct ir_rule *r, size_t i, struct rule_state *st)
@@ -292,17 +303,13 @@ static void put_match(FILE *f, const struct ir_rule *r, size_t i, struct rule_st
 		sp(f, st);
 		fprintf(f, "update @%s { %s saddr", m->u.limit.set, ipname(st));
 		put_key_mask(f, st, m->u.limit.prefix_len);
-		fprintf(f, " limit rate %s%" PRIu32 "/%s burst %" PRIu32 " packets }",
-			m->negate ? "" : "over ", m->u.limit.rate, rate_unit(m->u.limit.unit_s),
-			m->u.limit.burst);
+		fputc(' ', f);
+		put_limit(f, st, !m->negate, m->u.limit.rate, m->u.limit.unit_s, m->u.limit.burst);
+		fputs(" }", f);
 		break;
 	case IR_MATCH_LIMIT:
 		sp(f, st);
-		fprintf(f, "limit rate %s%" PRIu32 "/%s", m->negate ? "over " : "", m->u.rate.rate,
-			rate_unit(m->u.rate.unit_s));
-		/* nft lists a burst only when it is not its default, 5. */
-		if (!st->listing || m->u.rate.burst != 5)
-			fprintf(f, " burst %" PRIu32 " packets", m->u.rate.burst);
+		put_limit(f, st, m->negate, m->u.rate.rate, m->u.rate.unit_s, m->u.rate.burst);
 		break;
 	}
 }
