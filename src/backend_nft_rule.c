@@ -181,12 +181,12 @@ static bool raise_stmt(const struct bnft_raise_ctx *c, const struct nftnl_expr *
 			out->verdict = IR_VERDICT_ACCEPT;
 		else if (v == NF_DROP)
 			out->verdict = IR_VERDICT_DROP;
-		else if ((v == (uint32_t)NFT_JUMP || v == (uint32_t)NFT_GOTO) && chain)
+		else if ((v == (uint32_t)NFT_JUMP || v == (uint32_t)NFT_GOTO) && chain) {
 			out->verdict = v == (uint32_t)NFT_JUMP ? IR_VERDICT_JUMP : IR_VERDICT_GOTO;
-		else
-			return false;
-		if (chain && out->verdict >= IR_VERDICT_JUMP)
 			out->target = xstrdup(chain);
+		} else {
+			return false;
+		}
 	} else {
 		return false;
 	}
