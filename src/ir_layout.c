@@ -17,20 +17,20 @@
  * as drift. The dispatch and jump rules have no counter: the rules'
  * counters say what was decided. */
 #include "ntpwall/ir.h"
+#include "ntpwall/ntp_packet.h"
 #include "ntpwall/util.h"
 
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define NTP_PORT 123
 #define N_MODES 8
 
 /* The modes in the order a chain puts their runs: the mode the hook sees
  * most first (input: requests to a server, output: its replies). */
 static const unsigned mode_order[2][N_MODES] = {
-	{ 3, 4, 6, 7, 1, 2, 5, 0 },
-	{ 4, 3, 6, 7, 1, 2, 5, 0 },
+	{ NTP_MODE_CLIENT, NTP_MODE_SERVER, 6, 7, 1, 2, 5, 0 },
+	{ NTP_MODE_SERVER, NTP_MODE_CLIENT, 6, 7, 1, 2, 5, 0 },
 };
 
 static bool is_output(const struct ir_chain *c)
