@@ -116,15 +116,8 @@ struct ir_ruleset *ir_ruleset_clone(const struct ir_ruleset *rs)
 			d->elems[j].comment = strdup_or_null(s->elems[j].comment);
 		}
 	}
-	for (size_t i = 0; i < rs->n_chains; i++) {
-		const struct ir_chain *s = &rs->chains[i];
-		struct ir_chain *d = ir_chain_add_like(c, s);
-
-		d->rules = xcalloc(s->n_rules, sizeof(*d->rules));
-		d->cap_rules = d->n_rules = s->n_rules;
-		for (size_t j = 0; j < s->n_rules; j++)
-			rule_copy(&d->rules[j], &s->rules[j]);
-	}
+	for (size_t i = 0; i < rs->n_chains; i++)
+		ir_chain_add_copy(c, &rs->chains[i]);
 	return c;
 }
 
@@ -227,6 +220,17 @@ struct ir_chain *ir_chain_add_like(struct ir_ruleset *rs, const struct ir_chain 
 	d->policy_drop = src->policy_drop;
 	d->type = strdup_or_null(src->type);
 	d->device = strdup_or_null(src->device);
+	return d;
+}
+
+struct ir_chain *ir_chain_add_copy(struct ir_ruleset *rs, const struct ir_chain *src)
+{
+	struct ir_chain *d = ir_chain_add_like(rs, src);
+
+	d->rules = xcalloc(src->n_rules, sizeof(*d->rules));
+	d->cap_rules = d->n_rules = src->n_rules;
+	for (size_t j = 0; j < src->n_rules; j++)
+		rule_copy(&d->rules[j], &src->rules[j]);
 	return d;
 }
 

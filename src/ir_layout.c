@@ -250,13 +250,12 @@ static void lay_out_chain(struct ir_ruleset *out, const struct ir_chain *c)
 	size_t base = out->n_chains;
 	char *ntp;
 
-	ir_chain_add_like(out, c);
 	/* Not worth it (or not exact): the chain as it is. */
 	if (!n || c->n_rules <= n) {
-		for (size_t i = 0; i < c->n_rules; i++)
-			ir_rule_add_copy(&out->chains[base], &c->rules[i]);
+		ir_chain_add_copy(out, c);
 		return;
 	}
+	ir_chain_add_like(out, c);
 	ntp = xasprintf("%s-ntp", c->name);
 	for (size_t i = 0; i < n; i++) {
 		struct ir_rule *r = jump_rule(&out->chains[base], IR_VERDICT_GOTO, ntp);
@@ -284,13 +283,10 @@ struct ir_ruleset *ir_layout(const struct ir_ruleset *rs)
 	bool keep = has_jumps(rs);
 
 	for (size_t i = 0; i < rs->n_chains; i++) {
-		if (!keep) {
+		if (keep)
+			ir_chain_add_copy(out, &rs->chains[i]);
+		else
 			lay_out_chain(out, &rs->chains[i]);
-			continue;
-		}
-		ir_chain_add_like(out, &rs->chains[i]);
-		for (size_t j = 0; j < rs->chains[i].n_rules; j++)
-			ir_rule_add_copy(&out->chains[i], &rs->chains[i].rules[j]);
 	}
 	return out;
 }
@@ -326,7 +322,7 @@ static bool inline_chain(const struct ir_ruleset *rs, const char *name, struct i
 static bool flatten_chain(const struct ir_ruleset *rs, const struct ir_chain *c,
 			  struct ir_ruleset *out)
 {
-	struct ir_chain *d = ir_chain_add_like(out, c);
+	struct ir_chain *d;
 	const char *target = NULL;
 	size_t gotos = 0;
 
@@ -334,10 +330,10 @@ static bool flatten_chain(const struct ir_ruleset *rs, const struct ir_chain *c,
 		gotos += c->rules[i].verdict == IR_VERDICT_GOTO;
 	/* A chain ir_layout left as it was (too few rules to dispatch). */
 	if (!gotos) {
-		for (size_t i = 0; i < c->n_rules; i++)
-			ir_rule_add_copy(d, &c->rules[i]);
+		ir_chain_add_copy(out, c);
 		return true;
 	}
+	d = ir_chain_add_like(out, c);
 	for (size_t i = 0; i < c->n_rules; i++) {
 		const struct ir_rule *r = &c->rules[i];
 

@@ -224,6 +224,8 @@ struct ir_chain *ir_chain_add(struct ir_ruleset *rs, const char *name, enum ir_h
 /* Add a chain like src (name, hook, priority, policy, type, device)
  * without its rules, and return it, owned by rs. */
 struct ir_chain *ir_chain_add_like(struct ir_ruleset *rs, const struct ir_chain *src);
+/* Add a deep copy of src, rules and all, and return it, owned by rs. */
+struct ir_chain *ir_chain_add_copy(struct ir_ruleset *rs, const struct ir_chain *src);
 /* Find a chain by name; NULL if none. */
 struct ir_chain *ir_chain_find(const struct ir_ruleset *rs, const char *name);
 
