@@ -311,6 +311,37 @@ static void key_mask(unsigned len, uint32_t bytes, uint8_t mask[16])
 		mask[i / 8] |= (uint8_t)(0x80u >> (i % 8));
 }
 
+/* A packet limit of rate per unit_s seconds and burst; inv: over it. */
+static struct nftnl_expr *limit_expr(uint32_t rate, uint32_t unit_s, uint32_t burst, bool inv)
+{
+	struct nftnl_expr *lim = nftnl_expr_alloc("limit");
+
+	nftnl_expr_set_u64(lim, NFTNL_EXPR_LIMIT_RATE, rate);
+	nftnl_expr_set_u64(lim, NFTNL_EXPR_LIMIT_UNIT, unit_s);
+	nftnl_expr_set_u32(lim, NFTNL_EXPR_LIMIT_BURST, burst);
+	nftnl_expr_set_u32(lim, NFTNL_EXPR_LIMIT_TYPE, NFT_LIMIT_PKTS);
+	nftnl_expr_set_u32(lim, NFTNL_EXPR_LIMIT_FLAGS, inv ? NFT_LIMIT_F_INV : 0);
+	return lim;
+}
+
+/* What limit_expr made: false for a byte limit, another flag or a value
+ * the model cannot hold (it stays unknown). */
+static bool limit_of(const struct nftnl_expr *e, struct ir_rate *r, bool *inv)
+{
+	uint32_t flags = nftnl_expr_get_u32(e, NFTNL_EXPR_LIMIT_FLAGS);
+	uint64_t rate = nftnl_expr_get_u64(e, NFTNL_EXPR_LIMIT_RATE);
+	uint64_t unit = nftnl_expr_get_u64(e, NFTNL_EXPR_LIMIT_UNIT);
+
+	if (nftnl_expr_get_u32(e, NFTNL_EXPR_LIMIT_TYPE) != NFT_LIMIT_PKTS ||
+	    (flags & ~(uint32_t)NFT_LIMIT_F_INV) || !rate || rate > UINT32_MAX || !unit ||
+	    unit > UINT32_MAX)
+		return false;
+	*inv = flags & NFT_LIMIT_F_INV;
+	*r = (struct ir_rate){ (uint32_t)rate, (uint32_t)unit,
+			       nftnl_expr_get_u32(e, NFTNL_EXPR_LIMIT_BURST) };
+	return true;
+}
+
 /* Per-source rate: source address (or its prefix) into a dynamic set whose
  * limit matches over the rate (doc/netlink-notes.md §3 R5), or, negated,
  * within it: then a source the full set cannot take matches neither, and
@@ -332,12 +363,7 @@ static int lower_rate(struct bnft_lower_ctx *c, const struct ir_match *m, struct
 		key_mask(m->u.limit.prefix_len, addr_len(fam), mask);
 		nftnl_rule_add_expr(nr, bnft_x_bitwise(mask, addr_len(fam)));
 	}
-	lim = nftnl_expr_alloc("limit");
-	nftnl_expr_set_u64(lim, NFTNL_EXPR_LIMIT_RATE, m->u.limit.rate);
-	nftnl_expr_set_u64(lim, NFTNL_EXPR_LIMIT_UNIT, m->u.limit.unit_s);
-	nftnl_expr_set_u32(lim, NFTNL_EXPR_LIMIT_BURST, m->u.limit.burst);
-	nftnl_expr_set_u32(lim, NFTNL_EXPR_LIMIT_TYPE, NFT_LIMIT_PKTS);
-	nftnl_expr_set_u32(lim, NFTNL_EXPR_LIMIT_FLAGS, m->negate ? 0 : NFT_LIMIT_F_INV);
+	lim = limit_expr(m->u.limit.rate, m->u.limit.unit_s, m->u.limit.burst, !m->negate);
 	dyn = nftnl_expr_alloc("dynset");
 	nftnl_expr_set_u32(dyn, NFTNL_EXPR_DYNSET_SREG_KEY, NFT_REG_1);
 	nftnl_expr_set_u32(dyn, NFTNL_EXPR_DYNSET_OP, NFT_DYNSET_OP_UPDATE);
@@ -402,11 +428,12 @@ static size_t raise_rate(const struct bnft_raise_ctx *c, const struct bnft_curso
 			 enum ir_match_type t, struct ir_match *m)
 {
 	const struct nftnl_expr *dyn, *lim;
-	uint32_t off, len, dl, flags;
+	uint32_t off, len, dl;
 	const char *set;
+	struct ir_rate rate;
 	size_t k = 1;
 	int fam, prefix = 0;
-	bool src;
+	bool src, over;
 
 	if (!bnft_is_payload(bnft_at(cur, 0), NFT_PAYLOAD_NETWORK_HEADER, &off, &len) ||
 	    !addr_at(off, len, &fam, &src) || !src || len != addr_len(fam))
@@ -424,16 +451,13 @@ static size_t raise_rate(const struct bnft_raise_ctx *c, const struct bnft_curso
 	lim = nftnl_expr_get(dyn, NFTNL_EXPR_DYNSET_EXPR, &dl);
 	if (!set || set_family(c->rs, set, NULL) != fam || !lim || !is_plain_update(dyn) ||
 	    strcmp(nftnl_expr_get_str(lim, NFTNL_EXPR_NAME), "limit") ||
-	    nftnl_expr_get_u32(lim, NFTNL_EXPR_LIMIT_TYPE) != NFT_LIMIT_PKTS)
+	    !limit_of(lim, &rate, &over))
 		return 0;
-	flags = nftnl_expr_get_u32(lim, NFTNL_EXPR_LIMIT_FLAGS);
-	if (flags != NFT_LIMIT_F_INV && flags != 0)
-		return 0;
-	m->negate = flags == 0;
+	m->negate = !over;
 	m->u.limit.set = xstrdup(set);
-	m->u.limit.rate = (uint32_t)nftnl_expr_get_u64(lim, NFTNL_EXPR_LIMIT_RATE);
-	m->u.limit.unit_s = (uint32_t)nftnl_expr_get_u64(lim, NFTNL_EXPR_LIMIT_UNIT);
-	m->u.limit.burst = nftnl_expr_get_u32(lim, NFTNL_EXPR_LIMIT_BURST);
+	m->u.limit.rate = rate.rate;
+	m->u.limit.unit_s = rate.unit_s;
+	m->u.limit.burst = rate.burst;
 	m->u.limit.prefix_len = (unsigned)prefix;
 	return k + 1;
 }
@@ -442,37 +466,19 @@ static size_t raise_rate(const struct bnft_raise_ctx *c, const struct bnft_curso
  * rule, no key. */
 static int lower_limit(struct bnft_lower_ctx *c, const struct ir_match *m, struct nftnl_rule *nr)
 {
-	struct nftnl_expr *lim = nftnl_expr_alloc("limit");
-
-	nftnl_expr_set_u64(lim, NFTNL_EXPR_LIMIT_RATE, m->u.rate.rate);
-	nftnl_expr_set_u64(lim, NFTNL_EXPR_LIMIT_UNIT, m->u.rate.unit_s);
-	nftnl_expr_set_u32(lim, NFTNL_EXPR_LIMIT_BURST, m->u.rate.burst);
-	nftnl_expr_set_u32(lim, NFTNL_EXPR_LIMIT_TYPE, NFT_LIMIT_PKTS);
-	nftnl_expr_set_u32(lim, NFTNL_EXPR_LIMIT_FLAGS, m->negate ? NFT_LIMIT_F_INV : 0);
-	nftnl_rule_add_expr(nr, lim);
+	nftnl_rule_add_expr(nr, limit_expr(m->u.rate.rate, m->u.rate.unit_s, m->u.rate.burst,
+					   m->negate));
 	return 0;
 }
 
 static size_t raise_limit(const struct bnft_raise_ctx *c, const struct bnft_cursor *cur,
 			  enum ir_match_type t, struct ir_match *m)
 {
-	const struct nftnl_expr *e = bnft_at(cur, 0);
-	uint64_t rate, unit;
-	uint32_t flags;
+	bool inv;
 
-	if (!bnft_is_kind(cur, 0, "limit") ||
-	    nftnl_expr_get_u32(e, NFTNL_EXPR_LIMIT_TYPE) != NFT_LIMIT_PKTS)
+	if (!bnft_is_kind(cur, 0, "limit") || !limit_of(bnft_at(cur, 0), &m->u.rate, &inv))
 		return 0;
-	flags = nftnl_expr_get_u32(e, NFTNL_EXPR_LIMIT_FLAGS);
-	rate = nftnl_expr_get_u64(e, NFTNL_EXPR_LIMIT_RATE);
-	unit = nftnl_expr_get_u64(e, NFTNL_EXPR_LIMIT_UNIT);
-	/* A byte limit or a value the model cannot hold stays unknown. */
-	if ((flags & ~(uint32_t)NFT_LIMIT_F_INV) || !rate || rate > UINT32_MAX || !unit ||
-	    unit > UINT32_MAX)
-		return 0;
-	m->negate = flags & NFT_LIMIT_F_INV;
-	m->u.rate = (struct ir_rate){ (uint32_t)rate, (uint32_t)unit,
-				      nftnl_expr_get_u32(e, NFTNL_EXPR_LIMIT_BURST) };
+	m->negate = inv;
 	return 1;
 }
 
