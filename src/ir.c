@@ -639,28 +639,39 @@ static int rule_family(const struct ir_rule *r)
 	return 0;
 }
 
-void ir_ruleset_group_families(struct ir_ruleset *rs)
+void ir_ruleset_group(struct ir_ruleset *rs,
+		      int (*key)(const struct ir_chain *c, const struct ir_rule *r),
+		      unsigned n_keys)
 {
 	for (size_t i = 0; i < rs->n_chains; i++) {
 		struct ir_chain *c = &rs->chains[i];
 		struct ir_rule *tmp = xcalloc(c->n_rules + 1, sizeof(*tmp));
 
-		/* Each run between two rules for both families: its IPv4
-		 * rules, then its IPv6 rules, each in their order. */
-		for (size_t start = 0, out = 0; start < c->n_rules;) {
-			size_t end = start;
+		for (size_t start = 0; start < c->n_rules;) {
+			size_t end = start, out = 0;
 
-			while (end < c->n_rules && rule_family(&c->rules[end]))
+			while (end < c->n_rules && key(c, &c->rules[end]) >= 0)
 				end++;
-			for (int fam = 4; fam <= 6; fam += 2)
+			for (unsigned k = 0; k < n_keys; k++)
 				for (size_t j = start; j < end; j++)
-					if (rule_family(&c->rules[j]) == fam)
+					if (key(c, &c->rules[j]) == (int)k)
 						tmp[out++] = c->rules[j];
-			if (end < c->n_rules)
-				tmp[out++] = c->rules[end];
+			memcpy(&c->rules[start], tmp, out * sizeof(*tmp));
 			start = end + 1;
 		}
-		memcpy(c->rules, tmp, c->n_rules * sizeof(*tmp));
 		free(tmp);
 	}
+}
+
+/* IPv4 only 0, IPv6 only 1, both -1. */
+static int family_key(const struct ir_chain *c, const struct ir_rule *r)
+{
+	int fam = rule_family(r);
+
+	return fam == 4 ? 0 : fam == 6 ? 1 : -1;
+}
+
+void ir_ruleset_group_families(struct ir_ruleset *rs)
+{
+	ir_ruleset_group(rs, family_key, 2);
 }

@@ -72,33 +72,17 @@ static unsigned mode_rank(const struct ir_chain *c, int mode)
 	return N_MODES;
 }
 
-static void group_run(struct ir_chain *c, size_t start, size_t end, struct ir_rule *tmp)
+/* The rank of a single-mode rule's mode in c's order; -1 for any other. */
+static int mode_key(const struct ir_chain *c, const struct ir_rule *r)
 {
-	size_t out = 0;
+	int mode = rule_mode(r);
 
-	for (unsigned k = 0; k < N_MODES; k++)
-		for (size_t j = start; j < end; j++)
-			if (mode_rank(c, rule_mode(&c->rules[j])) == k)
-				tmp[out++] = c->rules[j];
-	memcpy(&c->rules[start], tmp, (end - start) * sizeof(*tmp));
+	return mode < 0 ? -1 : (int)mode_rank(c, mode);
 }
 
 void ir_ruleset_group_modes(struct ir_ruleset *rs)
 {
-	for (size_t i = 0; i < rs->n_chains; i++) {
-		struct ir_chain *c = &rs->chains[i];
-		struct ir_rule *tmp = xcalloc(c->n_rules + 1, sizeof(*tmp));
-
-		for (size_t start = 0; start < c->n_rules;) {
-			size_t end = start;
-
-			while (end < c->n_rules && rule_mode(&c->rules[end]) >= 0)
-				end++;
-			group_run(c, start, end, tmp);
-			start = end + 1;
-		}
-		free(tmp);
-	}
+	ir_ruleset_group(rs, mode_key, N_MODES);
 }
 
 /* ---- layout ---- */

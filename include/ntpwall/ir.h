@@ -298,6 +298,13 @@ bool ir_ruleset_foreign(const struct ir_ruleset *rs);
  * is of both families), in the order iptables, which keeps the families in
  * two tables, reads back. */
 void ir_ruleset_group_families(struct ir_ruleset *rs);
+/* What both do: within each run of rules between two whose key is < 0,
+ * the rules of key 0, then of key 1, ... up to n_keys - 1, each keeping
+ * its order. key never changes a rule's meaning only when no packet
+ * matches rules of two keys. */
+void ir_ruleset_group(struct ir_ruleset *rs,
+		      int (*key)(const struct ir_chain *c, const struct ir_rule *r),
+		      unsigned n_keys);
 /* Total order on elements (address family, bytes, prefix length). */
 int ir_elem_cmp(const struct ir_elem *a, const struct ir_elem *b);
 
